@@ -1,0 +1,43 @@
+"""The event bus of one run: delivers every event to every subscriber, isolating failures."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from .events import Event
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Calls subscribers in order. A subscriber that raises only watches, so it is
+    disabled for the rest of the run with a warning instead of failing the run."""
+
+    def __init__(self, subscribers: list[tuple[str, Subscriber]] | None = None) -> None:
+        self._subs: list[tuple[str, Subscriber]] = list(subscribers or [])
+        self.disabled: list[tuple[str, str]] = []  # (subscriber, error) for the record
+
+    def add(self, name: str, subscriber: Subscriber) -> None:
+        self._subs.append((name, subscriber))
+
+    def __bool__(self) -> bool:
+        return bool(self._subs)
+
+    def publish(self, event: Event) -> None:
+        for entry in self._subs:
+            try:
+                entry[1](event)
+            except Exception as exc:  # isolate: a watcher must not kill the run
+                self._disable(entry, exc)
+
+    def _disable(self, entry: tuple[str, Subscriber], exc: Exception) -> None:
+        if entry in self._subs:
+            self._subs.remove(entry)
+        message = f"{type(exc).__name__}: {exc}"
+        self.disabled.append((entry[0], message))
+        warnings.warn(
+            f"event subscriber {entry[0]} raised {message}; it is disabled for the rest of this run",
+            RuntimeWarning,
+            stacklevel=2,
+        )

@@ -1,0 +1,117 @@
+"""Per-replicate capture of ``print()`` output, correct under threads.
+
+While a run captures, ``sys.stdout``/``sys.stderr`` are proxies. A write from a thread that
+is running a replicate is split into lines and published as ``Output`` events tagged with
+that replicate (and, when echoing, still written to the real stream); a write from any
+other thread goes straight through.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from . import events as ev
+
+_local = threading.local()
+_install_lock = threading.Lock()
+_installed = 0
+
+
+class ReplicateCapture:
+    """Where one replicate's output goes: its tags, the emitter, and partial lines."""
+
+    __slots__ = ("run_id", "treatment", "replicate", "emit", "echo", "_partial")
+
+    def __init__(
+        self, run_id: str, treatment: str, replicate: int, emit: Callable[[ev.Event], None], echo: bool
+    ) -> None:
+        self.run_id = run_id
+        self.treatment = treatment
+        self.replicate = replicate
+        self.emit = emit
+        self.echo = echo
+        self._partial: dict[str, str] = {}
+
+    def write(self, stream: str, text: str) -> None:
+        buffered = self._partial.pop(stream, "") + text
+        *lines, rest = buffered.split("\n")
+        if rest:
+            self._partial[stream] = rest
+        now = time.monotonic()
+        for line in lines:
+            self.emit(ev.Output(self.run_id, self.treatment, self.replicate, now, stream, line))
+
+    def flush_partial(self) -> None:
+        """Publish lines the step left without a final newline."""
+        now = time.monotonic()
+        for stream, rest in self._partial.items():
+            self.emit(ev.Output(self.run_id, self.treatment, self.replicate, now, stream, rest))
+        self._partial.clear()
+
+
+class _StreamProxy:
+    """Stands in for sys.stdout or sys.stderr while a run captures."""
+
+    def __init__(self, name: str, real: TextIO) -> None:
+        self._name = name
+        self._real = real
+
+    def write(self, text: str) -> int:
+        capture: ReplicateCapture | None = getattr(_local, "capture", None)
+        if capture is None:
+            return self._real.write(text)
+        capture.write(self._name, text)
+        if capture.echo:
+            self._real.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._real.flush()
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._real, attr)
+
+
+def install() -> None:
+    """Put the proxies in place (reference-counted: nested and concurrent runs share them)."""
+    global _installed
+    with _install_lock:
+        if _installed == 0:
+            sys.stdout = _StreamProxy("stdout", sys.stdout)  # type: ignore[assignment]
+            sys.stderr = _StreamProxy("stderr", sys.stderr)  # type: ignore[assignment]
+        _installed += 1
+
+
+def uninstall() -> None:
+    """Undo one :func:`install`; the last one restores the real streams."""
+    global _installed
+    with _install_lock:
+        _installed -= 1
+        if _installed == 0:
+            for name in ("stdout", "stderr"):
+                current = getattr(sys, name)
+                if isinstance(current, _StreamProxy):
+                    setattr(sys, name, current._real)
+
+
+def begin(capture: ReplicateCapture) -> None:
+    """Route this thread's output to ``capture`` until :func:`end`."""
+    _local.capture = capture
+
+
+def flush_current() -> None:
+    """Publish this thread's unfinished output line (called at each step's end)."""
+    capture: ReplicateCapture | None = getattr(_local, "capture", None)
+    if capture is not None and capture._partial:
+        capture.flush_partial()
+
+
+def end() -> None:
+    capture: ReplicateCapture | None = getattr(_local, "capture", None)
+    _local.capture = None
+    if capture is not None:
+        capture.flush_partial()

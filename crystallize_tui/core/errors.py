@@ -1,0 +1,31 @@
+"""The error types Crystallize raises: one base class, one subclass per kind of fault."""
+
+from __future__ import annotations
+
+
+class CrystallizeError(Exception):
+    """Base class of every error Crystallize raises on purpose."""
+
+
+class ConfigError(CrystallizeError):
+    """An experiment, treatment, datasource or step is declared wrongly."""
+
+
+class PluginError(CrystallizeError):
+    """A plugin raised in one of its hooks; the run stops and names the plugin."""
+
+
+class StoreError(CrystallizeError):
+    """The run store cannot be opened, read or written."""
+
+
+class ReplicateError(CrystallizeError):
+    """Raised by ``quick_experiment`` when every replicate failed (the function is broken)."""
+
+
+class Cancelled(BaseException):
+    """Raised at a cancellation point once the run was cancelled.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that a step's broad
+    ``except Exception`` does not swallow the cancel and keep working.
+    """

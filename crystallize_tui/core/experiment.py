@@ -1,0 +1,353 @@
+"""The Experiment: a baseline config, treatments, a pipeline of steps, replicates, plugins."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from . import events as ev
+from .bus import EventBus
+from .cancel import CancelToken
+from .errors import ConfigError
+from .pipeline import StepSpec, to_step
+from .plan import RunPlan
+from .plugins.base import Plugin, RunInfo
+from .plugins.parallel import ParallelExecution
+from .plugins.seed import SeedPlugin
+from .result import ReplicateResult, Result
+from .runner import Run
+from .seeds import DEFAULT_SEED, derive_seeds
+from .treatment import BASELINE, Treatment, resolve_datasource
+
+
+class Experiment:
+    """Runs a pipeline over replicates of a baseline config and of each treatment.
+
+    Replicate k gets the same seed in every condition (derived from the base seed), so
+    conditions can be compared replicate by replicate.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        datasource: Any = None,
+        pipeline: Iterable[Callable[..., Any]] = (),
+        replicates: int = 1,
+        plugins: Iterable[Plugin] = (),
+        treatments: Iterable[Treatment] = (),
+        seed: int | None = None,
+        *,
+        fail_fast: bool = False,
+        description: str = "",
+        hypotheses: Iterable[Any] = (),
+    ) -> None:
+        self.datasource = datasource
+        self.pipeline = list(pipeline)
+        self.replicates = _check_replicates(replicates, "replicates")
+        self.plugins = list(plugins)
+        for plugin in self.plugins:
+            if not isinstance(plugin, Plugin):
+                raise ConfigError(f"plugins: {plugin!r} is not a Plugin (subclass crystallize_tui.Plugin)")
+        self._treatments: list[Treatment] = []
+        self.treatments = list(treatments)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ConfigError(f"seed must be an integer, got {seed!r}")
+        self._seed = seed
+        self.fail_fast = fail_fast
+        self.description = description
+        self.hypotheses = list(hypotheses)
+        self._name = name
+        self._subscribers: list[Callable[[ev.Event], None]] = []
+        self._tokens: set[CancelToken] = set()
+        self._lock = threading.Lock()
+        self.last_result: Result | None = None
+
+    # -- declaration --------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        if self._name:
+            return self._name
+        if self.pipeline:
+            return getattr(self.pipeline[0], "__name__", "experiment")
+        return "experiment"
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
+    @property
+    def treatments(self) -> list[Treatment]:
+        return list(self._treatments)
+
+    @treatments.setter
+    def treatments(self, treatments: Iterable[Treatment]) -> None:
+        checked: list[Treatment] = []
+        for t in treatments:
+            if not isinstance(t, Treatment):
+                raise ConfigError(f"treatments: {t!r} is not a Treatment")
+            if any(t.name == c.name for c in checked):
+                raise ConfigError(f"treatments: the name {t.name!r} is used twice")
+            checked.append(t)
+        self._treatments = checked
+
+    def add_treatment(
+        self, name: str, overrides: Mapping[str, Any] | None = None, *, datasource: Any = None
+    ) -> Treatment:
+        """Add a treatment: ``overrides`` merged onto the baseline, or a whole other
+        ``datasource`` (config dict, function, or registered name)."""
+        treatment = Treatment(name, overrides, datasource=datasource)
+        self.treatments = [*self._treatments, treatment]
+        return treatment
+
+    @property
+    def conditions(self) -> list[str]:
+        """"baseline" followed by the treatment names."""
+        return [BASELINE, *(t.name for t in self._treatments)]
+
+    @property
+    def seed(self) -> int:
+        """The base seed: ``seed=``, else a SeedPlugin's, else the fixed default."""
+        if self._seed is not None:
+            return self._seed
+        plugin = next((p for p in self.plugins if isinstance(p, SeedPlugin)), None)
+        return plugin.seed if plugin is not None else DEFAULT_SEED
+
+    @seed.setter
+    def seed(self, value: int | None) -> None:
+        self._seed = value
+
+    def config_for(self, name: str = BASELINE) -> Any:
+        """The resolved config of condition ``name`` ("baseline" or a treatment)."""
+        baseline = resolve_datasource(self.datasource, "baseline")
+        if name == BASELINE:
+            return baseline
+        return self._treatment(name).resolve(baseline)
+
+    def resolve_configs(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Resolved configs of the given conditions (all by default), baseline first."""
+        wanted = self.conditions if names is None else list(names)
+        baseline = resolve_datasource(self.datasource, "baseline")
+        configs: dict[str, Any] = {}
+        for name in wanted:
+            configs[name] = baseline if name == BASELINE else self._treatment(name).resolve(baseline)
+        return configs
+
+    def _treatment(self, name: str) -> Treatment:
+        for t in self._treatments:
+            if t.name == name:
+                return t
+        raise ConfigError(f"unknown condition {name!r}; this experiment has: {', '.join(self.conditions)}")
+
+    def steps(self) -> tuple[StepSpec, ...]:
+        if not self.pipeline:
+            raise ConfigError(f"experiment {self.name!r} has an empty pipeline: add at least one step")
+        return tuple(to_step(fn, i) for i, fn in enumerate(self.pipeline))
+
+    # -- events -------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[ev.Event], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of every later run, in the thread
+        that runs the experiment. Returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def cancel(self) -> None:
+        """Cancel the runs in progress (thread-safe): no new replicate starts, running
+        ones stop at their next cancellation point, finished ones are kept."""
+        with self._lock:
+            for token in self._tokens:
+                token.cancel()
+
+    @contextmanager
+    def _active(self, token: CancelToken) -> Iterator[None]:
+        with self._lock:
+            self._tokens.add(token)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._tokens.discard(token)
+
+    # -- running ------------------------------------------------------------------
+    def prepare(
+        self,
+        *,
+        replicates: int | None = None,
+        treatments: Iterable[str] | None = None,
+        seed: int | None = None,
+        fail_fast: bool | None = None,
+        echo: bool = True,
+        subscribers: Iterable[Callable[[ev.Event], None]] = (),
+        only: tuple[str, int] | None = None,
+        reraise: bool = False,
+        plugins: list[Plugin] | None = None,
+    ) -> Run:
+        """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
+        n = self.replicates if replicates is None else _check_replicates(replicates, "replicates")
+        if treatments is None:
+            names = self.conditions
+        else:
+            chosen = list(treatments)
+            for t in chosen:
+                if t != BASELINE:
+                    self._treatment(t)
+            names = [c for c in self.conditions if c == BASELINE or c in chosen]
+        base_seed = self.seed if seed is None else seed
+        configs = self.resolve_configs(names)
+        plugins = list(self.plugins if plugins is None else plugins)
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        bus = EventBus()
+        for plugin in plugins:
+            if plugin.overrides("on_event"):
+                bus.add(f"{plugin.name}.on_event", plugin.on_event)
+        for sub in [*self._subscribers, *subscribers]:
+            bus.add(getattr(sub, "__qualname__", repr(sub)), sub)
+        if only is not None:
+            tasks = [only]
+        else:
+            # Interleave conditions so partial results stay balanced across them.
+            tasks = [(c, k) for k in range(n) for c in names]
+        plan = RunPlan(
+            run_id=run_id,
+            name=self.name,
+            steps=self.steps(),
+            configs=configs,
+            seeds=derive_seeds(base_seed, n),
+            plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
+            tasks=tasks,
+            want_events=bool(bus),
+            capture=bool(bus) or not echo,
+            echo=echo,
+            keep_output=only is not None,
+            reraise=reraise,
+        )
+        info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs)
+        return Run(
+            info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(),
+            fail_fast=self.fail_fast if fail_fast is None else fail_fast,
+        )
+
+    def run(self, **options: Any) -> Result:
+        """Run every replicate of every condition and return the Result.
+
+        Options: ``replicates``, ``treatments`` (names to run; the baseline always runs),
+        ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal).
+        """
+        run = self.prepare(**options)
+        with self._active(run.token):
+            try:
+                for _ in run.iterate():
+                    pass
+            finally:
+                self.last_result = run.result
+        assert run.result is not None
+        return run.result
+
+    def stream(self, **options: Any) -> Iterator[ReplicateResult]:
+        """Yield each replicate's result as it finishes (completion order). Leaving the
+        loop early cancels the rest; ``experiment.last_result`` then holds the Result."""
+        run = self.prepare(**options)
+        with self._active(run.token):
+            try:
+                yield from run.iterate()
+            finally:
+                self.last_result = run.result
+
+    def debug(
+        self, treatment: str = BASELINE, replicate: int = 0, *, verbose: bool = True,
+        out: TextIO | None = None,
+    ) -> ReplicateResult:
+        """Run exactly one replicate, serially, printing its events; return its result.
+
+        Same seed as replicate ``replicate`` of a full run, so it reproduces it. An
+        exception in a step propagates with its own traceback.
+        """
+        if treatment != BASELINE:
+            self._treatment(treatment)
+        if isinstance(replicate, bool) or not isinstance(replicate, int) or replicate < 0:
+            raise ConfigError(f"debug: replicate must be a whole number >= 0, got {replicate!r}")
+        stream = out if out is not None else sys.stdout
+        printer = _EventPrinter(stream) if verbose else None
+        run = self.prepare(
+            replicates=max(self.replicates, replicate + 1),
+            treatments=[treatment],
+            only=(treatment, replicate),
+            reraise=True,
+            subscribers=[printer] if printer else [],
+            plugins=[p for p in self.plugins if not isinstance(p, ParallelExecution)],
+        )
+        with self._active(run.token):
+            try:
+                outcomes = list(run.iterate())
+            finally:
+                self.last_result = run.result
+        if not outcomes:
+            raise ConfigError("debug: the replicate was cancelled before it finished")
+        return outcomes[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"Experiment(name={self.name!r}, conditions={self.conditions}, "
+            f"replicates={self.replicates}, seed={self.seed})"
+        )
+
+
+def _check_replicates(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+class _EventPrinter:
+    """debug()'s subscriber: one readable line per event (print output echoes by itself)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, event: ev.Event) -> None:
+        line = describe(event)
+        if line is not None:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+
+def describe(event: ev.Event) -> str | None:
+    """A one-line description of an event for terminals (None for print output)."""
+    tag = f"[{event.treatment} #{event.replicate}]"
+    if isinstance(event, ev.RunStarted):
+        return f"run {event.run_id} of {event.experiment}: seed {event.seed}"
+    if isinstance(event, ev.ReplicateStarted):
+        return f"{tag} started, seed {event.seed}"
+    if isinstance(event, ev.StepStarted):
+        retry = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+        return f"{tag} step {event.step}{retry}"
+    if isinstance(event, ev.StepFinished):
+        return f"{tag} step {event.step} {'done' if event.ok else 'FAILED'} in {event.duration:.3f}s"
+    if isinstance(event, ev.MetricRecorded):
+        return f"{tag} metric {event.name} = {event.value!r}"
+    if isinstance(event, ev.UserEvent):
+        data = " ".join(f"{k}={v!r}" for k, v in event.data.items())
+        return f"{tag} {event.kind} {data}".rstrip()
+    if isinstance(event, ev.ArtifactSaved):
+        return f"{tag} artifact {event.name} -> {event.path} ({event.size} bytes)"
+    if isinstance(event, ev.Output):
+        return None
+    if isinstance(event, ev.ReplicateFinished):
+        shown = ", ".join(f"{k}={v!r}" for k, v in event.metrics.items())
+        return f"{tag} finished in {event.duration:.3f}s: {shown}"
+    if isinstance(event, ev.ReplicateFailed):
+        return f"{tag} FAILED: {event.error}"
+    if isinstance(event, ev.RunFinished):
+        return f"run {event.status} in {event.duration:.2f}s"
+    if isinstance(event, ev.RunCancelled):
+        return f"run cancelled after {event.duration:.2f}s"
+    return f"{tag} {type(event).__name__}"

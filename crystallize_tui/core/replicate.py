@@ -1,0 +1,146 @@
+"""Running one replicate: the hot path shared by every execution backend and debug()."""
+
+from __future__ import annotations
+
+import time
+import traceback as tb_mod
+from collections.abc import Callable
+from typing import Any
+
+from . import capture as capture_mod
+from . import events as ev
+from .cancel import CancelToken
+from .context import StepContext
+from .errors import Cancelled, PluginError
+from .pipeline import StepSpec
+from .plan import ReplicateHooks, RunPlan
+from .plugins.base import Plugin
+from .result import CANCELLED, FAILED, OK, ReplicateResult
+from .treatment import fresh_copy
+
+Emit = Callable[[ev.Event], None]
+_clock = time.perf_counter
+
+
+def _discard(event: ev.Event) -> None:
+    """Where captured output goes when nobody listens and echo is off."""
+
+
+def call_hook(plugin: Plugin, hook: str, *args: Any) -> None:
+    """Call a plugin hook; a failure becomes a PluginError naming the plugin."""
+    try:
+        getattr(plugin, hook)(*args)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {plugin.name} failed in {hook}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def run_replicate(
+    plan: RunPlan,
+    treatment: str,
+    k: int,
+    emit: Emit | None,
+    token: CancelToken,
+    hooks: ReplicateHooks,
+) -> ReplicateResult:
+    """Run replicate ``k`` of ``treatment``. Step errors are caught and recorded; a
+    PluginError propagates (it fails the whole run)."""
+    seed = plan.seeds[k]
+    emit = emit if plan.want_events else None
+    ctx = StepContext(
+        fresh_copy(plan.configs[treatment]),
+        treatment=treatment,
+        replicate=k,
+        seed=seed,
+        run_id=plan.run_id,
+        experiment=plan.name,
+        emit=emit,
+        token=token,
+        echo=plan.echo,
+    )
+    if emit is not None:
+        emit(ev.ReplicateStarted(plan.run_id, treatment, k, time.monotonic(), seed))
+    capture = None
+    if plan.capture:
+        capture = capture_mod.ReplicateCapture(plan.run_id, treatment, k, emit or _discard, plan.echo)
+        capture_mod.begin(capture)
+    status, error, trace, data = OK, None, None, ctx.config
+    start = _clock()
+    try:
+        for plugin in hooks.before_replicate:
+            call_hook(plugin, "before_replicate", ctx)
+        for step in plan.steps:
+            data = _run_step(step, data, ctx, hooks, emit, token)
+    except Cancelled:
+        status = CANCELLED
+    except PluginError:
+        raise
+    except Exception as exc:
+        if plan.reraise:
+            raise
+        status = FAILED
+        error = f"{type(exc).__name__}: {exc}"
+        trace = user_traceback(exc)
+    finally:
+        if capture is not None:
+            capture_mod.end()
+    result = ReplicateResult(
+        treatment, k, seed, status, ctx.metrics._values, _clock() - start, error, trace,
+        data if plan.keep_output and status == OK else None,
+    )
+    if status != CANCELLED:
+        for plugin in hooks.after_replicate:
+            call_hook(plugin, "after_replicate", ctx, result)
+    return result
+
+
+def _run_step(
+    step: StepSpec,
+    data: Any,
+    ctx: StepContext,
+    hooks: ReplicateHooks,
+    emit: Emit | None,
+    token: CancelToken,
+) -> Any:
+    attempts = step.retries + 1
+    for attempt in range(1, attempts + 1):
+        token.check()  # step boundaries are cancellation points
+        for plugin in hooks.before_step:
+            call_hook(plugin, "before_step", ctx, step.name)
+        if emit is not None:
+            emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
+        mark = ctx.metrics._mark()
+        started = _clock()
+        try:
+            out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+        except Exception:
+            capture_mod.flush_current()
+            if emit is not None:
+                emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
+                                     step.name, _clock() - started, False))
+            if attempt == attempts:
+                raise
+            ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
+            continue
+        capture_mod.flush_current()
+        if emit is not None:
+            emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
+                                 step.name, _clock() - started, True))
+        for plugin in hooks.after_step:
+            call_hook(plugin, "after_step", ctx, step.name, out)
+        return out
+    raise AssertionError("unreachable")
+
+
+_ENGINE_CODE = {run_replicate.__code__, _run_step.__code__}
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` starting at the user's code (engine frames left out)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code in _ENGINE_CODE:
+        tb = tb.tb_next
+    return "".join(tb_mod.format_exception(type(exc), exc, tb))

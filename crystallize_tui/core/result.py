@@ -1,0 +1,214 @@
+"""What a run returns: per-replicate results and the per-condition views over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .treatment import BASELINE
+
+OK, FAILED, CANCELLED = "ok", "failed", "cancelled"
+
+
+class ReplicateResult:
+    """One replicate of one condition: its seed, status, metrics and (if it failed) error.
+
+    ``metrics`` maps each metric to its last value; ``values`` keeps every recorded
+    (name, value) in order, so series such as loss per epoch are not lost.
+    """
+
+    __slots__ = (
+        "treatment", "replicate", "seed", "status", "values", "duration", "error",
+        "traceback", "output",
+    )
+
+    def __init__(
+        self,
+        treatment: str,
+        replicate: int,
+        seed: int,
+        status: str,
+        values: list[tuple[str, Any]],
+        duration: float,
+        error: str | None = None,
+        traceback: str | None = None,
+        output: Any = None,
+    ) -> None:
+        self.treatment = treatment
+        self.replicate = replicate
+        self.seed = seed
+        self.status = status
+        self.values = values
+        self.duration = duration
+        self.error = error
+        self.traceback = traceback
+        self.output = output
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def series(self, name: str) -> list[Any]:
+        return [v for n, v in self.values if n == name]
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s) for s in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for slot, value in zip(self.__slots__, state, strict=True):
+            setattr(self, slot, value)
+
+    def __repr__(self) -> str:
+        tail = f", error={self.error!r}" if self.error else ""
+        return (
+            f"ReplicateResult(treatment={self.treatment!r}, replicate={self.replicate}, "
+            f"status={self.status!r}, metrics={self.metrics!r}{tail})"
+        )
+
+
+@dataclass(frozen=True)
+class ReplicateFailure:
+    """A failed replicate in ``result.errors``."""
+
+    treatment: str
+    replicate: int
+    seed: int
+    error: str
+    traceback: str
+
+
+@dataclass
+class ConditionMetrics:
+    """One condition's metrics: ``metrics[name]`` is a list indexed by replicate.
+
+    A replicate that failed, did not run, or did not record ``name`` holds ``None``, so
+    the list never silently shrinks and index k is always replicate k.
+    """
+
+    name: str
+    replicates: list[ReplicateResult | None]
+    metrics: dict[str, list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, None] = {}
+        for rep in self.replicates:
+            if rep is not None and rep.status == OK:
+                for n, _ in rep.values:
+                    names.setdefault(n)
+        self.metrics = {
+            n: [
+                (rep.metrics.get(n) if rep is not None and rep.status == OK else None)
+                for rep in self.replicates
+            ]
+            for n in names
+        }
+
+    def series(self, name: str) -> list[list[Any] | None]:
+        """Every value of ``name`` per replicate (None for failed or missing replicates)."""
+        return [
+            rep.series(name) if rep is not None and rep.status == OK else None
+            for rep in self.replicates
+        ]
+
+
+class MetricsView:
+    """``result.metrics.baseline`` and ``result.metrics.treatments[name]``."""
+
+    def __init__(self, conditions: dict[str, ConditionMetrics]) -> None:
+        self._conditions = conditions
+
+    @property
+    def baseline(self) -> ConditionMetrics:
+        return self._conditions[BASELINE]
+
+    @property
+    def treatments(self) -> dict[str, ConditionMetrics]:
+        return {k: v for k, v in self._conditions.items() if k != BASELINE}
+
+    def __getitem__(self, condition: str) -> ConditionMetrics:
+        return self._conditions[condition]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._conditions)
+
+
+class Result:
+    """The outcome of ``experiment.run()``."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        experiment: str,
+        seed: int,
+        replicates: int,
+        conditions: list[str],
+        configs: dict[str, Any],
+        outcomes: list[ReplicateResult],
+        status: str,
+        duration: float = 0.0,
+        complete: bool = True,
+    ) -> None:
+        self.run_id = run_id
+        self.experiment = experiment
+        self.seed = seed
+        self.replicates = replicates
+        self.conditions = list(conditions)
+        self.configs = configs
+        self.status = status  # "completed", "failed" (some replicate failed) or "cancelled"
+        self.duration = duration
+        self.complete = complete  # every planned replicate ran (none cancelled or skipped)
+        grid: dict[str, list[ReplicateResult | None]] = {c: [None] * replicates for c in conditions}
+        for out in outcomes:
+            row = grid.get(out.treatment)
+            if row is not None and 0 <= out.replicate < replicates:
+                row[out.replicate] = out
+        self._grid = grid
+        self.metrics = MetricsView({c: ConditionMetrics(c, grid[c]) for c in conditions})
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+    @property
+    def replicate_results(self) -> list[ReplicateResult]:
+        """Every replicate that ran, condition by condition, in replicate order."""
+        return [r for c in self.conditions for r in self._grid[c] if r is not None]
+
+    @property
+    def errors(self) -> list[ReplicateFailure]:
+        return [
+            ReplicateFailure(r.treatment, r.replicate, r.seed, r.error or "", r.traceback or "")
+            for r in self.replicate_results
+            if r.status == FAILED
+        ]
+
+    def replicate(self, treatment: str, index: int) -> ReplicateResult | None:
+        return self._grid[treatment][index]
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One flat record per recorded value: treatment, replicate, seed, metric,
+        index (position within that metric's series) and value."""
+        rows: list[dict[str, Any]] = []
+        for rep in self.replicate_results:
+            counts: dict[str, int] = {}
+            for name, value in rep.values:
+                i = counts.get(name, 0)
+                counts[name] = i + 1
+                rows.append({
+                    "treatment": rep.treatment, "replicate": rep.replicate, "seed": rep.seed,
+                    "status": rep.status, "metric": name, "index": i, "value": value,
+                })
+        return rows
+
+    def __repr__(self) -> str:
+        done = sum(1 for r in self.replicate_results if r.ok)
+        return (
+            f"Result(experiment={self.experiment!r}, run_id={self.run_id!r}, "
+            f"status={self.status!r}, replicates_ok={done}, errors={len(self.errors)})"
+        )

@@ -1,0 +1,146 @@
+"""One run of an experiment: publishes run events, drives a backend, gathers the Result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import events as ev
+from .bus import EventBus
+from .cancel import CancelToken
+from .execution import run_pool, run_serial
+from .plan import RunPlan
+from .plugins.base import Plugin, RunInfo
+from .plugins.parallel import ParallelExecution
+from .replicate import call_hook
+from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
+
+
+class Run:
+    """A run in progress. ``iterate()`` yields replicate results as they finish;
+    ``result`` is set once it is over (also after a cancel or a plugin failure)."""
+
+    def __init__(
+        self,
+        *,
+        info: RunInfo,
+        plan: RunPlan,
+        plugins: list[Plugin],
+        bus: EventBus,
+        token: CancelToken,
+        fail_fast: bool,
+        on_replicate: Callable[[ReplicateResult], None] | None = None,
+    ) -> None:
+        self.info = info
+        self.plan = plan
+        self.plugins = plugins
+        self.bus = bus
+        self.token = token
+        self.fail_fast = fail_fast
+        self.on_replicate = on_replicate  # e.g. the store's commit, before anyone hears of it
+        self.outcomes: list[ReplicateResult] = []
+        self.result: Result | None = None
+        self._started = 0.0
+
+    # -- the run ------------------------------------------------------------------
+    def iterate(self) -> Iterator[ReplicateResult]:
+        publish = self.bus.publish
+        self._started = time.monotonic()
+        for plugin in self.plugins:
+            if plugin.overrides("before_run"):
+                call_hook(plugin, "before_run", self.info)
+        publish(ev.RunStarted(
+            self.info.run_id, None, None, time.monotonic(), self.info.name,
+            self.info.conditions, self.info.replicates, self.info.seed, len(self.plan.tasks),
+        ))
+        backend = self._backend(publish)
+        interrupted = False
+        try:
+            for outcome in backend:
+                if self._record(outcome):
+                    yield outcome
+        except GeneratorExit:
+            # The consumer left stream() early: cancel, keep what still finishes.
+            self.token.cancel()
+            self._drain(backend)
+            self._finish()
+            raise
+        except KeyboardInterrupt:
+            self.token.cancel()
+            interrupted = True
+            self._drain(backend)
+            self._finish()
+            raise
+        except BaseException:
+            self.token.cancel()
+            self._finish(status=FAILED)
+            raise
+        if not interrupted:
+            self._finish()
+
+    def _backend(self, publish: Callable[[ev.Event], None]) -> Iterator[ReplicateResult]:
+        parallel = next((p for p in self.plugins if isinstance(p, ParallelExecution)), None)
+        if parallel is None or parallel.max_workers == 1 and parallel.kind == "thread":
+            return run_serial(self.plan, self.token, publish)
+        return run_pool(
+            self.plan, self.token, publish, kind=parallel.kind,
+            max_workers=parallel.max_workers, grace=parallel.grace,
+            start_method=parallel.start_method,
+        )
+
+    def _drain(self, backend: Iterator[ReplicateResult]) -> None:
+        try:
+            for outcome in backend:
+                self._record(outcome)
+        except KeyboardInterrupt:
+            backend.close()  # type: ignore[attr-defined]
+
+    def _record(self, outcome: ReplicateResult) -> bool:
+        """Keep a finished replicate and announce it; False for a cancelled one."""
+        if outcome.status == CANCELLED:
+            return False
+        self.outcomes.append(outcome)
+        if self.on_replicate is not None:
+            self.on_replicate(outcome)
+        now = time.monotonic()
+        if outcome.status == OK:
+            self.bus.publish(ev.ReplicateFinished(
+                self.info.run_id, outcome.treatment, outcome.replicate, now,
+                outcome.seed, outcome.duration, outcome.metrics,
+            ))
+        else:
+            self.bus.publish(ev.ReplicateFailed(
+                self.info.run_id, outcome.treatment, outcome.replicate, now,
+                outcome.seed, outcome.duration, outcome.error or "", outcome.traceback or "",
+            ))
+            if self.fail_fast:
+                self.token.cancel()
+        return True
+
+    def _finish(self, status: str | None = None) -> None:
+        if self.result is not None:
+            return
+        failed = sum(1 for o in self.outcomes if o.status == FAILED)
+        finished = len(self.outcomes) - failed
+        complete = len(self.outcomes) == len(self.plan.tasks)
+        if status is None:
+            if complete:
+                status = FAILED if failed else "completed"
+            else:  # stopped early: by fail_fast after a failure, or by a cancel
+                status = FAILED if failed and self.fail_fast else CANCELLED
+        duration = time.monotonic() - self._started
+        self.result = Result(
+            run_id=self.info.run_id, experiment=self.info.name, seed=self.info.seed,
+            replicates=self.info.replicates, conditions=list(self.info.conditions),
+            configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
+            complete=complete,
+        )
+        now = time.monotonic()
+        if status == CANCELLED:
+            self.bus.publish(ev.RunCancelled(self.info.run_id, None, None, now, duration, finished, failed))
+        else:
+            self.bus.publish(ev.RunFinished(self.info.run_id, None, None, now, status, duration, finished, failed))
+        for plugin in self.plugins:
+            if plugin.overrides("after_run"):
+                call_hook(plugin, "after_run", self.info, self.result)

@@ -1,0 +1,106 @@
+"""Rank tests: Mann-Whitney U (independent) and Wilcoxon signed-rank (paired)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scipy import stats
+
+from ._data import as_floats, differences, require_n, require_same_length
+from .effects import matched_pairs_rank_biserial, rank_biserial
+from .results import TestResult, check_options, clean_float
+
+# Below this size (and without ties) p-values are exact, as R's wilcox.test does;
+# scipy's own "auto" switches to the normal approximation much earlier.
+EXACT_LIMIT = 50
+
+
+def mann_whitney(
+    a: Sequence[float],
+    b: Sequence[float],
+    alternative: str = "two-sided",
+    confidence: float = 0.95,
+) -> TestResult:
+    """Mann-Whitney U test of treatment ``b`` against baseline ``a``.
+
+    ``alternative="greater"``: ``b`` is stochastically larger. The statistic is U
+    of the treatment (pairs with b > a, ties counting half; R's W for
+    ``wilcox.test(b, a)``). Exact p-value without ties and with both n < 50,
+    else the normal approximation with tie and continuity corrections.
+    Effect: rank-biserial r (+1 when every b exceeds every a). No CI.
+    """
+    check_options(alternative, confidence)
+    xa, xb = as_floats(a, "baseline"), as_floats(b, "treatment")
+    require_n(xa, 1, "baseline")
+    require_n(xb, 1, "treatment")
+    exact = len(set(xa + xb)) == len(xa + xb) and max(len(xa), len(xb)) < EXACT_LIMIT
+    method = "exact" if exact else "asymptotic"
+    res = stats.mannwhitneyu(xb, xa, alternative=alternative, method=method, use_continuity=True)
+    return TestResult(
+        test="Mann-Whitney U test",
+        statistic=clean_float(res.statistic),
+        df=None,
+        p_value=clean_float(res.pvalue),
+        ci_low=None,
+        ci_high=None,
+        confidence=confidence,
+        effect_name="rank-biserial r",
+        effect=rank_biserial(xa, xb),
+        alternative=alternative,
+        n_a=len(xa),
+        n_b=len(xb),
+        method="exact" if exact else "normal approximation (tie and continuity corrected)",
+    )
+
+
+def wilcoxon_signed_rank(
+    a: Sequence[float],
+    b: Sequence[float],
+    alternative: str = "two-sided",
+    confidence: float = 0.95,
+) -> TestResult:
+    """Wilcoxon signed-rank test on the paired differences ``b[i] - a[i]``.
+
+    Zero differences are dropped (Wilcoxon's convention, as R). The statistic is
+    V, the rank sum of the positive differences. Exact p-value when no zeros or
+    tied |differences| remain and n < 50, else the normal approximation with
+    continuity correction (R's defaults). Effect: matched-pairs rank-biserial r.
+    If every difference is zero there is nothing to rank and p = 1.
+    """
+    check_options(alternative, confidence)
+    xa, xb = as_floats(a, "baseline"), as_floats(b, "treatment")
+    require_same_length(xa, xb)
+    require_n(xa, 1, "pairs")
+    d = differences(xa, xb)
+    nonzero = [x for x in d if x != 0.0]
+    common = dict(
+        df=None, ci_low=None, ci_high=None, confidence=confidence,
+        effect_name="matched-pairs rank-biserial r", alternative=alternative,
+        n_a=len(xa), n_b=len(xb),
+    )
+    if not nonzero:
+        return TestResult(
+            test="Wilcoxon signed-rank test", statistic=0.0, p_value=1.0, effect=None,
+            method="no test: all differences are zero",
+            note="every paired difference is zero", **common,
+        )
+    magnitudes = [abs(x) for x in nonzero]
+    exact = len(nonzero) == len(d) and len(set(magnitudes)) == len(magnitudes)
+    exact = exact and len(d) < EXACT_LIMIT
+    res = stats.wilcoxon(
+        nonzero, alternative=alternative, correction=not exact,
+        method="exact" if exact else "asymptotic",
+    )
+    ranks = stats.rankdata(magnitudes)
+    v_plus = math.fsum(r for r, x in zip(ranks, nonzero, strict=True) if x > 0)
+    dropped = len(d) - len(nonzero)
+    return TestResult(
+        test="Wilcoxon signed-rank test",
+        statistic=v_plus,
+        p_value=clean_float(res.pvalue),
+        effect=matched_pairs_rank_biserial(xa, xb),
+        method=("exact" if exact else "normal approximation (continuity corrected)")
+        + (f"; {dropped} zero difference(s) dropped" if dropped else ""),
+        **common,
+    )
