@@ -8,12 +8,14 @@ ever run in one thread. Replicates left unstarted by a cancel are simply not yie
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import pickle
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 from . import capture as capture_mod
@@ -53,7 +55,7 @@ class _BatchSender:
     while a long step is still running; control messages flush at once.
     """
 
-    def __init__(self, out: Any, interval: float = 0.02, max_batch: int = 512) -> None:
+    def __init__(self, out: Connection, interval: float = 0.02, max_batch: int = 512) -> None:
         self._out = out
         self._buf: list[Any] = []
         self._lock = threading.Lock()
@@ -91,7 +93,7 @@ class _BatchSender:
             data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             data = pickle.dumps([_picklable(item) for item in batch], protocol=pickle.HIGHEST_PROTOCOL)
-        self._out.put(("batch", data))
+        self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
 
 
 def _picklable(item: Any) -> Any:
@@ -144,13 +146,26 @@ def _worker_loop(
         send(("exit", wid))
 
 
-def _process_worker_main(plan: RunPlan, wid: int, tasks: Any, out: Any, cancel_event: Any) -> None:
+class _PipeInbox:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self) -> Any:
+        try:
+            return self.conn.recv()
+        except EOFError:  # the parent is gone
+            return None
+
+
+def _process_worker_main(
+    plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any
+) -> None:
     token = CancelToken(cancel_event)
     sender = _BatchSender(out)
     if plan.capture:
         capture_mod.install()
     try:
-        _worker_loop(plan, wid, tasks, sender.emit, sender.send_now, token)
+        _worker_loop(plan, wid, _PipeInbox(tasks), sender.emit, sender.send_now, token)
     finally:
         sender.close()
 
@@ -177,11 +192,27 @@ class _ThreadWorkers:
     def send(self, wid: int, task: Any) -> None:
         self.inboxes[wid].put(task)
 
+    def receive(self, timeout: float) -> list[Any]:
+        """Events and control messages that arrived, waiting up to ``timeout`` for one."""
+        try:
+            items = [self.out.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(items) < 4096:
+            try:
+                items.append(self.out.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
     def dead(self, wid: int) -> int | None:
         return None  # a thread cannot die without sending "exit"
 
     def restart(self, wid: int) -> None:
         raise AssertionError("thread workers are not restarted")
+
+    def cancel(self) -> None:
+        pass  # threads share the run's token
 
     def stop(self, grace_expired: bool) -> None:
         for box in self.inboxes:
@@ -191,36 +222,71 @@ class _ThreadWorkers:
 
 
 class _ProcessWorkers:
-    def __init__(self, plan: RunPlan, n: int, token: CancelToken, start_method: str | None) -> None:
+    """Worker processes, each with its own pipe for tasks and one for results, so the
+    parent knows what each runs and notices a death at once (its sentinel)."""
+
+    def __init__(self, plan: RunPlan, n: int, start_method: str | None) -> None:
         self.ctx = mp.get_context(start_method or _default_start_method())
         self.plan = plan
-        self.out = self.ctx.Queue()
         self.cancel_event = self.ctx.Event()
-        self.inboxes: list[Any] = [None] * n
+        self.task_conns: list[Any] = [None] * n
+        self.result_conns: list[Any] = [None] * n
         self.procs: list[Any] = [None] * n
         for wid in range(n):
             self._start(wid)
 
     def _start(self, wid: int) -> None:
-        self.inboxes[wid] = self.ctx.SimpleQueue()
+        for old in (self.task_conns[wid], self.result_conns[wid]):
+            if old is not None:
+                old.close()
+        task_read, task_write = self.ctx.Pipe(duplex=False)
+        result_read, result_write = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(
             target=_process_worker_main,
-            args=(self.plan, wid, self.inboxes[wid], self.out, self.cancel_event),
+            args=(self.plan, wid, task_read, result_write, self.cancel_event),
             name=f"crystallize-worker-{wid}",
             daemon=True,
         )
         proc.start()
+        task_read.close()
+        result_write.close()
+        self.task_conns[wid] = task_write
+        self.result_conns[wid] = result_read
         self.procs[wid] = proc
 
     def send(self, wid: int, task: Any) -> None:
-        self.inboxes[wid].put(task)
+        try:
+            self.task_conns[wid].send(task)
+        except (BrokenPipeError, OSError):
+            pass  # the worker is gone; its sentinel reports it
+
+    def receive(self, timeout: float) -> list[Any]:
+        conns = [c for c in self.result_conns if c is not None]
+        items: list[Any] = []
+        for conn in mp_connection.wait(conns, timeout=timeout):
+            while True:
+                try:
+                    data = conn.recv_bytes()
+                except (EOFError, OSError):  # closed: the worker exited or died
+                    self.result_conns[self.result_conns.index(conn)] = None
+                    break
+                items.extend(pickle.loads(data))
+                if not conn.poll():
+                    break
+        return items
 
     def dead(self, wid: int) -> int | None:
         proc = self.procs[wid]
-        return None if proc.is_alive() else proc.exitcode
+        if self.result_conns[wid] is not None or proc.is_alive():
+            return None  # still has something to say, or still running
+        proc.join()
+        return proc.exitcode
 
     def restart(self, wid: int) -> None:
         self._start(wid)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
 
     def stop(self, grace_expired: bool) -> None:
         for wid, proc in enumerate(self.procs):
@@ -228,12 +294,15 @@ class _ProcessWorkers:
                 if grace_expired:
                     proc.terminate()
                 else:
-                    self.inboxes[wid].put(None)
+                    self.send(wid, None)
         for proc in self.procs:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
                 proc.join(timeout=5)
+        for conn in [*self.task_conns, *self.result_conns]:
+            if conn is not None:
+                conn.close()
 
 
 def _default_start_method() -> str:
@@ -265,7 +334,7 @@ def run_pool(
     workers: Any = (
         _ThreadWorkers(plan, n, token)
         if kind == "thread"
-        else _ProcessWorkers(plan, n, token, start_method)
+        else _ProcessWorkers(plan, n, start_method)
     )
     assigned: list[deque[tuple[str, int]]] = [deque() for _ in range(n)]
     live = set(range(n))
@@ -303,36 +372,30 @@ def run_pool(
         while live:
             if token.cancelled and cancel_deadline is None:
                 cancel_deadline = time.monotonic() + grace
-                if kind == "process":
-                    workers.cancel_event.set()
+                workers.cancel()
                 for wid in live:
                     workers.send(wid, None)
-            try:
-                msg = workers.out.get(timeout=0.05)
-            except queue.Empty:
+            items = workers.receive(0.05)
+            for item in items:
+                result = handle(item)
+                if result is not None:
+                    yield result
+            if not items:
                 if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                     break
                 for wid in list(live):
                     code = workers.dead(wid)
-                    if code is not None:  # died without saying so: killed, segfault, os._exit
-                        lost = _worker_died(plan, wid, code, assigned[wid], pending)
-                        live.discard(wid)
-                        if lost is not None:
-                            yield lost
-                        if pending and not token.cancelled:
-                            workers.restart(wid)
-                            live.add(wid)
-                            feed(wid)
-                continue
-            if isinstance(msg, tuple) and msg[0] == "batch":
-                for item in pickle.loads(msg[1]):
-                    result = handle(item)
-                    if result is not None:
-                        yield result
-            else:
-                result = handle(msg)
-                if result is not None:
-                    yield result
+                    if code is None:
+                        continue
+                    # died without saying so: killed, segfault, os._exit
+                    live.discard(wid)
+                    lost = _worker_died(plan, wid, code, assigned[wid], pending)
+                    if lost is not None:
+                        yield lost
+                    if pending and not token.cancelled:
+                        workers.restart(wid)
+                        live.add(wid)
+                        feed(wid)
     finally:
         expired = cancel_deadline is not None and time.monotonic() > cancel_deadline
         workers.stop(grace_expired=expired or bool(live and token.cancelled))

@@ -72,7 +72,7 @@ def quick_experiment(
         first = errors[0]
         raise ReplicateError(
             f"every replicate failed; first ({first.treatment} #{first.replicate}, seed "
-            f"{first.seed}):\n{first.traceback}"
+            f"{first.seed}): {first.error}\n{first.traceback}"
         )
     if errors:
         first = errors[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback as tb_mod
 from collections.abc import Callable
@@ -135,12 +136,12 @@ def _run_step(
     raise AssertionError("unreachable")
 
 
-_ENGINE_CODE = {run_replicate.__code__, _run_step.__code__}
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` starting at the user's code (engine frames left out)."""
+    """The traceback of ``exc`` starting at the user's code (leading engine frames left out)."""
     tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code in _ENGINE_CODE:
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
         tb = tb.tb_next
     return "".join(tb_mod.format_exception(type(exc), exc, tb))

@@ -19,6 +19,7 @@ from .results import TestResult, check_options, clean_float
 
 
 def _unpaired_result(name, p_value, statistic, a, b, alternative, confidence, method):
+    # Shared by Fisher and Boschloo: same effects, only the p-value differs.
     rd = risk_difference(a, b, confidence, alternative)
     return TestResult(
         test=name,
@@ -36,6 +37,7 @@ def _unpaired_result(name, p_value, statistic, a, b, alternative, confidence, me
         n_a=len(a),
         n_b=len(b),
         method=method,
+        ci_method="Newcombe hybrid score",
         other_effects=(odds_ratio(a, b, confidence, alternative),),
     )
 
@@ -57,7 +59,13 @@ def fisher_exact(
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
     res = stats.fisher_exact(table_of(xa, xb), alternative=alternative)
     return _unpaired_result(
-        "Fisher's exact test", res.pvalue, None, xa, xb, alternative, confidence,
+        "Fisher's exact test",
+        res.pvalue,
+        None,
+        xa,
+        xb,
+        alternative,
+        confidence,
         "conditional exact test; risk-difference CI: Newcombe hybrid score",
     )
 
@@ -78,7 +86,13 @@ def boschloo(
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
     res = stats.boschloo_exact(table_of(xa, xb), alternative=alternative)
     return _unpaired_result(
-        "Boschloo's exact test", res.pvalue, res.statistic, xa, xb, alternative, confidence,
+        "Boschloo's exact test",
+        res.pvalue,
+        res.statistic,
+        xa,
+        xb,
+        alternative,
+        confidence,
         "unconditional exact test; risk-difference CI: Newcombe hybrid score",
     )
 
@@ -128,6 +142,7 @@ def mcnemar_exact(
             f"({counts.only_b} treatment-only, {counts.only_a} baseline-only); "
             "risk-difference CI: Newcombe paired score"
         ),
+        ci_method="Newcombe paired score",
         other_effects=(paired_odds_ratio(counts, confidence, alternative),),
         note=note,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Sequence
@@ -20,6 +21,9 @@ def _mean_difference(x, y, axis=-1):
 def _median_difference(x, y, axis=-1):
     return np.median(y, axis=axis) - np.median(x, axis=axis)
 
+
+# scipy >= 1.15 takes ``rng``; older releases (the project allows 1.11) take ``random_state``.
+_RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 STATISTICS = {"mean_difference": _mean_difference, "median_difference": _median_difference}
 
@@ -62,9 +66,15 @@ def bootstrap_ci(
             # warning scipy raises about it would only be noise for the user.
             warnings.simplefilter("ignore")
             return stats.bootstrap(
-                data, func, paired=paired, vectorized=True, n_resamples=n_resamples,
-                confidence_level=confidence, method=kind, alternative=alternative,
-                rng=np.random.default_rng(seed),
+                data,
+                func,
+                paired=paired,
+                vectorized=True,
+                n_resamples=n_resamples,
+                confidence_level=confidence,
+                method=kind,
+                alternative=alternative,
+                **{_RNG_KEYWORD: np.random.default_rng(seed)},
             )
 
     res = run(method)
@@ -90,4 +100,5 @@ def bootstrap_ci(
         n_a=len(xa),
         n_b=len(xb),
         method=f"{used}; {n_resamples} resamples; seed {seed}",
+        ci_method=f"bootstrap {used.split(' ')[0]}",
     )

@@ -10,7 +10,7 @@ from .results import Effect
 
 
 def verdict_for(p: float | None, alpha: float, reason: str | None = None) -> str:
-    """"significant" / "not significant" at ``alpha``, or "inconclusive (reason)"."""
+    """Verdict text: significant / not significant at ``alpha``, or inconclusive (reason)."""
     if reason:
         return f"inconclusive ({reason})"
     if p is None:
@@ -73,7 +73,9 @@ class Comparison:
         if self.p_value is None:  # nothing was tested: keep the inconclusive verdict
             return replace(self, correction=correction)
         return replace(
-            self, p_adjusted=p_adjusted, correction=correction,
+            self,
+            p_adjusted=p_adjusted,
+            correction=correction,
             verdict=verdict_for(p_adjusted, self.alpha),
         )
 

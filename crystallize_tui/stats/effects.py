@@ -45,9 +45,8 @@ def hedges_g(a: Sequence[float], b: Sequence[float], paired: bool = False) -> fl
         return None if d_z is None else d_z * _small_sample_correction(len(xa) - 1)
     require_n(xa, 2, "baseline")
     require_n(xb, 2, "treatment")
-    return hedges_g_from_summary(
-        mean(xa), sd(xa), len(xa), mean(xb), sd(xb), len(xb)  # type: ignore[arg-type]
-    )
+    m_a, s_a, m_b, s_b = mean(xa), sd(xa), mean(xb), sd(xb)
+    return hedges_g_from_summary(m_a, s_a, len(xa), m_b, s_b, len(xb))  # type: ignore[arg-type]
 
 
 def cohens_dz(a: Sequence[float], b: Sequence[float]) -> float | None:

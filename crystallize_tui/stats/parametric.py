@@ -53,6 +53,7 @@ def welch_t(
         estimate=mean(xb) - mean(xa),  # type: ignore[operator]
         n_a=len(xa),
         n_b=len(xb),
+        ci_method="Welch t interval",
     )
 
 
@@ -91,4 +92,5 @@ def paired_t(
         estimate=mean(differences(xa, xb)),
         n_a=len(xa),
         n_b=len(xb),
+        ci_method="paired t interval",
     )

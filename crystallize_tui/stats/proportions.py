@@ -66,7 +66,11 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def newcombe_interval(
-    k_a: int, n_a: int, k_b: int, n_b: int, confidence: float = 0.95,
+    k_a: int,
+    n_a: int,
+    k_b: int,
+    n_b: int,
+    confidence: float = 0.95,
     alternative: str = "two-sided",
 ) -> tuple[float, float, float]:
     """Difference of independent proportions k_b/n_b - k_a/n_a with Newcombe's
@@ -117,8 +121,11 @@ def newcombe_paired_interval(
 
 
 def risk_difference(
-    a: Sequence[float], b: Sequence[float], confidence: float = 0.95,
-    alternative: str = "two-sided", paired: bool = False,
+    a: Sequence[float],
+    b: Sequence[float],
+    confidence: float = 0.95,
+    alternative: str = "two-sided",
+    paired: bool = False,
 ) -> Effect:
     """Risk difference mean(b) - mean(a) of 0/1 samples, with a Newcombe interval
     (independent or paired version)."""
@@ -133,7 +140,9 @@ def risk_difference(
 
 
 def odds_ratio(
-    a: Sequence[float], b: Sequence[float], confidence: float = 0.95,
+    a: Sequence[float],
+    b: Sequence[float],
+    confidence: float = 0.95,
     alternative: str = "two-sided",
 ) -> Effect:
     """Odds of success under treatment ``b`` over odds under baseline ``a``.

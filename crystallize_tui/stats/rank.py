@@ -16,6 +16,17 @@ from .results import TestResult, check_options, clean_float
 EXACT_LIMIT = 50
 
 
+def _wilcoxon(d: list[float], alternative: str, exact: bool):
+    method = "exact" if exact else "asymptotic"
+    try:
+        return stats.wilcoxon(d, alternative=alternative, correction=not exact, method=method)
+    except ValueError:
+        if exact:
+            raise
+        # scipy < 1.13 names the normal approximation "approx".
+        return stats.wilcoxon(d, alternative=alternative, correction=True, method="approx")
+
+
 def mann_whitney(
     a: Sequence[float],
     b: Sequence[float],
@@ -75,23 +86,29 @@ def wilcoxon_signed_rank(
     d = differences(xa, xb)
     nonzero = [x for x in d if x != 0.0]
     common = dict(
-        df=None, ci_low=None, ci_high=None, confidence=confidence,
-        effect_name="matched-pairs rank-biserial r", alternative=alternative,
-        n_a=len(xa), n_b=len(xb),
+        df=None,
+        ci_low=None,
+        ci_high=None,
+        confidence=confidence,
+        effect_name="matched-pairs rank-biserial r",
+        alternative=alternative,
+        n_a=len(xa),
+        n_b=len(xb),
     )
     if not nonzero:
         return TestResult(
-            test="Wilcoxon signed-rank test", statistic=0.0, p_value=1.0, effect=None,
+            test="Wilcoxon signed-rank test",
+            statistic=0.0,
+            p_value=1.0,
+            effect=None,
             method="no test: all differences are zero",
-            note="every paired difference is zero", **common,
+            note="every paired difference is zero",
+            **common,
         )
     magnitudes = [abs(x) for x in nonzero]
     exact = len(nonzero) == len(d) and len(set(magnitudes)) == len(magnitudes)
     exact = exact and len(d) < EXACT_LIMIT
-    res = stats.wilcoxon(
-        nonzero, alternative=alternative, correction=not exact,
-        method="exact" if exact else "asymptotic",
-    )
+    res = _wilcoxon(nonzero, alternative, exact)
     ranks = stats.rankdata(magnitudes)
     v_plus = math.fsum(r for r, x in zip(ranks, nonzero, strict=True) if x > 0)
     dropped = len(d) - len(nonzero)

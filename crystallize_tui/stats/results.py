@@ -47,6 +47,7 @@ class TestResult:
     n_a: int = 0
     n_b: int = 0
     method: str | None = None
+    ci_method: str | None = None
     other_effects: tuple[Effect, ...] = ()
     note: str | None = None
 

@@ -1,0 +1,136 @@
+"""compare_samples: the one call the engine makes per (treatment, metric) pair."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._builder import Builder
+from ._data import DataError, first_non_binary, is_binary, read_side
+from .binary import boschloo, fisher_exact, mcnemar_exact
+from .bootstrap import bootstrap_ci
+from .comparison import Comparison
+from .parametric import paired_t, welch_t
+from .rank import mann_whitney, wilcoxon_signed_rank
+from .results import check_options
+
+TESTS = {
+    "welch": (welch_t, False),
+    "paired_t": (paired_t, True),
+    "fisher": (fisher_exact, False),
+    "boschloo": (boschloo, False),
+    "mcnemar": (mcnemar_exact, True),
+    "mann_whitney": (mann_whitney, False),
+    "wilcoxon": (wilcoxon_signed_rank, True),
+}
+TEST_CHOICES = ("auto", "rank", *TESTS)
+BINARY_ONLY = {
+    "fisher": "Fisher's exact test",
+    "boschloo": "Boschloo's exact test",
+    "mcnemar": "the exact McNemar test",
+}
+
+
+def _choose(test: str, paired: bool, binary: bool) -> str:
+    if test == "auto":
+        if binary:
+            return "mcnemar" if paired else "fisher"
+        return "paired_t" if paired else "welch"
+    if test == "rank":
+        return "wilcoxon" if paired else "mann_whitney"
+    return test
+
+
+def _resolve_pairing(test: str, paired: bool | None, n_a: int, n_b: int) -> bool:
+    if test in TESTS:
+        implied = TESTS[test][1]
+        if paired is not None and paired != implied:
+            kind = "paired" if implied else "unpaired"
+            raise ValueError(f"test {test!r} is {kind} but paired={paired!r} was given")
+        return implied
+    # Replicate lists are indexed by replicate, so equal lengths mean pairs.
+    return paired if paired is not None else n_a == n_b
+
+
+def _check_arguments(test: str, alternative: str, alpha: float, confidence: float) -> None:
+    if test not in TEST_CHOICES:
+        raise ValueError(f"test must be one of {TEST_CHOICES}, got {test!r}")
+    check_options(alternative, confidence)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+
+
+def compare_samples(
+    baseline: Sequence[float | None],
+    treatment: Sequence[float | None],
+    *,
+    paired: bool | None = None,
+    test: str = "auto",
+    alternative: str = "two-sided",
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    bootstrap: bool = False,
+    seed: int = 0,
+) -> Comparison:
+    """Compare a treatment's replicate values with the baseline's, one metric.
+
+    Differences are treatment minus baseline; ``alternative="greater"`` asks
+    whether the treatment is larger. None (or NaN) marks a failed replicate.
+    ``paired=None`` pairs the lists when they have equal length (they are
+    indexed by replicate); pairing drops every pair with a missing side, while
+    unpaired comparisons drop missing values per side. ``test="auto"`` uses
+    Fisher's exact test (unpaired) or the exact McNemar test (paired) when all
+    values are 0/1, else Welch's or the paired t-test; ``"rank"`` picks
+    Mann-Whitney or Wilcoxon signed-rank; explicit names are in TEST_CHOICES.
+    ``bootstrap=True`` adds a seeded BCa bootstrap CI of the mean difference.
+
+    Degenerate data never raises: the result carries p_value None, a verdict
+    "inconclusive (reason)" and a note. The one exception is data with nothing
+    varying and no difference (all values identical): p_value 1 and a note. Invalid options (unknown test name,
+    alpha outside (0, 1), a paired test with paired=False) do raise ValueError.
+    """
+    _check_arguments(test, alternative, alpha, confidence)
+    out = Builder(alternative, alpha, confidence)
+    try:
+        base, treat = read_side(baseline, "baseline"), read_side(treatment, "treatment")
+    except DataError as exc:
+        return out.inconclusive("non-numeric value", str(exc))
+    is_paired = _resolve_pairing(test, paired, len(base), len(treat))
+    out.paired = is_paired
+    if is_paired and len(base) != len(treat):
+        return out.inconclusive(
+            "lengths differ",
+            f"a paired comparison needs one value per replicate on both sides; "
+            f"got {len(base)} baseline and {len(treat)} treatment values",
+        )
+    xa, xb = out.clean(base, treat)
+    if not xa and not xb:
+        return out.inconclusive("no data", "no usable values on either side")
+    if len(xa) < 2 or len(xb) < 2:
+        what = (
+            f"{len(xa)} complete pair(s)"
+            if is_paired
+            else f"{len(xa)} baseline and {len(xb)} treatment value(s)"
+        )
+        return out.inconclusive("n < 2", f"need at least 2 values per side; got {what}")
+    chosen = _choose(test, is_paired, is_binary(xa) and is_binary(xb))
+    if chosen in BINARY_ONLY:
+        for side, xs in (("baseline", xa), ("treatment", xb)):
+            bad = first_non_binary(xs)
+            if bad is not None:
+                return out.inconclusive(
+                    "not binary", f"{BINARY_ONLY[chosen]} needs 0/1 values; {side} has {bad!r}"
+                )
+    elif (degenerate := out.no_variance(chosen, xa, xb)) is not None:
+        return degenerate
+    result = out.run(TESTS[chosen][0], xa, xb)
+    if result is None:
+        return out.comparison()
+    if bootstrap:
+        boot = out.run(bootstrap_ci, xa, xb, fatal=False, paired=is_paired, seed=seed)
+        if boot is not None:
+            out.fields.update(
+                bootstrap_ci_low=boot.ci_low,
+                bootstrap_ci_high=boot.ci_high,
+                bootstrap_method=f"bootstrap {boot.method}",
+            )
+    return out.from_result(result)
