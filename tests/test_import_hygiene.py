@@ -1,0 +1,39 @@
+"""The engine never imports textual: importing the package and a whole run stay TUI-free."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """
+import sys
+import crystallize_tui
+assert "textual" not in sys.modules, "import crystallize_tui pulled in textual"
+from crystallize_tui import Experiment, Treatment, ParallelExecution
+def step(config, ctx):
+    print("hi")
+    ctx.emit("tick")
+    ctx.metrics.add("x", 1)
+exp = Experiment(pipeline=[step], replicates=2, treatments=[Treatment("t", {})])
+exp.subscribe(lambda e: None)
+exp.run(echo=False)
+Experiment(pipeline=[step], replicates=2, plugins=[ParallelExecution(2, kind="thread")]).run(echo=False)
+leaked = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+assert not leaked, leaked
+print("clean")
+"""
+
+
+def test_import_and_headless_run_do_not_import_textual():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("clean")
+
+
+def test_core_sources_never_mention_the_tui():
+    core = ROOT / "crystallize_tui" / "core"
+    for path in core.rglob("*.py"):
+        text = path.read_text()
+        assert "import textual" not in text and "from textual" not in text, path
+        assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
