@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import statistics
+import tempfile
 import sys
 import time
 import tracemalloc
@@ -36,10 +37,10 @@ def plain_loop(configs: dict, n: int) -> list:
     return results
 
 
-def build(n: int, *plugins) -> Experiment:
+def build(n: int, *plugins, store=None) -> Experiment:
     return Experiment(
         name="bench", datasource={"v": 1}, pipeline=[step], replicates=n,
-        treatments=[Treatment("t", {"v": 2})], plugins=list(plugins),
+        treatments=[Treatment("t", {"v": 2})], plugins=list(plugins), store=store,
     )
 
 
@@ -88,6 +89,9 @@ def main() -> None:
 
     measure("serial, in memory, no listener", lambda: build(n))
     measure("serial, in memory, one listener", lambda: _with_listener(build(n)))
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bench.db"
+        measure("serial, on-disk SQLite store", lambda: build(n, store=db), 3)
     measure("threads x2", lambda: build(n, ParallelExecution(max_workers=2, kind="thread")), 3)
     measure("processes x2", lambda: build(n, ParallelExecution(max_workers=2)), 3)
 

@@ -40,6 +40,7 @@ from .core.plugins import (
 from .core.quick import quick_experiment
 from .core.result import ConditionMetrics, ReplicateFailure, ReplicateResult, Result
 from .core.seeds import DEFAULT_SEED, derive_seed
+from .core.store import RunRecord, Store, default_store_path
 from .core.treatment import Treatment, register_datasource
 
 __version__ = "0.1.0"
@@ -70,14 +71,17 @@ __all__ = [
     "RunCancelled",
     "RunFinished",
     "RunInfo",
+    "RunRecord",
     "RunStarted",
     "SeedPlugin",
     "StepContext",
     "StepFinished",
     "StepStarted",
+    "Store",
     "StoreError",
     "Treatment",
     "UserEvent",
+    "default_store_path",
     "derive_seed",
     "pipeline_step",
     "quick_experiment",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
+import os
 import pickle
 import queue
 import threading
@@ -147,13 +148,20 @@ def _worker_loop(
 
 
 class _PipeInbox:
+    """A process worker's task queue. Returns None (stop) when the parent is gone: a
+    forked sibling may hold the pipe's other end open, so EOF alone cannot tell."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.parent = os.getppid()
 
     def get(self) -> Any:
         try:
+            while not self.conn.poll(0.5):
+                if os.getppid() != self.parent:
+                    return None
             return self.conn.recv()
-        except EOFError:  # the parent is gone
+        except (EOFError, OSError):
             return None
 
 

@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import events as ev
 from .bus import EventBus
 from .cancel import CancelToken
 from .errors import ConfigError
+from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .pipeline import StepSpec, to_step
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
-from .result import ReplicateResult, Result
+from .result import OK, ReplicateResult, Result
 from .runner import Run
 from .seeds import DEFAULT_SEED, derive_seeds
+from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
+
+
+DEFAULT_STORE: Any = object()  # "the default store path", resolved when first needed
+_open_stores: dict[Path, Store] = {}
+
+
+def open_store(path: Path) -> Store:
+    """One Store per file in this process, shared by every experiment that uses it."""
+    key = path.expanduser().resolve()
+    store = _open_stores.get(key)
+    if store is None:
+        store = _open_stores[key] = Store(key)
+    return store
 
 
 class Experiment:
@@ -45,6 +63,7 @@ class Experiment:
         fail_fast: bool = False,
         description: str = "",
         hypotheses: Iterable[Any] = (),
+        store: Any = DEFAULT_STORE,
     ) -> None:
         self.datasource = datasource
         self.pipeline = list(pipeline)
@@ -66,6 +85,28 @@ class Experiment:
         self._tokens: set[CancelToken] = set()
         self._lock = threading.Lock()
         self.last_result: Result | None = None
+        self.store = store
+
+    # -- the store ----------------------------------------------------------------
+    @property
+    def store(self) -> Store | None:
+        """Where runs are kept: a Store, or None (results only in memory).
+
+        By default ``.crystallize/crystallize.db`` under the workspace (the folder holding
+        ``experiments/``, else the current folder), or ``$CRYSTALLIZE_HOME/crystallize.db``.
+        """
+        if self._store is DEFAULT_STORE:
+            self._store = open_store(default_store_path())
+        return self._store
+
+    @store.setter
+    def store(self, value: Any) -> None:
+        if value is None or value is DEFAULT_STORE or isinstance(value, Store):
+            self._store = value
+        elif isinstance(value, (str, os.PathLike)):
+            self._store = open_store(Path(value))
+        else:
+            raise ConfigError(f"store must be a path, a Store or None, got {value!r}")
 
     # -- declaration --------------------------------------------------------------
     @property
@@ -190,6 +231,9 @@ class Experiment:
         only: tuple[str, int] | None = None,
         reraise: bool = False,
         plugins: list[Plugin] | None = None,
+        resume: bool = False,
+        force: bool = False,
+        record: bool = True,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
         n = self.replicates if replicates is None else _check_replicates(replicates, "replicates")
@@ -204,8 +248,26 @@ class Experiment:
         base_seed = self.seed if seed is None else seed
         configs = self.resolve_configs(names)
         plugins = list(self.plugins if plugins is None else plugins)
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        steps = self.steps()
+        store = self.store if record else None
+        parts = fingerprint_parts(configs, steps, base_seed)
+        prior: list[ReplicateResult] = []
+        previous = None
+        if resume:
+            if store is None:
+                raise ConfigError("resume needs a store; this experiment has store=None")
+            previous = self._resumable(store, parts, configs, force)
+        if previous is not None:
+            run_id = previous.run_id
+            n = max(n, previous.replicates)
+            prior = [r for r in store.replicates(run_id) if r.status == OK and r.replicate < n]
+        else:
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         bus = EventBus()
+        recorder = None
+        if store is not None:
+            recorder = RunRecorder(store, run_id)
+            bus.add("store", recorder.on_event)
         for plugin in plugins:
             if plugin.overrides("on_event"):
                 bus.add(f"{plugin.name}.on_event", plugin.on_event)
@@ -215,11 +277,12 @@ class Experiment:
             tasks = [only]
         else:
             # Interleave conditions so partial results stay balanced across them.
-            tasks = [(c, k) for k in range(n) for c in names]
+            done = {(r.treatment, r.replicate) for r in prior}
+            tasks = [(c, k) for k in range(n) for c in names if (c, k) not in done]
         plan = RunPlan(
             run_id=run_id,
             name=self.name,
-            steps=self.steps(),
+            steps=steps,
             configs=configs,
             seeds=derive_seeds(base_seed, n),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
@@ -230,17 +293,49 @@ class Experiment:
             keep_output=only is not None,
             reraise=reraise,
         )
-        info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs)
+        info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
+                       resumed=previous is not None)
+        if recorder is not None:
+            if previous is not None:
+                note = "resumed with force despite changes" if force else None
+                recorder.resumed_run(replicates=n, note=note)
+            else:
+                recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
+                                 workspace=workspace_root())
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(),
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
+            recorder=recorder, prior=prior,
         )
+
+    def _resumable(
+        self, store: Store, parts: dict[str, str], configs: dict[str, Any], force: bool
+    ) -> RunRecord | None:
+        """The run to continue: the latest of this experiment, unless it completed."""
+        runs = store.runs(self.name)
+        if not runs or runs[0].status == "completed":
+            return None
+        latest = runs[0]
+        row = store.run_row(latest.run_id)
+        changes = describe_changes(json.loads(row["fingerprint_parts"]), parts,
+                                   json.loads(row["configs"]), configs)
+        if changes and not force:
+            listed = "\n  - ".join(changes)
+            raise ConfigError(
+                f"cannot resume run {latest.run_id} of {self.name!r}: the experiment changed since "
+                f"it ran:\n  - {listed}\nrun without resume to start afresh, or pass force=True "
+                "(--force) to resume anyway"
+            )
+        return latest
 
     def run(self, **options: Any) -> Result:
         """Run every replicate of every condition and return the Result.
 
         Options: ``replicates``, ``treatments`` (names to run; the baseline always runs),
-        ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal).
+        ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal),
+        ``resume`` (continue the latest unfinished run of this experiment from the store:
+        finished replicates are kept, failed and missing ones run; refused if configs or
+        step code changed since, unless ``force=True``).
         """
         run = self.prepare(**options)
         with self._active(run.token):
@@ -278,6 +373,7 @@ class Experiment:
         stream = out if out is not None else sys.stdout
         printer = _EventPrinter(stream) if verbose else None
         run = self.prepare(
+            record=False,
             replicates=max(self.replicates, replicate + 1),
             treatments=[treatment],
             only=(treatment, replicate),

@@ -206,6 +206,30 @@ class Result:
                 })
         return rows
 
+    def to_csv(self, path: Any) -> Any:
+        """Write the flat rows to a CSV file; returns its path."""
+        from .export import to_csv
+
+        return to_csv(self, path)
+
+    def to_json(self, path: Any) -> Any:
+        """Write the whole result as JSON (``Result.from_json`` reads it back)."""
+        from .export import to_json
+
+        return to_json(self, path)
+
+    @staticmethod
+    def from_json(path: Any) -> Result:
+        from .export import from_json
+
+        return from_json(path)
+
+    def to_dataframe(self) -> Any:
+        """The flat rows as a pandas DataFrame (needs pandas)."""
+        from .export import to_dataframe
+
+        return to_dataframe(self)
+
     def __repr__(self) -> str:
         done = sum(1 for r in self.replicate_results if r.ok)
         return (

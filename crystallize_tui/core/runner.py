@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,8 +14,10 @@ from .execution import run_pool, run_serial
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
+from .errors import CrystallizeError
 from .replicate import call_hook
 from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
+from .store import RunRecorder
 
 
 class Run:
@@ -30,7 +33,8 @@ class Run:
         bus: EventBus,
         token: CancelToken,
         fail_fast: bool,
-        on_replicate: Callable[[ReplicateResult], None] | None = None,
+        recorder: RunRecorder | None = None,
+        prior: list[ReplicateResult] | None = None,
     ) -> None:
         self.info = info
         self.plan = plan
@@ -38,8 +42,9 @@ class Run:
         self.bus = bus
         self.token = token
         self.fail_fast = fail_fast
-        self.on_replicate = on_replicate  # e.g. the store's commit, before anyone hears of it
-        self.outcomes: list[ReplicateResult] = []
+        self.recorder = recorder  # commits each replicate before anyone hears of it
+        self.prior = list(prior or [])  # replicates a resumed run had already finished
+        self.outcomes: list[ReplicateResult] = list(self.prior)
         self.result: Result | None = None
         self._started = 0.0
 
@@ -50,6 +55,8 @@ class Run:
         for plugin in self.plugins:
             if plugin.overrides("before_run"):
                 call_hook(plugin, "before_run", self.info)
+        if self.recorder is not None:
+            self.recorder.start()
         publish(ev.RunStarted(
             self.info.run_id, None, None, time.monotonic(), self.info.name,
             self.info.conditions, self.info.replicates, self.info.seed, len(self.plan.tasks),
@@ -101,8 +108,8 @@ class Run:
         if outcome.status == CANCELLED:
             return False
         self.outcomes.append(outcome)
-        if self.on_replicate is not None:
-            self.on_replicate(outcome)
+        if self.recorder is not None:
+            self.recorder.replicate(outcome)
         now = time.monotonic()
         if outcome.status == OK:
             self.bus.publish(ev.ReplicateFinished(
@@ -123,7 +130,7 @@ class Run:
             return
         failed = sum(1 for o in self.outcomes if o.status == FAILED)
         finished = len(self.outcomes) - failed
-        complete = len(self.outcomes) == len(self.plan.tasks)
+        complete = len(self.outcomes) == len(self.prior) + len(self.plan.tasks)
         if status is None:
             if complete:
                 status = FAILED if failed else "completed"
@@ -136,6 +143,12 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete,
         )
+        if self.recorder is not None:
+            try:
+                self.recorder.finish(self.result)
+            except CrystallizeError as exc:  # the replicates are committed already
+                warnings.warn(f"could not record the end of run {self.info.run_id}: {exc}",
+                              RuntimeWarning, stacklevel=2)
         now = time.monotonic()
         if status == CANCELLED:
             self.bus.publish(ev.RunCancelled(self.info.run_id, None, None, now, duration, finished, failed))

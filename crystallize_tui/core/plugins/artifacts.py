@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from .base import Plugin, RunInfo
 
 _VERSION = re.compile(r"^v(\d+)$")
+RUN_MARKER = ".run_id"  # names the run that wrote a version folder, so resume finds it
 
 
 class ArtifactWriter:
@@ -74,12 +75,20 @@ class ArtifactPlugin(Plugin):
 
     def before_run(self, run: RunInfo) -> None:
         base = self.root_dir.resolve() / run.name
-        version = 0
-        if self.versioned and base.is_dir():
-            taken = [int(m.group(1)) for p in base.iterdir() if (m := _VERSION.match(p.name))]
-            version = max(taken, default=-1) + 1
+        versions = sorted(
+            (int(m.group(1)), p) for p in (base.iterdir() if base.is_dir() else ())
+            if (m := _VERSION.match(p.name))
+        )
+        if run.resumed:  # a resumed run keeps writing into its own version folder
+            for _, folder in versions:
+                marker = folder / RUN_MARKER
+                if marker.is_file() and marker.read_text().strip() == run.run_id:
+                    self.run_dir = folder
+                    return
+        version = versions[-1][0] + 1 if self.versioned and versions else 0
         self.run_dir = base / f"v{version}"
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / RUN_MARKER).write_text(run.run_id + "\n")
 
     def before_replicate(self, ctx: StepContext) -> None:
         if self.run_dir is None:

@@ -36,6 +36,7 @@ class RunInfo:
     replicates: int
     conditions: tuple[str, ...]
     configs: dict[str, Any]
+    resumed: bool = False  # True when this run continues an interrupted one (same run_id)
 
 
 class Plugin:

@@ -1,0 +1,100 @@
+"""Fingerprints of what a run computes (configs, step code, seed), and what changed between two."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .pipeline import StepSpec
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON for hashing and storing configs (non-JSON values as their repr)."""
+    return json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+def _digest(text: str | bytes) -> str:
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def step_source(fn: Callable[..., Any]) -> str | bytes:
+    """The source of a step (of the function it wraps, if any); bytecode when no source."""
+    fn = inspect.unwrap(fn)
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return repr(fn)
+        return code.co_code + repr(code.co_consts).encode()
+
+
+def fingerprint_parts(configs: dict[str, Any], steps: tuple[StepSpec, ...], seed: int) -> dict[str, str]:
+    parts = {"seed": str(seed)}
+    for condition, config in configs.items():
+        parts[f"config:{condition}"] = _digest(canonical_json(config))
+    for i, step in enumerate(steps):
+        parts[f"step:{i}:{step.name}"] = _digest(step_source(step.fn))
+    return parts
+
+
+def fingerprint(parts: dict[str, str]) -> str:
+    return _digest(canonical_json(parts))
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key, sub in value.items():
+            out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "(config)": value}
+
+
+def config_changes(old: Any, new: Any) -> list[str]:
+    """Dotted keys that differ between two configs, as 'key: old -> new'."""
+    a, b = _flatten(json.loads(canonical_json(old))), _flatten(json.loads(canonical_json(new)))
+    lines = []
+    for key in sorted(a.keys() | b.keys()):
+        if key not in b:
+            lines.append(f"{key}: removed (was {a[key]!r})")
+        elif key not in a:
+            lines.append(f"{key}: added ({b[key]!r})")
+        elif a[key] != b[key]:
+            lines.append(f"{key}: {a[key]!r} -> {b[key]!r}")
+    return lines
+
+
+def describe_changes(
+    old_parts: dict[str, str], new_parts: dict[str, str],
+    old_configs: dict[str, Any], new_configs: dict[str, Any],
+) -> list[str]:
+    """What differs between a stored run and the experiment now, one line each."""
+    changes: list[str] = []
+    if old_parts.get("seed") != new_parts.get("seed"):
+        changes.append(f"base seed: {old_parts.get('seed')} -> {new_parts.get('seed')}")
+    old_conds = [k.split(":", 1)[1] for k in old_parts if k.startswith("config:")]
+    new_conds = [k.split(":", 1)[1] for k in new_parts if k.startswith("config:")]
+    for cond in old_conds:
+        if cond not in new_conds:
+            changes.append(f"condition {cond!r} removed")
+    for cond in new_conds:
+        if cond not in old_conds:
+            changes.append(f"condition {cond!r} added")
+        elif old_parts[f"config:{cond}"] != new_parts[f"config:{cond}"]:
+            detail = "; ".join(config_changes(old_configs.get(cond), new_configs.get(cond)))
+            changes.append(f"config of {cond!r} changed: {detail}")
+    old_steps = {k: v for k, v in old_parts.items() if k.startswith("step:")}
+    new_steps = {k: v for k, v in new_parts.items() if k.startswith("step:")}
+    if list(old_steps) != list(new_steps):
+        names = lambda d: [k.split(":", 2)[2] for k in d]  # noqa: E731
+        changes.append(f"pipeline changed: {names(old_steps)} -> {names(new_steps)}")
+    else:
+        for key in old_steps:
+            if old_steps[key] != new_steps[key]:
+                changes.append(f"code of step {key.split(':', 2)[2]!r} changed")
+    return changes

@@ -1,0 +1,107 @@
+"""Bridges a run to the store: the run row, each replicate's commit, the bounded event log."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import events as ev
+from ..fingerprint import canonical_json
+from ..result import ReplicateResult, Result
+from .store import Store
+
+MAX_EVENTS_PER_RUN = 20_000
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("crystallize-tui", "numpy", "scipy"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def git_commit(folder: Path) -> str | None:
+    """The workspace's HEAD commit (with "+dirty" when files changed), if it is a git repo."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                              text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=folder, capture_output=True, text=True, timeout=5)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class RunRecorder:
+    """Writes one run into the store. Replicates are committed as they finish; print
+    output, ctx.emit events and artifacts ride along in those commits (bounded)."""
+
+    def __init__(self, store: Store, run_id: str, max_events: int | None = None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self._start: Any = None
+        self.max_events = MAX_EVENTS_PER_RUN if max_events is None else max_events
+        self._events: list[tuple[Any, ...]] = []
+        self._artifacts: list[tuple[Any, ...]] = []
+        self._logged = 0
+        self.dropped = 0
+
+    def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
+        """Record a new run when the run starts."""
+        self._start = lambda: self._begin(info, parts, fingerprint, workspace)
+
+    def resumed_run(self, *, replicates: int, note: str | None) -> None:
+        """Reopen the stored run when the run starts."""
+        self._start = lambda: self.store.reopen_run(self.run_id, replicates=replicates, note=note)
+
+    def start(self) -> None:
+        self._start()
+
+    def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
+        self.store.begin_run({
+            "run_id": self.run_id, "experiment": info.name, "started_at": time.time(),
+            "base_seed": info.seed, "replicates": info.replicates,
+            "conditions": json.dumps(list(info.conditions)),
+            "configs": canonical_json(info.configs), "fingerprint": fingerprint,
+            "fingerprint_parts": json.dumps(parts), "versions": json.dumps(package_versions()),
+            "git_commit": git_commit(workspace),
+        })
+
+    def on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ArtifactSaved):
+            self._artifacts.append((self.run_id, event.treatment, event.replicate, event.name,
+                                    event.path, event.size, event.sha256))
+            return
+        if isinstance(event, ev.Output):
+            kind, payload = "output", {"stream": event.stream, "text": event.text}
+        elif isinstance(event, ev.UserEvent):
+            kind, payload = "event", {"event": event.kind, "data": event.data}
+        else:
+            return
+        if self._logged >= self.max_events:
+            self.dropped += 1
+            return
+        self._logged += 1
+        self._events.append((self.run_id, event.treatment, event.replicate, event.time, kind,
+                             json.dumps(payload, default=repr)))
+
+    def replicate(self, outcome: ReplicateResult) -> None:
+        events, self._events = self._events, []
+        artifacts, self._artifacts = self._artifacts, []
+        self.store.save_replicate(self.run_id, outcome, events, artifacts)
+
+    def finish(self, result: Result) -> None:
+        events, self._events = self._events, []
+        artifacts, self._artifacts = self._artifacts, []
+        self.store.finish_run(self.run_id, result.status, events=events, artifacts=artifacts,
+                              dropped=self.dropped)

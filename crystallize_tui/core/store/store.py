@@ -1,0 +1,343 @@
+"""The run store: every run, replicate, metric value, artifact and a bounded event log in SQLite."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..result import ReplicateResult, Result
+from . import schema
+
+BUSY_TIMEOUT_S = 30.0
+HOME_ENV = "CRYSTALLIZE_HOME"
+FILE_NAME = "crystallize.db"
+
+
+def workspace_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding ``experiments/`` (this folder or a parent), else ``start``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "experiments").is_dir():
+            return folder
+    return here
+
+
+def default_store_path(root: str | os.PathLike[str] | None = None) -> Path:
+    """``$CRYSTALLIZE_HOME/crystallize.db`` if set, else ``<workspace>/.crystallize/crystallize.db``."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home).expanduser() / FILE_NAME
+    return workspace_root(root) / ".crystallize" / FILE_NAME
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of ``Store.runs()``."""
+
+    run_id: str
+    experiment: str
+    status: str
+    started_at: float
+    finished_at: float | None
+    base_seed: int
+    replicates: int
+    conditions: list[str]
+    ok: int
+    failed: int
+    fingerprint: str
+    resumes: int
+
+    @property
+    def total(self) -> int:
+        return self.replicates * len(self.conditions)
+
+
+def _encode(value: Any) -> tuple[Any, str]:
+    if isinstance(value, bool):
+        return int(value), "b"
+    if isinstance(value, int):
+        return value, "i"
+    if math.isnan(value):
+        return None, "n"
+    return value, "f"
+
+
+def _decode(value: Any, kind: str) -> Any:
+    if kind == "b":
+        return bool(value)
+    if kind == "n":
+        return math.nan
+    if kind == "f":
+        return float(value)
+    return value
+
+
+class Store:
+    """A Crystallize run store in one SQLite file (WAL mode, busy timeout).
+
+    Safe to share between threads (each thread gets its own connection) and between
+    processes (writers queue on SQLite's lock instead of failing).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._open_checked()
+
+    # -- connections --------------------------------------------------------------
+    def _open_checked(self) -> None:
+        """Check what the file is before changing anything in it, then migrate."""
+        if self.path.is_dir():
+            raise StoreError(f"store {self.path}: is a folder, expected a database file")
+        current = None
+        if self.path.exists() and self.path.stat().st_size > 0:
+            current = self._inspect()
+        if current is not None and current > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path}: written by a newer Crystallize (schema {current}, this "
+                f"version reads up to {schema.SCHEMA_VERSION}); upgrade crystallize-tui"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if current is None or current < schema.SCHEMA_VERSION:
+            conn = self._conn()
+            self._retry(lambda: schema.migrate(conn, current))
+
+    def _inspect(self) -> int | None:
+        """The schema version of an existing file, read without writing to it."""
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_S)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+        try:
+            return schema.stored_version(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store {self.path}: not a readable SQLite database ({exc}); "
+                             "nothing was changed — move it away or pass another --store") from None
+        except ValueError as exc:
+            raise StoreError(f"store {self.path}: not a Crystallize store: {exc}; "
+                             "nothing was changed — pass another --store") from None
+        finally:
+            conn.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _retry(self, fn: Any) -> Any:
+        """Run ``fn``, waiting out another process's lock beyond SQLite's own timeout."""
+        deadline = time.monotonic() + 4 * BUSY_TIMEOUT_S
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise StoreError(f"store {self.path}: {exc}") from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"store {self.path}: {exc}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._retry(lambda: conn.execute("COMMIT"))
+
+    # -- writing ------------------------------------------------------------------
+    def begin_run(self, row: dict[str, Any]) -> None:
+        """Insert a new run (status "running")."""
+        with self._write() as conn:
+            conn.execute(
+                """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
+                   conditions, configs, fingerprint, fingerprint_parts, versions, git_commit)
+                   VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
+                   :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit)""",
+                row,
+            )
+
+    def reopen_run(self, run_id: str, *, replicates: int, note: str | None) -> None:
+        """Mark a run as running again (resume)."""
+        with self._write() as conn:
+            conn.execute(
+                """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
+                   replicates = MAX(replicates, ?), note = COALESCE(?, note) WHERE run_id = ?""",
+                (replicates, note, run_id),
+            )
+
+    def save_replicate(
+        self,
+        run_id: str,
+        rep: ReplicateResult,
+        events: Iterable[tuple[Any, ...]] = (),
+        artifacts: Iterable[tuple[Any, ...]] = (),
+    ) -> None:
+        """Commit one finished replicate with its metrics (and buffered events) at once."""
+        key = (run_id, rep.treatment, rep.replicate)
+        with self._write() as conn:
+            # A rerun of a failed replicate replaces it whole.
+            conn.execute("DELETE FROM metrics WHERE run_id = ? AND condition = ? AND replicate = ?", key)
+            conn.execute(
+                """INSERT OR REPLACE INTO replicates (run_id, condition, replicate, seed, status,
+                   duration, error, traceback, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (*key, rep.seed, rep.status, rep.duration, rep.error, rep.traceback, time.time()),
+            )
+            if rep.values:
+                conn.executemany(
+                    "INSERT INTO metrics (run_id, condition, replicate, seq, name, value, kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(*key, i, name, *_encode(value)) for i, (name, value) in enumerate(rep.values)],
+                )
+            self._insert_events(conn, events, artifacts)
+
+    def _insert_events(
+        self, conn: sqlite3.Connection, events: Iterable[tuple[Any, ...]],
+        artifacts: Iterable[tuple[Any, ...]],
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO events (run_id, condition, replicate, time, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO artifacts (run_id, condition, replicate, name, path, size, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            artifacts,
+        )
+
+    def finish_run(
+        self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
+        artifacts: Iterable[tuple[Any, ...]] = (), dropped: int = 0,
+    ) -> None:
+        with self._write() as conn:
+            self._insert_events(conn, events, artifacts)
+            conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, events_dropped = events_dropped + ? "
+                "WHERE run_id = ?",
+                (status, time.time(), dropped, run_id),
+            )
+
+    # -- reading ------------------------------------------------------------------
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = self._conn()
+        return self._retry(lambda: conn.execute(sql, tuple(params)).fetchall())
+
+    def runs(self, experiment: str | None = None) -> list[RunRecord]:
+        """Runs, newest first, optionally of one experiment."""
+        where, params = ("WHERE r.experiment = ?", (experiment,)) if experiment else ("", ())
+        rows = self._read(
+            f"""SELECT r.run_id, r.experiment, r.status, r.started_at, r.finished_at, r.base_seed,
+                r.replicates, r.conditions, r.fingerprint, r.resumes,
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'),
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed')
+                FROM runs r {where} ORDER BY r.started_at DESC, r.rowid DESC""",
+            params,
+        )
+        return [
+            RunRecord(run_id=r[0], experiment=r[1], status=r[2], started_at=r[3], finished_at=r[4],
+                      base_seed=r[5], replicates=r[6], conditions=json.loads(r[7]),
+                      fingerprint=r[8], resumes=r[9], ok=r[10], failed=r[11])
+            for r in rows
+        ]
+
+    def run_row(self, run_id: str) -> dict[str, Any]:
+        conn = self._conn()
+        cur = self._retry(lambda: conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)))
+        row = cur.fetchone()
+        if row is None:
+            raise StoreError(f"store {self.path}: no run {run_id!r}")
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def replicates(self, run_id: str) -> list[ReplicateResult]:
+        """Every stored replicate of a run, with its metric values in recorded order."""
+        values: dict[tuple[str, int], list[tuple[str, Any]]] = {}
+        for cond, rep, name, value, kind in self._read(
+            "SELECT condition, replicate, name, value, kind FROM metrics WHERE run_id = ? "
+            "ORDER BY condition, replicate, seq",
+            (run_id,),
+        ):
+            values.setdefault((cond, rep), []).append((name, _decode(value, kind)))
+        return [
+            ReplicateResult(cond, rep, seed, status, values.get((cond, rep), []), duration, error, tb)
+            for cond, rep, seed, status, duration, error, tb in self._read(
+                "SELECT condition, replicate, seed, status, duration, error, traceback "
+                "FROM replicates WHERE run_id = ? ORDER BY condition, replicate",
+                (run_id,),
+            )
+        ]
+
+    def load(self, run_id: str) -> Result:
+        """A stored run as a Result, the same shape as a live one."""
+        row = self.run_row(run_id)
+        reps = self.replicates(run_id)
+        conditions = json.loads(row["conditions"])
+        complete = len(reps) >= row["replicates"] * len(conditions)
+        return Result(
+            run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
+            replicates=row["replicates"], conditions=conditions,
+            configs=json.loads(row["configs"]), outcomes=reps,
+            status=row["status"], duration=(row["finished_at"] or row["started_at"]) - row["started_at"],
+            complete=complete,
+        )
+
+    def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """The last ``limit`` logged events/output lines of a run, oldest first."""
+        rows = self._read(
+            "SELECT condition, replicate, time, kind, payload FROM events WHERE run_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            (run_id, limit),
+        )
+        return [
+            {"treatment": c, "replicate": r, "time": t, "kind": k, **json.loads(p)}
+            for c, r, t, k, p in reversed(rows)
+        ]
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        return [
+            {"treatment": c, "replicate": r, "name": n, "path": p, "size": s, "sha256": h}
+            for c, r, n, p, s, h in self._read(
+                "SELECT condition, replicate, name, path, size, sha256 FROM artifacts "
+                "WHERE run_id = ? ORDER BY condition, replicate, name",
+                (run_id,),
+            )
+        ]
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
