@@ -28,6 +28,7 @@ from .core.events import (
     UserEvent,
 )
 from .core.experiment import Experiment
+from .core.hypothesis import Hypothesis
 from .core.pipeline import pipeline_step
 from .core.plugins import (
     ArtifactPlugin,
@@ -55,6 +56,7 @@ __all__ = [
     "DEFAULT_SEED",
     "Event",
     "Experiment",
+    "Hypothesis",
     "LoggingPlugin",
     "MetricRecorded",
     "Output",

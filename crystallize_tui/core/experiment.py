@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from . import events as ev
 from .bus import EventBus
 from .cancel import CancelToken
+from .compare import as_hypothesis
 from .errors import ConfigError
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .pipeline import StepSpec, to_step
@@ -79,7 +80,7 @@ class Experiment:
         self._seed = seed
         self.fail_fast = fail_fast
         self.description = description
-        self.hypotheses = list(hypotheses)
+        self.hypotheses = [as_hypothesis(h) for h in hypotheses]
         self._name = name
         self._subscribers: list[Callable[[ev.Event], None]] = []
         self._tokens: set[CancelToken] = set()

@@ -153,6 +153,7 @@ class Result:
         status: str,
         duration: float = 0.0,
         complete: bool = True,
+        hypotheses: list[Any] | None = None,
     ) -> None:
         self.run_id = run_id
         self.experiment = experiment
@@ -163,6 +164,7 @@ class Result:
         self.status = status  # "completed", "failed" (some replicate failed) or "cancelled"
         self.duration = duration
         self.complete = complete  # every planned replicate ran (none cancelled or skipped)
+        self.declared_hypotheses = list(hypotheses or [])
         grid: dict[str, list[ReplicateResult | None]] = {c: [None] * replicates for c in conditions}
         for out in outcomes:
             row = grid.get(out.treatment)
@@ -205,6 +207,23 @@ class Result:
                     "status": rep.status, "metric": name, "index": i, "value": value,
                 })
         return rows
+
+    def compare(
+        self, metrics: Any = None, alpha: float = 0.05, correction: str = "holm", **options: Any
+    ) -> Any:
+        """Each treatment vs the baseline on each metric: a ComparisonTable (iterable rows;
+        ``print()`` it for a table). Options: ``tests={"metric": "rank"}``, ``test``,
+        ``paired``, ``alternative``, ``confidence``, ``bootstrap``. See the README."""
+        from .compare import compare_result
+
+        return compare_result(self, metrics, alpha, correction, **options)
+
+    @property
+    def hypotheses(self) -> list[Any]:
+        """Verdicts on the experiment's declared hypotheses, one per (hypothesis, treatment)."""
+        from .compare import evaluate_hypotheses
+
+        return evaluate_hypotheses(self, self.declared_hypotheses)
 
     def to_csv(self, path: Any) -> Any:
         """Write the flat rows to a CSV file; returns its path."""

@@ -141,7 +141,7 @@ class Run:
             run_id=self.info.run_id, experiment=self.info.name, seed=self.info.seed,
             replicates=self.info.replicates, conditions=list(self.info.conditions),
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
-            complete=complete,
+            complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
         if self.recorder is not None:
             try:

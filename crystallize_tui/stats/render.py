@@ -65,9 +65,13 @@ def _counts(c: Comparison) -> str:
 
 
 def _adjusted(c: Comparison) -> str:
-    if c.p_adjusted is None or c.correction == "none":
-        return format_p(c.p_adjusted)
-    return f"{format_p(c.p_adjusted)} ({c.correction})"
+    # The correction is named once, in the header, rather than in every cell.
+    return format_p(c.p_adjusted)
+
+
+def _adjusted_header(comparisons: Sequence[Comparison]) -> str:
+    methods = {c.correction for c in comparisons if c.correction != "none"}
+    return f"p adj ({', '.join(sorted(methods))})" if methods else "p adj"
 
 
 def _verdict(c: Comparison) -> Text:
@@ -98,7 +102,7 @@ def render_table(
         ("difference [CI]", "right"),
         ("effect", "right"),
         ("p", "right"),
-        ("p adj", "right"),
+        (_adjusted_header(comparisons), "right"),
         ("verdict", "left"),
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]

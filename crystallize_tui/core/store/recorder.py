@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import subprocess
@@ -75,6 +76,8 @@ class RunRecorder:
             "configs": canonical_json(info.configs), "fingerprint": fingerprint,
             "fingerprint_parts": json.dumps(parts), "versions": json.dumps(package_versions()),
             "git_commit": git_commit(workspace),
+            "hypotheses": json.dumps([dataclasses.asdict(h) for h in
+                                      getattr(info.experiment, "hypotheses", [])]),
         })
 
     def on_event(self, event: ev.Event) -> None:

@@ -27,6 +27,7 @@ MIGRATIONS: dict[int, list[str]] = {
             git_commit TEXT,
             resumes INTEGER NOT NULL DEFAULT 0,
             events_dropped INTEGER NOT NULL DEFAULT 0,
+            hypotheses TEXT NOT NULL DEFAULT '[]',
             note TEXT
         )""",
         "CREATE INDEX runs_by_experiment ON runs (experiment, started_at)",

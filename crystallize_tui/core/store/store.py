@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..hypothesis import Hypothesis
 from ..result import ReplicateResult, Result
 from . import schema
 
@@ -188,9 +189,11 @@ class Store:
         with self._write() as conn:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
-                   conditions, configs, fingerprint, fingerprint_parts, versions, git_commit)
+                   conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
+                   hypotheses)
                    VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
-                   :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit)""",
+                   :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit,
+                   :hypotheses)""",
                 row,
             )
 
@@ -315,6 +318,8 @@ class Store:
             configs=json.loads(row["configs"]), outcomes=reps,
             status=row["status"], duration=(row["finished_at"] or row["started_at"]) - row["started_at"],
             complete=complete,
+            hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
+                        for h in json.loads(row["hypotheses"])],
         )
 
     def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:

@@ -1,0 +1,192 @@
+"""Treatment-vs-baseline comparisons and hypothesis verdicts over a Result's replicate lists.
+
+scipy does the tests (``crystallize_tui.stats``); this module chooses what to compare,
+pairs replicates by index, applies the correction across treatments, and renders.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .hypothesis import Hypothesis
+from .treatment import BASELINE
+
+if TYPE_CHECKING:
+    from ..stats import Comparison
+    from .result import Result
+
+CORRECTIONS = ("holm", "bh", "none")
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One treatment vs the baseline on one metric."""
+
+    treatment: str
+    metric: str
+    comparison: Comparison
+
+    def __getattr__(self, name: str) -> Any:
+        # row.p_value, row.verdict, ... read straight from the comparison
+        return getattr(self.comparison, name)
+
+
+class ComparisonTable:
+    """``result.compare()``: iterable rows; ``str()`` renders a table with rich."""
+
+    def __init__(self, rows: list[ComparisonRow], title: str, correction: str) -> None:
+        self.rows = rows
+        self.title = title
+        self.correction = correction
+
+    def __iter__(self) -> Iterator[ComparisonRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key: tuple[str, str]) -> ComparisonRow:
+        """``table["dolphin", "win"]``: the row of that treatment and metric."""
+        for row in self.rows:
+            if (row.treatment, row.metric) == key:
+                return row
+        raise KeyError(key)
+
+    def __rich__(self) -> Any:
+        from ..stats.render import render_table
+
+        return render_table(
+            [r.comparison for r in self.rows],
+            labels=[f"{r.metric}: {r.treatment}" for r in self.rows],
+            title=self.title,
+        )
+
+    def render(self, width: int = 160) -> str:
+        """The table as plain text."""
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=width, color_system=None, legacy_windows=False).print(self)
+        return buffer.getvalue()
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """Plain records (for JSON): treatment, metric and every number of the comparison."""
+        from dataclasses import asdict
+
+        out = []
+        for row in self.rows:
+            record = {"treatment": row.treatment, "metric": row.metric, **asdict(row.comparison)}
+            out.append(record)
+        return out
+
+
+def metric_names(result: Result) -> list[str]:
+    """Every metric recorded in any condition, in first-recorded order."""
+    names: dict[str, None] = {}
+    for condition in result.conditions:
+        for name in result.metrics[condition].metrics:
+            names.setdefault(name)
+    return list(names)
+
+
+def compare_result(
+    result: Result,
+    metrics: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    *,
+    tests: Mapping[str, str] | None = None,
+    test: str = "auto",
+    paired: bool | None = None,
+    alternative: str = "two-sided",
+    confidence: float = 0.95,
+    bootstrap: bool = False,
+) -> ComparisonTable:
+    """Compare each treatment with the baseline on each metric.
+
+    The correction (Holm by default, "bh" for Benjamini-Hochberg, "none") runs over the
+    treatments of each metric: one family per question "does any treatment move this
+    metric?". ``tests`` overrides the test per metric ({"rounds": "rank"}).
+    """
+    from ..stats import adjust_comparisons, compare_samples
+
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    names = list(metrics) if metrics is not None else metric_names(result)
+    treatments = [c for c in result.conditions if c != BASELINE]
+    rows: list[ComparisonRow] = []
+    for metric in names:
+        base = result.metrics.baseline.metrics.get(metric, [None] * result.replicates)
+        family = []
+        for treatment in treatments:
+            values = result.metrics[treatment].metrics.get(metric, [None] * result.replicates)
+            family.append(compare_samples(
+                base, values, paired=paired, test=(tests or {}).get(metric, test),
+                alternative=alternative, alpha=alpha, confidence=confidence,
+                bootstrap=bootstrap, seed=result.seed,
+            ))
+        for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
+            rows.append(ComparisonRow(treatment, metric, comparison))
+    title = f"{result.experiment}: treatments vs baseline ({correction} correction, alpha {alpha})"
+    return ComparisonTable(rows, title, correction)
+
+
+@dataclass(frozen=True)
+class HypothesisResult:
+    """The verdict on one hypothesis for one treatment, with the numbers behind it."""
+
+    hypothesis: Hypothesis
+    treatment: str
+    verdict: str  # "supported", "not supported" or "inconclusive (reason)"
+    comparison: Comparison
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.verdict.startswith("inconclusive")
+
+    def __str__(self) -> str:
+        h, c = self.hypothesis, self.comparison
+        p = "—" if c.p_adjusted is None else f"{c.p_adjusted:.4g}"
+        return (f"{h.metric} {h.direction} in {self.treatment}: {self.verdict} "
+                f"({c.test or 'no test'}, p adj {p})")
+
+
+def as_hypothesis(value: Any) -> Hypothesis:
+    if isinstance(value, Hypothesis):
+        return value
+    if isinstance(value, Mapping):
+        return Hypothesis(**value)
+    from .errors import ConfigError
+
+    raise ConfigError(f"hypotheses: {value!r} is not a Hypothesis or a dict of its fields")
+
+
+def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> list[HypothesisResult]:
+    """One verdict per (hypothesis, treatment); Holm across the treatments of a hypothesis."""
+    from ..stats import adjust_comparisons, compare_samples
+
+    out: list[HypothesisResult] = []
+    all_treatments = [c for c in result.conditions if c != BASELINE]
+    for h in hypotheses:
+        treatments = [t for t in all_treatments if not h.treatments or t in h.treatments]
+        base = result.metrics.baseline.metrics.get(h.metric, [None] * result.replicates)
+        family = [
+            compare_samples(base, result.metrics[t].metrics.get(h.metric, [None] * result.replicates),
+                            test=h.test, alternative=h.direction, alpha=h.alpha, seed=result.seed)
+            for t in treatments
+        ]
+        for t, c in zip(treatments, adjust_comparisons(family, "holm"), strict=True):
+            if c.inconclusive:
+                verdict = c.verdict
+            elif c.p_adjusted is not None and c.p_adjusted <= h.alpha:
+                verdict = "supported"
+            else:
+                verdict = "not supported"
+            out.append(HypothesisResult(h, t, verdict, c))
+    return out
