@@ -94,7 +94,8 @@ def test_rank_test_per_metric_on_request():
 
 def test_table_renders_with_every_number_a_reader_needs():
     text = str(sleep_experiment().run().compare())
-    for needle in ("extra: drug2", "paired t-test", "10 pairs", "0.0028", "1.58", "significant", "holm"):
+    for needle in ("extra", "drug2", "paired t", "10 pairs", "0.0028", "1.58 [0.7, 2.46]",
+                   "0.75 (1.79)", "g 0.797", "significant", "holm"):
         assert needle in text, needle
     assert "nan" not in text.lower()
 

@@ -60,8 +60,9 @@ class ComparisonTable:
 
         return render_table(
             [r.comparison for r in self.rows],
-            labels=[f"{r.metric}: {r.treatment}" for r in self.rows],
+            labels=[(r.metric, r.treatment) for r in self.rows],
             title=self.title,
+            label_headers=("metric", "treatment"),
         )
 
     def render(self, width: int = 160) -> str:

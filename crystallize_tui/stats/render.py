@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -28,30 +29,52 @@ def format_p(p: float | None) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
+SHORT_TESTS = {
+    "Welch's t-test": "Welch t",
+    "paired t-test": "paired t",
+    "Fisher's exact test": "Fisher exact",
+    "Boschloo's exact test": "Boschloo",
+    "exact McNemar test": "McNemar exact",
+    "Mann-Whitney U test": "Mann-Whitney",
+    "Wilcoxon signed-rank test": "Wilcoxon",
+}
+SHORT_EFFECTS = {
+    "Hedges' g": "g",
+    "risk difference": "RD",
+    "odds ratio": "OR",
+    "odds ratio (paired)": "OR",
+    "rank-biserial r": "r",
+    "matched-pairs rank-biserial r": "r",
+}
+
+
 def _mean_sd(m: float | None, s: float | None) -> str:
-    return MISSING if m is None else f"{format_number(m)} ± {format_number(s)}"
+    return MISSING if m is None else f"{format_number(m, 3)} ({format_number(s, 3)})"
 
 
 def _difference(c: Comparison) -> str:
-    text = format_number(c.difference)
+    text = format_number(c.difference, 3)
     if c.ci_low is not None or c.ci_high is not None:
-        text += f" [{format_number(c.ci_low)}, {format_number(c.ci_high)}]"
+        text += f" [{format_number(c.ci_low, 3)}, {format_number(c.ci_high, 3)}]"
     if c.bootstrap_ci_low is not None or c.bootstrap_ci_high is not None:
         text += (
-            f"\nboot [{format_number(c.bootstrap_ci_low)}, {format_number(c.bootstrap_ci_high)}]"
+            f"\nboot [{format_number(c.bootstrap_ci_low, 3)}, "
+            f"{format_number(c.bootstrap_ci_high, 3)}]"
         )
     return text
 
 
 def _effects(c: Comparison) -> str:
+    # For 0/1 data the primary effect (risk difference) is the difference column
+    # already, so the odds ratio is the informative one to show here.
+    shown = [(c.effect_name, c.effect, None, None)] if c.effect_name else []
+    odds = [e for e in c.other_effects if e.name.startswith("odds ratio")]
+    if odds and c.effect_name == "risk difference":
+        shown = [(e.name, e.value, e.ci_low, e.ci_high) for e in odds]
     parts = []
-    if c.effect_name is not None:
-        parts.append(f"{c.effect_name} {format_number(c.effect, 3)}")
-    for e in c.other_effects:
-        ci = ""
-        if e.ci_low is not None or e.ci_high is not None:
-            ci = f" [{format_number(e.ci_low, 3)}, {format_number(e.ci_high, 3)}]"
-        parts.append(f"{e.name} {format_number(e.value, 3)}{ci}")
+    for name, value, lo, hi in shown:
+        ci = f" [{format_number(lo, 3)}, {format_number(hi, 3)}]" if lo is not None or hi is not None else ""
+        parts.append(f"{SHORT_EFFECTS.get(name or '', name)} {format_number(value, 3)}{ci}")
     return "\n".join(parts) or MISSING
 
 
@@ -59,7 +82,7 @@ def _counts(c: Comparison) -> str:
     if c.paired:
         text = f"{c.n_pairs or 0} pairs"
         return text + (f" (−{c.n_pairs_dropped})" if c.n_pairs_dropped else "")
-    text = f"{c.n_baseline} / {c.n_treatment}"
+    text = f"{c.n_baseline}/{c.n_treatment}"
     missing = c.n_missing_baseline + c.n_missing_treatment
     return text + (f" (−{missing})" if missing else "")
 
@@ -81,20 +104,29 @@ def _verdict(c: Comparison) -> Text:
 
 def render_table(
     comparisons: Sequence[Comparison],
-    labels: Sequence[str] | None = None,
+    labels: Sequence[str | tuple[str, ...]] | None = None,
     title: str | None = None,
+    label_headers: Sequence[str] = ("comparison",),
 ) -> Table:
     """One row per comparison; notes are listed under the table, keyed by label.
 
-    The difference column is treatment − baseline with its CI in brackets; "n"
-    shows the values used and, in parentheses, how many were dropped as missing.
+    ``labels`` name the rows: strings, or tuples shown as several columns headed by
+    ``label_headers`` (e.g. ("metric", "treatment")). Means show as "mean (sd)"; the
+    difference column is treatment − baseline with its CI in brackets; "n" shows the
+    values used and, in parentheses, how many were dropped as missing. Test and effect
+    names are abbreviated (the legend is in the caption).
     """
     if labels is not None and len(labels) != len(comparisons):
         raise ValueError(f"got {len(labels)} labels for {len(comparisons)} comparisons")
     names = list(labels) if labels is not None else [str(i + 1) for i in range(len(comparisons))]
-    table = Table(title=title, show_lines=False)
+    rows = [n if isinstance(n, tuple) else (n,) for n in names]
+    headers = list(label_headers) if rows and len(rows[0]) == len(label_headers) else [
+        "comparison"
+    ] * (len(rows[0]) if rows else 1)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in headers:
+        table.add_column(header)
     for header, justify in (
-        ("comparison", "left"),
         ("test", "left"),
         ("n", "right"),
         ("baseline", "right"),
@@ -105,12 +137,14 @@ def render_table(
         (_adjusted_header(comparisons), "right"),
         ("verdict", "left"),
     ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        # Numbers never wrap mid-value; names and intervals may wrap onto a second line.
+        keep = header in ("n", "p") or header.startswith("p adj")
+        table.add_column(header, justify=justify, no_wrap=keep)  # type: ignore[arg-type]
     notes = []
-    for name, c in zip(names, comparisons, strict=True):
+    for row, c in zip(rows, comparisons, strict=True):
         table.add_row(
-            name,
-            c.test or MISSING,
+            *row,
+            SHORT_TESTS.get(c.test or "", c.test or MISSING),
             _counts(c),
             _mean_sd(c.mean_baseline, c.sd_baseline),
             _mean_sd(c.mean_treatment, c.sd_treatment),
@@ -121,8 +155,9 @@ def render_table(
             _verdict(c),
         )
         if c.note:
-            notes.append(f"{name}: {c.note}")
-    if notes:
-        table.caption = "\n".join(notes)
-        table.caption_justify = "left"
+            notes.append(f"{' / '.join(row)}: {c.note}")
+    legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
+              "g: Hedges' g; OR: odds ratio; r: rank-biserial")
+    table.caption = "\n".join([legend, *notes])
+    table.caption_justify = "left"
     return table
