@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from steps import chatty_step, coin_game, die_on_replicate_one, slow_step, stubborn_step
@@ -49,27 +50,33 @@ def test_parallel_results_equal_serial_results(parallel):
         ]
 
 
-def test_events_from_worker_processes_reach_the_parent_while_the_replicate_runs():
-    seen = []
-    first_event_at = []
+def wait_for_ack(config, ctx):
+    """Emits, then waits for the parent to acknowledge by creating a file: it can only
+    finish with ack=1 if the event reached the parent while this step was still running."""
+    ack = Path(config["folder"]) / f"ack-{ctx.replicate}"
+    ctx.emit("begin", pid=os.getpid(), replicate=ctx.replicate)
+    for _ in range(3000):  # up to 30 s: only reached if events do not stream
+        if ack.exists():
+            ctx.metrics.add("ack", 1)
+            return
+        time.sleep(0.01)
+    ctx.metrics.add("ack", 0)
+
+
+def test_events_from_worker_processes_reach_the_parent_while_the_replicate_runs(tmp_path):
+    pids = []
 
     def on_event(event):
-        if isinstance(event, UserEvent) and event.kind == "begin" and not first_event_at:
-            first_event_at.append(time.monotonic())
-        seen.append(event)
+        if isinstance(event, UserEvent) and event.kind == "begin":
+            pids.append(event.data["pid"])
+            (tmp_path / f"ack-{event.data['replicate']}").touch()
 
-    exp = Experiment(datasource={"seconds": 1.0}, pipeline=[slow_step], replicates=2,
+    exp = Experiment(datasource={"folder": str(tmp_path)}, pipeline=[wait_for_ack], replicates=4,
                      plugins=[ParallelExecution(max_workers=2)])
     exp.subscribe(on_event)
-    started = time.monotonic()
     result = exp.run()
-    ended = time.monotonic()
-    assert result.status == "completed"
-    begins = [e for e in seen if isinstance(e, UserEvent) and e.kind == "begin"]
-    assert {e.data["pid"] for e in begins} - {os.getpid()}, "ran in other processes"
-    # each replicate sleeps 1 s after emitting: the event arrived long before the end
-    assert first_event_at[0] - started < 0.8
-    assert ended - first_event_at[0] > 0.5
+    assert result.metrics.baseline.metrics["ack"] == [1, 1, 1, 1]
+    assert set(pids) - {os.getpid()}, "the steps ran in other processes"
 
 
 def test_events_keep_their_order_per_replicate_across_processes():
@@ -93,9 +100,7 @@ def test_cancel_from_another_thread_keeps_finished_replicates(kind):
     exp.subscribe(lambda e: finished.append(e) if type(e).__name__ == "ReplicateFinished" else None)
     timer = threading.Timer(0.7, exp.cancel)
     timer.start()
-    started = time.monotonic()
     result = exp.run()
-    assert time.monotonic() - started < 3, "cancel took effect promptly"
     assert result.cancelled
     done = [r for r in result.replicate_results if r.ok]
     assert 2 <= len(done) < 40
@@ -107,9 +112,8 @@ def test_process_workers_that_ignore_cancel_are_terminated_after_the_grace_perio
     exp = Experiment(datasource={"seconds": 60}, pipeline=[stubborn_step], replicates=4,
                      plugins=[ParallelExecution(max_workers=2, grace=0.5)])
     threading.Timer(0.5, exp.cancel).start()
-    started = time.monotonic()
     result = exp.run()
-    assert time.monotonic() - started < 5
+    # Had the workers not been terminated, each would have slept out its 60 s and finished.
     assert result.cancelled and result.replicate_results == []
 
 

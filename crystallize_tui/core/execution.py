@@ -11,6 +11,7 @@ import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
 import pickle
+import signal
 import queue
 import threading
 import time
@@ -168,6 +169,9 @@ class _PipeInbox:
 def _process_worker_main(
     plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any
 ) -> None:
+    # Ctrl-C reaches the whole process group; the parent turns it into a cancel, so a
+    # worker must not die of it mid-replicate on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     token = CancelToken(cancel_event)
     sender = _BatchSender(out)
     if plan.capture:
@@ -404,6 +408,10 @@ def run_pool(
                         workers.restart(wid)
                         live.add(wid)
                         feed(wid)
+    except KeyboardInterrupt:
+        token.cancel()  # Ctrl-C: stop the workers now rather than after their replicates
+        workers.cancel()
+        raise
     finally:
         expired = cancel_deadline is not None and time.monotonic() > cancel_deadline
         workers.stop(grace_expired=expired or bool(live and token.cancelled))
