@@ -11,8 +11,8 @@ import argparse
 import gc
 import json
 import statistics
-import tempfile
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path

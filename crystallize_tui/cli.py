@@ -1,35 +1,127 @@
-"""The ``crystallize`` command."""
+"""The ``crystallize`` command: subcommands for running and reading experiments; no
+arguments starts the terminal UI."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from . import __version__
+from .commands.common import EXIT_USAGE, Workspace
+
+EPILOG = """exit codes: 0 success; 1 a replicate failed or a hypothesis could not be evaluated;
+2 usage or configuration error; 130 interrupted (Ctrl-C; finished replicates are kept)"""
+
+
+def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # Given before or after the subcommand; a subcommand's absent flag must not reset
+    # what was given before it, hence SUPPRESS there.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--root", metavar="DIR", default=default,
+                        help="workspace folder holding experiments/ (default: this folder or a parent)")
+    parser.add_argument("--store", metavar="PATH", default=default,
+                        help="SQLite store file (default: $CRYSTALLIZE_HOME/crystallize.db or "
+                             "<workspace>/.crystallize/crystallize.db)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crystallize",
-        description=(
-            "Run stochastic experiments many times and compare conditions honestly. "
-            "With no arguments this will open the terminal UI (not built yet)."
-        ),
+        description="Run stochastic experiments many times and compare conditions honestly. "
+                    "With no subcommand, opens the terminal UI on the workspace's experiments.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"crystallize {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        _common(p)
+        p.set_defaults(handler=fn)
+        return p
+
+    from .commands import browsing, running
+
+    command("list", "list the experiments found, with treatments, replicates and last run",
+            browsing.cmd_list)
+
+    run = command("run", "run an experiment: all replicates of the baseline and its treatments",
+                  running.cmd_run)
+    run.add_argument("name", help="experiment name (see `crystallize list`)")
+    run.add_argument("--replicates", "-n", type=int, metavar="N", help="replicates per condition")
+    run.add_argument("--treatment", "-t", action="append", metavar="T",
+                     help="run only this treatment (repeatable); the baseline always runs")
+    run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
+                     help="set a config value in every condition; the value is read as YAML")
+    run.add_argument("--seed", type=int, help="base seed")
+    run.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the latest unfinished run of this experiment")
+    run.add_argument("--force", action="store_true",
+                     help="with --resume: continue even though configs or code changed")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failed replicate")
+    run.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    once = command("run-once", "debug mode: run one replicate serially, showing every event",
+                   running.cmd_run_once)
+    once.add_argument("name", help="experiment name")
+    once.add_argument("--treatment", "-t", metavar="T", help="condition to run (default: baseline)")
+    once.add_argument("--replicate", "-k", type=int, default=0, metavar="K",
+                      help="replicate index: same seed as replicate K of a full run (default 0)")
+    once.add_argument("--verbose", "-v", action="store_true",
+                      help="also show the config and every step start and finish")
+
+    diff = command("diff", "show how the resolved configs of two conditions differ",
+                   browsing.cmd_diff)
+    diff.add_argument("name", help="experiment name")
+    diff.add_argument("a", help="condition (baseline or a treatment)")
+    diff.add_argument("b", help="condition to compare with")
+
+    history = command("history", "list past runs of an experiment from the store",
+                      browsing.cmd_history)
+    history.add_argument("name", help="experiment name")
+
+    show = command("show", "show one stored run: metrics, statistics, failures", browsing.cmd_show)
+    show.add_argument("run_id", help="run id (see `crystallize history NAME`)")
+
+    export = command("export", "export one stored run as CSV or JSON", browsing.cmd_export)
+    export.add_argument("run_id", help="run id")
+    export.add_argument("--format", "-f", choices=("csv", "json"), default="csv")
+    export.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     return parser
 
 
+def _start_tui(args: Any) -> int:
+    try:
+        from .tui.app import run_app
+    except ImportError:
+        print("crystallize: the terminal UI is not built yet; try `crystallize list` or "
+              "`crystallize --help`", file=sys.stderr)
+        return 0
+    return run_app(Workspace.from_args(args))
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .core.errors import CrystallizeError
+
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    print(
-        "\nThe terminal UI and the run/list/diff subcommands are not built yet; "
-        "use the Python API (see README.md).",
-        file=sys.stderr,
-    )
-    return 0
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _start_tui(args)
+        return args.handler(args, Workspace.from_args(args))
+    except CrystallizeError as exc:
+        print(f"crystallize: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ import csv
 import hashlib
 import json
 import math
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from store_child import build as build_child
 from steps import coin_game, failing_on_odd
+from store_child import build as build_child
 
 from crystallize_tui import (
     ArtifactPlugin,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .result import Result
 
 CORRECTIONS = ("holm", "bh", "none")
+WIDE = 150  # columns the table needs; narrower terminals get one block per comparison
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,24 @@ class ComparisonTable:
             label_headers=("metric", "treatment"),
         )
 
+    def renderable(self, width: int) -> Any:
+        """The table when ``width`` fits it, else one block of lines per comparison."""
+        if width >= WIDE:
+            return self
+        from ..stats.render import describe_comparison
+
+        blocks = [self.title, ""]
+        for row in self.rows:
+            blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+        return "\n".join(blocks)
+
     def render(self, width: int = 160) -> str:
-        """The table as plain text."""
+        """The comparison as plain text, laid out for ``width`` columns."""
         from rich.console import Console
 
         buffer = io.StringIO()
-        Console(file=buffer, width=width, color_system=None, legacy_windows=False).print(self)
+        console = Console(file=buffer, width=width, color_system=None, legacy_windows=False)
+        console.print(self.renderable(width), markup=False, highlight=False)
         return buffer.getvalue()
 
     def __str__(self) -> str:

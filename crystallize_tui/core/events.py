@@ -26,6 +26,7 @@ class RunStarted(Event):
     replicates: int
     seed: int
     total: int  # replicates this run will execute (after resume skips, before cancel)
+    done_before: dict[str, int] = field(default_factory=dict)  # resumed: finished per condition
 
 
 @dataclass(frozen=True, slots=True)

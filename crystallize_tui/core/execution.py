@@ -11,8 +11,8 @@ import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
 import pickle
-import signal
 import queue
+import signal
 import threading
 import time
 from collections import deque

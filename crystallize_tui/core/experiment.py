@@ -19,6 +19,7 @@ from .cancel import CancelToken
 from .compare import as_hypothesis
 from .errors import ConfigError
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
+from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
@@ -29,7 +30,6 @@ from .runner import Run
 from .seeds import DEFAULT_SEED, derive_seeds
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
-
 
 DEFAULT_STORE: Any = object()  # "the default store path", resolved when first needed
 _open_stores: dict[Path, Store] = {}
@@ -108,6 +108,14 @@ class Experiment:
             self._store = open_store(Path(value))
         else:
             raise ConfigError(f"store must be a path, a Store or None, got {value!r}")
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Experiment:
+        """Load ``experiment.yaml`` (or the folder holding it): the same Experiment a
+        Python user would build. Errors name the file, line and key."""
+        from .folders import load_experiment
+
+        return load_experiment(path)
 
     # -- declaration --------------------------------------------------------------
     @property
@@ -235,6 +243,7 @@ class Experiment:
         resume: bool = False,
         force: bool = False,
         record: bool = True,
+        overrides: Mapping[str, Any] | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
         n = self.replicates if replicates is None else _check_replicates(replicates, "replicates")
@@ -248,6 +257,8 @@ class Experiment:
             names = [c for c in self.conditions if c == BASELINE or c in chosen]
         base_seed = self.seed if seed is None else seed
         configs = self.resolve_configs(names)
+        if overrides:
+            configs = apply_overrides(configs, overrides)
         plugins = list(self.plugins if plugins is None else plugins)
         steps = self.steps()
         store = self.store if record else None
@@ -334,6 +345,7 @@ class Experiment:
 
         Options: ``replicates``, ``treatments`` (names to run; the baseline always runs),
         ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal),
+        ``overrides`` ({"dotted.key": value} set in every condition's config),
         ``resume`` (continue the latest unfinished run of this experiment from the store:
         finished replicates are kept, failed and missing ones run; refused if configs or
         step code changed since, unless ``force=True``).

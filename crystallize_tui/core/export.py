@@ -7,7 +7,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import CrystallizeError
 from .result import ReplicateResult
@@ -19,23 +19,31 @@ CSV_COLUMNS = ["treatment", "replicate", "seed", "status", "metric", "index", "v
 JSON_FORMAT = "crystallize-result/1"
 
 
-def to_csv(result: Result, path: str | os.PathLike[str]) -> Path:
+def to_csv(result: Result, path: str | os.PathLike[str] | TextIO) -> Path | None:
     """One line per recorded value (the columns of ``to_rows()``); failed replicates
-    without values get one line with an empty metric, so every replicate shows."""
-    target = Path(path)
+    without values get one line with an empty metric, so every replicate shows.
+    ``path`` may be an open text stream (e.g. sys.stdout)."""
+    if hasattr(path, "write"):
+        _write_csv(result, path)  # type: ignore[arg-type]
+        return None
+    target = Path(path)  # type: ignore[arg-type]
     with target.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        with_values = set()
-        for row in result.to_rows():
-            with_values.add((row["treatment"], row["replicate"]))
-            writer.writerow(row)
-        for rep in result.replicate_results:
-            if (rep.treatment, rep.replicate) not in with_values:
-                writer.writerow({"treatment": rep.treatment, "replicate": rep.replicate,
-                                 "seed": rep.seed, "status": rep.status, "metric": "",
-                                 "index": "", "value": ""})
+        _write_csv(result, fh)
     return target
+
+
+def _write_csv(result: Result, fh: TextIO) -> None:
+    writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    with_values = set()
+    for row in result.to_rows():
+        with_values.add((row["treatment"], row["replicate"]))
+        writer.writerow(row)
+    for rep in result.replicate_results:
+        if (rep.treatment, rep.replicate) not in with_values:
+            writer.writerow({"treatment": rep.treatment, "replicate": rep.replicate,
+                             "seed": rep.seed, "status": rep.status, "metric": "",
+                             "index": "", "value": ""})
 
 
 def _json_value(value: Any) -> Any:

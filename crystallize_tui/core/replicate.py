@@ -136,11 +136,13 @@ def _run_step(
     raise AssertionError("unreachable")
 
 
-_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The package folder: frames of the engine, the CLI and the TUI all sit under it.
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` starting at the user's code (leading engine frames left out)."""
+    """The traceback of ``exc`` starting at the user's code (leading Crystallize frames
+    left out)."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
         tb = tb.tb_next

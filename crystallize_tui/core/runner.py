@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from . import events as ev
 from .bus import EventBus
 from .cancel import CancelToken
+from .errors import CrystallizeError
 from .execution import run_pool, run_serial
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
-from .errors import CrystallizeError
 from .replicate import call_hook
 from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
 from .store import RunRecorder
@@ -60,6 +59,7 @@ class Run:
         publish(ev.RunStarted(
             self.info.run_id, None, None, time.monotonic(), self.info.name,
             self.info.conditions, self.info.replicates, self.info.seed, len(self.plan.tasks),
+            self._done_before(),
         ))
         backend = self._backend(publish)
         interrupted = False
@@ -85,6 +85,12 @@ class Run:
             raise
         if not interrupted:
             self._finish()
+
+    def _done_before(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.prior:
+            counts[outcome.treatment] = counts.get(outcome.treatment, 0) + 1
+        return counts
 
     def _backend(self, publish: Callable[[ev.Event], None]) -> Iterator[ReplicateResult]:
         parallel = next((p for p in self.plugins if isinstance(p, ParallelExecution)), None)

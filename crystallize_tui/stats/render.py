@@ -161,3 +161,18 @@ def render_table(
     table.caption = "\n".join([legend, *notes])
     table.caption_justify = "left"
     return table
+
+
+def describe_comparison(c: Comparison, label: str) -> str:
+    """The same numbers as a table row, as a few short lines for narrow terminals."""
+    head = f"{label} — {SHORT_TESTS.get(c.test or '', c.test or 'no test')}, {_counts(c)}"
+    lines = [
+        head,
+        f"  baseline {_mean_sd(c.mean_baseline, c.sd_baseline)}   "
+        f"treatment {_mean_sd(c.mean_treatment, c.sd_treatment)}",
+        f"  difference {_difference(c)}   {_effects(c)}".replace("\n", "   "),
+        f"  p {format_p(c.p_value)}   p adj ({c.correction}) {format_p(c.p_adjusted)}   {c.verdict}",
+    ]
+    if c.note:
+        lines.append(f"  note: {c.note}")
+    return "\n".join(lines) + "\n"

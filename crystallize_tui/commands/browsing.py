@@ -1,0 +1,148 @@
+"""``crystallize list``, ``diff``, ``history``, ``show`` and ``export``: reading, not running."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from ..core.fingerprint import canonical_json
+from .common import EXIT_OK, EXIT_USAGE, Workspace, console, is_tty
+from .running import report
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "—"
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_list(args: Any, ws: Workspace) -> int:
+    from rich.table import Table
+
+    found = ws.discover()
+    last = {}
+    if ws.store_path.exists():
+        for record in ws.store.runs():
+            last.setdefault(record.experiment, record)
+    table = Table(title=f"experiments under {ws.root / 'experiments'}", box=None, pad_edge=False)
+    for header in ("name", "folder", "treatments", "replicates", "last run"):
+        table.add_column(header)
+    for item in found.experiments:
+        exp = item.experiment
+        record = last.get(item.name)
+        status = f"{record.status} {_when(record.started_at)}" if record else "never run"
+        table.add_row(item.name, item.folder or ".", ", ".join(t.name for t in exp.treatments) or "—",
+                      str(exp.replicates), status)
+    con = console()
+    if found.experiments:
+        con.print(table)
+    else:
+        con.print(f"no experiments found under {ws.root / 'experiments'}")
+    if found.errors:
+        err = console(stderr=True)
+        err.print(f"[red]{len(found.errors)} experiment(s) failed to load:[/]")
+        for e in found.errors:
+            err.print(f"  {e.message}", markup=False)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key, sub in value.items():
+            out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "(config)": value}
+
+
+def config_diff(a_name: str, a: Any, b_name: str, b: Any) -> list[str]:
+    """Unified-diff style lines for the keys whose values differ."""
+    fa = _flatten(json.loads(canonical_json(a)))
+    fb = _flatten(json.loads(canonical_json(b)))
+    lines = [f"--- {a_name}", f"+++ {b_name}"]
+    for key in sorted(fa.keys() | fb.keys()):
+        if key in fa and key in fb and fa[key] == fb[key]:
+            continue
+        if key in fa:
+            lines.append(f"- {key}: {json.dumps(fa[key])}")
+        if key in fb:
+            lines.append(f"+ {key}: {json.dumps(fb[key])}")
+    return lines
+
+
+def cmd_diff(args: Any, ws: Workspace) -> int:
+    experiment = ws.experiment(args.name)
+    configs = experiment.resolve_configs([args.a, args.b])
+    lines = config_diff(args.a, configs[args.a], args.b, configs[args.b])
+    if len(lines) == 2:
+        print(f"{args.a} and {args.b} have identical configs")
+        return EXIT_OK
+    color = is_tty()
+    for line in lines:
+        if color and line[:1] in "+-" and line[:3] not in ("---", "+++"):
+            line = f"\033[{'32' if line[0] == '+' else '31'}m{line}\033[0m"
+        print(line)
+    return EXIT_OK
+
+
+def cmd_history(args: Any, ws: Workspace) -> int:
+    from rich.table import Table
+
+    ws.experiment(args.name)  # a clear error for a name that does not exist
+    runs = ws.store.runs(args.name) if ws.store_path.exists() else []
+    if not runs:
+        print(f"no runs of {args.name} in {ws.store_path}")
+        return EXIT_OK
+    table = Table(title=f"runs of {args.name} in {ws.store_path}", box=None, pad_edge=False)
+    for header in ("run id", "started", "status", "ok", "failed", "of", "seed", "took"):
+        table.add_column(header)
+    for r in runs:
+        took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
+        table.add_row(r.run_id, _when(r.started_at), r.status, str(r.ok), str(r.failed),
+                      str(r.total), str(r.base_seed), took)
+    console().print(table)
+    return EXIT_OK
+
+
+def cmd_show(args: Any, ws: Workspace) -> int:
+    result = ws.store.load(args.run_id)
+    con = console()
+    row = ws.store.run_row(args.run_id)
+    con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
+              f"{_when(row['started_at'])}, seed {result.seed}, {result.replicates} replicates "
+              f"x {len(result.conditions)} conditions", markup=False)
+    for condition in result.conditions:
+        metrics = result.metrics[condition].metrics
+        shown = []
+        for name, values in metrics.items():
+            nums = [v for v in values if v is not None]
+            mean = sum(nums) / len(nums) if nums else float("nan")
+            shown.append(f"{name}={mean:.4g}")
+        done = sum(1 for r in result.metrics[condition].replicates if r is not None and r.ok)
+        con.print(f"  {condition:<20} {done}/{result.replicates} ok  " + "  ".join(shown),
+                  markup=False)
+    for e in result.errors:
+        con.print(f"\n[red]{e.treatment} #{e.replicate} (seed {e.seed}) failed:[/]")
+        con.print(e.traceback.rstrip(), markup=False)
+    return report(result, ws.store_path, con)
+
+
+def cmd_export(args: Any, ws: Workspace) -> int:
+    from .running import result_document
+
+    result = ws.store.load(args.run_id)
+    if args.format == "csv":
+        result.to_csv(args.output or sys.stdout)
+    else:
+        text = json.dumps(result_document(result), indent=2)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        else:
+            print(text)
+    if args.output:
+        print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK

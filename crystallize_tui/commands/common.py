@@ -1,0 +1,72 @@
+"""What every subcommand shares: the workspace, the store, finding experiments, exit codes."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ConfigError
+from ..core.store import Store, default_store_path, workspace_root
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Workspace:
+    """The folder holding ``experiments/`` and the store runs go to."""
+
+    root: Path
+    store_path: Path
+    _store: Store | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> Workspace:
+        root = Path(args.root).resolve() if args.root else workspace_root()
+        if args.root and not root.is_dir():
+            raise ConfigError(f"--root {args.root}: no such folder")
+        store = Path(args.store) if args.store else default_store_path(root)
+        return cls(root=root, store_path=store)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.store_path)
+        return self._store
+
+    def discover(self) -> Any:
+        from ..core.folders import discover
+
+        return discover(self.root)
+
+    def experiment(self, name: str) -> Any:
+        """The experiment called ``name``, with this workspace's store."""
+        found = self.discover()
+        match = found.get(name)
+        if match is not None:
+            match.experiment.store = self.store
+            return match.experiment
+        for error in found.errors:
+            if Path(error.path).parent.name == name or f"'{name}'" in error.message:
+                raise ConfigError(error.message)
+        names = sorted(f.name for f in found.experiments)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; found: {', '.join(names)}" if names else "")
+        raise ConfigError(f"no experiment named {name!r} under {self.root / 'experiments'}{hint}")
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; when writing to a pipe or file, wide enough for the tables."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 170
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)

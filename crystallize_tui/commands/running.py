@@ -1,0 +1,164 @@
+"""``crystallize run`` and ``crystallize run-once``."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+from ..core import events as ev
+from ..core.errors import ConfigError
+from ..core.experiment import describe
+from ..core.overrides import parse_assignment
+from ..core.plugins.parallel import ParallelExecution
+from ..core.replicate import user_traceback
+from ..core.result import Result
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
+from .progress import BarProgress, PlainProgress
+
+
+def _with_workers(experiment: Any, workers: int | None) -> None:
+    if workers is None:
+        return
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: must be 1 or more")
+    kept = [p for p in experiment.plugins if not isinstance(p, ParallelExecution)]
+    old = next((p for p in experiment.plugins if isinstance(p, ParallelExecution)), None)
+    if workers > 1:
+        kept.append(ParallelExecution(max_workers=workers, kind=old.kind if old else "process"))
+    experiment.plugins = kept
+
+
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def result_document(result: Result) -> dict[str, Any]:
+    """The whole result, its comparison and hypothesis verdicts, as plain data."""
+    from dataclasses import asdict
+
+    from ..core.export import to_dict
+
+    doc = to_dict(result)
+    doc["comparison"] = result.compare().to_rows()
+    doc["hypotheses"] = [
+        {**asdict(h.hypothesis), "treatment": h.treatment, "verdict": h.verdict,
+         "p_value": h.comparison.p_value, "p_adjusted": h.comparison.p_adjusted,
+         "test": h.comparison.test}
+        for h in result.hypotheses
+    ]
+    return json_safe(doc)
+
+
+def report(result: Result, store_path: Any, out: Any = None) -> int:
+    """Print the statistics, verdicts and failures of a result; return the exit code."""
+    con = out or console()
+    if any(result.metrics[c].metrics for c in result.conditions) and len(result.conditions) > 1:
+        con.print(result.compare().renderable(con.width))
+    elif not any(result.metrics[c].metrics for c in result.conditions):
+        con.print("no metrics were recorded")
+    verdicts = result.hypotheses
+    if verdicts:
+        con.print("hypotheses:")
+        for v in verdicts:
+            style = "green" if v.verdict == "supported" else ("yellow" if v.inconclusive else "")
+            con.print(f"  [{style}]{v}[/]" if style else f"  {v}")
+    errors = result.errors
+    if errors:
+        con.print(f"[red]{len(errors)} replicate(s) failed:[/]")
+        for e in errors[:10]:
+            con.print(f"  {e.treatment} #{e.replicate} (seed {e.seed}): {e.error}", markup=False)
+        if len(errors) > 10:
+            con.print(f"  ... and {len(errors) - 10} more")
+        con.print(f"full tracebacks: crystallize show {result.run_id}")
+    con.print(f"run {result.run_id} ({result.status}) stored in {store_path}", markup=False)
+    failed = bool(errors) or any(v.inconclusive for v in verdicts) or not result.complete
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_run(args: Any, ws: Workspace) -> int:
+    experiment = ws.experiment(args.name)
+    _with_workers(experiment, args.workers)
+    overrides = dict(parse_assignment(text) for text in args.set or [])
+    conditions = [c for c in experiment.conditions
+                  if not args.treatment or c == "baseline" or c in args.treatment]
+    per_condition = args.replicates or experiment.replicates
+    show_bar = is_tty() and not args.json
+    reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
+    subscribers: list[Any] = [] if args.json else [reporter]
+    try:
+        with reporter if not args.json else _Nothing():
+            result = experiment.run(
+                replicates=args.replicates, treatments=args.treatment, seed=args.seed,
+                resume=args.resume, force=args.force, echo=args.verbose and not args.json,
+                overrides=overrides, fail_fast=True if args.fail_fast else None,
+                subscribers=subscribers,
+            )
+    except KeyboardInterrupt:
+        partial = experiment.last_result
+        kept = len(partial.replicate_results) if partial else 0
+        print(f"\ncancelled: {kept} finished replicate(s) kept in {ws.store_path}; continue with "
+              f"`crystallize run {args.name} --resume`", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.json:
+        json.dump(result_document(result), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        failed = result.errors or any(h.inconclusive for h in result.hypotheses)
+        return EXIT_FAILED if failed or not result.complete else EXIT_OK
+    return report(result, ws.store_path)
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+class _Printer:
+    """run-once's view of the events: everything with --verbose, else what the step says."""
+
+    QUIET = (ev.UserEvent, ev.MetricRecorded, ev.ArtifactSaved, ev.ReplicateStarted)
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+
+    def __call__(self, event: ev.Event) -> None:
+        if self.verbose or isinstance(event, self.QUIET):
+            line = describe(event)
+            if line:
+                print(line, flush=True)
+
+
+def cmd_run_once(args: Any, ws: Workspace) -> int:
+    experiment = ws.experiment(args.name)
+    treatment = args.treatment or "baseline"
+    if args.verbose:
+        config = experiment.config_for(treatment)
+        print(f"config of {treatment}: {json.dumps(config, default=repr)}")
+    unsubscribe = experiment.subscribe(_Printer(args.verbose))
+    try:
+        rep = experiment.debug(treatment=treatment, replicate=args.replicate, verbose=False)
+    except ConfigError:
+        raise
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        sys.stderr.write(user_traceback(exc))
+        sys.stderr.write(f"\n{treatment} #{args.replicate} failed: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED
+    finally:
+        unsubscribe()
+    shown = ", ".join(f"{k}={v!r}" for k, v in rep.metrics.items()) or "no metrics"
+    print(f"{treatment} #{args.replicate} (seed {rep.seed}) finished in {rep.duration:.3f}s: {shown}")
+    return EXIT_OK

@@ -1,0 +1,245 @@
+"""Checking a parsed experiment.yaml and turning it into the arguments of Experiment."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .folders_refs import did_you_mean, required_parameters, resolve
+from .folders_yaml import Document
+from .hypothesis import Hypothesis
+from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
+from .seeds import DEFAULT_SEED
+from .treatment import Treatment
+
+TOP_KEYS = (
+    "name", "description", "pipeline", "datasource", "replicates", "seed",
+    "treatments", "hypotheses", "plugins",
+)
+HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
+SWAP_KEYS = ("datasource", "overrides")
+_NUMBER = (int, float)
+# Per plugin: each option and the YAML types it accepts (None: may be null).
+PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER},
+    "seed": {"auto_seed": (bool,)},
+    "logging": {"verbose": (bool,)},
+    "artifacts": {"root_dir": (str,), "versioned": (bool,)},
+}
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _is(value: Any, types: tuple[Any, ...]) -> bool:
+    if value is None:
+        return None in types
+    if isinstance(value, bool):  # YAML true is not a number
+        return bool in types
+    return any(t is not None and isinstance(value, t) for t in types)
+
+
+def check_keys(doc: Document, mapping: dict[Any, Any], allowed: tuple[str, ...] | list[str], where: str) -> None:
+    """Every key of ``mapping`` is one of ``allowed``; else name it and the closest match."""
+    for key in mapping:
+        if key not in allowed:
+            raise doc.error(
+                f"{where}unknown key {key!r}{did_you_mean(key, allowed)}; "
+                f"allowed keys: {', '.join(allowed)}",
+                mapping, key,
+            )
+
+
+def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
+    """The keyword arguments of Experiment that the document declares."""
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error(f"expected a mapping of keys (name: ..., pipeline: ...), got a {_kind(data)}")
+    check_keys(doc, data, TOP_KEYS, "")
+    seed = _seed(doc, data)
+    treatments = _treatments(doc, folder, data.get("treatments"))
+    return {
+        "name": _name(doc, data, folder),
+        "description": _text(doc, data, "description"),
+        "pipeline": _pipeline(doc, folder, data),
+        "datasource": _datasource(doc, folder, data.get("datasource"), "datasource", data, "datasource"),
+        "replicates": _replicates(doc, data),
+        "seed": seed,
+        "treatments": treatments,
+        "hypotheses": _hypotheses(doc, data.get("hypotheses"), [t.name for t in treatments]),
+        "plugins": _plugins(doc, folder, data.get("plugins"), seed),
+    }
+
+
+def _name(doc: Document, data: dict[str, Any], folder: Path) -> str:
+    name = data.get("name")
+    if name is None:
+        return folder.name
+    if not isinstance(name, str) or not name.strip():
+        raise doc.error(f"name: expected a non-empty string, got {name!r}", data, "name")
+    return name
+
+
+def _text(doc: Document, data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise doc.error(f"{key}: expected a string, got {_kind(value)} {value!r}", data, key)
+    return value or ""
+
+
+def _replicates(doc: Document, data: dict[str, Any]) -> int:
+    value = data.get("replicates", 1)
+    if not _is(value, (int,)) or value < 1:
+        raise doc.error(f"replicates: expected a whole number >= 1, got {value!r}", data, "replicates")
+    return value
+
+
+def _seed(doc: Document, data: dict[str, Any]) -> int | None:
+    value = data.get("seed")
+    if value is not None and not _is(value, (int,)):
+        raise doc.error(f"seed: expected an integer, got {_kind(value)} {value!r}", data, "seed")
+    return value
+
+
+def _pipeline(doc: Document, folder: Path, data: dict[str, Any]) -> list[Callable[..., Any]]:
+    steps = data.get("pipeline")
+    if "pipeline" not in data:
+        raise doc.error("pipeline: missing; list the steps as [module:function, ...]", data)
+    if not isinstance(steps, list) or not steps:
+        raise doc.error(
+            f"pipeline: expected a non-empty list of \"module:function\" steps, got {steps!r}",
+            data, "pipeline",
+        )
+    return [resolve(doc, folder, ref, f"pipeline[{i}]", steps, i) for i, ref in enumerate(steps)]
+
+
+def _datasource(doc: Document, folder: Path, value: Any, what: str, container: Any, key: Any) -> Any:
+    """A config: an inline mapping, null, or a zero-argument "module:function" (kept uncalled)."""
+    if value is None or isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise doc.error(
+            f"{what}: expected a mapping or \"module:function\", got {_kind(value)} {value!r}",
+            container, key,
+        )
+    fn = resolve(doc, folder, value, what, container, key)
+    needs = required_parameters(fn)
+    if needs:
+        raise doc.error(
+            f"{what}: {value!r} must take no arguments (it is called to get the config), "
+            f"but needs {', '.join(needs)}",
+            container, key,
+        )
+    return fn
+
+
+def _treatments(doc: Document, folder: Path, value: Any) -> list[Treatment]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise doc.error(
+            f"treatments: expected a mapping of name: overrides, got {_kind(value)}", doc.data, "treatments"
+        )
+    return [_treatment(doc, folder, value, name) for name in value]
+
+
+def _treatment(doc: Document, folder: Path, table: dict[Any, Any], name: Any) -> Treatment:
+    if not isinstance(name, str):
+        raise doc.error(f"treatments: a name must be a string, got {_kind(name)} {name!r}", table, name)
+    where, entry = f"treatments.{name}", table[name]
+    if entry is not None and not isinstance(entry, dict):
+        raise doc.error(f"{where}: expected a mapping of overrides, got {_kind(entry)} {entry!r}", table, name)
+    entry = entry or {}
+    # {datasource: ..., overrides: ...} swaps the config; any other mapping is overrides.
+    swap = "datasource" in entry or set(entry) == {"overrides"}
+    overrides, source = entry, None
+    if swap:
+        check_keys(doc, entry, SWAP_KEYS, f"{where}: ")
+        overrides = entry.get("overrides")
+        if overrides is not None and not isinstance(overrides, dict):
+            raise doc.error(f"{where}.overrides: expected a mapping, got {_kind(overrides)}", entry, "overrides")
+        source = _datasource(doc, folder, entry.get("datasource"), f"{where}.datasource", entry, "datasource")
+    try:
+        return Treatment(name, overrides, datasource=source)
+    except ConfigError as exc:
+        raise doc.error(f"{where}: {exc}", table, name) from None
+
+
+def _hypotheses(doc: Document, value: Any, treatments: list[str]) -> list[Hypothesis]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise doc.error(
+            f"hypotheses: expected a list of {{metric: ..., direction: ...}}, got {_kind(value)}",
+            doc.data, "hypotheses",
+        )
+    return [_hypothesis(doc, value, i, treatments) for i in range(len(value))]
+
+
+def _hypothesis(doc: Document, items: list[Any], i: int, treatments: list[str]) -> Hypothesis:
+    where, item = f"hypotheses[{i}]", items[i]
+    if not isinstance(item, dict):
+        raise doc.error(f"{where}: expected a mapping like {{metric: win, direction: greater}}, got {item!r}", items, i)
+    check_keys(doc, item, HYPOTHESIS_KEYS, f"{where}: ")
+    if "metric" not in item:
+        raise doc.error(f"{where}: missing key 'metric'", items, i)
+    names = item.get("treatments") or []
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise doc.error(f"{where}.treatments: expected a list of treatment names, got {names!r}", item, "treatments")
+    for name in names:
+        if name not in treatments:
+            raise doc.error(
+                f"{where}.treatments: unknown treatment {name!r}{did_you_mean(name, treatments)}; "
+                f"treatments: {', '.join(treatments) or 'none'}",
+                item, "treatments",
+            )
+    try:
+        return Hypothesis(**{**item, "treatments": tuple(names)})
+    except ConfigError as exc:
+        raise doc.error(f"{where}: {exc}", items, i) from None
+
+
+def _plugins(doc: Document, folder: Path, value: Any, seed: int | None) -> list[Plugin]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise doc.error(f"plugins: expected a mapping of plugin: options, got {_kind(value)}", doc.data, "plugins")
+    check_keys(doc, value, tuple(PLUGIN_OPTIONS), "plugins: ")
+    return [_plugin(doc, folder, value, name, seed) for name in value]
+
+
+def _plugin(doc: Document, folder: Path, table: dict[str, Any], name: str, seed: int | None) -> Plugin:
+    where, options = f"plugins.{name}", table[name] or {}
+    if not isinstance(options, dict):
+        raise doc.error(f"{where}: expected a mapping of options, got {_kind(options)} {options!r}", table, name)
+    allowed = PLUGIN_OPTIONS[name]
+    check_keys(doc, options, tuple(allowed), f"{where}: ")
+    for key, val in options.items():
+        if not _is(val, allowed[key]):
+            kinds = " or ".join("null" if t is None else t.__name__ for t in allowed[key])
+            raise doc.error(f"{where}.{key}: expected {kinds}, got {_kind(val)} {val!r}", options, key)
+    try:
+        return _make_plugin(name, options, folder, seed)
+    except ConfigError as exc:
+        raise doc.error(f"{where}: {exc}", table, name) from None
+
+
+def _make_plugin(name: str, options: dict[str, Any], folder: Path, seed: int | None) -> Plugin:
+    if name == "parallel":
+        method = options.get("start_method")
+        if method is not None and method not in multiprocessing.get_all_start_methods():
+            methods = ", ".join(multiprocessing.get_all_start_methods())
+            raise ConfigError(f"start_method must be one of {methods}, got {method!r}")
+        return ParallelExecution(**options)
+    if name == "seed":
+        # The plugin carries the experiment's seed, so both agree on the base seed.
+        return SeedPlugin(seed=DEFAULT_SEED if seed is None else seed, **options)
+    if name == "logging":
+        return LoggingPlugin(**options)
+    root = folder / options.get("root_dir", "artifacts")  # an absolute root_dir wins in "/"
+    return ArtifactPlugin(root_dir=root, versioned=options.get("versioned", True))
