@@ -80,7 +80,7 @@ def test_whole_config_swap_stays_a_function_until_resolved():
     exp = load_experiment(EXAMPLES_DIR / "social_deception" / "experiment.yaml")
     swap = next(t for t in exp.treatments if t.name == "gemma_prey")
     assert callable(swap.datasource) and swap.datasource.__name__ == "gemma_config"
-    assert exp.config_for("gemma_prey") == {"models": ["dolphin-llama3", "gemma3"], "players": 6}
+    assert exp.config_for("gemma_prey") == {"models": ["dolphin-llama3", "gemma3"], "players": 6, "turn_delay": 0}
 
 
 def test_smallest_example_runs():

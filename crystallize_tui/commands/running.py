@@ -10,7 +10,7 @@ from typing import Any
 from ..core import events as ev
 from ..core.errors import ConfigError
 from ..core.experiment import describe
-from ..core.overrides import parse_assignment
+from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import ParallelExecution
 from ..core.replicate import user_traceback
 from ..core.result import Result
@@ -90,6 +90,10 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     overrides = dict(parse_assignment(text) for text in args.set or [])
     conditions = [c for c in experiment.conditions
                   if not args.treatment or c == "baseline" or c in args.treatment]
+    for name in args.treatment or []:
+        experiment.config_for(name)  # unknown names fail here, before any output
+    if overrides:
+        apply_overrides(experiment.resolve_configs(conditions), overrides)
     per_condition = args.replicates or experiment.replicates
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .result import Result
 
 CORRECTIONS = ("holm", "bh", "none")
-WIDE = 150  # columns the table needs; narrower terminals get one block per comparison
+WIDE = 165  # columns the table needs; narrower terminals get one block per comparison
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 def baseline_config() -> dict[str, Any]:
     """Llama3 plays both sides (models are [mafia_model, town_model])."""
-    return {"models": ["llama3", "llama3"], "players": 6}
+    return {"models": ["llama3", "llama3"], "players": 6, "turn_delay": 0}
 
 
 def gemma_config() -> dict[str, Any]:
@@ -16,4 +16,4 @@ def gemma_config() -> dict[str, Any]:
     A whole config rather than overrides, as a real study would load it from its own
     file; the experiment resolves it when the run starts.
     """
-    return {"models": ["dolphin-llama3", "gemma3"], "players": 6}
+    return {"models": ["dolphin-llama3", "gemma3"], "players": 6, "turn_delay": 0}
