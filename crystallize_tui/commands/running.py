@@ -11,7 +11,7 @@ from ..core import events as ev
 from ..core.errors import ConfigError
 from ..core.experiment import describe
 from ..core.overrides import apply_overrides, parse_assignment
-from ..core.plugins.parallel import ParallelExecution
+from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
 from ..core.result import Result
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
@@ -19,15 +19,8 @@ from .progress import BarProgress, PlainProgress
 
 
 def _with_workers(experiment: Any, workers: int | None) -> None:
-    if workers is None:
-        return
-    if workers < 1:
-        raise ConfigError(f"--workers {workers}: must be 1 or more")
-    kept = [p for p in experiment.plugins if not isinstance(p, ParallelExecution)]
-    old = next((p for p in experiment.plugins if isinstance(p, ParallelExecution)), None)
-    if workers > 1:
-        kept.append(ParallelExecution(max_workers=workers, kind=old.kind if old else "process"))
-    experiment.plugins = kept
+    if workers is not None:
+        experiment.plugins = with_workers(experiment.plugins, workers)
 
 
 def json_safe(value: Any) -> Any:

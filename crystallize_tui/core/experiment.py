@@ -244,6 +244,7 @@ class Experiment:
         force: bool = False,
         record: bool = True,
         overrides: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
         n = self.replicates if replicates is None else _check_replicates(replicates, "replicates")
@@ -274,7 +275,7 @@ class Experiment:
             n = max(n, previous.replicates)
             prior = [r for r in store.replicates(run_id) if r.status == OK and r.replicate < n]
         else:
-            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+            run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         bus = EventBus()
         recorder = None
         if store is not None:
@@ -372,7 +373,8 @@ class Experiment:
 
     def debug(
         self, treatment: str = BASELINE, replicate: int = 0, *, verbose: bool = True,
-        out: TextIO | None = None,
+        out: TextIO | None = None, echo: bool = True,
+        subscribers: Iterable[Callable[[ev.Event], None]] = (),
     ) -> ReplicateResult:
         """Run exactly one replicate, serially, printing its events; return its result.
 
@@ -391,7 +393,8 @@ class Experiment:
             treatments=[treatment],
             only=(treatment, replicate),
             reraise=True,
-            subscribers=[printer] if printer else [],
+            echo=echo,
+            subscribers=[*([printer] if printer else []), *subscribers],
             plugins=[p for p in self.plugins if not isinstance(p, ParallelExecution)],
         )
         with self._active(run.token):

@@ -176,3 +176,18 @@ def describe_comparison(c: Comparison, label: str) -> str:
     if c.note:
         lines.append(f"  note: {c.note}")
     return "\n".join(lines) + "\n"
+
+
+def row_cells(c: Comparison) -> dict[str, str]:
+    """The table's cells for one comparison, keyed by column, for other front ends (the TUI)."""
+    return {
+        "test": SHORT_TESTS.get(c.test or "", c.test or MISSING),
+        "n": _counts(c),
+        "baseline": _mean_sd(c.mean_baseline, c.sd_baseline),
+        "treatment": _mean_sd(c.mean_treatment, c.sd_treatment),
+        "difference": _difference(c).replace("\n", " "),
+        "effect": _effects(c).replace("\n", " "),
+        "p": format_p(c.p_value),
+        "p_adjusted": format_p(c.p_adjusted),
+        "verdict": c.verdict,
+    }

@@ -43,3 +43,15 @@ class ParallelExecution(Plugin):
 
     def __repr__(self) -> str:
         return f"ParallelExecution(max_workers={self.max_workers}, kind={self.kind!r})"
+
+
+def with_workers(plugins: list[Plugin], workers: int) -> list[Plugin]:
+    """``plugins`` with parallel execution set to ``workers`` (1: serial), keeping the
+    worker kind the experiment asked for."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
+    old = next((p for p in plugins if isinstance(p, ParallelExecution)), None)
+    kept = [p for p in plugins if not isinstance(p, ParallelExecution)]
+    if workers > 1:
+        kept.append(ParallelExecution(max_workers=workers, kind=old.kind if old else "process"))
+    return kept

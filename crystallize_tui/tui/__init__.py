@@ -1,0 +1,1 @@
+"""The Textual terminal UI: browse experiments, launch and watch runs, debug, compare."""

@@ -1,0 +1,225 @@
+"""The Crystallize app: screens, the workers that discover experiments and watch their files,
+and the actions every screen shares."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..commands.common import Workspace
+from ..core.folders import DiscoveryCache, discover
+from ..core.plugins.parallel import with_workers
+from .messages import ExperimentFilesChanged, ExperimentsLoaded
+from .screens.debug import DebugScreen, PickConditionScreen
+from .screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
+from .screens.diff import DiffScreen
+from .screens.history import HistoryScreen
+from .screens.home import HomeScreen
+from .screens.run import RunScreen
+
+
+class CrystallizeApp(App[int]):
+    """Browse the workspace's experiments, launch and watch runs, debug, compare."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Crystallize"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", tooltip="Quit (asks first while a run is live)"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, workspace: Workspace, *, watch: bool = True) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.watch_files = watch
+        self.cache = DiscoveryCache()
+        self.run_screens: list[RunScreen] = []
+        self._stop_watching = threading.Event()
+        self.discovery: Any = None
+
+    # -- start-up and discovery ---------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        self.load_experiments()
+        if self.watch_files:
+            self.watch_experiments()
+
+    @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
+    def load_experiments(self) -> None:
+        discovery = discover(self.workspace.root, cache=self.cache)
+        last: dict[str, Any] = {}
+        if self.workspace.store_path.exists():
+            for record in self.workspace.store.runs():
+                last.setdefault(record.experiment, record)
+        for found in discovery.experiments:
+            found.experiment.store = self.workspace.store
+        self.post_message(ExperimentsLoaded(discovery, last))
+
+    @on(ExperimentsLoaded)
+    def _loaded(self, message: ExperimentsLoaded) -> None:
+        self.discovery = message.discovery
+        home = self._home()
+        if home is not None:
+            home.show_experiments(message.discovery, message.last_runs)
+
+    def _home(self) -> HomeScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                return screen
+        return None
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def watch_experiments(self) -> None:
+        import watchfiles
+
+        folder = self.workspace.root / "experiments"
+        if not folder.is_dir():
+            return
+        for changes in watchfiles.watch(folder, stop_event=self._stop_watching, debounce=300):
+            self.post_message(ExperimentFilesChanged(sorted(path for _, path in changes)))
+
+    @on(ExperimentFilesChanged)
+    def _files_changed(self) -> None:
+        self.load_experiments()
+
+    def refresh_home(self) -> None:
+        """Re-read last-run statuses (after a run ends)."""
+        self.load_experiments()
+
+    # -- runs ---------------------------------------------------------------------------
+    def live_run_screen(self, experiment: Any) -> RunScreen | None:
+        return next((s for s in self.run_screens if s.experiment is experiment and s.running), None)
+
+    def start_run(self, experiment: Any, choices: dict[str, Any]) -> None:
+        """Open a run screen and start the run (or show the one already running)."""
+        live = self.live_run_screen(experiment)
+        if live is not None:
+            self.notify(f"{experiment.name} is already running: showing it", timeout=3)
+            self.push_screen(live)
+            return
+        options: dict[str, Any] = {}
+        if "replicates" in choices:
+            options["replicates"] = choices["replicates"]
+        if "seed" in choices:
+            options["seed"] = choices["seed"]
+        if "treatments" in choices:
+            options["treatments"] = choices["treatments"]
+        if "workers" in choices:
+            options["plugins"] = with_workers(experiment.plugins, choices["workers"])
+        screen = RunScreen(experiment, options=options)
+        self.run_screens = [s for s in self.run_screens if s.running] + [screen]
+        name = f"run-{id(screen)}"
+        self.install_screen(screen, name=name)  # installed: it lives on when you leave it
+        self.push_screen(name)
+
+    def action_launch(self, experiment: Any) -> None:
+        def launch(choices: dict[str, Any] | None) -> None:
+            if choices is not None:
+                self.start_run(experiment, choices)
+
+        self.push_screen(LaunchScreen(experiment), launch)
+
+    def open_stored_run(self, experiment: Any, run_id: str) -> None:
+        try:
+            result = experiment.store.load(run_id)
+        except Exception as exc:
+            self.notify(str(exc), title="cannot open run", severity="error")
+            return
+        self.push_screen(RunScreen(experiment, stored=result))
+
+    # -- debug, history, diff -----------------------------------------------------------
+    def action_pick_debug(self, experiment: Any) -> None:
+        def chosen(condition: str | None) -> None:
+            if condition is not None:
+                self.action_debug_condition(experiment, condition, 0)
+
+        self.push_screen(PickConditionScreen(experiment), chosen)
+
+    def action_debug_condition(self, experiment: Any, treatment: str, replicate: int) -> None:
+        self.push_screen(DebugScreen(experiment, treatment, replicate))
+
+    def action_open_history(self, experiment: Any) -> None:
+        self.push_screen(HistoryScreen(experiment))
+
+    def action_open_diff(self, experiment: Any) -> None:
+        self.push_screen(DiffScreen(experiment))
+
+    # -- help, palette, quit, errors ----------------------------------------------------
+    def _bindings_of(self, screen: Screen) -> list[Binding]:
+        seen: dict[str, Binding] = {}
+        for binding in [*screen.BINDINGS, *self.BINDINGS]:
+            if isinstance(binding, Binding) and binding.description:
+                seen.setdefault(binding.action, binding)
+        return list(seen.values())
+
+    def action_help(self) -> None:
+        screen = self.screen
+        rows = [(b.key_display or b.key, b.description + (f" — {b.tooltip}" if b.tooltip else ""))
+                for b in self._bindings_of(screen)]
+        rows.append(("ctrl+p", "Command palette"))
+        self.push_screen(HelpScreen(rows))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self._bindings_of(screen):
+            if binding.action in ("quit", "help"):
+                continue
+            target = screen if binding in screen.BINDINGS else self
+            yield SystemCommand(
+                binding.description, binding.tooltip or f"key: {binding.key_display or binding.key}",
+                lambda t=target, a=binding.action: t.run_action(a),
+            )
+        yield SystemCommand("Help", "Every key of this screen", self.action_help)
+
+    async def action_quit(self) -> None:
+        live = [s for s in self.run_screens if s.running]
+        if not live:
+            self._stop_watchers()
+            self.exit(0)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                for screen in live:
+                    screen.experiment.cancel()
+                self._stop_watchers()
+                self.exit(0)
+
+        names = ", ".join(s.experiment.name for s in live)
+        self.push_screen(ConfirmScreen(f"A run is still going ({names}). Cancel it and quit? "
+                                       "Finished replicates are kept."), answer)
+
+    def _stop_watchers(self) -> None:
+        self._stop_watching.set()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name} failed",
+                        severity="error", timeout=10)
+
+
+def make_app(root: str | Path, store: str | Path | None = None, *, watch: bool = True) -> CrystallizeApp:
+    """The app for the workspace at ``root`` (tests and benchmarks build it this way)."""
+    from ..core.store import default_store_path
+
+    root = Path(root).resolve()
+    return CrystallizeApp(
+        Workspace(root=root, store_path=Path(store) if store else default_store_path(root)),
+        watch=watch,
+    )
+
+
+def run_app(workspace: Workspace) -> int:
+    app = CrystallizeApp(workspace)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,51 @@
+"""Typed messages the UI's worker threads post, named as facts that happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class ExperimentsLoaded(Message):
+    """Discovery finished (at start-up or after files under experiments/ changed)."""
+
+    discovery: Any
+    last_runs: dict[str, Any]
+
+
+@dataclass
+class ExperimentFilesChanged(Message):
+    """Something under experiments/ changed on disk."""
+
+    paths: list[str]
+
+
+@dataclass
+class RunCompleted(Message):
+    """A run's thread returned (finished, failed or cancelled): its Result."""
+
+    result: Any
+
+
+@dataclass
+class RunCrashed(Message):
+    """A run could not start or stopped on an error outside the steps (plugin, store...)."""
+
+    error: str
+
+
+@dataclass
+class DebugCompleted(Message):
+    """A debug replicate finished: its ReplicateResult."""
+
+    replicate: Any
+
+
+@dataclass
+class DebugFailed(Message):
+    """A debug replicate raised: the exception, with its traceback."""
+
+    error: BaseException

@@ -1,0 +1,152 @@
+"""Modal dialogs: an error with its traceback, a yes/no question, help, launch options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, SelectionList, Static
+
+
+class ErrorScreen(ModalScreen[None]):
+    """A failed replicate's (or any) error, with its traceback highlighted."""
+
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
+
+    def __init__(self, error: str, traceback: str = "") -> None:
+        super().__init__()
+        self.error = error
+        self.traceback = traceback
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(self.error, style="bold red"))
+            with VerticalScroll():
+                if self.traceback:
+                    yield Static(Syntax(self.traceback.rstrip(), "pytb", word_wrap=True,
+                                        theme="ansi_dark"))
+            yield Button("Close", id="close")
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss()
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question)
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen below and of the app, with what it does."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("Keys\n\n", style="bold")
+        for key, description in self.bindings:
+            text.append(f"{key:>12}  ", style="bold cyan")
+            text.append(f"{description}\n")
+        text.append("\nctrl+p opens the command palette: every action, searchable. "
+                    "The mouse works too.", style="dim")
+        with Vertical(classes="dialog"):
+            yield Static(text)
+            yield Button("Close", id="close")
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss()
+
+
+class LaunchScreen(ModalScreen[dict[str, Any] | None]):
+    """Overrides before launching: replicates, treatments, seed, workers."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), Binding("ctrl+r", "launch", "Run")]
+
+    def __init__(self, experiment: Any) -> None:
+        super().__init__()
+        self.experiment = experiment
+
+    def compose(self) -> ComposeResult:
+        exp = self.experiment
+        workers = next((p.max_workers for p in exp.plugins
+                        if type(p).__name__ == "ParallelExecution"), 1)
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Run {exp.name}", style="bold"))
+            yield Label("replicates per condition")
+            yield Input(str(exp.replicates), id="replicates", type="integer")
+            yield Label("treatments (space toggles; the baseline always runs)")
+            yield SelectionList[str](*[(t.name, t.name, True) for t in exp.treatments],
+                                     id="treatments")
+            yield Label("base seed")
+            yield Input(str(exp.seed), id="seed", type="integer")
+            yield Label("workers (1 = serial)")
+            yield Input(str(workers), id="workers", type="integer")
+            yield Static(id="launch-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Run (enter)", id="run", variant="success")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#replicates", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_launch()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "run":
+            self.action_launch()
+        else:
+            self.dismiss(None)
+
+    def action_launch(self) -> None:
+        def number(widget_id: str, low: int) -> int | None:
+            raw = self.query_one(f"#{widget_id}", Input).value.strip()
+            try:
+                value = int(raw)
+            except ValueError:
+                value = None
+            if value is None or value < low:
+                self.query_one("#launch-error", Static).update(
+                    Text(f"{widget_id}: enter a whole number >= {low}", style="bold red"))
+                return None
+            return value
+
+        replicates, seed, workers = number("replicates", 1), number("seed", 0), number("workers", 1)
+        if replicates is None or seed is None or workers is None:
+            return
+        chosen = list(self.query_one("#treatments", SelectionList).selected)
+        self.dismiss({"replicates": replicates, "seed": seed, "workers": workers,
+                      "treatments": chosen})

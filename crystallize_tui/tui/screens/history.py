@@ -1,0 +1,167 @@
+"""Past runs of an experiment from the store; open one, or compare two."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+
+def _when(timestamp: float | None) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S") if timestamp else "—"
+
+
+def compare_runs(a: Any, b: Any) -> list[tuple[str, str, Any]]:
+    """Each condition and metric both runs have: run B against run A. Replicates are
+    paired only when both runs used the same base seed (then replicate k drew the same
+    random numbers in both)."""
+    from ...stats import compare_samples
+
+    rows = []
+    paired = a.seed == b.seed and a.replicates == b.replicates
+    for condition in a.conditions:
+        if condition not in b.conditions:
+            continue
+        for metric, values in a.metrics[condition].metrics.items():
+            other = b.metrics[condition].metrics.get(metric)
+            if other is None:
+                continue
+            rows.append((condition, metric, compare_samples(values, other, paired=paired,
+                                                            seed=a.seed)))
+    return rows
+
+
+class HistoryScreen(Screen):
+    """The runs table. enter: open a run; space: mark it; c: compare the marked run with
+    the highlighted one."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open run"),
+        Binding("space", "mark", "Mark for compare"),
+        Binding("c", "compare", "Compare with marked"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, experiment: Any) -> None:
+        super().__init__()
+        self.experiment = experiment
+        self.marked: str | None = None
+        self.records: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static(id="history-status")
+            yield DataTable(id="runs", cursor_type="row", zebra_stripes=True, classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"history {self.experiment.name}"
+        table = self.query_one("#runs", DataTable)
+        table.border_title = "runs, newest first"
+        for key in ("mark", "run id", "started", "status", "ok", "failed", "of", "seed", "took"):
+            table.add_column(key, key=key)
+        self.reload()
+
+    def reload(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        table.clear()
+        store = self.experiment.store
+        runs = store.runs(self.experiment.name) if store is not None else []
+        self.records = {r.run_id: r for r in runs}
+        for r in runs:
+            took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
+            style = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(r.status, "")
+            table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
+                          Text(r.status, style=style), str(r.ok), str(r.failed), str(r.total),
+                          str(r.base_seed), took, key=r.run_id)
+        status = self.query_one("#history-status", Static)
+        if not runs:
+            status.update(Text(f"no runs of {self.experiment.name} yet in "
+                               f"{getattr(store, 'path', 'memory')}", style="dim"))
+        else:
+            status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
+                               "c compares the marked run with the highlighted one", style="dim"))
+
+    def highlighted(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.value)
+
+    @on(DataTable.RowSelected, "#runs")
+    def _chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        run_id = self.highlighted()
+        if run_id is not None:
+            self.app.open_stored_run(self.experiment, run_id)
+
+    def action_mark(self) -> None:
+        run_id = self.highlighted()
+        if run_id is None:
+            return
+        self.marked = None if self.marked == run_id else run_id
+        table = self.query_one("#runs", DataTable)
+        for key in self.records:
+            table.update_cell(key, "mark", "●" if key == self.marked else "")
+
+    def action_compare(self) -> None:
+        other = self.highlighted()
+        if self.marked is None or other is None or other == self.marked:
+            self.app.notify("mark one run with space, then highlight another and press c",
+                            timeout=4)
+            return
+        store = self.experiment.store
+        self.app.push_screen(CompareRunsScreen(store.load(self.marked), store.load(other)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class CompareRunsScreen(Screen):
+    """Run B against run A, per condition and metric."""
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self, a: Any, b: Any) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static(id="compare-status")
+            yield DataTable(id="compare", cursor_type="row", zebra_stripes=True, classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from ...stats.render import row_cells
+
+        self.title = f"compare runs of {self.a.experiment}"
+        pairing = "paired by replicate (same seed)" if (
+            self.a.seed == self.b.seed and self.a.replicates == self.b.replicates) else "unpaired"
+        self.query_one("#compare-status", Static).update(Text(
+            f"A = {self.a.run_id} (seed {self.a.seed})   B = {self.b.run_id} (seed {self.b.seed})"
+            f"   differences are B − A, {pairing}"))
+        table = self.query_one("#compare", DataTable)
+        table.border_title = "run B vs run A"
+        for key in ("condition", "metric", "test", "n", "run A", "run B", "difference [CI]", "p",
+                    "verdict"):
+            table.add_column(key)
+        for condition, metric, c in compare_runs(self.a, self.b):
+            cells = row_cells(c)
+            table.add_row(condition, metric, cells["test"], cells["n"], cells["baseline"],
+                          cells["treatment"], cells["difference"], cells["p"], cells["verdict"])
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,213 @@
+"""The experiments screen: every experiment of the workspace, and the selected one's details."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+
+from ...core.fingerprint import config_changes
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M")
+
+
+def _status_text(record: Any) -> Text:
+    if record is None:
+        return Text("never run", style="dim")
+    style = {"completed": "green", "failed": "red", "cancelled": "yellow",
+             "running": "cyan"}.get(record.status, "")
+    return Text(f"{record.status} {_when(record.started_at)}", style=style)
+
+
+def describe_experiment(found: Any, record: Any) -> Group:
+    """The details pane: description, baseline config, treatments and what they change."""
+    exp = found.experiment
+    parts: list[Any] = [Text(exp.name, style="bold"), Text(str(found.path), style="dim")]
+    if exp.description:
+        parts.append(Text(exp.description))
+    parts.append(Text.assemble(("last run: ", "bold"), _status_text(record)))
+    parts.append(Text.assemble(("replicates: ", "bold"), f"{exp.replicates}    ",
+                               ("seed: ", "bold"), str(exp.seed)))
+    try:
+        configs = exp.resolve_configs()
+    except Exception as exc:  # a datasource function that fails: show it, don't crash
+        parts.append(Text(f"cannot resolve configs: {exc}", style="bold red"))
+        return Group(*parts)
+    parts.append(Text("\nbaseline config", style="bold underline"))
+    parts.append(Text(json.dumps(configs["baseline"], indent=2, default=repr)))
+    if exp.treatments:
+        table = Table("treatment", "changes against the baseline", box=None, pad_edge=False,
+                      title=Text("treatments", style="bold underline"), title_justify="left")
+        for t in exp.treatments:
+            kind = "whole config swap; " if t.datasource is not None else ""
+            changes = config_changes(configs["baseline"], configs[t.name]) or ["(identical)"]
+            table.add_row(t.name, kind + "; ".join(changes))
+        parts.append(Text(""))
+        parts.append(table)
+    if exp.hypotheses:
+        parts.append(Text("\nhypotheses", style="bold underline"))
+        for h in exp.hypotheses:
+            which = ", ".join(h.treatments) if h.treatments else "every treatment"
+            parts.append(Text(f"  {h.metric} {h.direction} than baseline in {which} "
+                              f"(test {h.test}, alpha {h.alpha})"))
+    return Group(*parts)
+
+
+class HomeScreen(Screen):
+    """Browse experiments; launch, debug, history, diff from here."""
+
+    BINDINGS = [
+        Binding("enter", "launch", "Launch…", tooltip="Choose replicates, treatments, seed, workers"),
+        Binding("r", "run", "Run", tooltip="Run with the experiment's own settings"),
+        Binding("d", "debug", "Debug", tooltip="One replicate of a condition, every event shown"),
+        Binding("h", "history", "History"),
+        Binding("D", "diff", "Diff"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.discovery: Any = None
+        self.last_runs: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            tree: Tree[Any] = Tree("experiments", id="experiments")
+            tree.show_root = False
+            yield tree
+            with VerticalScroll(id="details-pane"):
+                yield Static("loading experiments…", id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Crystallize"
+        self.sub_title = str(self.app.workspace.root)
+        self.query_one("#experiments").border_title = "experiments"
+        self.query_one("#details-pane").border_title = "details"
+
+    # -- content ------------------------------------------------------------------
+    def show_experiments(self, discovery: Any, last_runs: dict[str, Any]) -> None:
+        """Fill the tree, keeping the selected experiment selected."""
+        tree: Tree[Any] = self.query_one("#experiments", Tree)
+        previous = self.selected_key()
+        self.discovery, self.last_runs = discovery, last_runs
+        tree.clear()
+        groups: dict[str, Any] = {}
+        select_line = None
+        for found in discovery.experiments:
+            parent = tree.root
+            if found.folder:
+                if found.folder not in groups:
+                    groups[found.folder] = tree.root.add(found.folder, expand=True)
+                parent = groups[found.folder]
+            label = Text.assemble((found.name, "bold"), "  ", _status_text(last_runs.get(found.name)))
+            node = parent.add_leaf(label, data=("experiment", found))
+            if previous == ("experiment", found.name):
+                select_line = node
+        if discovery.errors:
+            broken = tree.root.add(Text(f"failed to load ({len(discovery.errors)})", style="bold red"),
+                                   expand=True)
+            for error in discovery.errors:
+                node = broken.add_leaf(Text(error.path.parent.name, style="red"),
+                                       data=("error", error))
+                if previous == ("error", str(error.path)):
+                    select_line = node
+        if not discovery.experiments and not discovery.errors:
+            self.query_one("#details", Static).update(Text(
+                f"No experiments under {self.app.workspace.root / 'experiments'}.\n\n"
+                "Create experiments/<name>/experiment.yaml (see the README); this list "
+                "updates by itself.", style="yellow"))
+            return
+        tree.root.expand_all()
+        target = select_line
+        if target is None:
+            target = next((n for n in _leaves(tree.root)), None)
+        if target is not None:
+            tree.move_cursor(target)
+            self._show(target.data)
+
+    def selected_key(self) -> tuple[str, str] | None:
+        data = self._selected_data()
+        if data is None:
+            return None
+        kind, item = data
+        return (kind, item.name) if kind == "experiment" else (kind, str(item.path))
+
+    def _selected_data(self) -> Any:
+        tree = self.query_one("#experiments", Tree)
+        node = tree.cursor_node
+        return node.data if node is not None else None
+
+    def selected_experiment(self) -> Any:
+        data = self._selected_data()
+        if data is None or data[0] != "experiment":
+            if data is not None:
+                self.app.notify("this experiment failed to load; fix the file shown", severity="warning")
+            return None
+        return data[1].experiment
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        if event.node.data is not None:
+            self._show(event.node.data)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data is not None and event.node.data[0] == "experiment":
+            self.action_launch()
+
+    def _show(self, data: Any) -> None:
+        kind, item = data
+        details = self.query_one("#details", Static)
+        if kind == "error":
+            details.update(Group(Text("This experiment failed to load", style="bold red"),
+                                 Text(str(item.path), style="dim"), Text(""), Text(item.message)))
+        else:
+            details.update(describe_experiment(item, self.last_runs.get(item.name)))
+
+    # -- actions ------------------------------------------------------------------
+    def action_launch(self) -> None:
+        exp = self.selected_experiment()
+        if exp is not None:
+            self.app.action_launch(exp)
+
+    def action_run(self) -> None:
+        exp = self.selected_experiment()
+        if exp is not None:
+            self.app.start_run(exp, {})
+
+    def action_debug(self) -> None:
+        exp = self.selected_experiment()
+        if exp is not None:
+            self.app.action_pick_debug(exp)
+
+    def action_history(self) -> None:
+        exp = self.selected_experiment()
+        if exp is not None:
+            self.app.action_open_history(exp)
+
+    def action_diff(self) -> None:
+        exp = self.selected_experiment()
+        if exp is not None:
+            self.app.action_open_diff(exp)
+
+
+def _leaves(node: Any) -> Any:
+    for child in node.children:
+        if child.data is not None:
+            yield child
+        yield from _leaves(child)

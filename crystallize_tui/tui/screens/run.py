@@ -1,0 +1,275 @@
+"""The run screen: progress, live output, per-replicate metrics and live statistics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ...core import events as ev
+from ...core.result import FAILED, OK, ReplicateResult, Result
+from ..bridge import RunBridge
+from ..messages import RunCompleted, RunCrashed
+from ..widgets.output import OutputLog
+from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable
+
+DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
+STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
+
+
+def result_from_events(name: str, conditions: list[str], replicates: int, seed: int,
+                       finished: list[Any]) -> Result:
+    """A Result over the replicates finished so far (for live statistics)."""
+    outcomes = [
+        ReplicateResult(e.treatment, e.replicate, e.seed, OK, list(e.metrics.items()), e.duration)
+        if isinstance(e, ev.ReplicateFinished)
+        else ReplicateResult(e.treatment, e.replicate, e.seed, FAILED, [], e.duration, e.error,
+                             e.traceback)
+        for e in finished
+    ]
+    return Result(run_id="live", experiment=name, seed=seed, replicates=replicates,
+                  conditions=conditions, configs={}, outcomes=outcomes, status="running",
+                  complete=False)
+
+
+class RunScreen(Screen):
+    """One run, live (launched from here) or stored (opened from history)."""
+
+    BINDINGS = [
+        Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
+        Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
+        Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
+        Binding("r", "rerun", "Run again/resume", tooltip="Resume a cancelled run, or run again"),
+        Binding("h", "history", "History"),
+        Binding("D", "diff", "Diff"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
+                 stored: Result | None = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.experiment = experiment
+        self.options = dict(options or {})
+        self.stored = stored
+        self.bridge = RunBridge()
+        self.live = stored is None
+        self.running = False
+        self.cancelling = False
+        self.result: Result | None = stored
+        self.finished: list[Any] = []
+        self.started: ev.RunStarted | None = None
+        self._stats_dirty = False
+        self._filters: list[str | None] = [None]
+
+    # -- layout -------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Grid(id="run-grid"):
+            with Vertical(id="progress-pane", classes="pane"):
+                yield Static(id="run-status")
+                yield ProgressTable(id="progress")
+            with Vertical(id="stats-pane", classes="pane"):
+                yield StatsTable(id="stats")
+                yield Static(id="verdicts")
+            yield OutputLog(id="output", classes="pane")
+            yield ReplicateTable(id="replicates", classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"{self.experiment.name}"
+        self.query_one("#progress-pane").border_title = "progress"
+        self.query_one("#stats-pane").border_title = "treatment vs baseline"
+        self.query_one("#output", OutputLog).border_title = "output · all conditions"
+        self.query_one("#replicates").border_title = "replicates (enter on a failed one: its error)"
+        if self.stored is not None:
+            self._show_stored(self.stored)
+            return
+        self.set_interval(DRAIN_INTERVAL, self.drain)
+        self.set_interval(STATS_INTERVAL, self.refresh_stats)
+        self.start_run()
+
+    # -- the run ------------------------------------------------------------------
+    def start_run(self, **extra: Any) -> None:
+        self.running = True
+        self.cancelling = False
+        self._set_status("starting…")
+        self.execute(dict(self.options, **extra))
+
+    @work(thread=True, exit_on_error=False, group="runs")
+    def execute(self, options: dict[str, Any]) -> None:
+        try:
+            result = self.experiment.run(echo=False, subscribers=[self.bridge], **options)
+        except Exception as exc:  # a plugin or the store failed: say so, keep the app
+            self.post_message(RunCrashed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(RunCompleted(result))
+
+    def drain(self) -> None:
+        batch = self.bridge.drain()
+        if not batch:
+            self.query_one("#progress", ProgressTable).refresh_cells(time.monotonic())
+            return
+        progress = self.query_one("#progress", ProgressTable)
+        if batch.started is not None:
+            self._on_started(batch.started)
+        if batch.lines:
+            self.query_one("#output", OutputLog).add(batch.lines)
+        if batch.finished:
+            table = self.query_one("#replicates", ReplicateTable)
+            for event in batch.finished:
+                progress.count(event)
+                table.add_replicate(event)
+            self.finished.extend(batch.finished)
+            self._stats_dirty = True
+        progress.refresh_cells(time.monotonic())
+        if self.running and not self.cancelling:
+            self._set_status(f"running · {progress.finished_count} of "
+                             f"{progress.total * len(progress.conditions)} replicates")
+
+    def _on_started(self, started: ev.RunStarted) -> None:
+        self.started = started
+        self.sub_title = f"run {started.run_id} · seed {started.seed}"
+        self._filters = [None, *started.conditions]
+        self.query_one("#progress", ProgressTable).setup(
+            list(started.conditions), started.replicates, started.done_before, time.monotonic())
+
+    def refresh_stats(self) -> None:
+        if not self._stats_dirty or self.started is None:
+            return
+        self._stats_dirty = False
+        s = self.started
+        partial = result_from_events(s.experiment, list(s.conditions), s.replicates, s.seed,
+                                     self.finished)
+        if len(partial.conditions) > 1:
+            self.query_one("#stats", StatsTable).show(partial.compare())
+
+    @on(RunCompleted)
+    def _completed(self, message: RunCompleted) -> None:
+        self.drain()
+        self.running = False
+        result = self.result = message.result
+        progress = self.query_one("#progress", ProgressTable)
+        progress.ended_at = time.monotonic()
+        progress.refresh_cells(progress.ended_at)
+        self._show_final(result)
+        if result.status == "cancelled":
+            self._set_status(f"cancelled · {len(result.replicate_results)} finished replicates "
+                             "kept in the store · r resumes", "yellow")
+        elif result.status == "failed":
+            self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
+                             f"{result.duration:.1f}s · enter on a failed row shows its error",
+                             "red")
+        else:
+            self._set_status(f"completed in {result.duration:.1f}s · run {result.run_id}", "green")
+
+    @on(RunCrashed)
+    def _crashed(self, message: RunCrashed) -> None:
+        self.drain()
+        self.running = False
+        self._set_status(f"stopped: {message.error}", "bold red")
+        self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+
+    def _show_final(self, result: Result) -> None:
+        if len(result.conditions) > 1:
+            self.query_one("#stats", StatsTable).show(result.compare())
+        lines = [str(h) for h in result.hypotheses]
+        verdicts = self.query_one("#verdicts", Static)
+        verdicts.update(Text("\n".join(f"hypothesis: {line}" for line in lines)) if lines else "")
+
+    def _show_stored(self, result: Result) -> None:
+        self.sub_title = f"run {result.run_id} · {result.status} · seed {result.seed}"
+        conditions = list(result.conditions)
+        self._filters = [None, *conditions]
+        progress = self.query_one("#progress", ProgressTable)
+        events = []
+        for rep in result.replicate_results:
+            if rep.ok:
+                events.append(ev.ReplicateFinished(result.run_id, rep.treatment, rep.replicate, 0.0,
+                                                   rep.seed, rep.duration, rep.metrics))
+            else:
+                events.append(ev.ReplicateFailed(result.run_id, rep.treatment, rep.replicate, 0.0,
+                                                 rep.seed, rep.duration, rep.error or "",
+                                                 rep.traceback or ""))
+        progress.setup(conditions, result.replicates, {}, 0.0)
+        table = self.query_one("#replicates", ReplicateTable)
+        for event in events:
+            progress.count(event)
+            table.add_replicate(event)
+        progress.ended_at = result.duration
+        progress.refresh_cells(result.duration)
+        self.finished = events
+        store = getattr(self.experiment, "store", None)
+        if store is not None:
+            logged = store.events(result.run_id, limit=2000)
+            self.query_one("#output", OutputLog).add([
+                (e["treatment"] or "", f"[{e['treatment']} #{e['replicate']}] "
+                 + (e.get("text", "") if e["kind"] == "output"
+                    else f"▸ {e.get('event')} {e.get('data')}"))
+                for e in logged
+            ])
+        self._show_final(result)
+        self._set_status(f"stored run {result.run_id}: {result.status}", "green"
+                         if result.status == "completed" else "yellow")
+
+    def _set_status(self, text: str, style: str = "") -> None:
+        self.query_one("#run-status", Static).update(Text(text, style=style))
+
+    # -- actions ------------------------------------------------------------------
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            self.app.notify("no run in progress on this screen", timeout=3)
+            return
+        self.cancelling = True
+        self.experiment.cancel()
+        self._set_status("cancelling… no new replicate starts; finished ones are kept", "yellow")
+
+    def action_filter_output(self) -> None:
+        log = self.query_one("#output", OutputLog)
+        i = self._filters.index(log.filter) if log.filter in self._filters else 0
+        log.set_filter(self._filters[(i + 1) % len(self._filters)])
+
+    def action_rerun(self) -> None:
+        if self.running:
+            self.app.notify("the run is still going; cancel it first (c)", timeout=3)
+            return
+        if not self.live:
+            self.app.notify("this is a stored run; launch from the experiments screen", timeout=3)
+            return
+        resume = self.result is not None and self.result.status in ("cancelled", "failed")
+        for widget in ("#replicates", "#stats"):
+            self.query_one(widget).clear()
+        self.finished = []
+        self.query_one("#verdicts", Static).update("")
+        self.start_run(resume=resume)
+
+    def action_debug(self) -> None:
+        picked = self.query_one("#replicates", ReplicateTable).selected()
+        treatment, replicate = picked if picked else ("baseline", 0)
+        self.app.action_debug_condition(self.experiment, treatment, replicate)
+
+    @on(ReplicateTable.RowSelected, "#replicates")
+    def _row_chosen(self) -> None:
+        self.action_show_error()
+
+    def action_show_error(self) -> None:
+        error = self.query_one("#replicates", ReplicateTable).selected_error()
+        if error is not None:
+            from .dialogs import ErrorScreen
+
+            self.app.push_screen(ErrorScreen(error[0], error[1]))
+
+    def action_history(self) -> None:
+        self.app.action_open_history(self.experiment)
+
+    def action_diff(self) -> None:
+        self.app.action_open_diff(self.experiment)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,163 @@
+"""The run screen's tables: progress per condition, replicates, and live statistics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ...core import events as ev
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressTable(DataTable):
+    """Per condition: replicates done / failed / total, elapsed and ETA."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.done: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+        self.total = 0
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.conditions: list[str] = []
+
+    def on_mount(self) -> None:
+        for key, label in (("condition", "condition"), ("done", "done"), ("failed", "failed"),
+                           ("total", "of"), ("elapsed", "elapsed"), ("eta", "ETA")):
+            self.add_column(label, key=key)
+
+    def setup(self, conditions: list[str], per_condition: int, done_before: dict[str, int],
+              now: float) -> None:
+        self.conditions = list(conditions)
+        self.total = per_condition
+        self.started_at = now
+        self._base = dict(done_before)
+        self.clear()
+        for c in conditions:
+            self.done[c] = done_before.get(c, 0)
+            self.failed[c] = 0
+            self.add_row(c, "", "", "", "", "", key=c)
+        self.refresh_cells(now)
+
+    def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        c = event.treatment or ""
+        self.done[c] = self.done.get(c, 0) + 1
+        if isinstance(event, ev.ReplicateFailed):
+            self.failed[c] = self.failed.get(c, 0) + 1
+
+    def refresh_cells(self, now: float) -> None:
+        if self.started_at is None:
+            return
+        end = self.ended_at if self.ended_at is not None else now
+        elapsed = end - self.started_at
+        for c in self.conditions:
+            done, failed = self.done.get(c, 0), self.failed.get(c, 0)
+            new = done - self._base.get(c, 0)
+            remaining = self.total - done
+            if remaining <= 0:
+                eta = "✓"
+            elif new and self.ended_at is None:
+                eta = _clock(elapsed / new * remaining)
+            else:
+                eta = "—"
+            self.update_cell(c, "done", str(done))
+            self.update_cell(c, "failed", Text(str(failed), style="bold red" if failed else "dim"))
+            self.update_cell(c, "total", str(self.total))
+            self.update_cell(c, "elapsed", _clock(elapsed))
+            self.update_cell(c, "eta", eta)
+
+    @property
+    def finished_count(self) -> int:
+        return sum(self.done.values())
+
+
+class ReplicateTable(DataTable):
+    """One row per finished replicate, metric columns added as new metrics appear."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.metric_columns: list[str] = []
+        self.errors: dict[str, tuple[str, str]] = {}  # row key -> (error, traceback)
+        self.rows_by_key: dict[str, tuple[str, int]] = {}
+
+    def on_mount(self) -> None:
+        for key in ("condition", "replicate", "seed", "status", "time"):
+            self.add_column(key, key=key)
+
+    def add_replicate(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        key = f"{event.treatment}:{event.replicate}"
+        if key in self.rows_by_key:  # a resumed run re-reports nothing, but be safe
+            self.remove_row(key)
+        metrics = event.metrics if isinstance(event, ev.ReplicateFinished) else {}
+        for name in metrics:
+            if name not in self.metric_columns:
+                self.metric_columns.append(name)
+                self.add_column(name, key=f"m:{name}", default="")
+        if isinstance(event, ev.ReplicateFailed):
+            status = Text("failed ⏎", style="bold red")
+            self.errors[key] = (event.error, event.traceback)
+        else:
+            status = Text("ok", style="green")
+        cells = [event.treatment, str(event.replicate), str(event.seed), status,
+                 f"{event.duration:.3g}s"]
+        cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
+        self.add_row(*cells, key=key)
+        self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
+
+    def selected(self) -> tuple[str, int] | None:
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return self.rows_by_key.get(str(row_key.value))
+
+    def selected_error(self) -> tuple[str, str] | None:
+        picked = self.selected()
+        if picked is None:
+            return None
+        return self.errors.get(f"{picked[0]}:{picked[1]}")
+
+
+def _metric_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+class StatsTable(DataTable):
+    """Treatment vs baseline per metric: means, difference with CI, test, p, verdict."""
+
+    COLUMNS = (("metric", "metric"), ("treatment", "treatment"), ("test", "test"), ("n", "n"),
+               ("baseline", "baseline"), ("treatment_mean", "treatment"),
+               ("difference", "difference [CI]"), ("effect", "effect"), ("p", "p"),
+               ("p_adjusted", "p adj"), ("verdict", "verdict"))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.updated_at = 0.0
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    def show(self, table: Any) -> None:
+        from ...stats.render import row_cells
+
+        self.clear()
+        for row in table:
+            cells = row_cells(row.comparison)
+            verdict = cells["verdict"]
+            style = "bold green" if verdict == "significant" else (
+                "yellow" if verdict.startswith("inconclusive") else "")
+            self.add_row(row.metric, row.treatment, cells["test"], cells["n"], cells["baseline"],
+                         cells["treatment"], cells["difference"], cells["effect"], cells["p"],
+                         cells["p_adjusted"], Text(verdict, style=style))
+        self.updated_at = time.monotonic()
