@@ -122,7 +122,7 @@ class DebugScreen(Screen):
         rep = self.outcome = message.replicate
         shown = ", ".join(f"{k} = {v!r}" for k, v in rep.metrics.items()) or "no metrics"
         self.query_one("#debug-status", Static).update(
-            Text(f"{self.treatment} #{self.replicate} finished in {rep.duration:.3f}s "
+            Text(f"{self.treatment} #{self.replicate} finished in {rep.duration:.1f}s "
                  f"(seed {rep.seed})", style="green"))
         self.query_one("#traceback", Static).update(Text(f"metrics: {shown}"))
 

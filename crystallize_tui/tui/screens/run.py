@@ -18,7 +18,7 @@ from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
 from ..messages import RunCompleted, RunCrashed
 from ..widgets.output import OutputLog
-from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable
+from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
@@ -164,10 +164,10 @@ class RunScreen(Screen):
                              "kept in the store · r resumes", "yellow")
         elif result.status == "failed":
             self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
-                             f"{result.duration:.1f}s · enter on a failed row shows its error",
+                             f"{clock(result.duration)} · enter on a failed row shows its error",
                              "red")
         else:
-            self._set_status(f"completed in {result.duration:.1f}s · run {result.run_id}", "green")
+            self._set_status(f"completed in {clock(result.duration)} · run {result.run_id}", "green")
 
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:

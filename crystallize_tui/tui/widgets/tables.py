@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from ...core import events as ev
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
 
@@ -64,13 +64,13 @@ class ProgressTable(DataTable):
             if remaining <= 0:
                 eta = "✓"
             elif new and self.ended_at is None:
-                eta = _clock(elapsed / new * remaining)
+                eta = clock(elapsed / new * remaining)
             else:
                 eta = "—"
             self.update_cell(c, "done", str(done))
             self.update_cell(c, "failed", Text(str(failed), style="bold red" if failed else "dim"))
             self.update_cell(c, "total", str(self.total))
-            self.update_cell(c, "elapsed", _clock(elapsed))
+            self.update_cell(c, "elapsed", clock(elapsed))
             self.update_cell(c, "eta", eta)
 
     @property
@@ -106,7 +106,7 @@ class ReplicateTable(DataTable):
         else:
             status = Text("ok", style="green")
         cells = [event.treatment, str(event.replicate), str(event.seed), status,
-                 f"{event.duration:.3g}s"]
+                 f"{event.duration:.1f}s"]
         cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
