@@ -83,7 +83,9 @@ class CrystallizeApp(App[int]):
         folder = self.workspace.root / "experiments"
         if not folder.is_dir():
             return
-        for changes in watchfiles.watch(folder, stop_event=self._stop_watching, debounce=300):
+        # rust_timeout bounds how long the thread takes to notice the stop event at exit.
+        for changes in watchfiles.watch(folder, stop_event=self._stop_watching, debounce=300,
+                                        rust_timeout=500):
             self.post_message(ExperimentFilesChanged(sorted(path for _, path in changes)))
 
     @on(ExperimentFilesChanged)
@@ -199,6 +201,9 @@ class CrystallizeApp(App[int]):
 
     def _stop_watchers(self) -> None:
         self._stop_watching.set()
+
+    def on_unmount(self) -> None:
+        self._stop_watchers()  # however the app ends, the watcher thread must end too
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

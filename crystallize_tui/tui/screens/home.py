@@ -137,7 +137,8 @@ class HomeScreen(Screen):
         if target is None:
             target = next((n for n in _leaves(tree.root)), None)
         if target is not None:
-            tree.move_cursor(target)
+            # The tree lays out its new lines on the next refresh; move the cursor then.
+            tree.call_after_refresh(tree.move_cursor, target)
             self._show(target.data)
 
     def selected_key(self) -> tuple[str, str] | None:

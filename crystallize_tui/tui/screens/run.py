@@ -135,10 +135,20 @@ class RunScreen(Screen):
 
     def _on_started(self, started: ev.RunStarted) -> None:
         self.started = started
-        self.sub_title = f"run {started.run_id} · seed {started.seed}"
+        resumed = " · resumed" if started.done_before else ""
+        self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
         self._filters = [None, *started.conditions]
         self.query_one("#progress", ProgressTable).setup(
             list(started.conditions), started.replicates, started.done_before, time.monotonic())
+        if started.done_before and self.experiment.store is not None:
+            # A resumed run: show the replicates it had finished before, from the store.
+            table = self.query_one("#replicates", ReplicateTable)
+            for rep in self.experiment.store.replicates(started.run_id):
+                if rep.ok:
+                    event = ev.ReplicateFinished(started.run_id, rep.treatment, rep.replicate, 0.0,
+                                                 rep.seed, rep.duration, rep.metrics)
+                    table.add_replicate(event)
+                    self.finished.append(event)
 
     def refresh_stats(self) -> None:
         if not self._stats_dirty or self.started is None:

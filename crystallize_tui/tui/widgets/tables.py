@@ -91,6 +91,12 @@ class ReplicateTable(DataTable):
         for key in ("condition", "replicate", "seed", "status", "time"):
             self.add_column(key, key=key)
 
+    def clear(self, columns: bool = False) -> ReplicateTable:
+        super().clear(columns)
+        self.errors.clear()
+        self.rows_by_key.clear()
+        return self
+
     def add_replicate(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
         key = f"{event.treatment}:{event.replicate}"
         if key in self.rows_by_key:  # a resumed run re-reports nothing, but be safe
