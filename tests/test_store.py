@@ -138,7 +138,7 @@ def test_kill_9_mid_run_then_resume_gives_exactly_the_uninterrupted_result(tmp_p
     before = _count(db)
     assert 12 <= before < 2 * replicates, "killed mid-run"
     (record,) = Store(db).runs("killed")
-    assert record.status == "running"  # it never got to say otherwise
+    assert record.status == "interrupted"  # stored as running; its process is gone
 
     events = []
     exp = build_child(db, "killed", replicates, seconds)

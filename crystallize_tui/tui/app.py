@@ -114,6 +114,8 @@ class CrystallizeApp(App[int]):
             options["seed"] = choices["seed"]
         if "treatments" in choices:
             options["treatments"] = choices["treatments"]
+        if choices.get("overrides"):
+            options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["plugins"] = with_workers(experiment.plugins, choices["workers"])
         screen = RunScreen(experiment, options=options)

@@ -28,6 +28,8 @@ MIGRATIONS: dict[int, list[str]] = {
             resumes INTEGER NOT NULL DEFAULT 0,
             events_dropped INTEGER NOT NULL DEFAULT 0,
             hypotheses TEXT NOT NULL DEFAULT '[]',
+            host TEXT,
+            pid INTEGER,
             note TEXT
         )""",
         "CREATE INDEX runs_by_experiment ON runs (experiment, started_at)",

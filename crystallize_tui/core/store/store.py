@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -81,6 +82,20 @@ def _decode(value: Any, kind: str) -> Any:
     if kind == "f":
         return float(value)
     return value
+
+
+def _live_status(status: str, host: str | None, pid: int | None) -> str:
+    """"running" for a run whose process on this machine is gone reads "interrupted"
+    (killed, crashed, or the machine restarted): it will not finish by itself."""
+    if status != "running" or pid is None or host != socket.gethostname():
+        return status
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except PermissionError:
+        pass
+    return status
 
 
 class Store:
@@ -190,11 +205,11 @@ class Store:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
-                   hypotheses)
+                   hypotheses, host, pid)
                    VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
                    :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit,
-                   :hypotheses)""",
-                row,
+                   :hypotheses, :host, :pid)""",
+                {**row, "host": socket.gethostname(), "pid": os.getpid()},
             )
 
     def reopen_run(self, run_id: str, *, replicates: int, note: str | None) -> None:
@@ -202,8 +217,9 @@ class Store:
         with self._write() as conn:
             conn.execute(
                 """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
-                   replicates = MAX(replicates, ?), note = COALESCE(?, note) WHERE run_id = ?""",
-                (replicates, note, run_id),
+                   replicates = MAX(replicates, ?), note = COALESCE(?, note), host = ?, pid = ?
+                   WHERE run_id = ?""",
+                (replicates, note, socket.gethostname(), os.getpid(), run_id),
             )
 
     def save_replicate(
@@ -267,16 +283,17 @@ class Store:
         where, params = ("WHERE r.experiment = ?", (experiment,)) if experiment else ("", ())
         rows = self._read(
             f"""SELECT r.run_id, r.experiment, r.status, r.started_at, r.finished_at, r.base_seed,
-                r.replicates, r.conditions, r.fingerprint, r.resumes,
+                r.replicates, r.conditions, r.fingerprint, r.resumes, r.host, r.pid,
                 (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'),
                 (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed')
                 FROM runs r {where} ORDER BY r.started_at DESC, r.rowid DESC""",
             params,
         )
         return [
-            RunRecord(run_id=r[0], experiment=r[1], status=r[2], started_at=r[3], finished_at=r[4],
-                      base_seed=r[5], replicates=r[6], conditions=json.loads(r[7]),
-                      fingerprint=r[8], resumes=r[9], ok=r[10], failed=r[11])
+            RunRecord(run_id=r[0], experiment=r[1], status=_live_status(r[2], r[10], r[11]),
+                      started_at=r[3], finished_at=r[4], base_seed=r[5], replicates=r[6],
+                      conditions=json.loads(r[7]), fingerprint=r[8], resumes=r[9], ok=r[12],
+                      failed=r[13])
             for r in rows
         ]
 
@@ -316,7 +333,7 @@ class Store:
             run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
             replicates=row["replicates"], conditions=conditions,
             configs=json.loads(row["configs"]), outcomes=reps,
-            status=row["status"], duration=(row["finished_at"] or row["started_at"]) - row["started_at"],
+            status=_live_status(row["status"], row["host"], row["pid"]), duration=(row["finished_at"] or row["started_at"]) - row["started_at"],
             complete=complete,
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList, Static
 
+from ...core.overrides import apply_overrides, parse_assignment
+
 
 class ErrorScreen(ModalScreen[None]):
     """A failed replicate's (or any) error, with its traceback highlighted."""
@@ -49,7 +51,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Static(self.question)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -101,17 +103,23 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         exp = self.experiment
         workers = next((p.max_workers for p in exp.plugins
                         if type(p).__name__ == "ParallelExecution"), 1)
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog launch"):
             yield Label(Text(f"Run {exp.name}", style="bold"))
-            yield Label("replicates per condition")
-            yield Input(str(exp.replicates), id="replicates", type="integer")
+            with Horizontal(classes="field"):
+                yield Label("replicates per condition")
+                yield Input(str(exp.replicates), id="replicates", type="integer")
+            with Horizontal(classes="field"):
+                yield Label("base seed")
+                yield Input(str(exp.seed), id="seed", type="integer")
+            with Horizontal(classes="field"):
+                yield Label("workers (1 = serial)")
+                yield Input(str(workers), id="workers", type="integer")
+            with Horizontal(classes="field"):
+                yield Label("set in every config")
+                yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
             yield Label("treatments (space toggles; the baseline always runs)")
             yield SelectionList[str](*[(t.name, t.name, True) for t in exp.treatments],
                                      id="treatments")
-            yield Label("base seed")
-            yield Input(str(exp.seed), id="seed", type="integer")
-            yield Label("workers (1 = serial)")
-            yield Input(str(workers), id="workers", type="integer")
             yield Static(id="launch-error")
             with Horizontal(classes="buttons"):
                 yield Button("Run (enter)", id="run", variant="success")
@@ -148,5 +156,16 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         if replicates is None or seed is None or workers is None:
             return
         chosen = list(self.query_one("#treatments", SelectionList).selected)
+        overrides = {}
+        try:
+            for token in self.query_one("#overrides", Input).value.split():
+                key, value = parse_assignment(token)
+                overrides[key] = value
+            if overrides:
+                conditions = ["baseline", *chosen]
+                apply_overrides(self.experiment.resolve_configs(conditions), overrides)
+        except Exception as exc:  # a typo in a key: say which, keep the dialog open
+            self.query_one("#launch-error", Static).update(Text(str(exc), style="bold red"))
+            return
         self.dismiss({"replicates": replicates, "seed": seed, "workers": workers,
-                      "treatments": chosen})
+                      "treatments": chosen, "overrides": overrides})

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -71,13 +71,14 @@ class RunScreen(Screen):
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        with Grid(id="run-grid"):
+        with Horizontal(id="run-top"):
             with Vertical(id="progress-pane", classes="pane"):
                 yield Static(id="run-status")
                 yield ProgressTable(id="progress")
             with Vertical(id="stats-pane", classes="pane"):
                 yield StatsTable(id="stats")
                 yield Static(id="verdicts")
+        with Horizontal(id="run-bottom"):
             yield OutputLog(id="output", classes="pane")
             yield ReplicateTable(id="replicates", classes="pane")
         yield Footer()
@@ -140,6 +141,7 @@ class RunScreen(Screen):
         self._filters = [None, *started.conditions]
         self.query_one("#progress", ProgressTable).setup(
             list(started.conditions), started.replicates, started.done_before, time.monotonic())
+        self.app.refresh_home()  # the experiments list shows it running
         if started.done_before and self.experiment.store is not None:
             # A resumed run: show the replicates it had finished before, from the store.
             table = self.query_one("#replicates", ReplicateTable)
@@ -169,6 +171,7 @@ class RunScreen(Screen):
         progress.ended_at = time.monotonic()
         progress.refresh_cells(progress.ended_at)
         self._show_final(result)
+        self.app.refresh_home()
         if result.status == "cancelled":
             self._set_status(f"cancelled · {len(result.replicate_results)} finished replicates "
                              "kept in the store · r resumes", "yellow")

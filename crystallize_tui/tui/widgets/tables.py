@@ -29,9 +29,10 @@ class ProgressTable(DataTable):
         self.conditions: list[str] = []
 
     def on_mount(self) -> None:
-        for key, label in (("condition", "condition"), ("done", "done"), ("failed", "failed"),
-                           ("total", "of"), ("elapsed", "elapsed"), ("eta", "ETA")):
-            self.add_column(label, key=key)
+        for key, label, width in (("condition", "condition", None), ("done", "done", 5),
+                                  ("failed", "failed", 6), ("total", "of", 5),
+                                  ("elapsed", "elapsed", 7), ("eta", "ETA", 6)):
+            self.add_column(label, key=key, width=width)
 
     def setup(self, conditions: list[str], per_condition: int, done_before: dict[str, int],
               now: float) -> None:
