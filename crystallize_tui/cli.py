@@ -94,7 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", help="run id")
     export.add_argument("--format", "-f", choices=("csv", "json"), default="csv")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
+    shots = command("screenshots", "save SVG screenshots of the terminal UI's main screens",
+                    _screenshots)
+    shots.add_argument("--out", "-o", default="screenshots", metavar="DIR",
+                       help="folder to write the SVGs to (default: screenshots)")
     return parser
+
+
+def _screenshots(args: Any, ws: Workspace) -> int:
+    from pathlib import Path
+
+    from .tui.screenshots import export_screenshots
+
+    for path in export_screenshots(Path(args.out)):
+        print(path)
+    return 0
 
 
 def _start_tui(args: Any) -> int:

@@ -97,9 +97,14 @@ def test_cancel_from_another_thread_keeps_finished_replicates(kind):
     exp = Experiment(datasource={"seconds": 0.2}, pipeline=[slow_step], replicates=40,
                      plugins=[ParallelExecution(max_workers=2, kind=kind)])
     finished = []
-    exp.subscribe(lambda e: finished.append(e) if type(e).__name__ == "ReplicateFinished" else None)
-    timer = threading.Timer(0.7, exp.cancel)
-    timer.start()
+
+    def on_event(event):
+        if type(event).__name__ == "ReplicateFinished":
+            finished.append(event)
+            if len(finished) == 2:  # cancel from another thread once two are in
+                threading.Thread(target=exp.cancel).start()
+
+    exp.subscribe(on_event)
     result = exp.run()
     assert result.cancelled
     done = [r for r in result.replicate_results if r.ok]
@@ -111,7 +116,15 @@ def test_cancel_from_another_thread_keeps_finished_replicates(kind):
 def test_process_workers_that_ignore_cancel_are_terminated_after_the_grace_period():
     exp = Experiment(datasource={"seconds": 60}, pipeline=[stubborn_step], replicates=4,
                      plugins=[ParallelExecution(max_workers=2, grace=0.5)])
-    threading.Timer(0.5, exp.cancel).start()
+    started = []
+
+    def on_event(event):
+        if type(event).__name__ == "UserEvent" or type(event).__name__ == "StepStarted":
+            started.append(event)
+            if len(started) == 2:  # both workers are inside the step: cancel now
+                threading.Thread(target=exp.cancel).start()
+
+    exp.subscribe(on_event)
     result = exp.run()
     # Had the workers not been terminated, each would have slept out its 60 s and finished.
     assert result.cancelled and result.replicate_results == []
