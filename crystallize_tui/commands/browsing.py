@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..core.fingerprint import canonical_json
+from ..core.fingerprint import canonical_json, flatten
 from .common import EXIT_OK, EXIT_USAGE, Workspace, console, is_tty
 from .running import report
 
@@ -49,19 +49,10 @@ def cmd_list(args: Any, ws: Workspace) -> int:
     return EXIT_OK
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key, sub in value.items():
-            out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix or "(config)": value}
-
-
 def config_diff(a_name: str, a: Any, b_name: str, b: Any) -> list[str]:
     """Unified-diff style lines for the keys whose values differ."""
-    fa = _flatten(json.loads(canonical_json(a)))
-    fb = _flatten(json.loads(canonical_json(b)))
+    fa = flatten(json.loads(canonical_json(a)))
+    fb = flatten(json.loads(canonical_json(b)))
     lines = [f"--- {a_name}", f"+++ {b_name}"]
     for key in sorted(fa.keys() | fb.keys()):
         if key in fa and key in fb and fa[key] == fb[key]:

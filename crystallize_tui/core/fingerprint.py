@@ -46,18 +46,19 @@ def fingerprint(parts: dict[str, str]) -> str:
     return _digest(canonical_json(parts))
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys."""
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for key, sub in value.items():
-            out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return {prefix or "(config)": value}
 
 
 def config_changes(old: Any, new: Any) -> list[str]:
     """Dotted keys that differ between two configs, as 'key: old -> new'."""
-    a, b = _flatten(json.loads(canonical_json(old))), _flatten(json.loads(canonical_json(new)))
+    a, b = flatten(json.loads(canonical_json(old))), flatten(json.loads(canonical_json(new)))
     lines = []
     for key in sorted(a.keys() | b.keys()):
         if key not in b:

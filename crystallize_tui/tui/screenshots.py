@@ -240,9 +240,6 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
     save("diff.svg")
     app.pop_screen()
 
-    # The last-run column only changes when the list is re-read.
-    app.refresh_home()
-    await settle(pilot)
     select_experiment(app, demo_name)
     await settle(pilot)
     save("home.svg")
