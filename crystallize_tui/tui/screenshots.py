@@ -151,7 +151,8 @@ def select_experiment(app: Any, name: str) -> None:
 
 
 def start_run(app: Any, experiment: Any, options: dict[str, Any]) -> Any:
-    """Like app.start_run, but with run options the launch dialog has no field for."""
+    """Like app.start_run, but passing any Experiment.run options (a fixed run_id, say)
+    and returning the run screen."""
     from .screens.run import RunScreen
 
     screen = RunScreen(experiment, options=options)
@@ -207,7 +208,8 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
     for seed in (final.seed + 1, final.seed):
         screen = start_run(app, final, {"seed": seed, "replicates": 20})
         await settle(pilot)
-        await wait_until(pilot, lambda: not screen.running, f"the {demo_name} run to finish")
+        await wait_until(pilot, lambda screen=screen: not screen.running,
+                         f"the {demo_name} run to finish")
         await settle(pilot)
         if seed == final.seed:
             save("run-final.svg")

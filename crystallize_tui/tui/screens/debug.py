@@ -112,6 +112,8 @@ class DebugScreen(Screen):
             self.post_message(DebugCompleted(outcome))
 
     def _drain(self) -> None:
+        if not self.query("#debug-log"):
+            return  # fired while the screen is being taken down
         batch = self.lines.drain()
         if batch.lines:
             self.query_one("#debug-log", Log).write_lines([t for _, t in batch.lines])

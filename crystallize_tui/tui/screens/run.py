@@ -113,6 +113,8 @@ class RunScreen(Screen):
             self.post_message(RunCompleted(result))
 
     def drain(self) -> None:
+        if not self.is_attached or not self.query("#progress"):
+            return  # the timer can fire once more while the app shuts the screen down
         batch = self.bridge.drain()
         if not batch:
             self.query_one("#progress", ProgressTable).refresh_cells(time.monotonic())
@@ -153,7 +155,7 @@ class RunScreen(Screen):
                     self.finished.append(event)
 
     def refresh_stats(self) -> None:
-        if not self._stats_dirty or self.started is None:
+        if not self._stats_dirty or self.started is None or not self.query("#stats"):
             return
         self._stats_dirty = False
         s = self.started

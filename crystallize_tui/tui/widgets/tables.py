@@ -89,8 +89,10 @@ class ReplicateTable(DataTable):
         self.rows_by_key: dict[str, tuple[str, int]] = {}
 
     def on_mount(self) -> None:
-        for key in ("condition", "replicate", "seed", "status", "time"):
-            self.add_column(key, key=key)
+        # The seed is long; its full value is in the store, the error dialog and debug.
+        for key, width in (("condition", None), ("replicate", None), ("status", None),
+                           ("time", None), ("seed", 11)):
+            self.add_column(key, key=key, width=width)
 
     def clear(self, columns: bool = False) -> ReplicateTable:
         super().clear(columns)
@@ -112,8 +114,8 @@ class ReplicateTable(DataTable):
             self.errors[key] = (event.error, event.traceback)
         else:
             status = Text("ok", style="green")
-        cells = [event.treatment, str(event.replicate), str(event.seed), status,
-                 f"{event.duration:.1f}s"]
+        cells = [event.treatment, str(event.replicate), status, f"{event.duration:.1f}s",
+                 str(event.seed)]
         cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
