@@ -389,6 +389,7 @@ class Experiment:
         printer = _EventPrinter(stream) if verbose else None
         run = self.prepare(
             record=False,
+            run_id=f"debug-{treatment}-{replicate}",  # not stored: a readable, stable id
             replicates=max(self.replicates, replicate + 1),
             treatments=[treatment],
             only=(treatment, replicate),

@@ -74,15 +74,18 @@ class HelpScreen(ModalScreen[None]):
         self.bindings = bindings
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("Keys\n\n", style="bold")
+        from rich.console import Group
+        from rich.table import Table
+
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold cyan", justify="right", no_wrap=True)
+        table.add_column()
         for key, description in self.bindings:
-            text.append(f"{key:>12}  ", style="bold cyan")
-            text.append(f"{description}\n")
-        text.append("\nctrl+p opens the command palette: every action, searchable. "
+            table.add_row(key, description)
+        note = Text("\nctrl+p opens the command palette: every action, searchable. "
                     "The mouse works too.", style="dim")
         with Vertical(classes="dialog"):
-            yield Static(text)
+            yield Static(Group(Text("Keys\n", style="bold"), table, note))
             yield Button("Close", id="close")
 
     @on(Button.Pressed, "#close")

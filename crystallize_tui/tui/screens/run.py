@@ -173,6 +173,7 @@ class RunScreen(Screen):
         progress.ended_at = time.monotonic()
         progress.refresh_cells(progress.ended_at)
         self._show_final(result)
+        self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
         if result.status == "cancelled":
             self._set_status(f"cancelled · {len(result.replicate_results)} finished replicates "

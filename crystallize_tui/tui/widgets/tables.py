@@ -114,8 +114,9 @@ class ReplicateTable(DataTable):
             self.errors[key] = (event.error, event.traceback)
         else:
             status = Text("ok", style="green")
+        seed = str(event.seed)
         cells = [event.treatment, str(event.replicate), status, f"{event.duration:.1f}s",
-                 str(event.seed)]
+                 seed if len(seed) <= 10 else seed[:9] + "…"]
         cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
@@ -144,10 +145,11 @@ def _metric_cell(value: Any) -> str:
 class StatsTable(DataTable):
     """Treatment vs baseline per metric: means, difference with CI, test, p, verdict."""
 
-    COLUMNS = (("metric", "metric"), ("treatment", "treatment"), ("test", "test"), ("n", "n"),
-               ("baseline", "baseline"), ("treatment_mean", "treatment"),
-               ("difference", "difference [CI]"), ("effect", "effect"), ("p", "p"),
-               ("p_adjusted", "p adj"), ("verdict", "verdict"))
+    # What a reader needs first comes first: the pane is often narrower than the table.
+    COLUMNS = (("metric", "metric"), ("treatment", "treatment"),
+               ("difference", "difference [CI]"), ("p_adjusted", "p adj"), ("verdict", "verdict"),
+               ("test", "test"), ("n", "n"), ("baseline", "baseline mean (sd)"),
+               ("treatment_mean", "treatment mean (sd)"), ("effect", "effect"), ("p", "p"))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -166,7 +168,7 @@ class StatsTable(DataTable):
             verdict = cells["verdict"]
             style = "bold green" if verdict == "significant" else (
                 "yellow" if verdict.startswith("inconclusive") else "")
-            self.add_row(row.metric, row.treatment, cells["test"], cells["n"], cells["baseline"],
-                         cells["treatment"], cells["difference"], cells["effect"], cells["p"],
-                         cells["p_adjusted"], Text(verdict, style=style))
+            self.add_row(row.metric, row.treatment, cells["difference"], cells["p_adjusted"],
+                         Text(verdict, style=style), cells["test"], cells["n"], cells["baseline"],
+                         cells["treatment"], cells["effect"], cells["p"])
         self.updated_at = time.monotonic()
