@@ -49,6 +49,7 @@ class CrystallizeApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         self.load_experiments()
+        self.preload_statistics()
         if self.watch_files:
             self.watch_experiments()
 
@@ -62,6 +63,11 @@ class CrystallizeApp(App[int]):
         for found in discovery.experiments:
             found.experiment.store = self.workspace.store
         self.post_message(ExperimentsLoaded(discovery, last))
+
+    @work(thread=True, group="preload", exit_on_error=False)
+    def preload_statistics(self) -> None:
+        """Import scipy now, in the background, not when the first live statistics are due."""
+        import crystallize_tui.stats  # noqa: F401
 
     @on(ExperimentsLoaded)
     def _loaded(self, message: ExperimentsLoaded) -> None:

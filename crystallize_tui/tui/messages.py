@@ -49,3 +49,10 @@ class DebugFailed(Message):
     """A debug replicate raised: the exception, with its traceback."""
 
     error: BaseException
+
+
+@dataclass
+class StatsComputed(Message):
+    """Live statistics over the replicates finished so far were computed (a ComparisonTable)."""
+
+    table: Any

@@ -16,12 +16,13 @@ from textual.widgets import Footer, Header, Static
 from ...core import events as ev
 from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
-from ..messages import RunCompleted, RunCrashed
+from ..messages import RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import OutputLog
 from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
+ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
 
 
 def result_from_events(name: str, conditions: list[str], replicates: int, seed: int,
@@ -67,6 +68,7 @@ class RunScreen(Screen):
         self.started: ev.RunStarted | None = None
         self._stats_dirty = False
         self._filters: list[str | None] = [None]
+        self._pending_rows: list[Any] = []
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -93,6 +95,7 @@ class RunScreen(Screen):
             self._show_stored(self.stored)
             return
         self.set_interval(DRAIN_INTERVAL, self.drain)
+        self.set_interval(ROWS_INTERVAL, self.flush_rows)
         self.set_interval(STATS_INTERVAL, self.refresh_stats)
         self.start_run()
 
@@ -125,10 +128,9 @@ class RunScreen(Screen):
         if batch.lines:
             self.query_one("#output", OutputLog).add(batch.lines)
         if batch.finished:
-            table = self.query_one("#replicates", ReplicateTable)
             for event in batch.finished:
                 progress.count(event)
-                table.add_replicate(event)
+            self._pending_rows.extend(batch.finished)
             self.finished.extend(batch.finished)
             self._stats_dirty = True
         progress.refresh_cells(time.monotonic())
@@ -146,27 +148,42 @@ class RunScreen(Screen):
         self.app.refresh_home()  # the experiments list shows it running
         if started.done_before and self.experiment.store is not None:
             # A resumed run: show the replicates it had finished before, from the store.
-            table = self.query_one("#replicates", ReplicateTable)
             for rep in self.experiment.store.replicates(started.run_id):
                 if rep.ok:
                     event = ev.ReplicateFinished(started.run_id, rep.treatment, rep.replicate, 0.0,
                                                  rep.seed, rep.duration, rep.metrics)
-                    table.add_replicate(event)
+                    self._pending_rows.append(event)
                     self.finished.append(event)
+
+    def flush_rows(self) -> None:
+        if self._pending_rows and self.query("#replicates"):
+            rows, self._pending_rows = self._pending_rows, []
+            self.query_one("#replicates", ReplicateTable).add_replicates(rows)
 
     def refresh_stats(self) -> None:
         if not self._stats_dirty or self.started is None or not self.query("#stats"):
             return
         self._stats_dirty = False
         s = self.started
-        partial = result_from_events(s.experiment, list(s.conditions), s.replicates, s.seed,
-                                     self.finished)
-        if len(partial.conditions) > 1:
-            self.query_one("#stats", StatsTable).show(partial.compare())
+        if len(s.conditions) > 1:
+            self.compute_stats(s, list(self.finished))
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def compute_stats(self, started: ev.RunStarted, finished: list[Any]) -> None:
+        """scipy off the UI thread: a large run's comparison takes a while."""
+        partial = result_from_events(started.experiment, list(started.conditions),
+                                     started.replicates, started.seed, finished)
+        self.post_message(StatsComputed(partial.compare()))
+
+    @on(StatsComputed)
+    def _stats_computed(self, message: StatsComputed) -> None:
+        if self.running:  # the final table, once shown, is not replaced by a late live one
+            self.query_one("#stats", StatsTable).show(message.table)
 
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:
         self.drain()
+        self.flush_rows()
         self.running = False
         result = self.result = message.result
         progress = self.query_one("#progress", ProgressTable)
@@ -188,6 +205,7 @@ class RunScreen(Screen):
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
         self.drain()
+        self.flush_rows()
         self.running = False
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
@@ -214,10 +232,9 @@ class RunScreen(Screen):
                                                  rep.seed, rep.duration, rep.error or "",
                                                  rep.traceback or ""))
         progress.setup(conditions, result.replicates, {}, 0.0)
-        table = self.query_one("#replicates", ReplicateTable)
         for event in events:
             progress.count(event)
-            table.add_replicate(event)
+        self.query_one("#replicates", ReplicateTable).add_replicates(events)
         progress.ended_at = result.duration
         progress.refresh_cells(result.duration)
         self.finished = events
@@ -262,6 +279,7 @@ class RunScreen(Screen):
         for widget in ("#replicates", "#stats"):
             self.query_one(widget).clear()
         self.finished = []
+        self._pending_rows = []
         self.query_one("#verdicts", Static).update("")
         self.start_run(resume=resume)
 

@@ -27,6 +27,7 @@ class ProgressTable(DataTable):
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.conditions: list[str] = []
+        self._shown: dict[tuple[str, str], str] = {}
 
     def on_mount(self) -> None:
         for key, label, width in (("condition", "condition", None), ("done", "done", 5),
@@ -40,6 +41,7 @@ class ProgressTable(DataTable):
         self.total = per_condition
         self.started_at = now
         self._base = dict(done_before)
+        self._shown.clear()
         self.clear()
         for c in conditions:
             self.done[c] = done_before.get(c, 0)
@@ -52,6 +54,13 @@ class ProgressTable(DataTable):
         self.done[c] = self.done.get(c, 0) + 1
         if isinstance(event, ev.ReplicateFailed):
             self.failed[c] = self.failed.get(c, 0) + 1
+
+    def _set(self, row: str, column: str, value: Any) -> None:
+        # update_cell re-renders (and caches) the table; skip cells that did not change.
+        key = (row, column)
+        if self._shown.get(key) != str(value):
+            self._shown[key] = str(value)
+            self.update_cell(row, column, value)
 
     def refresh_cells(self, now: float) -> None:
         if self.started_at is None:
@@ -68,25 +77,32 @@ class ProgressTable(DataTable):
                 eta = clock(elapsed / new * remaining)
             else:
                 eta = "—"
-            self.update_cell(c, "done", str(done))
-            self.update_cell(c, "failed", Text(str(failed), style="bold red" if failed else "dim"))
-            self.update_cell(c, "total", str(self.total))
-            self.update_cell(c, "elapsed", clock(elapsed))
-            self.update_cell(c, "eta", eta)
+            self._set(c, "done", str(done))
+            self._set(c, "failed", Text(str(failed), style="bold red" if failed else "dim"))
+            self._set(c, "total", str(self.total))
+            self._set(c, "elapsed", clock(elapsed))
+            self._set(c, "eta", eta)
 
     @property
     def finished_count(self) -> int:
         return sum(self.done.values())
 
 
+MAX_ROWS = 1_000  # replicate rows kept in view; failed ones are never dropped
+
+
 class ReplicateTable(DataTable):
-    """One row per finished replicate, metric columns added as new metrics appear."""
+    """One row per finished replicate, metric columns added as new metrics appear.
+
+    A DataTable's cost grows with its rows, so beyond MAX_ROWS the oldest successful rows
+    leave the view (every replicate is still in the store and the statistics)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.metric_columns: list[str] = []
         self.errors: dict[str, tuple[str, str]] = {}  # row key -> (error, traceback)
         self.rows_by_key: dict[str, tuple[str, int]] = {}
+        self.total = 0
 
     def on_mount(self) -> None:
         # The seed is long; its full value is in the store, the error dialog and debug.
@@ -98,7 +114,20 @@ class ReplicateTable(DataTable):
         super().clear(columns)
         self.errors.clear()
         self.rows_by_key.clear()
+        self.total = 0
         return self
+
+    def add_replicates(self, events: list[ev.ReplicateFinished | ev.ReplicateFailed]) -> None:
+        for event in events:
+            self.add_replicate(event)
+        self.total += len(events)
+        excess = len(self.rows_by_key) - MAX_ROWS
+        if excess > 0:
+            for key in [k for k in self.rows_by_key if k not in self.errors][:excess]:
+                self.remove_row(key)
+                del self.rows_by_key[key]
+        shown = len(self.rows_by_key)
+        self.border_subtitle = f"latest {shown} of {self.total}" if shown < self.total else ""
 
     def add_replicate(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
         key = f"{event.treatment}:{event.replicate}"
