@@ -102,6 +102,8 @@ class HomeScreen(Screen):
     # -- content ------------------------------------------------------------------
     def show_experiments(self, discovery: Any, last_runs: dict[str, Any]) -> None:
         """Fill the tree, keeping the selected experiment selected."""
+        if not self.query("#experiments"):
+            return  # discovery finished while the app was shutting down
         tree: Tree[Any] = self.query_one("#experiments", Tree)
         previous = self.selected_key()
         self.discovery, self.last_runs = discovery, last_runs

@@ -18,11 +18,12 @@ from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
 from ..messages import RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import OutputLog
-from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
+from ..widgets.tables import MAX_ROWS, ProgressTable, ReplicateTable, StatsTable, clock
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
+ROWS_PER_FLUSH = 40
 
 
 def result_from_events(name: str, conditions: list[str], replicates: int, seed: int,
@@ -69,6 +70,8 @@ class RunScreen(Screen):
         self._stats_dirty = False
         self._filters: list[str | None] = [None]
         self._pending_rows: list[Any] = []
+        self._stats_at = 0.0
+        self._stats_cost = 0.0
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -155,15 +158,36 @@ class RunScreen(Screen):
                     self._pending_rows.append(event)
                     self.finished.append(event)
 
-    def flush_rows(self) -> None:
-        if self._pending_rows and self.query("#replicates"):
-            rows, self._pending_rows = self._pending_rows, []
-            self.query_one("#replicates", ReplicateTable).add_replicates(rows)
+    def flush_rows(self, final: bool = False) -> None:
+        """Add finished replicates to the table. While the run goes, at most ROWS_PER_FLUSH
+        (the newest, and every failed one) per flush: hundreds of rows a second would eat
+        the UI thread, and nobody reads them at that rate. At the end the table shows the
+        latest MAX_ROWS in finishing order."""
+        if not self._pending_rows or not self.query("#replicates"):
+            return
+        table = self.query_one("#replicates", ReplicateTable)
+        rows, self._pending_rows = self._pending_rows, []
+        if final and table.total + len(rows) > len(table.rows_by_key) + len(rows):
+            table.clear()
+            older_failed = [e for e in self.finished[:-MAX_ROWS] if isinstance(e, ev.ReplicateFailed)]
+            table.add_replicates([*older_failed, *self.finished[-MAX_ROWS:]],
+                                 total=len(self.finished))
+            return
+        if not final and len(rows) > ROWS_PER_FLUSH:
+            failed = [r for r in rows[:-ROWS_PER_FLUSH] if isinstance(r, ev.ReplicateFailed)]
+            table.add_replicates([*failed, *rows[-ROWS_PER_FLUSH:]], total=table.total + len(rows))
+            return
+        table.add_replicates(rows, total=table.total + len(rows))
 
     def refresh_stats(self) -> None:
         if not self._stats_dirty or self.started is None or not self.query("#stats"):
             return
+        # The comparison costs more as replicates pile up and competes with the run for the
+        # GIL: spend at most ~10% of the time on it.
+        if time.monotonic() - self._stats_at < 10 * self._stats_cost:
+            return
         self._stats_dirty = False
+        self._stats_at = time.monotonic()
         s = self.started
         if len(s.conditions) > 1:
             self.compute_stats(s, list(self.finished))
@@ -171,9 +195,12 @@ class RunScreen(Screen):
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def compute_stats(self, started: ev.RunStarted, finished: list[Any]) -> None:
         """scipy off the UI thread: a large run's comparison takes a while."""
+        began = time.perf_counter()
         partial = result_from_events(started.experiment, list(started.conditions),
                                      started.replicates, started.seed, finished)
-        self.post_message(StatsComputed(partial.compare()))
+        table = partial.compare()
+        self._stats_cost = time.perf_counter() - began
+        self.post_message(StatsComputed(table))
 
     @on(StatsComputed)
     def _stats_computed(self, message: StatsComputed) -> None:
@@ -183,7 +210,7 @@ class RunScreen(Screen):
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:
         self.drain()
-        self.flush_rows()
+        self.flush_rows(final=True)
         self.running = False
         result = self.result = message.result
         progress = self.query_one("#progress", ProgressTable)
@@ -205,7 +232,7 @@ class RunScreen(Screen):
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
         self.drain()
-        self.flush_rows()
+        self.flush_rows(final=True)
         self.running = False
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)

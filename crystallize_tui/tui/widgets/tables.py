@@ -117,10 +117,13 @@ class ReplicateTable(DataTable):
         self.total = 0
         return self
 
-    def add_replicates(self, events: list[ev.ReplicateFinished | ev.ReplicateFailed]) -> None:
+    def add_replicates(self, events: list[ev.ReplicateFinished | ev.ReplicateFailed],
+                       total: int | None = None) -> None:
+        """Show ``events``; ``total`` is how many replicates finished in all (some may be
+        left out of the view)."""
         for event in events:
             self.add_replicate(event)
-        self.total += len(events)
+        self.total = self.total + len(events) if total is None else total
         excess = len(self.rows_by_key) - MAX_ROWS
         if excess > 0:
             for key in [k for k in self.rows_by_key if k not in self.errors][:excess]:
