@@ -154,7 +154,7 @@ def test_social_game_emits_turns_and_narrates_rounds() -> None:
 
 def test_social_game_with_turn_delay_stops_promptly_on_cancel() -> None:
     run = load_run("social_deception")
-    exp = run.with_turn_delay(run.build_experiment(), 0.05)
+    exp = run.build_experiment()
     first_turn = threading.Event()
 
     def cancel_on_first_turn(event: Any) -> None:
@@ -162,7 +162,8 @@ def test_social_game_with_turn_delay_stops_promptly_on_cancel() -> None:
             first_turn.set()
             exp.cancel()
 
-    result = exp.run(echo=False, subscribers=[cancel_on_first_turn])
+    result = exp.run(echo=False, subscribers=[cancel_on_first_turn],
+                     overrides={"turn_delay": 0.05})
     assert first_turn.is_set() and result.cancelled
     # The game that saw the cancel stopped at its next turn: nothing finished at all.
     assert result.replicate_results == []
@@ -193,3 +194,4 @@ def test_experiment_yaml_names_real_code_and_matches_run_py(example: str) -> Non
         assert hyp["direction"] in ("greater", "less", "two-sided")
         assert hyp["metric"] in EXPECTED_METRICS[example]
     assert spec.get("hypotheses", []) == load_run(example).HYPOTHESES
+    assert [h.metric for h in exp.hypotheses] == [h["metric"] for h in spec.get("hypotheses", [])]

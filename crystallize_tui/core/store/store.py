@@ -193,6 +193,9 @@ class Store:
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield conn
+        except sqlite3.DatabaseError as exc:  # e.g. a damaged or hand-edited file
+            conn.execute("ROLLBACK")
+            raise StoreError(f"store {self.path}: {exc}") from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise
