@@ -27,7 +27,7 @@ from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
 from .result import OK, ReplicateResult, Result
 from .runner import Run
-from .seeds import DEFAULT_SEED, derive_seeds
+from .seeds import DEFAULT_SEED, check_seed, derive_seeds
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
 
@@ -256,7 +256,7 @@ class Experiment:
                 if t != BASELINE:
                     self._treatment(t)
             names = [c for c in self.conditions if c == BASELINE or c in chosen]
-        base_seed = self.seed if seed is None else seed
+        base_seed = check_seed(self.seed if seed is None else seed)
         configs = self.resolve_configs(names)
         if overrides:
             configs = apply_overrides(configs, overrides)

@@ -64,11 +64,15 @@ class RunRecord:
         return self.replicates * len(self.conditions)
 
 
+# SQLite's INTEGER is 64-bit signed; larger Python ints are kept exactly as decimal text.
+_INT64 = range(-(2**63), 2**63)
+
+
 def _encode(value: Any) -> tuple[Any, str]:
     if isinstance(value, bool):
         return int(value), "b"
     if isinstance(value, int):
-        return value, "i"
+        return (value, "i") if value in _INT64 else (str(value), "I")
     if math.isnan(value):
         return None, "n"
     return value, "f"
@@ -81,6 +85,8 @@ def _decode(value: Any, kind: str) -> Any:
         return math.nan
     if kind == "f":
         return float(value)
+    if kind == "I":
+        return int(value)
     return value
 
 
@@ -194,6 +200,9 @@ class Store:
         try:
             yield conn
         except sqlite3.DatabaseError as exc:  # e.g. a damaged or hand-edited file
+            conn.execute("ROLLBACK")
+            raise StoreError(f"store {self.path}: {exc}") from None
+        except OverflowError as exc:  # an int beyond SQLite's 64 bits reached a column
             conn.execute("ROLLBACK")
             raise StoreError(f"store {self.path}: {exc}") from None
         except BaseException:
