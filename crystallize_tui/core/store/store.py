@@ -18,9 +18,9 @@ from typing import Any
 from ..errors import StoreError
 from ..hypothesis import Hypothesis
 from ..result import ReplicateResult, Result
-from . import schema
+from . import opening, schema
+from .opening import BUSY_TIMEOUT_S
 
-BUSY_TIMEOUT_S = 30.0
 HOME_ENV = "CRYSTALLIZE_HOME"
 FILE_NAME = "crystallize.db"
 
@@ -116,33 +116,51 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Why writes are refused (set when this process may only read the file).
+        self.read_only: str | None = None
+        self._validated = False  # checked for damage, so it may be written
+        self._identity: tuple[int, int] | None = None
         self._open_checked()
 
     # -- connections --------------------------------------------------------------
     def _open_checked(self) -> None:
-        """Check what the file is before changing anything in it, then migrate."""
+        """Check what the file is and whether we may write it before changing anything."""
         if self.path.is_dir():
             raise StoreError(f"store {self.path}: is a folder, expected a database file")
-        current = None
-        if self.path.exists() and self.path.stat().st_size > 0:
-            current = self._inspect()
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if exists and (problem := opening.read_problem(self.path)):
+            raise StoreError(f"store {self.path}: {problem}; fix its permissions or pass "
+                             "another --store")
+        self.read_only = opening.write_problem(self.path)
+        current = self._inspect() if exists else None
         if current is not None and current > schema.SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.path}: written by a newer Crystallize (schema {current}, this "
                 f"version reads up to {schema.SCHEMA_VERSION}); upgrade crystallize-tui"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.read_only and not exists:
+            raise StoreError(f"store {self.path}: cannot create it: {self.read_only}; "
+                             "pass another --store")
+        if self.read_only and (current is None or current < schema.SCHEMA_VERSION):
+            raise StoreError(f"store {self.path}: needs setting up (schema "
+                             f"{schema.SCHEMA_VERSION}), but {self.read_only}")
         if current is None or current < schema.SCHEMA_VERSION:
+            if exists:
+                self._check_damage(self._conn())  # before the migration writes to it
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._conn()
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             self._retry(lambda: schema.migrate(conn, current))
+            self._validated = True
+        self._identity = opening.identity(self.path)
 
     def _inspect(self) -> int | None:
         """The schema version of an existing file, read without writing to it."""
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=BUSY_TIMEOUT_S)
+            conn = opening.connect_read_only(self.path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+            raise StoreError(f"store {self.path}: not a readable SQLite database ({exc}); "
+                             "nothing was changed — move it away or pass another --store") from None
         try:
             return schema.stored_version(conn)
         except sqlite3.DatabaseError as exc:
@@ -154,22 +172,61 @@ class Store:
         finally:
             conn.close()
 
+    def _check_damage(self, conn: sqlite3.Connection) -> None:
+        try:
+            problem = opening.damage(conn)
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        if problem:
+            raise StoreError(f"store {self.path}: the file is damaged ({problem}); nothing was "
+                             "changed — move it away (`sqlite3 FILE .recover` may save its runs) "
+                             "or pass another --store")
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                    check_same_thread=False,
-                )
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
+                if self.read_only:
+                    conn = opening.connect_read_only(self.path)
+                else:
+                    # No journal-mode switch here: that is a write, made only after the
+                    # damage check (see _writable).
+                    conn = sqlite3.connect(
+                        self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                        check_same_thread=False,
+                    )
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                    conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"store {self.path}: cannot open ({exc})") from None
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
+        return conn
+
+    def _writable(self, run_id: str, *, new_run: bool = False) -> sqlite3.Connection:
+        """The connection to write with, once the file is known to be sound and still there."""
+        if self.read_only:
+            raise StoreError(f"store {self.path}: read-only: {self.read_only}; runs cannot be "
+                             "recorded in it — fix the permissions or pass another --store")
+        now = opening.identity(self.path)
+        if now != self._identity:
+            if not new_run:
+                what = "deleted" if now is None else "replaced by another file"
+                raise StoreError(
+                    f"store {self.path}: the file was {what} while run {run_id} was being "
+                    "recorded; the replicates it held are gone with it, so the run stopped "
+                    "— run it again to record it"
+                )
+            # Deleted between runs (a fresh start): begin a new store file.
+            self.close()
+            self._validated = False
+            self._open_checked()
+        conn = self._conn()
+        if not self._validated:
+            self._check_damage(conn)
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._validated = True
         return conn
 
     def close(self) -> None:
@@ -194,8 +251,8 @@ class Store:
                 raise StoreError(f"store {self.path}: {exc}") from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
+    def _write(self, run_id: str, *, new_run: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._writable(run_id, new_run=new_run)
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield conn
@@ -213,7 +270,7 @@ class Store:
     # -- writing ------------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> None:
         """Insert a new run (status "running")."""
-        with self._write() as conn:
+        with self._write(row["run_id"], new_run=True) as conn:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
@@ -226,7 +283,7 @@ class Store:
 
     def reopen_run(self, run_id: str, *, replicates: int, note: str | None) -> None:
         """Mark a run as running again (resume)."""
-        with self._write() as conn:
+        with self._write(run_id) as conn:
             conn.execute(
                 """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
                    replicates = MAX(replicates, ?), note = COALESCE(?, note), host = ?, pid = ?
@@ -243,7 +300,7 @@ class Store:
     ) -> None:
         """Commit one finished replicate with its metrics (and buffered events) at once."""
         key = (run_id, rep.treatment, rep.replicate)
-        with self._write() as conn:
+        with self._write(run_id) as conn:
             # A rerun of a failed replicate replaces it whole.
             conn.execute("DELETE FROM metrics WHERE run_id = ? AND condition = ? AND replicate = ?", key)
             conn.execute(
@@ -277,7 +334,7 @@ class Store:
         self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
         artifacts: Iterable[tuple[Any, ...]] = (), dropped: int = 0,
     ) -> None:
-        with self._write() as conn:
+        with self._write(run_id) as conn:
             self._insert_events(conn, events, artifacts)
             conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, events_dropped = events_dropped + ? "
