@@ -273,7 +273,8 @@ class Experiment:
         if previous is not None:
             run_id = previous.run_id
             n = max(n, previous.replicates)
-            prior = [r for r in store.replicates(run_id) if r.status == OK and r.replicate < n]
+            prior = [r for r in store.replicates(run_id)
+                     if r.status == OK and r.replicate < n and r.treatment in names]
         else:
             run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         bus = EventBus()
@@ -311,7 +312,8 @@ class Experiment:
         if recorder is not None:
             if previous is not None:
                 note = "resumed with force despite changes" if force else None
-                recorder.resumed_run(replicates=n, note=note)
+                recorder.resumed_run(replicates=n, note=note, resumes=previous.resumes,
+                                     conditions=names)
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
                                  workspace=workspace_root())

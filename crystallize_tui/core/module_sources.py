@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import sys
 import sysconfig
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,15 +30,16 @@ def _home(fn: Callable[..., Any]) -> tuple[Path, Path, bool] | None:
     """(module file, folder its sibling imports resolve in, is it the main script) of a
     step, if it has a file."""
     fn = inspect.unwrap(fn)
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
-    file = getattr(module, "__file__", None)
-    if not file or not file.endswith(".py"):
+    # The code's own file name: the module may have left sys.modules (folders reload).
+    file = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    if not file.endswith(".py") or not Path(file).is_file():
         return None
     path = Path(file).resolve()
     if _is_installed(path):
         return None
-    folder = folder_of_module(module.__name__)  # an experiment folder: imports resolve there
-    return path, (folder.resolve() if folder is not None else path.parent), module.__name__ == "__main__"
+    module = getattr(fn, "__module__", None) or ""
+    folder = folder_of_module(module)  # an experiment folder: imports resolve there
+    return path, (folder.resolve() if folder is not None else path.parent), module == "__main__"
 
 
 def _local_file(folder: Path, dotted: str) -> Path | None:

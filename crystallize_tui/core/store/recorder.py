@@ -63,9 +63,13 @@ class RunRecorder:
         """Record a new run when the run starts."""
         self._start = lambda: self._begin(info, parts, fingerprint, workspace)
 
-    def resumed_run(self, *, replicates: int, note: str | None) -> None:
-        """Reopen the stored run when the run starts."""
-        self._start = lambda: self.store.reopen_run(self.run_id, replicates=replicates, note=note)
+    def resumed_run(
+        self, *, replicates: int, note: str | None, resumes: int | None = None,
+        conditions: tuple[str, ...] | list[str] | None = None,
+    ) -> None:
+        """Claim the stored run when the run starts (see ``Store.reopen_run``)."""
+        self._start = lambda: self.store.reopen_run(
+            self.run_id, replicates=replicates, note=note, resumes=resumes, conditions=conditions)
 
     def start(self) -> None:
         self._start()
@@ -107,6 +111,7 @@ class RunRecorder:
             self.store.save_replicate(self.run_id, outcome, events, artifacts)
         except StoreError:
             self._lost = True
+            self.store.release(self.run_id)
             raise
 
     def finish(self, result: Result) -> None:

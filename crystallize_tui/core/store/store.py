@@ -120,6 +120,7 @@ class Store:
         self.read_only: str | None = None
         self._validated = False  # checked for damage, so it may be written
         self._identity: tuple[int, int] | None = None
+        self._recording: set[str] = set()  # runs this process is recording now
         self._open_checked()
 
     # -- connections --------------------------------------------------------------
@@ -280,16 +281,66 @@ class Store:
                    :hypotheses, :host, :pid)""",
                 {**row, "host": socket.gethostname(), "pid": os.getpid()},
             )
+        self._recording.add(row["run_id"])
 
-    def reopen_run(self, run_id: str, *, replicates: int, note: str | None) -> None:
-        """Mark a run as running again (resume)."""
+    def reopen_run(
+        self, run_id: str, *, replicates: int, note: str | None, resumes: int | None = None,
+        conditions: Iterable[str] | None = None,
+    ) -> None:
+        """Claim a stored run for a resume and mark it running again.
+
+        Refused while a process on this machine is recording it, and when it was resumed
+        after ``resumes`` was read (the replicates this resume skips were read before
+        that). ``conditions`` become the run's: replicates of a condition left out stay in
+        the store but are no longer part of the run (``load`` and ``runs`` skip them).
+        """
         with self._write(run_id) as conn:
+            row = conn.execute(
+                "SELECT status, host, pid, resumes, conditions, note FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"store {self.path}: no run {run_id!r}")
+            status, host, pid, count, stored, old_note = row
+            if self._busy(run_id, status, host, pid):
+                raise StoreError(
+                    f"run {run_id} is being recorded right now by process {pid} on {host}; "
+                    "wait for it to finish (or stop it), then resume again"
+                )
+            if resumes is not None and count != resumes:
+                raise StoreError(
+                    f"run {run_id} was resumed by another process after this resume looked at "
+                    "it; resume again to continue from where it is now"
+                )
+            notes = [n for n in (old_note, note) if n]
+            kept = json.loads(stored) if conditions is None else list(conditions)
+            for gone in [c for c in json.loads(stored) if c not in kept]:
+                (n,) = conn.execute(
+                    "SELECT COUNT(*) FROM replicates WHERE run_id = ? AND condition = ?",
+                    (run_id, gone),
+                ).fetchone()
+                notes.append(f"condition {gone!r} left out at resume {count + 1}: its {n} "
+                             "stored replicate(s) are kept in the store but not part of the run")
             conn.execute(
                 """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
-                   replicates = MAX(replicates, ?), note = COALESCE(?, note), host = ?, pid = ?
+                   replicates = MAX(replicates, ?), note = ?, conditions = ?, host = ?, pid = ?
                    WHERE run_id = ?""",
-                (replicates, note, socket.gethostname(), os.getpid(), run_id),
+                (replicates, "; ".join(notes) or None, json.dumps(kept), socket.gethostname(),
+                 os.getpid(), run_id),
             )
+        self._recording.add(run_id)
+
+    def _busy(self, run_id: str, status: str, host: str | None, pid: int | None) -> bool:
+        """Is a live process recording this run? (Only knowable for this machine's.)"""
+        if status != "running" or host != socket.gethostname():
+            return False
+        if pid == os.getpid():
+            return run_id in self._recording
+        return _live_status(status, host, pid) == "running"
+
+    def release(self, run_id: str) -> None:
+        """This process stopped recording ``run_id`` (without finish_run: a write failed)."""
+        self._recording.discard(run_id)
 
     def save_replicate(
         self,
@@ -341,6 +392,7 @@ class Store:
                 "WHERE run_id = ?",
                 (status, time.time(), dropped, run_id),
             )
+        self._recording.discard(run_id)
 
     # -- reading ------------------------------------------------------------------
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
@@ -353,8 +405,10 @@ class Store:
         rows = self._read(
             f"""SELECT r.run_id, r.experiment, r.status, r.started_at, r.finished_at, r.base_seed,
                 r.replicates, r.conditions, r.fingerprint, r.resumes, r.host, r.pid,
-                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'),
-                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed')
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'
+                 AND p.condition IN (SELECT value FROM json_each(r.conditions))),
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed'
+                 AND p.condition IN (SELECT value FROM json_each(r.conditions)))
                 FROM runs r {where} ORDER BY r.started_at DESC, r.rowid DESC""",
             params,
         )
@@ -395,8 +449,9 @@ class Store:
     def load(self, run_id: str) -> Result:
         """A stored run as a Result, the same shape as a live one."""
         row = self.run_row(run_id)
-        reps = self.replicates(run_id)
         conditions = json.loads(row["conditions"])
+        # A condition left out by a forced resume keeps its rows but is not in the run.
+        reps = [r for r in self.replicates(run_id) if r.treatment in conditions]
         complete = len(reps) >= row["replicates"] * len(conditions)
         return Result(
             run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
