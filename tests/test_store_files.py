@@ -158,3 +158,34 @@ def test_an_unreadable_store_file_names_the_permission_problem(workspace):
         db.chmod(0o644)
     assert out.returncode == 2
     assert f"store {db}: permission denied: you cannot read the file (mode ----------" in out.stderr
+
+
+def test_a_pending_log_in_a_read_only_folder_is_explained_not_called_corrupt(tmp_path):
+    prefix = unprivileged()
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "s.db"
+    # A writer that died before its log was merged into the file leaves s.db-wal behind.
+    subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        from crystallize_tui import Experiment
+        def step(config, ctx):
+            ctx.metrics.add("x", 1)
+        Experiment(name="w", pipeline=[step], replicates=3, store={str(db)!r}).run()
+        os._exit(0)
+    """)], check=True, timeout=120)
+    (folder / "s.db-shm").unlink()
+    assert (folder / "s.db-wal").stat().st_size > 0
+    folder.chmod(0o555)
+    try:
+        out = subprocess.run(
+            [*prefix, sys.executable, "-c",
+             f"from crystallize_tui import Store\nStore({str(db)!r})"],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        folder.chmod(0o755)
+    assert out.returncode != 0
+    assert "its log s.db-wal holds changes not yet in the file" in out.stderr
+    assert f"no permission to write in the folder {folder}" in out.stderr
+    assert "not a readable SQLite database" not in out.stderr

@@ -29,7 +29,7 @@ def write_problem(path: Path) -> str | None:
     """
     if path.exists() and not os.access(path, os.W_OK):
         return f"no permission to write the file (mode {_mode(path)})"
-    folder = path.parent
+    folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -50,7 +50,11 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         conn.close()
         wal = path.with_name(path.name + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
-            raise  # a pending log must be read through SQLite's shared memory: no shortcut
+            # A pending log must be read through SQLite's shared memory: no shortcut.
+            raise sqlite3.OperationalError(
+                f"its log {wal.name} holds changes not yet in the file, and reading them "
+                "needs write access beside it (a run may be in progress)"
+            ) from None
     # A WAL-mode file in a folder we cannot write: SQLite cannot make its shared-memory
     # file there, but with no pending log the file alone is the whole database.
     return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,

@@ -159,6 +159,10 @@ class Store:
         """The schema version of an existing file, read without writing to it."""
         try:
             conn = opening.connect_read_only(self.path)
+        except sqlite3.OperationalError as exc:
+            if not self.read_only:
+                raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+            raise StoreError(f"store {self.path}: cannot read it: {exc}; {self.read_only}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"store {self.path}: not a readable SQLite database ({exc}); "
                              "nothing was changed — move it away or pass another --store") from None
