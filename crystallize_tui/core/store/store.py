@@ -184,8 +184,8 @@ class Store:
             problem = str(exc)
         if problem:
             raise StoreError(f"store {self.path}: the file is damaged ({problem}); nothing was "
-                             "changed — move it away (`sqlite3 FILE .recover` may save its runs) "
-                             "or pass another --store")
+                             f"changed — move it away (`sqlite3 {self.path} .recover` may save "
+                             "its runs) or pass another --store")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
