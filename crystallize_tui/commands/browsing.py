@@ -105,6 +105,8 @@ def cmd_show(args: Any, ws: Workspace) -> int:
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
               f"{_when(row['started_at'])}, seed {result.seed}, {result.replicates} replicates "
               f"x {len(result.conditions)} conditions", markup=False)
+    if row.get("note"):
+        con.print(f"note: {row['note']}", markup=False)
     for condition in result.conditions:
         metrics = result.metrics[condition].metrics
         shown = []

@@ -27,7 +27,7 @@ from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
 from .result import OK, ReplicateResult, Result
 from .runner import Run
-from .seeds import DEFAULT_SEED, derive_seeds
+from .seeds import DEFAULT_SEED, check_seed, derive_seeds
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
 
@@ -256,7 +256,7 @@ class Experiment:
                 if t != BASELINE:
                     self._treatment(t)
             names = [c for c in self.conditions if c == BASELINE or c in chosen]
-        base_seed = self.seed if seed is None else seed
+        base_seed = check_seed(self.seed if seed is None else seed)
         configs = self.resolve_configs(names)
         if overrides:
             configs = apply_overrides(configs, overrides)
@@ -273,7 +273,8 @@ class Experiment:
         if previous is not None:
             run_id = previous.run_id
             n = max(n, previous.replicates)
-            prior = [r for r in store.replicates(run_id) if r.status == OK and r.replicate < n]
+            prior = [r for r in store.replicates(run_id)
+                     if r.status == OK and r.replicate < n and r.treatment in names]
         else:
             run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         bus = EventBus()
@@ -311,7 +312,8 @@ class Experiment:
         if recorder is not None:
             if previous is not None:
                 note = "resumed with force despite changes" if force else None
-                recorder.resumed_run(replicates=n, note=note)
+                recorder.resumed_run(replicates=n, note=note, resumes=previous.resumes,
+                                     conditions=names)
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
                                  workspace=workspace_root())

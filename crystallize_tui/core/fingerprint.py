@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .module_sources import module_sources
 from .pipeline import StepSpec
 
 
@@ -39,6 +40,8 @@ def fingerprint_parts(configs: dict[str, Any], steps: tuple[StepSpec, ...], seed
         parts[f"config:{condition}"] = _digest(canonical_json(config))
     for i, step in enumerate(steps):
         parts[f"step:{i}:{step.name}"] = _digest(step_source(step.fn))
+    for name, source in module_sources(step.fn for step in steps).items():
+        parts[f"module:{name}"] = _digest(source)
     return parts
 
 
@@ -98,4 +101,9 @@ def describe_changes(
         for key in old_steps:
             if old_steps[key] != new_steps[key]:
                 changes.append(f"code of step {key.split(':', 2)[2]!r} changed")
+    # Only modules known on both sides: runs stored before modules were fingerprinted have
+    # none, and a module newly imported shows as a change in the module importing it.
+    for key in sorted(old_parts.keys() & new_parts.keys()):
+        if key.startswith("module:") and old_parts[key] != new_parts[key]:
+            changes.append(f"module {key.split(':', 1)[1]} changed")
     return changes

@@ -197,6 +197,14 @@ def _install() -> None:
 _install()
 
 
+def folder_of_module(name: str) -> Path | None:
+    """The experiment folder a module imported by ``import_from`` comes from, else None."""
+    if not name.startswith(ROOT + "."):
+        return None
+    folder = _folder_of(name[len(ROOT) + 1 :].partition(".")[0])
+    return Path(folder) if folder else None
+
+
 def module_file(folder: Path, module: str) -> Path | None:
     """The file that ``module`` ("game", "pkg.mod") names inside ``folder``, or None."""
     base = folder.joinpath(*module.split("."))

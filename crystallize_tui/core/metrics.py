@@ -6,6 +6,10 @@ import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
+# The store keeps integers beyond 64 bits exactly as decimal text; Python refuses to turn
+# ints of more than ~4300 digits into text, so larger ones are refused when recorded.
+MAX_INT_BITS = 10_000
+
 
 def check_metric(name: Any, value: Any) -> int | float | bool:
     """Return ``value`` as a plain Python number, or raise naming the metric."""
@@ -14,7 +18,13 @@ def check_metric(name: Any, value: Any) -> int | float | bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):
-        return int(value)
+        value = int(value)
+        if value.bit_length() > MAX_INT_BITS:
+            raise ValueError(
+                f"metric {name!r}: an integer of {value.bit_length():,} bits is too large to "
+                f"store (limit {MAX_INT_BITS:,} bits); record it as a float or its logarithm"
+            )
+        return value
     if isinstance(value, numbers.Real):
         return float(value)
     # numpy bools are not numbers.Integral; accept them without importing numpy.

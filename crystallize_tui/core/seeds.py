@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import hashlib
 
+from .errors import ConfigError
+
 # Fixed on purpose: two runs of an experiment that names no seed give identical metrics.
 DEFAULT_SEED = 0
 
 _MASK_63 = (1 << 63) - 1
+# The store keeps the base seed in a signed 64-bit column; no generator needs more.
+SEED_RANGE = range(-(2**63), 2**63)
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it fits a signed 64-bit integer, else a ConfigError naming it."""
+    if seed not in SEED_RANGE:
+        raise ConfigError(
+            f"seed {seed}: out of range; a base seed must fit in 64 bits "
+            f"({SEED_RANGE.start} to {SEED_RANGE.stop - 1})"
+        )
+    return seed
 
 
 def derive_seed(base_seed: int, replicate: int) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
+from ..errors import StoreError
 from ..fingerprint import canonical_json
 from ..result import ReplicateResult, Result
 from .store import Store
@@ -56,14 +57,19 @@ class RunRecorder:
         self._artifacts: list[tuple[Any, ...]] = []
         self._logged = 0
         self.dropped = 0
+        self._lost = False  # a commit failed: that error, already raised, said why
 
     def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         """Record a new run when the run starts."""
         self._start = lambda: self._begin(info, parts, fingerprint, workspace)
 
-    def resumed_run(self, *, replicates: int, note: str | None) -> None:
-        """Reopen the stored run when the run starts."""
-        self._start = lambda: self.store.reopen_run(self.run_id, replicates=replicates, note=note)
+    def resumed_run(
+        self, *, replicates: int, note: str | None, resumes: int | None = None,
+        conditions: tuple[str, ...] | list[str] | None = None,
+    ) -> None:
+        """Claim the stored run when the run starts (see ``Store.reopen_run``)."""
+        self._start = lambda: self.store.reopen_run(
+            self.run_id, replicates=replicates, note=note, resumes=resumes, conditions=conditions)
 
     def start(self) -> None:
         self._start()
@@ -101,9 +107,16 @@ class RunRecorder:
     def replicate(self, outcome: ReplicateResult) -> None:
         events, self._events = self._events, []
         artifacts, self._artifacts = self._artifacts, []
-        self.store.save_replicate(self.run_id, outcome, events, artifacts)
+        try:
+            self.store.save_replicate(self.run_id, outcome, events, artifacts)
+        except StoreError:
+            self._lost = True
+            self.store.release(self.run_id)
+            raise
 
     def finish(self, result: Result) -> None:
+        if self._lost:
+            return  # the run stopped on that error; repeating it would only add noise
         events, self._events = self._events, []
         artifacts, self._artifacts = self._artifacts, []
         self.store.finish_run(self.run_id, result.status, events=events, artifacts=artifacts,

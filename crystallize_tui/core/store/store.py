@@ -18,9 +18,9 @@ from typing import Any
 from ..errors import StoreError
 from ..hypothesis import Hypothesis
 from ..result import ReplicateResult, Result
-from . import schema
+from . import opening, schema
+from .opening import BUSY_TIMEOUT_S
 
-BUSY_TIMEOUT_S = 30.0
 HOME_ENV = "CRYSTALLIZE_HOME"
 FILE_NAME = "crystallize.db"
 
@@ -64,11 +64,15 @@ class RunRecord:
         return self.replicates * len(self.conditions)
 
 
+# SQLite's INTEGER is 64-bit signed; larger Python ints are kept exactly as decimal text.
+_INT64 = range(-(2**63), 2**63)
+
+
 def _encode(value: Any) -> tuple[Any, str]:
     if isinstance(value, bool):
         return int(value), "b"
     if isinstance(value, int):
-        return value, "i"
+        return (value, "i") if value in _INT64 else (str(value), "I")
     if math.isnan(value):
         return None, "n"
     return value, "f"
@@ -81,6 +85,8 @@ def _decode(value: Any, kind: str) -> Any:
         return math.nan
     if kind == "f":
         return float(value)
+    if kind == "I":
+        return int(value)
     return value
 
 
@@ -110,33 +116,56 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Why writes are refused (set when this process may only read the file).
+        self.read_only: str | None = None
+        self._validated = False  # checked for damage, so it may be written
+        self._identity: tuple[int, int] | None = None
+        self._recording: set[str] = set()  # runs this process is recording now
         self._open_checked()
 
     # -- connections --------------------------------------------------------------
     def _open_checked(self) -> None:
-        """Check what the file is before changing anything in it, then migrate."""
+        """Check what the file is and whether we may write it before changing anything."""
         if self.path.is_dir():
             raise StoreError(f"store {self.path}: is a folder, expected a database file")
-        current = None
-        if self.path.exists() and self.path.stat().st_size > 0:
-            current = self._inspect()
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if exists and (problem := opening.read_problem(self.path)):
+            raise StoreError(f"store {self.path}: {problem}; fix its permissions or pass "
+                             "another --store")
+        self.read_only = opening.write_problem(self.path)
+        current = self._inspect() if exists else None
         if current is not None and current > schema.SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.path}: written by a newer Crystallize (schema {current}, this "
                 f"version reads up to {schema.SCHEMA_VERSION}); upgrade crystallize-tui"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.read_only and not exists:
+            raise StoreError(f"store {self.path}: cannot create it: {self.read_only}; "
+                             "pass another --store")
+        if self.read_only and (current is None or current < schema.SCHEMA_VERSION):
+            raise StoreError(f"store {self.path}: needs setting up (schema "
+                             f"{schema.SCHEMA_VERSION}), but {self.read_only}")
         if current is None or current < schema.SCHEMA_VERSION:
+            if exists:
+                self._check_damage(self._conn())  # before the migration writes to it
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._conn()
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             self._retry(lambda: schema.migrate(conn, current))
+            self._validated = True
+        self._identity = opening.identity(self.path)
 
     def _inspect(self) -> int | None:
         """The schema version of an existing file, read without writing to it."""
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=BUSY_TIMEOUT_S)
+            conn = opening.connect_read_only(self.path)
+        except sqlite3.OperationalError as exc:
+            if not self.read_only:
+                raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+            raise StoreError(f"store {self.path}: cannot read it: {exc}; {self.read_only}") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store {self.path}: cannot open ({exc})") from None
+            raise StoreError(f"store {self.path}: not a readable SQLite database ({exc}); "
+                             "nothing was changed — move it away or pass another --store") from None
         try:
             return schema.stored_version(conn)
         except sqlite3.DatabaseError as exc:
@@ -148,22 +177,61 @@ class Store:
         finally:
             conn.close()
 
+    def _check_damage(self, conn: sqlite3.Connection) -> None:
+        try:
+            problem = opening.damage(conn)
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        if problem:
+            raise StoreError(f"store {self.path}: the file is damaged ({problem}); nothing was "
+                             f"changed — move it away (`sqlite3 {self.path} .recover` may save "
+                             "its runs) or pass another --store")
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                    check_same_thread=False,
-                )
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
+                if self.read_only:
+                    conn = opening.connect_read_only(self.path)
+                else:
+                    # No journal-mode switch here: that is a write, made only after the
+                    # damage check (see _writable).
+                    conn = sqlite3.connect(
+                        self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                        check_same_thread=False,
+                    )
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                    conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"store {self.path}: cannot open ({exc})") from None
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
+        return conn
+
+    def _writable(self, run_id: str, *, new_run: bool = False) -> sqlite3.Connection:
+        """The connection to write with, once the file is known to be sound and still there."""
+        if self.read_only:
+            raise StoreError(f"store {self.path}: read-only: {self.read_only}; runs cannot be "
+                             "recorded in it — fix the permissions or pass another --store")
+        now = opening.identity(self.path)
+        if now != self._identity:
+            if not new_run:
+                what = "deleted" if now is None else "replaced by another file"
+                raise StoreError(
+                    f"store {self.path}: the file was {what} while run {run_id} was being "
+                    "recorded; the replicates it held are gone with it, so the run stopped "
+                    "— run it again to record it"
+                )
+            # Deleted between runs (a fresh start): begin a new store file.
+            self.close()
+            self._validated = False
+            self._open_checked()
+        conn = self._conn()
+        if not self._validated:
+            self._check_damage(conn)
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._validated = True
         return conn
 
     def close(self) -> None:
@@ -188,12 +256,15 @@ class Store:
                 raise StoreError(f"store {self.path}: {exc}") from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
+    def _write(self, run_id: str, *, new_run: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._writable(run_id, new_run=new_run)
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield conn
         except sqlite3.DatabaseError as exc:  # e.g. a damaged or hand-edited file
+            conn.execute("ROLLBACK")
+            raise StoreError(f"store {self.path}: {exc}") from None
+        except OverflowError as exc:  # an int beyond SQLite's 64 bits reached a column
             conn.execute("ROLLBACK")
             raise StoreError(f"store {self.path}: {exc}") from None
         except BaseException:
@@ -204,7 +275,7 @@ class Store:
     # -- writing ------------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> None:
         """Insert a new run (status "running")."""
-        with self._write() as conn:
+        with self._write(row["run_id"], new_run=True) as conn:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
@@ -214,16 +285,66 @@ class Store:
                    :hypotheses, :host, :pid)""",
                 {**row, "host": socket.gethostname(), "pid": os.getpid()},
             )
+        self._recording.add(row["run_id"])
 
-    def reopen_run(self, run_id: str, *, replicates: int, note: str | None) -> None:
-        """Mark a run as running again (resume)."""
-        with self._write() as conn:
+    def reopen_run(
+        self, run_id: str, *, replicates: int, note: str | None, resumes: int | None = None,
+        conditions: Iterable[str] | None = None,
+    ) -> None:
+        """Claim a stored run for a resume and mark it running again.
+
+        Refused while a process on this machine is recording it, and when it was resumed
+        after ``resumes`` was read (the replicates this resume skips were read before
+        that). ``conditions`` become the run's: replicates of a condition left out stay in
+        the store but are no longer part of the run (``load`` and ``runs`` skip them).
+        """
+        with self._write(run_id) as conn:
+            row = conn.execute(
+                "SELECT status, host, pid, resumes, conditions, note FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"store {self.path}: no run {run_id!r}")
+            status, host, pid, count, stored, old_note = row
+            if self._busy(run_id, status, host, pid):
+                raise StoreError(
+                    f"run {run_id} is being recorded right now by process {pid} on {host}; "
+                    "wait for it to finish (or stop it), then resume again"
+                )
+            if resumes is not None and count != resumes:
+                raise StoreError(
+                    f"run {run_id} was resumed by another process after this resume looked at "
+                    "it; resume again to continue from where it is now"
+                )
+            notes = [n for n in (old_note, note) if n]
+            kept = json.loads(stored) if conditions is None else list(conditions)
+            for gone in [c for c in json.loads(stored) if c not in kept]:
+                (n,) = conn.execute(
+                    "SELECT COUNT(*) FROM replicates WHERE run_id = ? AND condition = ?",
+                    (run_id, gone),
+                ).fetchone()
+                notes.append(f"condition {gone!r} left out at resume {count + 1}: its {n} "
+                             "stored replicate(s) are kept in the store but not part of the run")
             conn.execute(
                 """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
-                   replicates = MAX(replicates, ?), note = COALESCE(?, note), host = ?, pid = ?
+                   replicates = MAX(replicates, ?), note = ?, conditions = ?, host = ?, pid = ?
                    WHERE run_id = ?""",
-                (replicates, note, socket.gethostname(), os.getpid(), run_id),
+                (replicates, "; ".join(notes) or None, json.dumps(kept), socket.gethostname(),
+                 os.getpid(), run_id),
             )
+        self._recording.add(run_id)
+
+    def _busy(self, run_id: str, status: str, host: str | None, pid: int | None) -> bool:
+        """Is a live process recording this run? (Only knowable for this machine's.)"""
+        if status != "running" or host != socket.gethostname():
+            return False
+        if pid == os.getpid():
+            return run_id in self._recording
+        return _live_status(status, host, pid) == "running"
+
+    def release(self, run_id: str) -> None:
+        """This process stopped recording ``run_id`` (without finish_run: a write failed)."""
+        self._recording.discard(run_id)
 
     def save_replicate(
         self,
@@ -234,7 +355,7 @@ class Store:
     ) -> None:
         """Commit one finished replicate with its metrics (and buffered events) at once."""
         key = (run_id, rep.treatment, rep.replicate)
-        with self._write() as conn:
+        with self._write(run_id) as conn:
             # A rerun of a failed replicate replaces it whole.
             conn.execute("DELETE FROM metrics WHERE run_id = ? AND condition = ? AND replicate = ?", key)
             conn.execute(
@@ -268,13 +389,14 @@ class Store:
         self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
         artifacts: Iterable[tuple[Any, ...]] = (), dropped: int = 0,
     ) -> None:
-        with self._write() as conn:
+        with self._write(run_id) as conn:
             self._insert_events(conn, events, artifacts)
             conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, events_dropped = events_dropped + ? "
                 "WHERE run_id = ?",
                 (status, time.time(), dropped, run_id),
             )
+        self._recording.discard(run_id)
 
     # -- reading ------------------------------------------------------------------
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
@@ -287,8 +409,10 @@ class Store:
         rows = self._read(
             f"""SELECT r.run_id, r.experiment, r.status, r.started_at, r.finished_at, r.base_seed,
                 r.replicates, r.conditions, r.fingerprint, r.resumes, r.host, r.pid,
-                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'),
-                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed')
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'
+                 AND p.condition IN (SELECT value FROM json_each(r.conditions))),
+                (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed'
+                 AND p.condition IN (SELECT value FROM json_each(r.conditions)))
                 FROM runs r {where} ORDER BY r.started_at DESC, r.rowid DESC""",
             params,
         )
@@ -329,8 +453,9 @@ class Store:
     def load(self, run_id: str) -> Result:
         """A stored run as a Result, the same shape as a live one."""
         row = self.run_row(run_id)
-        reps = self.replicates(run_id)
         conditions = json.loads(row["conditions"])
+        # A condition left out by a forced resume keeps its rows but is not in the run.
+        reps = [r for r in self.replicates(run_id) if r.treatment in conditions]
         complete = len(reps) >= row["replicates"] * len(conditions)
         return Result(
             run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
