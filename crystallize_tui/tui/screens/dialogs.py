@@ -22,13 +22,22 @@ class ErrorScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
-    def __init__(self, error: str, traceback: str = "") -> None:
+    def __init__(self, error: str, traceback: str = "", where: str = "") -> None:
         super().__init__()
         self.error = error
         self.traceback = traceback
+        self.where = where  # which replicate failed, when it is one
+
+    @classmethod
+    def for_replicate(cls, condition: str, replicate: int, seed: int, error: str,
+                      traceback: str) -> ErrorScreen:
+        """The error of one failed replicate, named so that it can be found and re-run."""
+        return cls(error, traceback, where=f"{condition} · replicate {replicate} · seed {seed}")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
+            if self.where:
+                yield Label(Text.assemble(("failed replicate: ", "bold"), self.where), id="where")
             yield Label(Text(self.error, style="bold red"))
             with VerticalScroll():
                 if self.traceback:
