@@ -38,7 +38,7 @@ class ErrorScreen(ModalScreen[None]):
         with Vertical(classes="dialog wide"):
             if self.where:
                 yield Label(Text.assemble(("failed replicate: ", "bold"), self.where), id="where")
-            yield Label(Text(self.error, style="bold red"))
+            yield Label(Text.assemble((self.error, "bold red")))  # a span: see theme.py
             with VerticalScroll():
                 if self.traceback:
                     yield Static(Syntax(self.traceback.rstrip(), "pytb", word_wrap=True,
@@ -203,7 +203,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         for field in (*NUMBER_FIELDS, "overrides"):
             self.query_one(f"#{field}", Input).set_class(field in self.errors, "-invalid")
         text = "\n".join(self.errors[f] for f in (*NUMBER_FIELDS, "overrides") if f in self.errors)
-        self.query_one("#launch-error", Static).update(Text(text, style="bold red"))
+        self.query_one("#launch-error", Static).update(Text.assemble((text, "bold red")))
 
     def action_launch(self) -> None:
         numbers = {field: self._number(field) for field in NUMBER_FIELDS}

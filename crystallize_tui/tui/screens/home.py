@@ -166,10 +166,10 @@ class HomeScreen(Screen):
             if previous == found.path:
                 select_line = node
         if discovery.errors:
-            broken = tree.root.add(Text(f"failed to load ({len(discovery.errors)})", style="bold red"),
+            broken = tree.root.add(Text.assemble((f"failed to load ({len(discovery.errors)})", "bold red")),
                                    expand=True)
             for error in discovery.errors:
-                node = broken.add_leaf(Text(error.path.parent.name, style="red"),
+                node = broken.add_leaf(Text.assemble((error.path.parent.name, "red")),
                                        data=("error", error))
                 if previous == error.path:
                     select_line = node

@@ -279,7 +279,9 @@ class RunScreen(Screen):
                          if result.status == "completed" else "yellow")
 
     def _set_status(self, text: str, style: str = "") -> None:
-        self.query_one("#run-status", Static).update(Text(text, style=style))
+        # A span, not Text(style=...): Textual maps a span's "green" through the theme's
+        # readable palette, but a whole Text's style to the fixed CSS green (3.7:1).
+        self.query_one("#run-status", Static).update(Text.assemble((text, style)))
 
     # -- actions ------------------------------------------------------------------
     def action_cancel_run(self) -> None:
