@@ -1,6 +1,8 @@
 """The launch dialog through the Pilot: enter runs from every field, messages follow the
 fields they are about, chosen treatments are marked by more than colour."""
 
+import html
+
 import pytest
 from test_tui import COIN, GAME, app_for, home_ready, select, text_of, until, write
 from textual.widgets import Input, Static
@@ -70,3 +72,15 @@ async def test_a_message_goes_when_its_field_is_fixed_and_others_stay(workspace)
         await pilot.pause()
         assert text_of(dialog.query_one("#launch-error", Static)).strip() == ""
         assert isinstance(app.screen, LaunchScreen)  # fixing a field does not launch
+
+
+async def test_at_80x24_the_dialog_fits_and_its_message_is_in_view(workspace):
+    app = app_for(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_launch(app, pilot)
+        assert dialog.query_one(".launch").outer_size.width <= 80
+        dialog.query_one("#replicates", Input).value = ""
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = html.unescape(app.export_screenshot()).replace("\xa0", " ")  # only what is in view
+        assert "replicates: enter a whole number" in shown

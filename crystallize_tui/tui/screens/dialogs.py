@@ -203,7 +203,10 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         for field in (*NUMBER_FIELDS, "overrides"):
             self.query_one(f"#{field}", Input).set_class(field in self.errors, "-invalid")
         text = "\n".join(self.errors[f] for f in (*NUMBER_FIELDS, "overrides") if f in self.errors)
-        self.query_one("#launch-error", Static).update(Text.assemble((text, "bold red")))
+        message = self.query_one("#launch-error", Static)
+        message.update(Text.assemble((text, "bold red")))
+        if text:  # on a short terminal the dialog scrolls: bring the message into view
+            message.scroll_visible(animate=False)
 
     def action_launch(self) -> None:
         numbers = {field: self._number(field) for field in NUMBER_FIELDS}
