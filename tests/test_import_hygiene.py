@@ -37,3 +37,17 @@ def test_core_sources_never_mention_the_tui():
         text = path.read_text()
         assert "import textual" not in text and "from textual" not in text, path
         assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
+
+
+def test_the_watch_layer_never_imports_textual_or_rich():
+    """watch/ is shared by the TUI, the CLI and any future view: plain strings only."""
+    for path in (ROOT / "crystallize_tui" / "watch").rglob("*.py"):
+        text = path.read_text()
+        for banned in ("textual", "rich"):
+            assert f"import {banned}" not in text and f"from {banned}" not in text, path
+        assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
+    script = ("import sys, crystallize_tui.watch.format; "
+              "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+              "assert not bad, bad; print('clean')")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

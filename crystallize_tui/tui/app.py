@@ -24,6 +24,8 @@ from .screens.diff import DiffScreen
 from .screens.history import HistoryScreen
 from .screens.home import HomeScreen
 from .screens.run import RunScreen
+from .settings import settings_path
+from .theme import remember_theme
 
 
 class CrystallizeApp(App[int]):
@@ -47,6 +49,7 @@ class CrystallizeApp(App[int]):
 
     # -- start-up and discovery ---------------------------------------------------------
     def on_mount(self) -> None:
+        remember_theme(self, settings_path(self.workspace.root))
         self.push_screen(HomeScreen())
         self.load_experiments()
         self.preload_statistics()

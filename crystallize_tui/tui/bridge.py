@@ -17,21 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import events as ev
+from ..watch.format import event_line
 
 MAX_PENDING_LINES = 5_000
 
 
 def format_line(event: ev.Event) -> str | None:
     """The output panel's line for an event, or None for events it does not show."""
-    tag = f"[{event.treatment} #{event.replicate}]"
-    if isinstance(event, ev.Output):
-        return f"{tag} {event.text}" if event.stream != "stderr" else f"{tag} ! {event.text}"
-    if isinstance(event, ev.UserEvent):
-        data = " ".join(f"{k}={v!r}" for k, v in event.data.items())
-        return f"{tag} ▸ {event.kind} {data}".rstrip()
-    if isinstance(event, ev.ReplicateFailed):
-        return f"{tag} ✗ failed: {event.error}"
-    return None
+    line = event_line(event)
+    return line.text if line is not None else None
 
 
 @dataclass

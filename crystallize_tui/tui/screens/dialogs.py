@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from ...core.overrides import apply_overrides, parse_assignment
@@ -21,14 +22,23 @@ class ErrorScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
-    def __init__(self, error: str, traceback: str = "") -> None:
+    def __init__(self, error: str, traceback: str = "", where: str = "") -> None:
         super().__init__()
         self.error = error
         self.traceback = traceback
+        self.where = where  # which replicate failed, when it is one
+
+    @classmethod
+    def for_replicate(cls, condition: str, replicate: int, seed: int, error: str,
+                      traceback: str) -> ErrorScreen:
+        """The error of one failed replicate, named so that it can be found and re-run."""
+        return cls(error, traceback, where=f"{condition} · replicate {replicate} · seed {seed}")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(Text(self.error, style="bold red"))
+            if self.where:
+                yield Label(Text.assemble(("failed replicate: ", "bold"), self.where), id="where")
+            yield Label(Text.assemble((self.error, "bold red")))  # a span: see theme.py
             with VerticalScroll():
                 if self.traceback:
                     yield Static(Syntax(self.traceback.rstrip(), "pytb", word_wrap=True,
@@ -93,6 +103,26 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss()
 
 
+class TreatmentList(SelectionList[str]):
+    """The launch dialog's treatments: space toggles, enter runs (as in every other field),
+    and a chosen treatment shows a tick, not only another colour."""
+
+    BINDINGS = [Binding("enter", "screen.launch", "Run", show=False)]
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) < 4:  # SelectionList draws [left, inner, right, space, prompt...]
+            return strip
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except Exception:  # past the last option: the plain line
+            return strip
+        mark = "✓" if option.value in self.selected else " "
+        segments[1] = segments[1]._replace(text=mark)
+        return Strip(segments, strip.cell_length)
+
+
 class LaunchScreen(ModalScreen[dict[str, Any] | None]):
     """Overrides before launching: replicates, treatments, seed, workers."""
 
@@ -101,6 +131,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
     def __init__(self, experiment: Any) -> None:
         super().__init__()
         self.experiment = experiment
+        self.errors: dict[str, str] = {}  # field id -> what is wrong with it
 
     def compose(self) -> ComposeResult:
         exp = self.experiment
@@ -121,8 +152,8 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 yield Label("set in every config")
                 yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
             yield Label("treatments (space toggles; the baseline always runs)")
-            yield SelectionList[str](*[(t.name, t.name, True) for t in exp.treatments],
-                                     id="treatments")
+            yield TreatmentList(*[(t.name, t.name, True) for t in exp.treatments],
+                                id="treatments")
             yield Static(id="launch-error")
             with Horizontal(classes="buttons"):
                 yield Button("Run (enter)", id="run", variant="success")
@@ -135,6 +166,18 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
     def _submitted(self) -> None:
         self.action_launch()
 
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        # A message about a field goes as soon as that field is fixed (and is re-worded
+        # while it is still wrong); messages about other fields stay.
+        field = event.input.id or ""
+        if field not in self.errors:
+            return
+        del self.errors[field]
+        if field in NUMBER_FIELDS:
+            self._number(field)
+        self._show_errors()
+
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "run":
@@ -142,24 +185,34 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         else:
             self.dismiss(None)
 
-    def action_launch(self) -> None:
-        def number(widget_id: str, low: int) -> int | None:
-            raw = self.query_one(f"#{widget_id}", Input).value.strip()
-            try:
-                value = int(raw)
-            except ValueError:
-                value = None
-            if value is None or value < low:
-                self.query_one("#launch-error", Static).update(
-                    Text(f"{widget_id}: enter a whole number >= {low}", style="bold red"))
-                return None
-            return value
+    def _number(self, field: str) -> int | None:
+        raw = self.query_one(f"#{field}", Input).value.strip()
+        low = NUMBER_FIELDS[field]
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            shown = f"{raw!r}" if raw else "nothing"
+            self.errors[field] = f"{field}: enter a whole number >= {low} (got {shown})"
+            return None
+        self.errors.pop(field, None)
+        return value
 
-        replicates, seed, workers = number("replicates", 1), number("seed", 0), number("workers", 1)
-        if replicates is None or seed is None or workers is None:
-            return
+    def _show_errors(self) -> None:
+        for field in (*NUMBER_FIELDS, "overrides"):
+            self.query_one(f"#{field}", Input).set_class(field in self.errors, "-invalid")
+        text = "\n".join(self.errors[f] for f in (*NUMBER_FIELDS, "overrides") if f in self.errors)
+        message = self.query_one("#launch-error", Static)
+        message.update(Text.assemble((text, "bold red")))
+        if text:  # on a short terminal the dialog scrolls: bring the message into view
+            message.scroll_visible(animate=False)
+
+    def action_launch(self) -> None:
+        numbers = {field: self._number(field) for field in NUMBER_FIELDS}
         chosen = list(self.query_one("#treatments", SelectionList).selected)
         overrides = {}
+        self.errors.pop("overrides", None)
         try:
             for token in self.query_one("#overrides", Input).value.split():
                 key, value = parse_assignment(token)
@@ -168,7 +221,13 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 conditions = ["baseline", *chosen]
                 apply_overrides(self.experiment.resolve_configs(conditions), overrides)
         except Exception as exc:  # a typo in a key: say which, keep the dialog open
-            self.query_one("#launch-error", Static).update(Text(str(exc), style="bold red"))
+            self.errors["overrides"] = str(exc)
+        self._show_errors()
+        if self.errors:
             return
-        self.dismiss({"replicates": replicates, "seed": seed, "workers": workers,
-                      "treatments": chosen, "overrides": overrides})
+        self.dismiss({"replicates": numbers["replicates"], "seed": numbers["seed"],
+                      "workers": numbers["workers"], "treatments": chosen,
+                      "overrides": overrides})
+
+
+NUMBER_FIELDS = {"replicates": 1, "seed": 0, "workers": 1}  # field id -> smallest value

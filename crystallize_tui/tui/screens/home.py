@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from ...core.fingerprint import config_changes
+
+STORE_POLL_INTERVAL = 1.0  # how often the visible list checks the store for runs made elsewhere
+
+
+def store_signature(store_path: Path) -> tuple[tuple[int, int] | None, ...]:
+    """What changes when any process commits to the store: the database and its WAL file's
+    modification time and size (a stat each; the store itself is not opened)."""
+    signature = []
+    for path in (store_path, store_path.with_name(store_path.name + "-wal")):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            signature.append(None)
+        else:
+            signature.append((stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
+
+
+class StoreChanged(Message):
+    """The store file changed on disk (a run from the CLI or another window, or ours)."""
 
 
 def _when(timestamp: float | None) -> str:
@@ -82,6 +105,7 @@ class HomeScreen(Screen):
         super().__init__()
         self.discovery: Any = None
         self.last_runs: dict[str, Any] = {}
+        self._store_seen: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,6 +122,25 @@ class HomeScreen(Screen):
         self.sub_title = str(self.app.workspace.root)
         self.query_one("#experiments").border_title = "experiments"
         self.query_one("#details-pane").border_title = "details"
+        self.set_interval(STORE_POLL_INTERVAL, self._poll_store)
+
+    # -- runs made elsewhere --------------------------------------------------------
+    def _poll_store(self) -> None:
+        if self.app.screen is self:  # nobody reads "last run" while another screen is on top
+            self.check_store()
+
+    @work(thread=True, exclusive=True, group="home-store", exit_on_error=False)
+    def check_store(self) -> None:
+        """The "last run" column follows runs made from the CLI too: the file watcher sees only
+        experiments/, so look at the store file itself (a stat, off the UI thread)."""
+        seen = store_signature(self.app.workspace.store_path)
+        before, self._store_seen = self._store_seen, seen
+        if before is not None and seen != before:
+            self.post_message(StoreChanged())
+
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self.app.refresh_home()
 
     # -- content ------------------------------------------------------------------
     def show_experiments(self, discovery: Any, last_runs: dict[str, Any]) -> None:
@@ -105,7 +148,9 @@ class HomeScreen(Screen):
         if not self.query("#experiments"):
             return  # discovery finished while the app was shutting down
         tree: Tree[Any] = self.query_one("#experiments", Tree)
-        previous = self.selected_key()
+        # The yaml file is what stays the same when an experiment breaks or is fixed (its
+        # name is unknown while it does not load).
+        previous = self._selected_path()
         self.discovery, self.last_runs = discovery, last_runs
         tree.clear()
         groups: dict[str, Any] = {}
@@ -118,15 +163,15 @@ class HomeScreen(Screen):
                 parent = groups[found.folder]
             label = Text.assemble((found.name, "bold"), "  ", _status_text(last_runs.get(found.name)))
             node = parent.add_leaf(label, data=("experiment", found))
-            if previous == ("experiment", found.name):
+            if previous == found.path:
                 select_line = node
         if discovery.errors:
-            broken = tree.root.add(Text(f"failed to load ({len(discovery.errors)})", style="bold red"),
+            broken = tree.root.add(Text.assemble((f"failed to load ({len(discovery.errors)})", "bold red")),
                                    expand=True)
             for error in discovery.errors:
-                node = broken.add_leaf(Text(error.path.parent.name, style="red"),
+                node = broken.add_leaf(Text.assemble((error.path.parent.name, "red")),
                                        data=("error", error))
-                if previous == ("error", str(error.path)):
+                if previous == error.path:
                     select_line = node
         if not discovery.experiments and not discovery.errors:
             self.query_one("#details", Static).update(Text(
@@ -149,6 +194,10 @@ class HomeScreen(Screen):
             return None
         kind, item = data
         return (kind, item.name) if kind == "experiment" else (kind, str(item.path))
+
+    def _selected_path(self) -> Path | None:
+        data = self._selected_data()
+        return data[1].path if data is not None else None
 
     def _selected_data(self) -> Any:
         tree = self.query_one("#experiments", Tree)

@@ -17,6 +17,7 @@ from ...core import events as ev
 from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
 from ..messages import RunCompleted, RunCrashed, StatsComputed
+from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import MAX_ROWS, ProgressTable, ReplicateTable, StatsTable, clock
 
@@ -212,6 +213,7 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
+        self.query_one("#output", OutputLog).mark_ended()
         result = self.result = message.result
         progress = self.query_one("#progress", ProgressTable)
         progress.ended_at = time.monotonic()
@@ -234,6 +236,7 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
+        self.query_one("#output", OutputLog).mark_ended()
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
 
@@ -267,19 +270,18 @@ class RunScreen(Screen):
         self.finished = events
         store = getattr(self.experiment, "store", None)
         if store is not None:
-            logged = store.events(result.run_id, limit=2000)
-            self.query_one("#output", OutputLog).add([
-                (e["treatment"] or "", f"[{e['treatment']} #{e['replicate']}] "
-                 + (e.get("text", "") if e["kind"] == "output"
-                    else f"▸ {e.get('event')} {e.get('data')}"))
-                for e in logged
-            ])
+            self.query_one("#output", OutputLog).add_stored(
+                store.events(result.run_id, limit=OUTPUT_LINES + 1),
+                [(r.treatment, r.replicate, r.error or "") for r in result.replicate_results
+                 if not r.ok])
         self._show_final(result)
         self._set_status(f"stored run {result.run_id}: {result.status}", "green"
                          if result.status == "completed" else "yellow")
 
     def _set_status(self, text: str, style: str = "") -> None:
-        self.query_one("#run-status", Static).update(Text(text, style=style))
+        # A span, not Text(style=...): Textual maps a span's "green" through the theme's
+        # readable palette, but a whole Text's style to the fixed CSS green (3.7:1).
+        self.query_one("#run-status", Static).update(Text.assemble((text, style)))
 
     # -- actions ------------------------------------------------------------------
     def action_cancel_run(self) -> None:
@@ -320,11 +322,15 @@ class RunScreen(Screen):
         self.action_show_error()
 
     def action_show_error(self) -> None:
-        error = self.query_one("#replicates", ReplicateTable).selected_error()
-        if error is not None:
+        picked = self.query_one("#replicates", ReplicateTable).selected()
+        failed = next((e for e in reversed(self.finished) if isinstance(e, ev.ReplicateFailed)
+                       and (e.treatment, e.replicate) == picked), None)
+        if failed is not None:
             from .dialogs import ErrorScreen
 
-            self.app.push_screen(ErrorScreen(error[0], error[1]))
+            self.app.push_screen(ErrorScreen.for_replicate(
+                failed.treatment or "", failed.replicate or 0, failed.seed, failed.error,
+                failed.traceback))
 
     def action_history(self) -> None:
         self.app.action_open_history(self.experiment)
