@@ -10,6 +10,7 @@ from typing import Any
 
 from ..core.fingerprint import canonical_json, flatten
 from .common import EXIT_OK, EXIT_USAGE, Workspace, console, is_tty
+from .preload import start_statistics_import
 from .running import report
 
 
@@ -124,6 +125,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 
 
 def cmd_show(args: Any, ws: Workspace) -> int:
+    start_statistics_import()  # while the run loads from the store
     result = ws.store.load(args.run_id)
     con = console()
     row = ws.store.run_row(args.run_id)

@@ -17,6 +17,7 @@ from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
+from .preload import start_statistics_import
 from .progress import BarProgress, PlainProgress
 
 
@@ -143,6 +144,7 @@ def _check_resume(args: Any, ws: Workspace) -> None:
 
 
 def cmd_run(args: Any, ws: Workspace) -> int:
+    start_statistics_import()
     experiment = ws.experiment(args.name)
     _check_resume(args, ws)
     _with_workers(experiment, args.workers)
