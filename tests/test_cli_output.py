@@ -1,6 +1,7 @@
 """What the ``crystallize`` command prints, through its real entry point in a subprocess:
 tracebacks in ``show``, the resume hint, closed pipes, refused flags, ``list``'s layout."""
 
+import json
 import os
 import shlex
 import signal
@@ -197,3 +198,33 @@ def test_list_exits_0_listing_good_and_broken_experiments_strict_exits_2(workspa
     assert "1 experiment(s) failed to load" in out.stderr and "pipline" in out.stderr
     strict = cli(workspace, "list", "--strict")
     assert strict.returncode == 2 and "pipline" in strict.stderr
+
+
+# -- 44: the statistics are ready when the last replicate ends -----------------------------
+
+WAITER = '''
+import sys
+import time
+
+def play(config, ctx):
+    ready = True
+    if ctx.replicate == config["last"]:
+        # The step runs in the command's own process (serial run): it can see whether the
+        # statistics were imported while the run went on. Generous limit, no timing claim.
+        deadline = time.monotonic() + 60
+        while "crystallize_tui.stats.render" not in sys.modules and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ready = "crystallize_tui.stats.render" in sys.modules
+    ctx.metrics.add("ready", int(ready))
+'''
+
+
+def test_run_imports_the_statistics_while_the_replicates_run(workspace):
+    write(workspace / "experiments" / "waiter", {
+        "experiment.yaml": "pipeline: [w:play]\ndatasource: {last: 2}\nreplicates: 3\n",
+        "w.py": WAITER})
+    out = cli(workspace, "run", "waiter", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    last = next(r for r in doc["replicate_results"] if r["replicate"] == 2)
+    assert dict(last["values"])["ready"] == 1
