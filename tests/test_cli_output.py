@@ -105,8 +105,9 @@ def test_run_into_a_closed_pipe_stops_quietly(workspace):
     assert conn.execute("SELECT status FROM runs").fetchone()[0] == "cancelled"
 
 
-def test_echoed_print_output_into_a_closed_pipe_is_not_the_users_fault(workspace):
-    lines, code, err = first_lines_then_close(workspace, 3, "run", "chatty", "-v")
+@pytest.mark.parametrize("workers", [[], ["-w", "2"]], ids=["serial", "processes"])
+def test_echoed_print_output_into_a_closed_pipe_is_not_the_users_fault(workspace, workers):
+    lines, code, err = first_lines_then_close(workspace, 3, "run", "chatty", "-v", *workers)
     assert code == 141 and err == ""
     conn = sqlite3.connect(workspace / ".crystallize" / "crystallize.db")
     statuses = {s for (s,) in conn.execute("SELECT status FROM replicates")}
