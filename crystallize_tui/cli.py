@@ -15,7 +15,8 @@ from . import __version__
 EXIT_USAGE = 2
 
 EPILOG = """exit codes: 0 success; 1 a replicate failed or a hypothesis could not be evaluated;
-2 usage or configuration error; 130 interrupted (Ctrl-C; finished replicates are kept)"""
+2 usage or configuration error; 130 interrupted (Ctrl-C; finished replicates are kept);
+141 the reader of the output went away (e.g. `| head`; a run stops, finished replicates are kept)"""
 
 
 def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
