@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import threading
 
+from ..core import events as ev
+
 STATISTICS = ("crystallize_tui.stats", "crystallize_tui.core.compare", "crystallize_tui.stats.render")
 
 
@@ -26,3 +28,20 @@ def start_statistics_import() -> threading.Thread:
     thread = threading.Thread(target=_import_statistics, name="crystallize-preload", daemon=True)
     thread.start()
     return thread
+
+
+class StatisticsPreload:
+    """A run's subscriber that starts the import when the first replicate ends.
+
+    Not earlier: the engine forks its process workers only while the process has a single
+    thread (forking beside a thread that holds import locks can deadlock the child), so a
+    thread started before the workers would make them spawn, which starts slower. By the
+    first result every worker has started."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def __call__(self, event: ev.Event) -> None:
+        if not self.started and isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
+            self.started = True
+            start_statistics_import()

@@ -17,7 +17,7 @@ from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
-from .preload import start_statistics_import
+from .preload import StatisticsPreload
 from .progress import BarProgress, PlainProgress
 
 
@@ -144,7 +144,6 @@ def _check_resume(args: Any, ws: Workspace) -> None:
 
 
 def cmd_run(args: Any, ws: Workspace) -> int:
-    start_statistics_import()
     experiment = ws.experiment(args.name)
     _check_resume(args, ws)
     _with_workers(experiment, args.workers)
@@ -158,7 +157,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     per_condition = args.replicates or experiment.replicates
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
-    subscribers: list[Any] = [] if args.json else [reporter]
+    subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
     try:
         with reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel):
             result = experiment.run(
