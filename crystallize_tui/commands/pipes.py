@@ -100,6 +100,8 @@ def when_closed(callback: Callable[[], None]) -> Iterator[None]:
 @contextmanager
 def guarded() -> Iterator[None]:
     """Put guards in place of sys.stdout and sys.stderr for the block."""
+    global _closed
+    _closed = False
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = PipeGuard(out), PipeGuard(err)
     try:
