@@ -9,10 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from .commands.common import EXIT_USAGE, Workspace
+
+# Parsing arguments imports neither the engine, yaml nor importlib.metadata (`--help` stays
+# fast); a subcommand's module is imported only once it is chosen.
+EXIT_USAGE = 2
 
 EPILOG = """exit codes: 0 success; 1 a replicate failed or a hypothesis could not be evaluated;
-2 usage or configuration error; 130 interrupted (Ctrl-C; finished replicates are kept)"""
+2 usage or configuration error; 130 interrupted (Ctrl-C; finished replicates are kept);
+141 the reader of the output went away (e.g. `| head`; a run stops, finished replicates are kept)"""
 
 
 def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -38,20 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, help_text: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, handler: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         _common(p)
-        p.set_defaults(handler=fn)
+        p.set_defaults(handler=handler)
         return p
 
-    from .commands import browsing, running
-
-    command("list", "list the experiments found, with treatments, replicates and last run",
-            browsing.cmd_list)
+    listing = command("list", "list the experiments found, with treatments, replicates and last "
+                      "run; those that fail to load too (why: on stderr)", "browsing:cmd_list")
+    listing.add_argument("--strict", action="store_true",
+                         help="exit 2 when an experiment fails to load (default: exit 0 when "
+                              "the listing worked)")
 
     run = command("run", "run an experiment: all replicates of the baseline and its treatments",
-                  running.cmd_run)
+                  "running:cmd_run")
     run.add_argument("name", help="experiment name (see `crystallize list`)")
     run.add_argument("--replicates", "-n", type=int, metavar="N", help="replicates per condition")
     run.add_argument("--treatment", "-t", action="append", metavar="T",
@@ -69,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as JSON")
 
     once = command("run-once", "debug mode: run one replicate serially, showing every event",
-                   running.cmd_run_once)
+                   "running:cmd_run_once")
     once.add_argument("name", help="experiment name")
     once.add_argument("--treatment", "-t", metavar="T", help="condition to run (default: baseline)")
     once.add_argument("--replicate", "-k", type=int, default=0, metavar="K",
@@ -78,40 +83,40 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also show the config and every step start and finish")
 
     diff = command("diff", "show how the resolved configs of two conditions differ",
-                   browsing.cmd_diff)
+                   "browsing:cmd_diff")
     diff.add_argument("name", help="experiment name")
     diff.add_argument("a", help="condition (baseline or a treatment)")
     diff.add_argument("b", help="condition to compare with")
 
     history = command("history", "list past runs of an experiment from the store",
-                      browsing.cmd_history)
+                      "browsing:cmd_history")
     history.add_argument("name", help="experiment name")
 
-    show = command("show", "show one stored run: metrics, statistics, failures", browsing.cmd_show)
+    show = command("show", "show one stored run: metrics, statistics, failures", "browsing:cmd_show")
     show.add_argument("run_id", help="run id (see `crystallize history NAME`)")
 
-    export = command("export", "export one stored run as CSV or JSON", browsing.cmd_export)
+    export = command("export", "export one stored run as CSV or JSON", "browsing:cmd_export")
     export.add_argument("run_id", help="run id")
     export.add_argument("--format", "-f", choices=("csv", "json"), default="csv")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
     shots = command("screenshots", "save SVG screenshots of the terminal UI's main screens",
-                    _screenshots)
+                    "screenshots:cmd_screenshots")
     shots.add_argument("--out", "-o", default="screenshots", metavar="DIR",
                        help="folder to write the SVGs to (default: screenshots)")
     return parser
 
 
-def _screenshots(args: Any, ws: Workspace) -> int:
-    from pathlib import Path
+def _handler(spec: str) -> Callable[..., int]:
+    """The function named "module:function" in crystallize_tui.commands."""
+    import importlib
 
-    from .tui.screenshots import export_screenshots
-
-    for path in export_screenshots(Path(args.out)):
-        print(path)
-    return 0
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(f".commands.{module}", __package__), function)
 
 
 def _start_tui(args: Any) -> int:
+    from .commands.common import Workspace
+
     try:
         from .tui.app import run_app
     except ImportError:
@@ -122,20 +127,29 @@ def _start_tui(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .core.errors import CrystallizeError
-
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .commands import pipes
+    from .commands.common import Workspace
+    from .core.errors import CrystallizeError
+
     try:
         if args.command is None:
             return _start_tui(args)
-        return args.handler(args, Workspace.from_args(args))
+        with pipes.guarded():
+            code = _handler(args.handler)(args, Workspace.from_args(args))
     except CrystallizeError as exc:
+        if pipes.closed():  # the error is only that the run stopped when the pipe closed
+            return pipes.EXIT_PIPE_CLOSED
         print(f"crystallize: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError as exc:
+        pipes.broken(exc)
+        return pipes.EXIT_PIPE_CLOSED
+    return pipes.EXIT_PIPE_CLOSED if pipes.closed() else code
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def test_list_shows_experiments_and_their_last_run(workspace):
 def test_list_reports_broken_experiments_without_hiding_the_others(workspace):
     write(workspace / "experiments" / "typo", {"experiment.yaml": "pipline: [game:play]\n"})
     out = cli(workspace, "list")
-    assert out.returncode == 2
+    assert out.returncode == 0  # the listing worked; `list --strict` exits 2 (test_cli_output)
     assert "coin" in out.stdout and "slow" in out.stdout
     assert "experiment.yaml" in out.stderr and "pipline" in out.stderr and "pipeline" in out.stderr
 

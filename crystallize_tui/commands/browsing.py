@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..core.fingerprint import canonical_json, flatten
 from .common import EXIT_OK, EXIT_USAGE, Workspace, console, is_tty
+from .preload import start_statistics_import
 from .running import report
 
 
@@ -19,6 +21,9 @@ def _when(timestamp: float | None) -> str:
 
 
 def cmd_list(args: Any, ws: Workspace) -> int:
+    """Every experiment, loaded or not. Exit 0 when the listing worked, even with broken
+    experiments among them (they are listed, and why goes to stderr); --strict makes
+    them exit 2, for a check in CI."""
     from rich.table import Table
 
     found = ws.discover()
@@ -26,27 +31,47 @@ def cmd_list(args: Any, ws: Workspace) -> int:
     if ws.store_path.exists():
         for record in ws.store.runs():
             last.setdefault(record.experiment, record)
-    table = Table(title=f"experiments under {ws.root / 'experiments'}", box=None, pad_edge=False)
+    con = console()
+    where = ws.root / "experiments"
+    if not found.experiments and not found.errors:
+        con.print(f"no experiments found under {where}", markup=False)
+        return EXIT_OK
+    # A title is for reading; into a pipe the header comes first, as tools expect.
+    table = Table(title=f"experiments under {where}" if is_tty() else None, box=None,
+                  pad_edge=False)
     for header in ("name", "folder", "treatments", "replicates", "last run"):
         table.add_column(header)
+    rows = []
     for item in found.experiments:
         exp = item.experiment
         record = last.get(item.name)
         status = f"{record.status} {_when(record.started_at)}" if record else "never run"
-        table.add_row(item.name, item.folder or ".", ", ".join(t.name for t in exp.treatments) or "—",
-                      str(exp.replicates), status)
-    con = console()
-    if found.experiments:
-        con.print(table)
-    else:
-        con.print(f"no experiments found under {ws.root / 'experiments'}")
+        rows.append((str(item.path), [item.name, _folder(item.path, ws),
+                                      ", ".join(t.name for t in exp.treatments) or "—",
+                                      str(exp.replicates), status]))
+    for error in found.errors:
+        rows.append((str(error.path), [Path(error.path).parent.name, _folder(error.path, ws),
+                                       "—", "—", "failed to load (see below)"]))
+    for _, cells in sorted(rows):
+        table.add_row(*cells)
+    con.print(table)
     if found.errors:
         err = console(stderr=True)
         err.print(f"[red]{len(found.errors)} experiment(s) failed to load:[/]")
         for e in found.errors:
             err.print(f"  {e.message}", markup=False)
-        return EXIT_USAGE
+        if args.strict:
+            return EXIT_USAGE
     return EXIT_OK
+
+
+def _folder(yaml_path: Any, ws: Workspace) -> str:
+    """The experiment's folder, relative to the workspace when inside it."""
+    folder = Path(yaml_path).parent
+    try:
+        return folder.relative_to(ws.root).as_posix()
+    except ValueError:
+        return str(folder)
 
 
 def config_diff(a_name: str, a: Any, b_name: str, b: Any) -> list[str]:
@@ -87,7 +112,8 @@ def cmd_history(args: Any, ws: Workspace) -> int:
     if not runs:
         print(f"no runs of {args.name} in {ws.store_path}")
         return EXIT_OK
-    table = Table(title=f"runs of {args.name} in {ws.store_path}", box=None, pad_edge=False)
+    table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
+                  box=None, pad_edge=False)
     for header in ("run id", "started", "status", "ok", "failed", "of", "seed", "took"):
         table.add_column(header)
     for r in runs:
@@ -99,6 +125,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 
 
 def cmd_show(args: Any, ws: Workspace) -> int:
+    start_statistics_import()  # while the run loads from the store
     result = ws.store.load(args.run_id)
     con = console()
     row = ws.store.run_row(args.run_id)
@@ -117,10 +144,7 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         done = sum(1 for r in result.metrics[condition].replicates if r is not None and r.ok)
         con.print(f"  {condition:<20} {done}/{result.replicates} ok  " + "  ".join(shown),
                   markup=False)
-    for e in result.errors:
-        con.print(f"\n[red]{e.treatment} #{e.replicate} (seed {e.seed}) failed:[/]")
-        con.print(e.traceback.rstrip(), markup=False)
-    return report(result, ws.store_path, con)
+    return report(result, ws.store_path, con, tracebacks=True)
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:

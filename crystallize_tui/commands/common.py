@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,36 @@ def is_tty() -> bool:
 
 
 def console(stderr: bool = False) -> Any:
-    """A rich console; when writing to a pipe or file, wide enough for the tables."""
+    """A rich console. On a terminal it fits the terminal; into a pipe or file it is the
+    plain layout: no colour, no line ever wrapped (a table takes its natural width, so a
+    value is never split across lines) and no trailing padding."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 170
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    if stream.isatty():
+        return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(file=_Unpadded(stream), width=PLAIN_WIDTH, color_system=None, highlight=False,
+                   soft_wrap=False, legacy_windows=False)
+
+
+PLAIN_WIDTH = 100_000  # "unlimited": rich wraps at the console width
+
+
+class _Unpadded:
+    """A file that drops the spaces rich pads table lines with up to the table's width."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_TRAILING.sub("\n", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+_TRAILING = re.compile(r"[ \t]+\n")

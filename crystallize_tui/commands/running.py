@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import sys
 from typing import Any
 
@@ -13,8 +14,10 @@ from ..core.experiment import describe
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
-from ..core.result import Result
+from ..core.result import ReplicateFailure, Result
+from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
+from .preload import StatisticsPreload
 from .progress import BarProgress, PlainProgress
 
 
@@ -51,8 +54,11 @@ def result_document(result: Result) -> dict[str, Any]:
     return json_safe(doc)
 
 
-def report(result: Result, store_path: Any, out: Any = None) -> int:
-    """Print the statistics, verdicts and failures of a result; return the exit code."""
+def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = False) -> int:
+    """Print the statistics, verdicts and failures of a result; return the exit code.
+
+    With ``tracebacks`` (``crystallize show``) every failure's traceback is printed, each
+    distinct one once; otherwise one line per failure and where to find the tracebacks."""
     con = out or console()
     if any(result.metrics[c].metrics for c in result.conditions) and len(result.conditions) > 1:
         con.print(result.compare().renderable(con.width))
@@ -65,7 +71,9 @@ def report(result: Result, store_path: Any, out: Any = None) -> int:
             style = "green" if v.verdict == "supported" else ("yellow" if v.inconclusive else "")
             con.print(f"  [{style}]{v}[/]" if style else f"  {v}")
     errors = result.errors
-    if errors:
+    if errors and tracebacks:
+        print_tracebacks(errors, con)
+    elif errors:
         con.print(f"[red]{len(errors)} replicate(s) failed:[/]")
         for e in errors[:10]:
             con.print(f"  {e.treatment} #{e.replicate} (seed {e.seed}): {e.error}", markup=False)
@@ -77,8 +85,67 @@ def report(result: Result, store_path: Any, out: Any = None) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def resume_command(args: Any) -> str:
+    """The command that continues this run: the same options (a resume with other
+    treatments, overrides or seed is refused as a changed experiment) plus --resume."""
+    words = ["crystallize"]
+    for flag, value in (("--root", args.root), ("--store", args.store)):
+        if value:
+            words += [flag, value]
+    words += ["run", args.name]
+    if args.replicates is not None:
+        words += ["-n", str(args.replicates)]
+    for name in args.treatment or []:
+        words += ["-t", name]
+    for assignment in args.set or []:
+        words += ["--set", assignment]
+    if args.seed is not None:
+        words += ["--seed", str(args.seed)]
+    if args.workers is not None:
+        words += ["-w", str(args.workers)]
+    words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
+                                    ("--json", args.json)) if on]
+    words.append("--resume")
+    if args.force:
+        words.append("--force")
+    return shlex.join(words)
+
+
+def print_tracebacks(errors: list[ReplicateFailure], con: Any) -> None:
+    """Each distinct traceback once, under the replicates that raised it (a bug usually
+    fails every replicate the same way; a thousand copies would hide the one that differs)."""
+    groups: dict[str, list[ReplicateFailure]] = {}
+    for e in errors:
+        groups.setdefault(e.traceback.rstrip() or e.error, []).append(e)
+    con.print(f"[red]{len(errors)} replicate(s) failed[/]"
+              + (f" ({len(groups)} distinct tracebacks):" if len(groups) > 1 else ":"))
+    for text, failures in groups.items():
+        named = [f"{e.treatment} #{e.replicate} (seed {e.seed})" for e in failures[:5]]
+        more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
+        con.print(f"\n{', '.join(named)}{more}:", markup=False)
+        con.print(text, markup=False)
+    con.print()
+
+
+def _check_resume(args: Any, ws: Workspace) -> None:
+    """--force and --resume make sense only together, and only with a run to continue."""
+    if args.force and not args.resume:
+        raise ConfigError("--force only applies with --resume (it resumes a run whose experiment "
+                          "changed); a run without --resume always starts afresh")
+    if not args.resume:
+        return
+    runs = ws.store.runs(args.name) if ws.store_path.exists() else []
+    if not runs:
+        raise ConfigError(f"nothing to resume: no run of {args.name!r} in {ws.store_path}; "
+                          "run without --resume to start one")
+    if runs[0].status == "completed":
+        raise ConfigError(f"nothing to resume: the latest run of {args.name!r}, {runs[0].run_id}, "
+                          "completed; run without --resume to start a new one")
+
+
 def cmd_run(args: Any, ws: Workspace) -> int:
     experiment = ws.experiment(args.name)
+    _check_resume(args, ws)
     _with_workers(experiment, args.workers)
     overrides = dict(parse_assignment(text) for text in args.set or [])
     conditions = [c for c in experiment.conditions
@@ -90,9 +157,9 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     per_condition = args.replicates or experiment.replicates
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
-    subscribers: list[Any] = [] if args.json else [reporter]
+    subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
     try:
-        with reporter if not args.json else _Nothing():
+        with reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel):
             result = experiment.run(
                 replicates=args.replicates, treatments=args.treatment, seed=args.seed,
                 resume=args.resume, force=args.force, echo=args.verbose and not args.json,
@@ -103,7 +170,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         partial = experiment.last_result
         kept = len(partial.replicate_results) if partial else 0
         print(f"\ncancelled: {kept} finished replicate(s) kept in {ws.store_path}; continue with "
-              f"`crystallize run {args.name} --resume`", file=sys.stderr)
+              f"`{resume_command(args)}`", file=sys.stderr)
         return EXIT_INTERRUPTED
     if args.json:
         json.dump(result_document(result), sys.stdout, indent=2)
@@ -139,12 +206,18 @@ class _Printer:
 def cmd_run_once(args: Any, ws: Workspace) -> int:
     experiment = ws.experiment(args.name)
     treatment = args.treatment or "baseline"
+    if args.replicate >= experiment.replicates:
+        # Not an error: replicate K of a run with -n above K has this seed.
+        print(f"note: {args.name} runs {experiment.replicates} replicates (0-"
+              f"{experiment.replicates - 1}); replicate {args.replicate} is the one a run with "
+              f"-n {args.replicate + 1} or more would have", file=sys.stderr)
     if args.verbose:
         config = experiment.config_for(treatment)
         print(f"config of {treatment}: {json.dumps(config, default=repr)}")
     unsubscribe = experiment.subscribe(_Printer(args.verbose))
     try:
-        rep = experiment.debug(treatment=treatment, replicate=args.replicate, verbose=False)
+        with pipes.when_closed(experiment.cancel):
+            rep = experiment.debug(treatment=treatment, replicate=args.replicate, verbose=False)
     except ConfigError:
         raise
     except KeyboardInterrupt:

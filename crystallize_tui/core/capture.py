@@ -8,6 +8,7 @@ other thread goes straight through.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -65,15 +66,44 @@ class _StreamProxy:
         if capture is None:
             return self._real.write(text)
         capture.write(self._name, text)
-        if capture.echo:
-            self._real.write(text)
+        if capture.echo and self._name not in _echo_closed:
+            try:
+                self._real.write(text)
+            except BrokenPipeError:
+                _close_echo(self._name, self._real)
         return len(text)
 
     def flush(self) -> None:
-        self._real.flush()
+        if self._name in _echo_closed:
+            return
+        try:
+            self._real.flush()
+        except BrokenPipeError:
+            if getattr(_local, "capture", None) is None:
+                raise
+            _close_echo(self._name, self._real)
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self._real, attr)
+
+
+_echo_closed: set[str] = set()  # "stdout", "stderr": streams whose reader went away
+
+
+def _close_echo(name: str, real: TextIO) -> None:
+    """The reader of the echo went away (``crystallize run -v | head``). The echo is only a
+    copy: the output is still captured, so the step goes on rather than failing in its own
+    print(); the stream's descriptor is pointed at /dev/null so that what is still buffered
+    does not raise again when the process exits."""
+    _echo_closed.add(name)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, real.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def install() -> None:
