@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 import traceback as tb_mod
@@ -10,6 +11,7 @@ from typing import Any
 
 from . import capture as capture_mod
 from . import events as ev
+from .async_steps import AsyncSteps
 from .cancel import CancelToken
 from .context import StepContext
 from .errors import Cancelled, PluginError
@@ -69,12 +71,13 @@ def run_replicate(
         capture = capture_mod.ReplicateCapture(plan.run_id, treatment, k, emit or _discard, plan.echo)
         capture_mod.begin(capture)
     status, error, trace, data = OK, None, None, ctx.config
+    coroutines = AsyncSteps()
     start = _clock()
     try:
         for plugin in hooks.before_replicate:
             call_hook(plugin, "before_replicate", ctx)
         for step in plan.steps:
-            data = _run_step(step, data, ctx, hooks, emit, token)
+            data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
     except Cancelled:
         status = CANCELLED
     except PluginError:
@@ -86,6 +89,7 @@ def run_replicate(
         error = f"{type(exc).__name__}: {exc}"
         trace = user_traceback(exc)
     finally:
+        coroutines.close()
         if capture is not None:
             capture_mod.end()
     result = ReplicateResult(
@@ -105,6 +109,7 @@ def _run_step(
     hooks: ReplicateHooks,
     emit: Emit | None,
     token: CancelToken,
+    coroutines: AsyncSteps,
 ) -> Any:
     attempts = step.retries + 1
     for attempt in range(1, attempts + 1):
@@ -116,7 +121,7 @@ def _run_step(
         mark = ctx.metrics._mark()
         started = _clock()
         try:
-            out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+            out = _call_step(step, data, ctx, coroutines)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:
@@ -134,6 +139,14 @@ def _run_step(
             call_hook(plugin, "after_step", ctx, step.name, out)
         return out
     raise AssertionError("unreachable")
+
+
+def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSteps) -> Any:
+    """Call the user's step; an ``async def`` step is run to completion here."""
+    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    if inspect.iscoroutine(out):
+        out = coroutines.run(out)
+    return out
 
 
 # The package folder: frames of the engine, the CLI and the TUI all sit under it.
