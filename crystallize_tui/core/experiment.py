@@ -19,6 +19,7 @@ from .cancel import CancelToken
 from .compare import as_hypothesis
 from .errors import ConfigError
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
+from .names import check_name
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
 from .plan import RunPlan
@@ -81,7 +82,7 @@ class Experiment:
         self.fail_fast = fail_fast
         self.description = description
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
-        self._name = name
+        self._name = None if name is None else check_name(name, "experiment name")
         self._subscribers: list[Callable[[ev.Event], None]] = []
         self._tokens: set[CancelToken] = set()
         self._lock = threading.Lock()
@@ -128,7 +129,7 @@ class Experiment:
 
     @name.setter
     def name(self, value: str) -> None:
-        self._name = value
+        self._name = check_name(value, "experiment name")
 
     @property
     def treatments(self) -> list[Treatment]:

@@ -11,6 +11,7 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
 from .hypothesis import Hypothesis
+from .names import check_name
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
 from .seeds import DEFAULT_SEED
 from .treatment import Treatment
@@ -81,7 +82,10 @@ def _name(doc: Document, data: dict[str, Any], folder: Path) -> str:
         return folder.name
     if not isinstance(name, str) or not name.strip():
         raise doc.error(f"name: expected a non-empty string, got {name!r}", data, "name")
-    return name
+    try:
+        return check_name(name, "experiment name")
+    except ConfigError as exc:
+        raise doc.error(f"name: {exc}", data, "name") from None
 
 
 def _text(doc: Document, data: dict[str, Any], key: str) -> str:
