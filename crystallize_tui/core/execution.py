@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -336,8 +336,8 @@ def run_pool(
     start_method: str | None = None,
 ) -> Iterator[ReplicateResult]:
     """Run the plan's tasks on worker threads or processes, yielding results as they finish."""
-    pending = deque(plan.tasks)
-    n = max(1, min(max_workers, len(pending)))
+    pending = _Pending(plan.tasks)
+    n = max(1, min(max_workers, len(plan.tasks)))
     if not pending:
         return
     captured = kind == "thread" and plan.capture
@@ -421,8 +421,34 @@ def run_pool(
         raise PluginError(fatal)
 
 
+class _Pending:
+    """The tasks not handed to a worker yet: the plan's (lazy) task order, read one at a
+    time, with tasks given back by a dead worker put in front."""
+
+    def __init__(self, tasks: Iterable[tuple[str, int]]) -> None:
+        self._front: deque[tuple[str, int]] = deque()
+        self._rest = iter(tasks)
+
+    def __bool__(self) -> bool:
+        if self._front:
+            return True
+        nxt = next(self._rest, None)
+        if nxt is None:
+            return False
+        self._front.append(nxt)
+        return True
+
+    def popleft(self) -> tuple[str, int]:
+        if self._front:
+            return self._front.popleft()
+        return next(self._rest)
+
+    def extendleft(self, tasks: Iterable[tuple[str, int]]) -> None:
+        self._front.extendleft(tasks)
+
+
 def _worker_died(
-    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: deque[tuple[str, int]]
+    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: _Pending
 ) -> ReplicateResult | None:
     """The replicate a worker was running when it died, recorded as failed; the tasks it
     had prefetched but not started go back to the front of the queue."""

@@ -12,6 +12,7 @@ from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
 from .hypothesis import Hypothesis
 from .names import check_name
+from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
 from .seeds import DEFAULT_SEED
 from .treatment import Treatment
@@ -99,7 +100,10 @@ def _replicates(doc: Document, data: dict[str, Any]) -> int:
     value = data.get("replicates", 1)
     if not _is(value, (int,)) or value < 1:
         raise doc.error(f"replicates: expected a whole number >= 1, got {value!r}", data, "replicates")
-    return value
+    try:
+        return check_replicates(value)
+    except ConfigError as exc:
+        raise doc.error(str(exc), data, "replicates") from None
 
 
 def _seed(doc: Document, data: dict[str, Any]) -> int | None:
