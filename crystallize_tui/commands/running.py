@@ -10,6 +10,7 @@ from typing import Any
 from ..core import events as ev
 from ..core.errors import ConfigError
 from ..core.experiment import describe
+from ..core.interrupts import guarded
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
@@ -77,6 +78,7 @@ def report(result: Result, store_path: Any, out: Any = None) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+@guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
 def cmd_run(args: Any, ws: Workspace) -> int:
     experiment = ws.experiment(args.name)
     _with_workers(experiment, args.workers)

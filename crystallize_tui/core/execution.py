@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -172,6 +173,8 @@ def _process_worker_main(
     # Ctrl-C reaches the whole process group; the parent turns it into a cancel, so a
     # worker must not die of it mid-replicate on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     token = CancelToken(cancel_event)
     sender = _BatchSender(out)
     if plan.capture:
@@ -183,6 +186,22 @@ def _process_worker_main(
 
 
 # -- parent side ----------------------------------------------------------------------
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold off Ctrl-C while a worker process starts: the worker is born with SIGINT
+    blocked (a spawned one is importing modules for a while), so it cannot die of a
+    Ctrl-C before it ignores SIGINT. The mask is this thread's: the parent still gets
+    the signal, at the latest when this ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class _ThreadWorkers:
@@ -259,7 +278,8 @@ class _ProcessWorkers:
             name=f"crystallize-worker-{wid}",
             daemon=True,
         )
-        proc.start()
+        with _sigint_blocked():
+            proc.start()
         task_read.close()
         result_write.close()
         self.task_conns[wid] = task_write

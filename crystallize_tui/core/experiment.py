@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import events as ev
+from . import interrupts
 from .bus import EventBus
 from .cancel import CancelToken
 from .compare import as_hypothesis
@@ -248,6 +249,7 @@ class Experiment:
         run_id: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
+        interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         if treatments is None:
             names = self.conditions

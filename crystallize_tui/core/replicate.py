@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 from . import capture as capture_mod
 from . import events as ev
+from . import interrupts
 from .async_steps import AsyncSteps
 from .cancel import CancelToken
 from .context import StepContext
@@ -88,6 +90,15 @@ def run_replicate(
         status = FAILED
         error = f"{type(exc).__name__}: {exc}"
         trace = user_traceback(exc)
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
+        if isinstance(exc, KeyboardInterrupt) and token.cancelled:
+            status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
+        elif plan.reraise or (isinstance(exc, KeyboardInterrupt) and _unguarded_main_thread()):
+            raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
+        else:
+            status = FAILED
+            error = f"{type(exc).__name__}: {exc}"
+            trace = user_traceback(exc)
     finally:
         coroutines.close()
         if capture is not None:
@@ -148,6 +159,13 @@ def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSte
         out = coroutines.run(out)
     return out
 
+
+def _unguarded_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread() and not interrupts.installed()
+
+
+interrupts.register_step_caller(_call_step.__code__)
+interrupts.register_step_caller(AsyncSteps.run.__code__)
 
 # The package folder: frames of the engine, the CLI and the TUI all sit under it.
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
