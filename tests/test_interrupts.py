@@ -171,3 +171,35 @@ def test_ctrl_c_at_any_moment_of_start_up_exits_130_with_one_line(workspace):
         if code != 130 or len(lines) != 1 or "Traceback" in err or "Exception ignored" in err:
             failures.append(f"{kind} after {delay:.2f}s: exit {code}, stderr:\n{err}")
     assert not failures, "\n".join(failures)
+
+
+def _ctrl_c_at_replicate_2(config, ctx):
+    if ctx.replicate == 2:
+        os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C now
+        time.sleep(5)  # interrupted: a real Ctrl-C stops a sleeping step
+    ctx.metrics.add("x", ctx.replicate)
+
+
+def test_ctrl_c_in_a_script_cancels_the_run_and_keeps_what_finished(tmp_path):
+    exp = Experiment(pipeline=[_ctrl_c_at_replicate_2], replicates=6, store=tmp_path / "c.db")
+    with pytest.raises(KeyboardInterrupt):
+        exp.run()
+    result = exp.last_result
+    assert result.status == "cancelled" and not result.errors
+    assert [r.replicate for r in result.replicate_results] == [0, 1]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    stored = exp.store.runs(exp.name)[0]
+    assert stored.status == "cancelled"
+
+
+def test_ctrl_c_in_the_body_of_a_stream_loop_reaches_that_loop(tmp_path):
+    exp = Experiment(pipeline=[_ctrl_c_at_replicate_2], replicates=2, store=tmp_path / "c.db")
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for rep in exp.stream():
+            seen.append(rep.replicate)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+    assert seen == [0]
+    assert exp.last_result.status == "cancelled"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

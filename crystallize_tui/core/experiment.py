@@ -350,7 +350,8 @@ class Experiment:
         finished replicates are kept, failed and missing ones run; refused if configs or
         step code changed since, unless ``force=True``).
         """
-        run = self.prepare(**options)
+        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
+            run = self.prepare(**options)
         with self._active(run.token):
             try:
                 for _ in run.iterate():
@@ -363,7 +364,8 @@ class Experiment:
     def stream(self, **options: Any) -> Iterator[ReplicateResult]:
         """Yield each replicate's result as it finishes (completion order). Leaving the
         loop early cancels the rest; ``experiment.last_result`` then holds the Result."""
-        run = self.prepare(**options)
+        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
+            run = self.prepare(**options)
         with self._active(run.token):
             try:
                 yield from run.iterate()
