@@ -203,3 +203,20 @@ def test_ctrl_c_in_the_body_of_a_stream_loop_reaches_that_loop(tmp_path):
     assert seen == [0]
     assert exp.last_result.status == "cancelled"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_in_slow_user_code_outside_steps_still_stops_it_at_once(tmp_path):
+    loaded = []
+
+    def slow_datasource():
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the data loads
+        time.sleep(5)
+        loaded.append(True)
+        return {}
+
+    exp = Experiment(datasource=slow_datasource, pipeline=[_ctrl_c_at_replicate_2],
+                     store=tmp_path / "c.db")
+    with pytest.raises(KeyboardInterrupt):
+        exp.run()
+    assert loaded == []  # interrupted inside the datasource, not after it
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

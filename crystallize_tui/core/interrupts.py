@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from .cancel import CancelToken
 # next cancellation point and winds the run down in order.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _step_codes: set[CodeType] = set()  # the functions that call a user's step
+_STDLIB_DIRS = tuple({os.path.join(sysconfig.get_paths()[key], "") for key in ("stdlib", "platstdlib")})
 
 _depth = 0  # nesting of guard() in the main thread
 _installed = False
@@ -123,16 +125,29 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 
 def _in_user_code(frame: FrameType | None) -> bool:
-    """True when the signal landed outside the package, either in a step (a step caller is
-    on the stack) or in code that did not come through the engine at all."""
-    if frame is None or frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    """True when the signal landed in code a KeyboardInterrupt may stop as it would without
+    Crystallize: the user's own code or a library it called (a step, a datasource, a module
+    being imported), or the standard library while a step called it (a step's sleep or
+    subprocess). Not the package, and not the standard library working for the engine
+    (starting worker processes, waiting on pipes)."""
+    if frame is None:
         return False
+    filename = frame.f_code.co_filename
+    if filename.startswith(_PACKAGE_DIR):
+        return False
+    if not _is_stdlib(filename):
+        return True
     saw_package = False
     while frame is not None:
         code = frame.f_code
         if code in _step_codes:
             return True
-        if code.co_filename.startswith(_PACKAGE_DIR):
-            saw_package = True
+        saw_package = saw_package or code.co_filename.startswith(_PACKAGE_DIR)
         frame = frame.f_back
-    return not saw_package
+    return not saw_package  # not called by the engine at all (a stream() loop's body)
+
+
+def _is_stdlib(filename: str) -> bool:
+    if filename.startswith("<"):  # frozen modules (importlib), <string>
+        return True
+    return filename.startswith(_STDLIB_DIRS) and "-packages" not in filename
