@@ -54,6 +54,8 @@ EXPERIMENTS = {
     "spawn": "pipeline: [steps:play]\ndatasource: {delay: 0.2}\nreplicates: 30\n"
              "plugins:\n  parallel: {max_workers: 2, start_method: spawn}\n",
     "exits": "pipeline: [steps:exits]\nreplicates: 4\n",
+    "exits_spawn": "pipeline: [steps:exits]\nreplicates: 4\n"
+                   "plugins:\n  parallel: {max_workers: 2, start_method: spawn}\n",
     "swallow": "pipeline: [steps:swallow]\ndatasource: {delay: 0.3}\nreplicates: 20\n",
 }
 
@@ -113,9 +115,10 @@ def worker_imported(pid, names):
 
 
 def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate(workspace):
-    for workers in ("1", "2"):
-        out = _cli(workspace, "run", "exits", "-w", workers)
-        assert out.returncode == 1, (workers, out.stdout, out.stderr)  # failures, not an abort
+    # -w replaces the YAML's parallel options, so exits_spawn keeps its own (spawn)
+    for args in (("exits", "-w", "1"), ("exits", "-w", "2"), ("exits_spawn",)):
+        out = _cli(workspace, "run", *args)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)  # failures, not an abort
         assert "2 replicate(s) failed" in out.stdout
         assert "#1 (seed" in out.stdout and "SystemExit: 5" in out.stdout
         assert "#2 (seed" in out.stdout and "KeyboardInterrupt" in out.stdout

@@ -37,11 +37,6 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def installed() -> bool:
-    """True while SIGINT is handled here (in the main thread, inside :func:`guard`)."""
-    return _installed
-
-
 def pending() -> bool:
     """True once a Ctrl-C arrived that no KeyboardInterrupt has reported yet."""
     return _pending

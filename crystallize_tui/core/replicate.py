@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import threading
 import time
 import traceback as tb_mod
@@ -93,7 +94,7 @@ def run_replicate(
     except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
         if isinstance(exc, KeyboardInterrupt) and token.cancelled:
             status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
-        elif plan.reraise or (isinstance(exc, KeyboardInterrupt) and _unguarded_main_thread()):
+        elif plan.reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
             raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
         else:
             status = FAILED
@@ -160,8 +161,11 @@ def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSte
     return out
 
 
-def _unguarded_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread() and not interrupts.installed()
+def _default_sigint_here() -> bool:
+    """True where a Ctrl-C would arrive as a plain KeyboardInterrupt: the main thread with
+    Python's default handler (not ours, not a worker process that ignores SIGINT)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
 
 interrupts.register_step_caller(_call_step.__code__)
