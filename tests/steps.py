@@ -65,3 +65,27 @@ def loss_curve(config, ctx):
     for epoch in range(3):
         ctx.metrics.add("loss", 1.0 / (epoch + 1 + ctx.replicate))
     ctx.metrics.add("acc", 0.5 + 0.1 * ctx.replicate)
+
+
+async def async_coin_game(config, ctx):
+    """coin_game as an ``async def`` step: awaits, then draws and records the same."""
+    import asyncio
+
+    await asyncio.sleep(0)
+    print(f"async {ctx.treatment} {ctx.replicate}")
+    draws = [ctx.rng.random() for _ in range(3)]
+    ctx.metrics.add("win", draws[0] < config["p"])
+    ctx.metrics.add("score", round(sum(draws), 12))
+    return draws
+
+
+async def async_double(draws, ctx):
+    """A second async step: gets the first one's return value, as in a sync pipeline."""
+    import asyncio
+
+    await asyncio.sleep(0)
+    ctx.metrics.add("first_draw_doubled", round(2 * draws[0], 12))
+
+
+def sync_double(draws, ctx):
+    ctx.metrics.add("first_draw_doubled", round(2 * draws[0], 12))

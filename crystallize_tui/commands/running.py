@@ -11,6 +11,7 @@ from typing import Any
 from ..core import events as ev
 from ..core.errors import ConfigError
 from ..core.experiment import describe
+from ..core.interrupts import guarded
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
@@ -143,6 +144,7 @@ def _check_resume(args: Any, ws: Workspace) -> None:
                           "completed; run without --resume to start a new one")
 
 
+@guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
 def cmd_run(args: Any, ws: Workspace) -> int:
     experiment = ws.experiment(args.name)
     _check_resume(args, ws)

@@ -25,7 +25,9 @@ class EventBus:
         return bool(self._subs)
 
     def publish(self, event: Event) -> None:
-        for entry in self._subs:
+        # Iterate over a snapshot: _disable removes from the list, which would make a
+        # live iteration skip the subscriber after the one that raised.
+        for entry in tuple(self._subs):
             try:
                 entry[1](event)
             except Exception as exc:  # isolate: a watcher must not kill the run

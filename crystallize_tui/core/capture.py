@@ -133,6 +133,11 @@ def begin(capture: ReplicateCapture) -> None:
     _local.capture = capture
 
 
+def current() -> ReplicateCapture | None:
+    """The capture this thread's output goes to, if any."""
+    return getattr(_local, "capture", None)
+
+
 def flush_current() -> None:
     """Publish this thread's unfinished output line (called at each step's end)."""
     capture: ReplicateCapture | None = getattr(_local, "capture", None)

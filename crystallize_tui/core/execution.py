@@ -16,7 +16,8 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -172,6 +173,8 @@ def _process_worker_main(
     # Ctrl-C reaches the whole process group; the parent turns it into a cancel, so a
     # worker must not die of it mid-replicate on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     token = CancelToken(cancel_event)
     sender = _BatchSender(out)
     if plan.capture:
@@ -183,6 +186,22 @@ def _process_worker_main(
 
 
 # -- parent side ----------------------------------------------------------------------
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold off Ctrl-C while a worker process starts: the worker is born with SIGINT
+    blocked (a spawned one is importing modules for a while), so it cannot die of a
+    Ctrl-C before it ignores SIGINT. The mask is this thread's: the parent still gets
+    the signal, at the latest when this ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class _ThreadWorkers:
@@ -259,7 +278,8 @@ class _ProcessWorkers:
             name=f"crystallize-worker-{wid}",
             daemon=True,
         )
-        proc.start()
+        with _sigint_blocked():
+            proc.start()
         task_read.close()
         result_write.close()
         self.task_conns[wid] = task_write
@@ -336,8 +356,8 @@ def run_pool(
     start_method: str | None = None,
 ) -> Iterator[ReplicateResult]:
     """Run the plan's tasks on worker threads or processes, yielding results as they finish."""
-    pending = deque(plan.tasks)
-    n = max(1, min(max_workers, len(pending)))
+    pending = _Pending(plan.tasks)
+    n = max(1, min(max_workers, len(plan.tasks)))
     if not pending:
         return
     captured = kind == "thread" and plan.capture
@@ -421,8 +441,34 @@ def run_pool(
         raise PluginError(fatal)
 
 
+class _Pending:
+    """The tasks not handed to a worker yet: the plan's (lazy) task order, read one at a
+    time, with tasks given back by a dead worker put in front."""
+
+    def __init__(self, tasks: Iterable[tuple[str, int]]) -> None:
+        self._front: deque[tuple[str, int]] = deque()
+        self._rest = iter(tasks)
+
+    def __bool__(self) -> bool:
+        if self._front:
+            return True
+        nxt = next(self._rest, None)
+        if nxt is None:
+            return False
+        self._front.append(nxt)
+        return True
+
+    def popleft(self) -> tuple[str, int]:
+        if self._front:
+            return self._front.popleft()
+        return next(self._rest)
+
+    def extendleft(self, tasks: Iterable[tuple[str, int]]) -> None:
+        self._front.extendleft(tasks)
+
+
 def _worker_died(
-    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: deque[tuple[str, int]]
+    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: _Pending
 ) -> ReplicateResult | None:
     """The replicate a worker was running when it died, recorded as failed; the tasks it
     had prefetched but not started go back to the front of the queue."""

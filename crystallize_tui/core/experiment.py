@@ -14,20 +14,22 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import events as ev
+from . import interrupts
 from .bus import EventBus
 from .cancel import CancelToken
 from .compare import as_hypothesis
 from .errors import ConfigError
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
+from .names import check_name
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
-from .plan import RunPlan
+from .plan import RunPlan, Seeds, TaskOrder, check_replicates
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
 from .result import OK, ReplicateResult, Result
 from .runner import Run
-from .seeds import DEFAULT_SEED, check_seed, derive_seeds
+from .seeds import DEFAULT_SEED, check_seed
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
 
@@ -68,7 +70,7 @@ class Experiment:
     ) -> None:
         self.datasource = datasource
         self.pipeline = list(pipeline)
-        self.replicates = _check_replicates(replicates, "replicates")
+        self.replicates = check_replicates(replicates, "replicates")
         self.plugins = list(plugins)
         for plugin in self.plugins:
             if not isinstance(plugin, Plugin):
@@ -81,7 +83,7 @@ class Experiment:
         self.fail_fast = fail_fast
         self.description = description
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
-        self._name = name
+        self._name = None if name is None else check_name(name, "experiment name")
         self._subscribers: list[Callable[[ev.Event], None]] = []
         self._tokens: set[CancelToken] = set()
         self._lock = threading.Lock()
@@ -128,7 +130,7 @@ class Experiment:
 
     @name.setter
     def name(self, value: str) -> None:
-        self._name = value
+        self._name = check_name(value, "experiment name")
 
     @property
     def treatments(self) -> list[Treatment]:
@@ -247,7 +249,8 @@ class Experiment:
         run_id: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
-        n = self.replicates if replicates is None else _check_replicates(replicates, "replicates")
+        interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
+        n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         if treatments is None:
             names = self.conditions
         else:
@@ -287,18 +290,14 @@ class Experiment:
                 bus.add(f"{plugin.name}.on_event", plugin.on_event)
         for sub in [*self._subscribers, *subscribers]:
             bus.add(getattr(sub, "__qualname__", repr(sub)), sub)
-        if only is not None:
-            tasks = [only]
-        else:
-            # Interleave conditions so partial results stay balanced across them.
-            done = {(r.treatment, r.replicate) for r in prior}
-            tasks = [(c, k) for k in range(n) for c in names if (c, k) not in done]
+        tasks: Any = [only] if only is not None else TaskOrder(
+            names, n, {(r.treatment, r.replicate) for r in prior})
         plan = RunPlan(
             run_id=run_id,
             name=self.name,
             steps=steps,
             configs=configs,
-            seeds=derive_seeds(base_seed, n),
+            seeds=Seeds(base_seed, n),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
             tasks=tasks,
             want_events=bool(bus),
@@ -353,7 +352,8 @@ class Experiment:
         finished replicates are kept, failed and missing ones run; refused if configs or
         step code changed since, unless ``force=True``).
         """
-        run = self.prepare(**options)
+        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
+            run = self.prepare(**options)
         with self._active(run.token):
             try:
                 for _ in run.iterate():
@@ -366,7 +366,8 @@ class Experiment:
     def stream(self, **options: Any) -> Iterator[ReplicateResult]:
         """Yield each replicate's result as it finishes (completion order). Leaving the
         loop early cancels the rest; ``experiment.last_result`` then holds the Result."""
-        run = self.prepare(**options)
+        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
+            run = self.prepare(**options)
         with self._active(run.token):
             try:
                 yield from run.iterate()
@@ -414,12 +415,6 @@ class Experiment:
             f"Experiment(name={self.name!r}, conditions={self.conditions}, "
             f"replicates={self.replicates}, seed={self.seed})"
         )
-
-
-def _check_replicates(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
-    return value
 
 
 class _EventPrinter:

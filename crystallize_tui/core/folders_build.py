@@ -11,6 +11,8 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
 from .hypothesis import Hypothesis
+from .names import check_name
+from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
 from .seeds import DEFAULT_SEED
 from .treatment import Treatment
@@ -81,7 +83,10 @@ def _name(doc: Document, data: dict[str, Any], folder: Path) -> str:
         return folder.name
     if not isinstance(name, str) or not name.strip():
         raise doc.error(f"name: expected a non-empty string, got {name!r}", data, "name")
-    return name
+    try:
+        return check_name(name, "experiment name")
+    except ConfigError as exc:
+        raise doc.error(f"name: {exc}", data, "name") from None
 
 
 def _text(doc: Document, data: dict[str, Any], key: str) -> str:
@@ -95,7 +100,10 @@ def _replicates(doc: Document, data: dict[str, Any]) -> int:
     value = data.get("replicates", 1)
     if not _is(value, (int,)) or value < 1:
         raise doc.error(f"replicates: expected a whole number >= 1, got {value!r}", data, "replicates")
-    return value
+    try:
+        return check_replicates(value)
+    except ConfigError as exc:
+        raise doc.error(str(exc), data, "replicates") from None
 
 
 def _seed(doc: Document, data: dict[str, Any]) -> int | None:

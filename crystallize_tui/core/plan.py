@@ -2,11 +2,73 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ConfigError
 from .pipeline import StepSpec
 from .plugins.base import REPLICATE_HOOKS, Plugin
+from .seeds import derive_seed
+
+# Results keep one slot per planned replicate and condition in memory, so the count is
+# bounded; the plan itself is lazy and costs the same for 10 replicates as for the most.
+MAX_REPLICATES = 1_000_000
+
+
+def check_replicates(value: Any, what: str = "replicates") -> int:
+    """``value`` if it is a usable replicate count, else a ConfigError saying the bounds."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
+    if value > MAX_REPLICATES:
+        raise ConfigError(
+            f"{what} must be at most {MAX_REPLICATES:,} per condition, got {value:,}: every "
+            "replicate's result is kept in memory and in the store"
+        )
+    return value
+
+
+class Seeds(Sequence[int]):
+    """The seeds of replicates 0..n-1, each derived when asked for (no list is built)."""
+
+    __slots__ = ("base", "n")
+
+    def __init__(self, base: int, n: int) -> None:
+        self.base = base
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [derive_seed(self.base, i) for i in range(*k.indices(self.n))]
+        if not 0 <= k < self.n:
+            raise IndexError(f"replicate {k} is not in 0..{self.n - 1}")
+        return derive_seed(self.base, k)
+
+
+class TaskOrder:
+    """The (condition, replicate) pairs to run, in start order, made one at a time:
+    replicate by replicate with the conditions interleaved, so partial results stay
+    balanced across conditions; pairs in ``done`` (finished before a resume) are skipped."""
+
+    __slots__ = ("conditions", "n", "done")
+
+    def __init__(self, conditions: Sequence[str], n: int, done: Collection[tuple[str, int]] = ()) -> None:
+        self.conditions = tuple(conditions)
+        self.n = n
+        self.done = frozenset(d for d in done if d[0] in self.conditions and 0 <= d[1] < n)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        done = self.done
+        for k in range(self.n):
+            for c in self.conditions:
+                if (c, k) not in done:
+                    yield (c, k)
+
+    def __len__(self) -> int:
+        return self.n * len(self.conditions) - len(self.done)
 
 
 @dataclass
@@ -17,9 +79,9 @@ class RunPlan:
     name: str
     steps: tuple[StepSpec, ...]
     configs: dict[str, Any]
-    seeds: list[int]
+    seeds: Sequence[int]  # seeds[k] is replicate k's seed (a lazy Seeds in a run)
     plugins: list[Plugin]
-    tasks: list[tuple[str, int]]  # (condition, replicate) in the order to start them
+    tasks: Collection[tuple[str, int]]  # (condition, replicate) in the order to start them
     want_events: bool = True  # publish fine-grained events (someone is listening)
     capture: bool = True  # capture print() output as Output events
     echo: bool = True  # captured output still reaches the terminal

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import signal
+import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable
@@ -10,6 +13,8 @@ from typing import Any
 
 from . import capture as capture_mod
 from . import events as ev
+from . import interrupts
+from .async_steps import AsyncSteps
 from .cancel import CancelToken
 from .context import StepContext
 from .errors import Cancelled, PluginError
@@ -69,12 +74,13 @@ def run_replicate(
         capture = capture_mod.ReplicateCapture(plan.run_id, treatment, k, emit or _discard, plan.echo)
         capture_mod.begin(capture)
     status, error, trace, data = OK, None, None, ctx.config
+    coroutines = AsyncSteps()
     start = _clock()
     try:
         for plugin in hooks.before_replicate:
             call_hook(plugin, "before_replicate", ctx)
         for step in plan.steps:
-            data = _run_step(step, data, ctx, hooks, emit, token)
+            data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
     except Cancelled:
         status = CANCELLED
     except PluginError:
@@ -85,7 +91,17 @@ def run_replicate(
         status = FAILED
         error = f"{type(exc).__name__}: {exc}"
         trace = user_traceback(exc)
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
+        if isinstance(exc, KeyboardInterrupt) and token.cancelled:
+            status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
+        elif plan.reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
+            raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
+        else:
+            status = FAILED
+            error = f"{type(exc).__name__}: {exc}"
+            trace = user_traceback(exc)
     finally:
+        coroutines.close()
         if capture is not None:
             capture_mod.end()
     result = ReplicateResult(
@@ -105,6 +121,7 @@ def _run_step(
     hooks: ReplicateHooks,
     emit: Emit | None,
     token: CancelToken,
+    coroutines: AsyncSteps,
 ) -> Any:
     attempts = step.retries + 1
     for attempt in range(1, attempts + 1):
@@ -116,7 +133,7 @@ def _run_step(
         mark = ctx.metrics._mark()
         started = _clock()
         try:
-            out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+            out = _call_step(step, data, ctx, coroutines)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:
@@ -135,6 +152,24 @@ def _run_step(
         return out
     raise AssertionError("unreachable")
 
+
+def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSteps) -> Any:
+    """Call the user's step; an ``async def`` step is run to completion here."""
+    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    if inspect.iscoroutine(out):
+        out = coroutines.run(out)
+    return out
+
+
+def _default_sigint_here() -> bool:
+    """True where a Ctrl-C would arrive as a plain KeyboardInterrupt: the main thread with
+    Python's default handler (not ours, not a worker process that ignores SIGINT)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+
+interrupts.register_step_caller(_call_step.__code__)
+interrupts.register_step_caller(AsyncSteps.run.__code__)
 
 # The package folder: frames of the engine, the CLI and the TUI all sit under it.
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

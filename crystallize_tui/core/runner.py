@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Iterator
 
 from . import events as ev
+from . import interrupts
 from .bus import EventBus
 from .cancel import CancelToken
 from .errors import CrystallizeError
@@ -49,6 +50,18 @@ class Run:
 
     # -- the run ------------------------------------------------------------------
     def iterate(self) -> Iterator[ReplicateResult]:
+        # Ctrl-C (main thread) cancels this run's token; the run then winds down in order
+        # and a KeyboardInterrupt reports it to the caller once everything is recorded.
+        with interrupts.guard(self.token):
+            try:
+                yield from self._run()
+            except KeyboardInterrupt:
+                interrupts.take()  # this exception reports the Ctrl-C
+                raise
+            if interrupts.take():
+                raise KeyboardInterrupt
+
+    def _run(self) -> Iterator[ReplicateResult]:
         publish = self.bus.publish
         self._started = time.monotonic()
         for plugin in self.plugins:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import ConfigError
+from .names import check_name
 
 BASELINE = "baseline"
 
@@ -85,8 +86,7 @@ class Treatment:
         *,
         datasource: Any = None,
     ) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"treatment name must be a non-empty string, got {name!r}")
+        check_name(name, "treatment name")
         if name == BASELINE:
             raise ConfigError(f"{BASELINE!r} is reserved for the baseline; name the treatment otherwise")
         if overrides is not None and not isinstance(overrides, Mapping):

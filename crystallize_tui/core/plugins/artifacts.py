@@ -61,6 +61,16 @@ class ArtifactWriter:
         return target
 
 
+def _inside(root: Path, name: str, what: str) -> Path:
+    """``root / name``, refused unless it is a folder strictly inside ``root``: names are
+    checked where they are declared, this is the last guard before a file is written.
+    The check is on the path's text, so a folder the user symlinked elsewhere still works."""
+    target = os.path.normpath(os.path.join(root, name))
+    if os.path.dirname(target) != os.path.normpath(root):
+        raise ConfigError(f"{what} {name!r} would put artifacts outside {root}")
+    return Path(target)
+
+
 class ArtifactPlugin(Plugin):
     """Give steps ``ctx.artifacts.save(name, data_or_path)``.
 
@@ -74,7 +84,7 @@ class ArtifactPlugin(Plugin):
         self.run_dir: Path | None = None
 
     def before_run(self, run: RunInfo) -> None:
-        base = self.root_dir.resolve() / run.name
+        base = _inside(self.root_dir.resolve(), run.name, "experiment name")
         versions = sorted(
             (int(m.group(1)), p) for p in (base.iterdir() if base.is_dir() else ())
             if (m := _VERSION.match(p.name))
@@ -93,7 +103,7 @@ class ArtifactPlugin(Plugin):
     def before_replicate(self, ctx: StepContext) -> None:
         if self.run_dir is None:
             raise ConfigError("ArtifactPlugin was not set up for this run")
-        folder = self.run_dir / ctx.treatment / f"replicate_{ctx.replicate}"
+        folder = _inside(self.run_dir, ctx.treatment, "treatment name") / f"replicate_{ctx.replicate}"
         ctx._artifacts = ArtifactWriter(folder, ctx)
         ctx.artifacts_root = folder
 
