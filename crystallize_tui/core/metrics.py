@@ -11,6 +11,9 @@ def check_metric(name: Any, value: Any) -> int | float | bool:
     """Return ``value`` as a plain Python number, or raise naming the metric."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"metric name must be a non-empty string, got {name!r}")
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:  # the usual case, without the ABC checks
+        return value
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):
