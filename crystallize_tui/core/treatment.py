@@ -140,12 +140,15 @@ class Treatment:
         return f"Treatment({', '.join(parts)})"
 
 
+_SHARED = frozenset((int, float, str, bool, type(None)))
+
+
 def fresh_copy(value: Any) -> Any:
     """A cheap deep copy of plain containers, so a step that mutates its config cannot
     change what the next replicate sees. Other objects are shared as they are."""
     kind = type(value)
-    if kind is dict:
-        return {k: fresh_copy(v) for k, v in value.items()}
+    if kind is dict:  # scalars are shared, not copied: one call fewer per config value
+        return {k: v if type(v) in _SHARED else fresh_copy(v) for k, v in value.items()}
     if kind is list:
         return [fresh_copy(v) for v in value]
     if kind is set:
