@@ -254,15 +254,18 @@ class Store:
         self, conn: sqlite3.Connection, events: Iterable[tuple[Any, ...]],
         artifacts: Iterable[tuple[Any, ...]],
     ) -> None:
-        conn.executemany(
-            "INSERT INTO events (run_id, condition, replicate, time, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
-            events,
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO artifacts (run_id, condition, replicate, name, path, size, sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            artifacts,
-        )
+        # Most replicates have neither: skip the two statements (one round trip each).
+        if events:
+            conn.executemany(
+                "INSERT INTO events (run_id, condition, replicate, time, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                events,
+            )
+        if artifacts:
+            conn.executemany(
+                "INSERT OR REPLACE INTO artifacts (run_id, condition, replicate, name, path, size, sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                artifacts,
+            )
 
     def finish_run(
         self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
