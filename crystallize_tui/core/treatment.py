@@ -147,10 +147,15 @@ def fresh_copy(value: Any) -> Any:
     """A cheap deep copy of plain containers, so a step that mutates its config cannot
     change what the next replicate sees. Other objects are shared as they are."""
     kind = type(value)
-    if kind is dict:  # scalars are shared, not copied: one call fewer per config value
-        return {k: v if type(v) in _SHARED else fresh_copy(v) for k, v in value.items()}
+    # Scalars are shared rather than copied, and no comprehension frame: this runs per replicate.
+    if kind is dict:
+        out = value.copy()
+        for k, v in value.items():
+            if type(v) not in _SHARED:
+                out[k] = fresh_copy(v)
+        return out
     if kind is list:
-        return [fresh_copy(v) for v in value]
+        return [v if type(v) in _SHARED else fresh_copy(v) for v in value]
     if kind is set:
         return set(value)
     return value
