@@ -73,6 +73,8 @@ def test_ordinary_anchors_merges_and_nesting_still_load(tmp_path):
         "  code: |\n"
         "    if x: [[[[\n"
         "        - - - y\n"
+        "description: >-\n"  # a diagonal drawn in text is not nesting
+        + "".join(" " * (i + 2) + "\\\n" for i in range(150))
     ))
     out = cli(tmp_path, "run", "fine")
     assert out.returncode == 0, out.stderr

@@ -16,6 +16,8 @@ MAX_ALIAS_VALUES = 100_000  # values that *aliases may add when expanded ("billi
 _FLOW = re.compile(r"[\[\]{}]")
 # Leading indentation, then any compact block indicators ("- - - x", "? key").
 _BLOCK = re.compile(r"[ \t]*((?:[-?][ \t]+)*)")
+# A line that opens a literal or folded block scalar: "key: |", "- >-", "text: |2  # note".
+_SCALAR_START = re.compile(r"(?:^|[:\-][ \t])[|>][-+0-9]*(?:[ \t]+#.*)?$")
 
 
 def check_size(shown: str, size: int) -> None:
@@ -30,16 +32,21 @@ def check_size(shown: str, size: int) -> None:
 def check_text(shown: str, text: str) -> None:
     """Refuse text nested deeper than MAX_DEPTH, before a parser recurses into it.
 
-    The estimate is an upper bound for ordinary files (brackets inside strings count too),
-    so the exact check on the parsed nodes (``check_nodes``) decides close cases.
+    A quick estimate from indentation, "- " items and [ { brackets (also those inside
+    strings), generous for ordinary files; only the parsers must be kept from deep
+    recursion here, the exact check on the parsed nodes (``check_nodes``) decides the rest.
     """
     flow = _flow_depths(text)
     stack: list[int] = []  # indentations of the open block levels
+    scalar_indent = -1  # inside a | or > block scalar: lines indented deeper are its text
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(line.lstrip(" \t"))
+        if indent > scalar_indent >= 0:
+            continue
+        scalar_indent = indent if _SCALAR_START.search(stripped) else -1
         while stack and stack[-1] > indent:
             stack.pop()
         if not stack or stack[-1] < indent:
