@@ -1,8 +1,13 @@
-"""Per-replicate overhead of the engine over a plain Python loop doing the same work.
+"""Per-replicate cost of the engine as a user runs it, against a plain Python loop doing the same work.
 
 Run: ``python bench/overhead.py`` (``--replicates N`` per condition, default 5,000).
-Trivial step recording one metric, baseline + 1 treatment; prints microseconds per
-replicate, overhead over the loop, and the ratio, all measured in this same process.
+Trivial step recording one metric, baseline + 1 treatment. The first rows are what a
+user gets by default: ``Experiment.run()`` commits every replicate to the on-disk store
+(``.crystallize/crystallize.db`` of the workspace, here a fresh temporary one), and
+``ParallelExecution()`` starts 4 process workers. Every row runs once per round and the
+rounds interleave, so load on a shared machine falls on all rows alike; the table gives
+the median and the best round. ``--peer PATH`` adds crystallize-ml's quick_experiment
+(``PATH`` is a site-packages folder holding it) as a row measured in the same rounds.
 """
 
 from __future__ import annotations
@@ -10,57 +15,94 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crystallize_tui import Experiment, ParallelExecution, Treatment  # noqa: E402
+from crystallize_tui import Experiment, ParallelExecution, Treatment, quick_experiment  # noqa: E402
+from crystallize_tui.core.experiment import DEFAULT_STORE  # noqa: E402
+
+CONFIGS = {"baseline": {"v": 1}, "t": {"v": 2}}
 
 
 def step(config, ctx):
     ctx.metrics.add("x", config["v"] + ctx.replicate)
 
 
-def plain_loop(configs: dict, n: int) -> list:
+def returns_metric(config):
+    """Like ``step``, written for quick_experiment (and crystallize-ml's): return the metrics."""
+    return {"x": config["v"] + 1}
+
+
+def plain_loop(n: int) -> list:
     """What a user would write by hand: loop, call, keep the metric per replicate."""
     results = []
     for k in range(n):
-        for name, config in configs.items():
+        for name, config in CONFIGS.items():
             metrics = {}
             metrics["x"] = config["v"] + k
             results.append((name, k, metrics))
     return results
 
 
-def build(n: int, *plugins, store=None) -> Experiment:
+def build(n: int, *plugins, store=DEFAULT_STORE) -> Experiment:
     return Experiment(
         name="bench", datasource={"v": 1}, pipeline=[step], replicates=n,
         treatments=[Treatment("t", {"v": 2})], plugins=list(plugins), store=store,
     )
 
 
-def timed(fn, repeat: int) -> float:
-    """Best of ``repeat`` wall times (the least disturbed by other load)."""
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def rows(n: int, quick_store: Path) -> dict[str, Callable[[], object]]:
+    """Each row: a label and what it runs (a fresh experiment every time)."""
+    return {
+        "default: run() (on-disk store)": lambda: build(n).run(),
+        "default: run(), ParallelExecution()": lambda: build(n, ParallelExecution()).run(),
+        "in memory (store=None)": lambda: build(n, store=None).run(),
+        "in memory, one listener": lambda: _with_listener(build(n, store=None)).run(),
+        "in memory, threads x2": lambda: build(n, ParallelExecution(2, "thread"), store=None).run(),
+        "in memory, ParallelExecution()": lambda: build(n, ParallelExecution(), store=None).run(),
+        "quick_experiment (default)": lambda: quick_experiment(returns_metric, CONFIGS, n),
+        "quick_experiment(store=path)": lambda: quick_experiment(returns_metric, CONFIGS, n, store=quick_store),
+    }
+
+
+def peer_row(n: int, site: str) -> Callable[[], object] | None:
+    """crystallize-ml's quick_experiment on the same work, if it can be imported from ``site``."""
+    sys.path.append(site)
+    try:
+        from crystallize import quick_experiment as peer  # crystallize-ml
+    except ImportError as exc:
+        print(f"--peer: cannot import crystallize-ml from {site}: {exc}", file=sys.stderr)
+        return None
+    return lambda: peer(returns_metric, CONFIGS, replicates=n)
+
+
+def interleaved(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Wall time of every row in each round; rows alternate within a round."""
+    times: dict[str, list[float]] = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, fn in runs.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - t0)
+    return times
 
 
 def memory_per_replicate(n: int) -> float:
-    exp = build(n)
+    exp = build(n, store=None)
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    result = exp.run()
+    result = exp.run(echo=False)
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert len(result.replicate_results) == 2 * n
@@ -70,55 +112,78 @@ def memory_per_replicate(n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=5000, help="per condition")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--peer", metavar="SITE_PACKAGES", help="also time crystallize-ml from this folder")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+
+    # A fresh workspace's store: the default file and settings, without touching the
+    # store of the folder the benchmark is started from.
+    workspace = Path(tempfile.mkdtemp(prefix="crystallize-bench-"))
+    os.environ["CRYSTALLIZE_HOME"] = str(workspace / ".crystallize")
+    try:
+        figures = measure(args, workspace)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    report(figures)
+
+
+def measure(args: argparse.Namespace, workspace: Path) -> dict:
     n, total = args.replicates, 2 * args.replicates
-    configs = {"baseline": {"v": 1}, "t": {"v": 2}}
-
-    loop = timed(lambda: plain_loop(configs, n), args.repeat)
-    rows = {}
-
-    def measure(label: str, make, repeat: int = args.repeat) -> None:
-        t = timed(lambda: make().run(echo=False), repeat)
-        rows[label] = {
-            "us_per_replicate": t / total * 1e6,
-            "overhead_us": (t - loop) / total * 1e6,
-            "ratio": t / loop,
+    runs: dict[str, Callable[[], object]] = {"plain loop": lambda: plain_loop(n)}
+    runs.update(rows(n, workspace / "quick.db"))
+    if args.peer:
+        peer = peer_row(n, args.peer)
+        if peer is not None:
+            runs["crystallize-ml quick_experiment"] = peer
+    for fn in runs.values():  # warm up: imports, worker start-up code, the store schema
+        fn()
+    times = interleaved(runs, args.rounds)
+    loop = statistics.median(times["plain loop"])
+    table = {
+        label: {
+            "us_per_replicate_median": statistics.median(t) / total * 1e6,
+            "us_per_replicate_best": min(t) / total * 1e6,
+            "x_loop": statistics.median(t) / loop,
         }
+        for label, t in times.items() if label != "plain loop"
+    }
 
-    measure("serial, in memory, no listener", lambda: build(n))
-    measure("serial, in memory, one listener", lambda: _with_listener(build(n)))
-    with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "bench.db"
-        measure("serial, on-disk SQLite store", lambda: build(n, store=db), 3)
-    measure("threads x2", lambda: build(n, ParallelExecution(max_workers=2, kind="thread")), 3)
-    measure("processes x2", lambda: build(n, ParallelExecution(max_workers=2)), 3)
-
-    # Linearity: per-replicate cost at 1x, 2x and 4x the replicates.
+    # Linearity: in-memory per-replicate cost at 1x, 2x and 4x the replicates.
     scale = {}
     for factor in (1, 2, 4):
         m = n * factor
-        t = timed(lambda m=m: build(m).run(echo=False), 3)
-        scale[m] = t / (2 * m) * 1e6
+        t = interleaved({"r": lambda m=m: build(m, store=None).run()}, 3)["r"]
+        scale[m] = min(t) / (2 * m) * 1e6
     mem = memory_per_replicate(n)
 
     figures = {
         "replicates_per_condition": n,
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
         "plain_loop_us_per_replicate": loop / total * 1e6,
-        "runs": rows,
-        "serial_us_per_replicate_by_size": scale,
+        "runs": table,
+        "in_memory_us_per_replicate_by_size": scale,
         "linearity_spread": (max(scale.values()) - min(scale.values())) / statistics.mean(scale.values()),
         "memory_bytes_per_finished_replicate": mem,
     }
-    if args.json:
-        print(json.dumps(figures, indent=2))
-        return
-    print(f"{n} replicates x 2 conditions; plain loop {figures['plain_loop_us_per_replicate']:.2f} us/replicate")
-    print(f"{'run':36} {'us/replicate':>13} {'overhead us':>12} {'x loop':>9}")
-    for label, row in rows.items():
-        print(f"{label:36} {row['us_per_replicate']:13.2f} {row['overhead_us']:12.2f} {row['ratio']:9.1f}")
-    print("serial us/replicate by size: " + ", ".join(f"{m}: {v:.2f}" for m, v in scale.items())
+    return figures
+
+
+def report(figures: dict) -> None:
+    n, rounds, table = figures["replicates_per_condition"], figures["rounds"], figures["runs"]
+    scale, mem = figures["in_memory_us_per_replicate_by_size"], figures["memory_bytes_per_finished_replicate"]
+    print(f"{n} replicates x 2 conditions, {rounds} interleaved rounds; {figures['cpus']} cpus, "
+          f"load {figures['load_average_1min']:.1f}; plain loop {figures['plain_loop_us_per_replicate']:.2f} us/replicate")
+    print(f"{'run':38} {'us/replicate':>13} {'best round':>11} {'x loop':>8}")
+    for label, row in table.items():
+        print(f"{label:38} {row['us_per_replicate_median']:13.1f} {row['us_per_replicate_best']:11.1f} "
+              f"{row['x_loop']:8.0f}")
+    print("in-memory us/replicate by size: " + ", ".join(f"{m}: {v:.2f}" for m, v in scale.items())
           + f" (spread {figures['linearity_spread']:.1%})")
     print(f"memory per finished replicate: {mem:.0f} bytes")
 

@@ -140,6 +140,8 @@ def current() -> ReplicateCapture | None:
 
 def flush_current() -> None:
     """Publish this thread's unfinished output line (called at each step's end)."""
+    if not _installed:  # no run captures: skip the thread-local lookup on the hot path
+        return
     capture: ReplicateCapture | None = getattr(_local, "capture", None)
     if capture is not None and capture._partial:
         capture.flush_partial()

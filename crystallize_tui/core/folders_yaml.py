@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .yaml_limits import check_nodes, check_size, check_text
 
 # libyaml's parser when present (several times faster); the constructor stays Python either way.
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -100,16 +101,25 @@ def parse(path: Path) -> Document:
     """Read and parse ``path``; any problem is a ConfigError naming the file and line."""
     shown = shown_path(path)
     try:
+        check_size(shown, path.stat().st_size)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{shown}: cannot read the file: {exc}") from None
+    # Bounded before parsing: deep nesting crashes or overflows the parsers, and an
+    # alias bomb is cheap to parse but hangs whatever walks the expanded config.
+    check_text(shown, text)
     loader = _MarkLoader(text)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None:
+            check_nodes(shown, node)
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(_syntax_message(shown, exc)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{shown}: invalid YAML: {exc}") from None
+    except RecursionError:  # a last resort: check_text bounds what it can see
+        raise ConfigError(f"{shown}: nested too deeply to read") from None
     finally:
         loader.dispose()
     if data is None:

@@ -15,6 +15,11 @@ def check_metric(name: Any, value: Any) -> int | float | bool:
     """Return ``value`` as a plain Python number, or raise naming the metric."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"metric name must be a non-empty string, got {name!r}")
+    # The usual case without the ABC checks; ints only within 64 bits, so any check on
+    # larger integers below still applies to them.
+    kind = type(value)
+    if kind is float or kind is bool or (kind is int and -(1 << 63) <= value < 1 << 63):
+        return value
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):

@@ -95,18 +95,13 @@ class ConditionMetrics:
     metrics: dict[str, list[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
+        # Each replicate's last values once, not once per metric name.
+        rows = [dict(rep.values) if rep is not None and rep.status == OK else None for rep in self.replicates]
         names: dict[str, None] = {}
-        for rep in self.replicates:
-            if rep is not None and rep.status == OK:
-                for n, _ in rep.values:
-                    names.setdefault(n)
-        self.metrics = {
-            n: [
-                (rep.metrics.get(n) if rep is not None and rep.status == OK else None)
-                for rep in self.replicates
-            ]
-            for n in names
-        }
+        for row in rows:
+            if row is not None:
+                names.update(dict.fromkeys(row))
+        self.metrics = {n: [None if row is None else row.get(n) for row in rows] for n in names}
 
     def series(self, name: str) -> list[list[Any] | None]:
         """Every value of ``name`` per replicate (None for failed or missing replicates)."""

@@ -129,6 +129,8 @@ class Run:
         self.outcomes.append(outcome)
         if self.recorder is not None:
             self.recorder.replicate(outcome)
+        if not self.bus and not self.fail_fast:
+            return True  # nobody listens: building the event would be wasted work
         now = time.monotonic()
         if outcome.status == OK:
             self.bus.publish(ev.ReplicateFinished(

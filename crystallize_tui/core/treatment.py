@@ -40,16 +40,35 @@ def resolve_datasource(source: Any, where: str) -> Any:
             raise ConfigError(f"{where}: unknown datasource {source!r} (registered: {known})")
         source = _registry[source]
     if callable(source) and not isinstance(source, Mapping):
+        fn = source
         try:
-            source = source()
+            source = fn()
         except Exception as exc:  # the user's loader failed: say which condition
             raise ConfigError(
-                f"{where}: datasource {getattr(source, '__name__', source)!r} raised "
+                f"{where}: datasource {getattr(fn, '__name__', fn)!r} raised "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        if not isinstance(source, Mapping):  # a config is a mapping, also from a function
+            raise ConfigError(
+                f"{where}: datasource {_function_name(fn)!r} returned {_a(source)}; "
+                "it must return a mapping (dict) of config values"
+            )
     if source is None:
         return {}
+    if not isinstance(source, Mapping):
+        raise ConfigError(f"{where}: a datasource must be a mapping (dict) of config values, got {_a(source)}")
     return copy.deepcopy(source)
+
+
+def _function_name(fn: Any) -> str:
+    # "module:function" as experiment.yaml writes it (folder modules have long package names).
+    module = str(getattr(fn, "__module__", "") or "").rsplit(".", 1)[-1]
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    return f"{module}:{name}" if module else name
+
+
+def _a(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def deep_merge(base: Any, overrides: Mapping[str, Any]) -> Any:
@@ -121,14 +140,22 @@ class Treatment:
         return f"Treatment({', '.join(parts)})"
 
 
+_SHARED = frozenset((int, float, str, bool, type(None)))
+
+
 def fresh_copy(value: Any) -> Any:
     """A cheap deep copy of plain containers, so a step that mutates its config cannot
     change what the next replicate sees. Other objects are shared as they are."""
     kind = type(value)
+    # Scalars are shared rather than copied, and no comprehension frame: this runs per replicate.
     if kind is dict:
-        return {k: fresh_copy(v) for k, v in value.items()}
+        out = value.copy()
+        for k, v in value.items():
+            if type(v) not in _SHARED:
+                out[k] = fresh_copy(v)
+        return out
     if kind is list:
-        return [fresh_copy(v) for v in value]
+        return [v if type(v) in _SHARED else fresh_copy(v) for v in value]
     if kind is set:
         return set(value)
     return value

@@ -1,0 +1,124 @@
+"""Limits that keep a hostile or broken experiment.yaml from hanging or crashing the loader."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+MAX_BYTES = 1 << 20  # 1 MiB: a config that big is data; load data in a datasource function
+MAX_DEPTH = 100  # configs nest a handful of levels; deepcopy and json recurse per level
+MAX_ALIAS_VALUES = 100_000  # values that *aliases may add when expanded ("billion laughs")
+
+_FLOW = re.compile(r"[\[\]{}]")
+# Leading indentation, then any compact block indicators ("- - - x", "? key").
+_BLOCK = re.compile(r"[ \t]*((?:[-?][ \t]+)*)")
+# A line that opens a literal or folded block scalar: "key: |", "- >-", "text: |2  # note".
+_SCALAR_START = re.compile(r"(?:^|[:\-][ \t])[|>][-+0-9]*(?:[ \t]+#.*)?$")
+
+
+def check_size(shown: str, size: int) -> None:
+    """Refuse a file larger than MAX_BYTES before reading it."""
+    if size > MAX_BYTES:
+        raise ConfigError(
+            f"{shown}: the file is {size / (1 << 20):.1f} MiB; experiment.yaml is limited to "
+            f"{MAX_BYTES >> 20} MiB (load large data in a datasource function instead)"
+        )
+
+
+def check_text(shown: str, text: str) -> None:
+    """Refuse text nested deeper than MAX_DEPTH, before a parser recurses into it.
+
+    A quick estimate from indentation, "- " items and [ { brackets (also those inside
+    strings), generous for ordinary files; only the parsers must be kept from deep
+    recursion here, the exact check on the parsed nodes (``check_nodes``) decides the rest.
+    """
+    flow = _flow_depths(text)
+    stack: list[int] = []  # indentations of the open block levels
+    scalar_indent = -1  # inside a | or > block scalar: lines indented deeper are its text
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" \t"))
+        if indent > scalar_indent >= 0:
+            continue
+        scalar_indent = indent if _SCALAR_START.search(stripped) else -1
+        while stack and stack[-1] > indent:
+            stack.pop()
+        if not stack or stack[-1] < indent:
+            stack.append(indent)
+        match = _BLOCK.match(line)
+        dashes = match.group(1).count("-") + match.group(1).count("?") if match else 0
+        depth = len(stack) + dashes + flow.get(number, 0)
+        if depth > MAX_DEPTH:
+            raise _too_deep(shown, number)
+
+
+def _flow_depths(text: str) -> dict[int, int]:
+    """Line number -> deepest [ { nesting reached on it (only when it can exceed the limit)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return {}
+    depths: dict[int, int] = {}
+    depth, line, pos = 0, 1, 0
+    for match in _FLOW.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        if match.group() in "[{":
+            depth += 1
+            if depth > depths.get(line, 0):
+                depths[line] = depth
+        else:
+            depth = max(0, depth - 1)
+    return depths
+
+
+def check_nodes(shown: str, root: yaml.Node) -> None:
+    """Refuse a parsed document nested deeper than MAX_DEPTH, whose aliases refer to
+    themselves, or whose aliases expand to more than MAX_ALIAS_VALUES extra values.
+
+    Walks the node graph without recursion; a node reached through several aliases is
+    measured once and counted each time it is reached.
+    """
+    sizes: dict[int, int] = {}  # id(node) -> values in it once every alias is expanded
+    depths: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if depths[key] > MAX_DEPTH:
+                raise _too_deep(shown, node.start_mark.line + 1)
+            if sizes[key] - len(sizes) > MAX_ALIAS_VALUES:
+                raise ConfigError(
+                    f"{shown}:{node.start_mark.line + 1}: aliases (*name) expand this value to "
+                    f"{sizes[key]:,} values; at most {MAX_ALIAS_VALUES:,} more than written are allowed"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConfigError(f"{shown}:{node.start_mark.line + 1}: an alias (*name) refers to the value that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _too_deep(shown: str, line: int) -> ConfigError:
+    return ConfigError(f"{shown}:{line}: nested more than {MAX_DEPTH} levels deep; flatten the config")
