@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scipy import stats
-from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
 
 from ._data import as_floats, require_binary, require_n, require_same_length
+from .odds import conditional_odds_ratio
 from .results import Effect, check_options, clean_float
 
 
@@ -148,16 +148,13 @@ def odds_ratio(
     """Odds of success under treatment ``b`` over odds under baseline ``a``.
 
     Conditional maximum-likelihood estimate with its exact conditional interval
-    (scipy.stats.contingency.odds_ratio, as R's fisher.test). None where the
-    table makes it undefined (e.g. no successes at all).
+    (the values of scipy.stats.contingency.odds_ratio and R's fisher.test). None
+    where the table makes it undefined (e.g. no successes at all).
     """
     check_options(alternative, confidence)
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
-    res = _scipy_odds_ratio(table_of(xa, xb), kind="conditional")
-    ci = res.confidence_interval(confidence_level=confidence, alternative=alternative)
-    return Effect(
-        "odds ratio", clean_float(res.statistic), clean_float(ci.low), clean_float(ci.high)
-    )
+    value, low, high = conditional_odds_ratio(table_of(xa, xb), confidence, alternative)
+    return Effect("odds ratio", clean_float(value), clean_float(low), clean_float(high))
 
 
 def paired_odds_ratio(
