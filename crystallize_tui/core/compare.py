@@ -19,6 +19,18 @@ if TYPE_CHECKING:
     from .result import Result
 
 CORRECTIONS = ("holm", "bh", "none")
+# Tests that fix the pairing themselves (the others follow ``paired``).
+UNPAIRED_TESTS = ("welch", "fisher", "boschloo", "mann_whitney")
+PAIRED_TESTS = ("paired_t", "mcnemar", "wilcoxon")
+
+
+def pairing_for(test: str, paired: bool | None) -> bool | None:
+    """What to pass compare_samples: a run's replicate k shares its seed across conditions
+    (common random numbers), so replicates pair by index unless the test or the caller
+    says otherwise."""
+    if paired is not None or test in UNPAIRED_TESTS or test in PAIRED_TESTS:
+        return paired
+    return True
 WIDE = 165  # columns the table needs; narrower terminals get one block per comparison
 
 
@@ -140,8 +152,9 @@ def compare_result(
         family = []
         for treatment in treatments:
             values = result.metrics[treatment].metrics.get(metric, [None] * result.replicates)
+            chosen = (tests or {}).get(metric, test)
             family.append(compare_samples(
-                base, values, paired=paired, test=(tests or {}).get(metric, test),
+                base, values, paired=pairing_for(chosen, paired), test=chosen,
                 alternative=alternative, alpha=alpha, confidence=confidence,
                 bootstrap=bootstrap, seed=result.seed,
             ))
@@ -192,7 +205,8 @@ def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> lis
         base = result.metrics.baseline.metrics.get(h.metric, [None] * result.replicates)
         family = [
             compare_samples(base, result.metrics[t].metrics.get(h.metric, [None] * result.replicates),
-                            test=h.test, alternative=h.direction, alpha=h.alpha, seed=result.seed)
+                            test=h.test, paired=pairing_for(h.test, None),
+                            alternative=h.direction, alpha=h.alpha, seed=result.seed)
             for t in treatments
         ]
         for t, c in zip(treatments, adjust_comparisons(family, "holm"), strict=True):

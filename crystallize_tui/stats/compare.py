@@ -40,15 +40,17 @@ def _choose(test: str, paired: bool, binary: bool) -> str:
     return test
 
 
-def _resolve_pairing(test: str, paired: bool | None, n_a: int, n_b: int) -> bool:
+def _resolve_pairing(test: str, paired: bool | None) -> bool:
     if test in TESTS:
         implied = TESTS[test][1]
         if paired is not None and paired != implied:
             kind = "paired" if implied else "unpaired"
             raise ValueError(f"test {test!r} is {kind} but paired={paired!r} was given")
         return implied
-    # Replicate lists are indexed by replicate, so equal lengths mean pairs.
-    return paired if paired is not None else n_a == n_b
+    # Pairing is a claim about how the data were made (the same seed, the same user),
+    # not something equal lengths can show: two sorted independent lists paired by
+    # position reject a true null about half the time. So it must be asked for.
+    return bool(paired)
 
 
 def _check_arguments(test: str, alternative: str, alpha: float, confidence: float) -> None:
@@ -75,9 +77,10 @@ def compare_samples(
 
     Differences are treatment minus baseline; ``alternative="greater"`` asks
     whether the treatment is larger. None (or NaN) marks a failed replicate.
-    ``paired=None`` pairs the lists when they have equal length (they are
-    indexed by replicate); pairing drops every pair with a missing side, while
-    unpaired comparisons drop missing values per side. ``test="auto"`` uses
+    ``paired=True`` pairs ``baseline[k]`` with ``treatment[k]`` (replicate k ran with
+    the same seed in both conditions); the default is unpaired unless ``test`` names
+    a paired test. Pairing drops every pair with a missing side, while unpaired
+    comparisons drop missing values per side. ``test="auto"`` uses
     Fisher's exact test (unpaired) or the exact McNemar test (paired) when all
     values are 0/1, else Welch's or the paired t-test; ``"rank"`` picks
     Mann-Whitney or Wilcoxon signed-rank; explicit names are in TEST_CHOICES.
@@ -94,7 +97,7 @@ def compare_samples(
         base, treat = read_side(baseline, "baseline"), read_side(treatment, "treatment")
     except DataError as exc:
         return out.inconclusive("non-numeric value", str(exc))
-    is_paired = _resolve_pairing(test, paired, len(base), len(treat))
+    is_paired = _resolve_pairing(test, paired)
     out.paired = is_paired
     if is_paired and len(base) != len(treat):
         return out.inconclusive(
