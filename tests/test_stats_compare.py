@@ -144,7 +144,7 @@ def test_nan_counts_as_missing():
     [
         ([], [], "no data"),
         ([None, None], [None, None], "no data"),
-        (None, [1.0, 2.0], "n < 2"),
+        (None, [1.0, 2.0], "no data"),
         ([1.0], [2.0, 3.0, 4.0], "n < 2"),
         ([1.0, None, 3.0], [2.0, 5.0, None], "n < 2"),  # one complete pair
     ],
@@ -187,12 +187,20 @@ def test_constant_but_different_sides_are_exact():
     assert c.difference == 1.0 and c.effect is None and not has_nan(c)
 
 
-def test_constant_paired_difference_is_exact():
-    c = compare_samples([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0], paired=True)
-    assert c.verdict == "inconclusive (no variance)" and "every paired difference is 1" in c.note
-    # A rank test can still use the signs of constant non-zero differences.
-    r = compare_samples([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2.0, 3.0, 4.0, 5.0, 6.0, 7.0], test="wilcoxon")
-    assert r.test == "Wilcoxon signed-rank test" and r.p_value < 0.05
+def test_constant_paired_difference_is_decided_by_the_exact_sign_test():
+    # Every pair +30: the clearest effect there is. Two-sided exact sign test:
+    # p = 2 * 0.5^n (R: binom.test(6, 6)$p.value = 0.03125).
+    base = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    c = compare_samples(base, [x + 30 for x in base], paired=True)
+    assert c.test == "exact sign test" and c.p_value == pytest.approx(0.03125)
+    assert c.verdict == "significant" and "every paired difference is +30" in c.note
+    assert (c.ci_low, c.ci_high) == (30.0, 30.0) and c.difference == 30.0
+    r = compare_samples(base, [x + 30 for x in base], test="wilcoxon")
+    assert r.test == "exact sign test" and r.p_value == pytest.approx(0.03125)
+    # Five pairs cannot reach 0.05 (p >= 0.0625): said, and the interval is unbounded.
+    few = compare_samples(base[:5], [x + 30 for x in base[:5]], paired=True)
+    assert few.verdict == "not significant" and few.p_value == pytest.approx(0.0625)
+    assert "cannot be significant" in few.note and few.ci_low == -math.inf
 
 
 def test_paired_with_unequal_lengths_is_inconclusive():

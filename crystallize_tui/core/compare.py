@@ -160,7 +160,10 @@ def compare_result(
             ))
         for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
             rows.append(ComparisonRow(treatment, metric, comparison))
-    title = f"{result.experiment}: treatments vs baseline ({correction} correction, alpha {alpha})"
+    family = (f"{correction} correction within each metric, across its {len(treatments)} treatments"
+              if correction != "none" else "no correction")
+    sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
+    title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides})"
     return ComparisonTable(rows, title, correction)
 
 
@@ -178,10 +181,15 @@ class HypothesisResult:
         return self.verdict.startswith("inconclusive")
 
     def __str__(self) -> str:
+        from ..stats.render import format_p
+
         h, c = self.hypothesis, self.comparison
-        p = "—" if c.p_adjusted is None else f"{c.p_adjusted:.4g}"
-        return (f"{h.metric} {h.direction} in {self.treatment}: {self.verdict} "
-                f"({c.test or 'no test'}, p adj {p})")
+        how = c.test or "no test"
+        if not c.paired and c.test:
+            # The results table pairs replicates by seed; say why this p differs from it.
+            how += ", unpaired: replicates as independent units"
+        return (f"{h.metric} {h.phrase} in {self.treatment}: {self.verdict} "
+                f"({how}, p adj {format_p(c.p_adjusted, h.alpha)})")
 
 
 def as_hypothesis(value: Any) -> Hypothesis:

@@ -64,21 +64,23 @@ class Builder:
             self.summary["difference"] = mean(xb) - mean(xa)  # type: ignore[operator]
         return xa, xb
 
-    def no_variance(self, chosen: str, xa: list[float], xb: list[float]) -> Comparison | None:
-        """Answer directly when there is no spread for a t or rank test to work with."""
+    def no_variance(self, chosen: str, xa: list[float], xb: list[float]) -> Comparison | str | None:
+        """Answer directly when there is no spread for a t or rank test to work with.
+
+        Returns a Comparison (the answer), the name of the test to run instead, or None.
+        """
         if self.paired:
             d = differences(xa, xb)
             if not is_constant(d):
                 return None
             if all(x == 0.0 for x in d):
                 return self.certain_equal("every paired difference is zero: no difference")
-            if chosen == "wilcoxon":  # constant non-zero differences still have signs to rank
-                return None
-            return self.inconclusive(
-                "no variance",
-                f"no variance: every paired difference is {d[0]:.6g}, so the difference is "
-                "exact and no test applies",
+            # The clearest effect there is: its signs still carry all the evidence.
+            self.notes.append(
+                f"every paired difference is {d[0]:+.6g}: no spread for a t or rank "
+                "statistic, so the exact sign test decides (p = 2 x 0.5^pairs two-sided)"
             )
+            return "sign"
         if is_constant(xa + xb):
             return self.certain_equal("all values are identical on both sides: no difference")
         if chosen == "mann_whitney" or not (is_constant(xa) and is_constant(xb)):

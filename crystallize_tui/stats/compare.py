@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._builder import Builder
+from .attainable import smallest_p
 from ._data import DataError, first_non_binary, is_binary, read_side
 from .binary import boschloo, fisher_exact, mcnemar_exact
 from .bootstrap import bootstrap_ci
 from .comparison import Comparison
 from .parametric import paired_t, welch_t
-from .rank import mann_whitney, wilcoxon_signed_rank
+from .rank import mann_whitney, sign_test, wilcoxon_signed_rank
 from .results import check_options
 
 TESTS = {
@@ -23,6 +24,11 @@ TESTS = {
     "wilcoxon": (wilcoxon_signed_rank, True),
 }
 TEST_CHOICES = ("auto", "rank", *TESTS)
+# Not offered by name: used when every paired difference is the same non-zero value.
+FALLBACKS = {"sign": sign_test}
+# Below this many values per side the BCa interval under-covers (Carpenter & Bithell
+# 2000, Stat Med 19:1141; simulated here: 80-90% for a nominal 95% at n <= 10).
+BCA_RELIABLE_N = 10
 BINARY_ONLY = {
     "fisher": "Fisher's exact test",
     "boschloo": "Boschloo's exact test",
@@ -96,7 +102,7 @@ def compare_samples(
     try:
         base, treat = read_side(baseline, "baseline"), read_side(treatment, "treatment")
     except DataError as exc:
-        return out.inconclusive("non-numeric value", str(exc))
+        return out.inconclusive(exc.reason, str(exc))
     is_paired = _resolve_pairing(test, paired)
     out.paired = is_paired
     if is_paired and len(base) != len(treat):
@@ -106,8 +112,10 @@ def compare_samples(
             f"got {len(base)} baseline and {len(treat)} treatment values",
         )
     xa, xb = out.clean(base, treat)
-    if not xa and not xb:
-        return out.inconclusive("no data", "no usable values on either side")
+    if not xa or not xb:
+        empty = _empty_sides(base, treat)
+        if empty:
+            return out.inconclusive("no data", empty)
     if len(xa) < 2 or len(xb) < 2:
         what = (
             f"{len(xa)} complete pair(s)"
@@ -123,11 +131,21 @@ def compare_samples(
                 return out.inconclusive(
                     "not binary", f"{BINARY_ONLY[chosen]} needs 0/1 values; {side} has {bad!r}"
                 )
-    elif (degenerate := out.no_variance(chosen, xa, xb)) is not None:
-        return degenerate
-    result = out.run(TESTS[chosen][0], xa, xb)
+    else:
+        degenerate = out.no_variance(chosen, xa, xb)
+        if isinstance(degenerate, Comparison):
+            return degenerate
+        chosen = degenerate or chosen
+    func = TESTS[chosen][0] if chosen in TESTS else FALLBACKS[chosen]
+    result = out.run(func, xa, xb)
     if result is None:
         return out.comparison()
+    limit = smallest_p(chosen, xa, xb, alternative)
+    if limit is not None and limit[0] > alpha:
+        out.notes.append(
+            f"with {limit[1]} the smallest p-value {result.test} can give is "
+            f"{limit[0]:.4g} > alpha {alpha:g}: it cannot be significant; more replicates needed"
+        )
     if bootstrap:
         boot = out.run(bootstrap_ci, xa, xb, fatal=False, paired=is_paired, seed=seed)
         if boot is not None:
@@ -136,4 +154,22 @@ def compare_samples(
                 bootstrap_ci_high=boot.ci_high,
                 bootstrap_method=f"bootstrap {boot.method}",
             )
+            if min(len(xa), len(xb)) <= BCA_RELIABLE_N:
+                out.notes.append(
+                    f"bootstrap interval from {min(len(xa), len(xb))} values per side: at n <= "
+                    f"{BCA_RELIABLE_N} a 95% BCa interval covers only about 80-90%; trust the test"
+                )
     return out.from_result(result)
+
+
+def _empty_sides(base: list, treat: list) -> str | None:
+    """Why nothing can be compared, naming the side(s) with no values at all; None if
+    both sides have values (then it was pairing that left too few)."""
+    has_base = any(v is not None for v in base)
+    has_treat = any(v is not None for v in treat)
+    if has_base and has_treat:
+        return None
+    if not has_base and not has_treat:
+        return "no values on either side (metric not recorded, or every replicate failed)"
+    side = "treatment" if has_base else "baseline"
+    return f"no values in the {side} (metric not recorded there, or every replicate failed)"

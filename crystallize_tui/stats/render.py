@@ -23,10 +23,20 @@ def format_number(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def format_p(p: float | None) -> str:
+def format_p(p: float | None, alpha: float | None = None) -> str:
+    """The one p-value format: 4 decimals, "<0.0001" below that, and more decimals when
+    rounding would put p on the other side of (or onto) ``alpha``: 0.049996 beside
+    "significant" reads 0.049996, not 0.0500."""
     if p is None:
         return MISSING
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+    if p < 1e-4:
+        return "<0.0001"
+    for digits in range(4, 10):
+        text = f"{p:.{digits}f}"
+        shown = float(text)
+        if alpha is None or ((shown <= alpha) == (p <= alpha) and (shown == alpha) == (p == alpha)):
+            return text
+    return f"{p:.10g}"
 
 
 SHORT_TESTS = {
@@ -89,7 +99,7 @@ def _counts(c: Comparison) -> str:
 
 def _adjusted(c: Comparison) -> str:
     # The correction is named once, in the header, rather than in every cell.
-    return format_p(c.p_adjusted)
+    return format_p(c.p_adjusted, c.alpha)
 
 
 def _adjusted_header(comparisons: Sequence[Comparison]) -> str:
@@ -100,6 +110,31 @@ def _adjusted_header(comparisons: Sequence[Comparison]) -> str:
 def _verdict(c: Comparison) -> Text:
     style = "bold green" if c.verdict == "significant" else ("yellow" if c.inconclusive else "")
     return Text(c.verdict, style=style)
+
+
+SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
+
+
+def footnotes(comparisons: Sequence[Comparison]) -> list[str]:
+    """Short lines a reader needs under any table of these comparisons: what pairing
+    means, one-sided tests, unadjusted intervals. Shared by the CLI and the TUI."""
+    lines = []
+    if any(c.paired for c in comparisons):
+        lines.append(
+            "paired: replicate k of every condition ran with the same seed (common random "
+            "numbers), so each treatment is compared replicate by replicate and shared noise "
+            "cancels. If replicates are independent units (different users in a real A/B "
+            "test), use an unpaired test: paired=False, or test welch / fisher."
+        )
+    sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
+    if sides:
+        lines.append(
+            "one-sided: the tests ask whether the " + " / ".join(SIDES[s] for s in sides)
+            + "; the intervals are one-sided bounds (∞ on the open side)."
+        )
+    if any(c.correction not in ("none", "") and c.ci_low is not None for c in comparisons):
+        lines.append("intervals are per comparison (not adjusted); the verdict uses p adj.")
+    return lines
 
 
 def render_table(
@@ -150,7 +185,7 @@ def render_table(
             _mean_sd(c.mean_treatment, c.sd_treatment),
             _difference(c),
             _effects(c),
-            format_p(c.p_value),
+            format_p(c.p_value, c.alpha),
             _adjusted(c),
             _verdict(c),
         )
@@ -158,7 +193,7 @@ def render_table(
             notes.append(f"{' / '.join(row)}: {c.note}")
     legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
               "g: Hedges' g; OR: odds ratio; r: rank-biserial")
-    table.caption = "\n".join([legend, *notes])
+    table.caption = "\n".join([legend, *footnotes(comparisons), *notes])
     table.caption_justify = "left"
     return table
 
@@ -171,7 +206,8 @@ def describe_comparison(c: Comparison, label: str) -> str:
         f"  baseline {_mean_sd(c.mean_baseline, c.sd_baseline)}   "
         f"treatment {_mean_sd(c.mean_treatment, c.sd_treatment)}",
         f"  difference {_difference(c)}   {_effects(c)}".replace("\n", "   "),
-        f"  p {format_p(c.p_value)}   p adj ({c.correction}) {format_p(c.p_adjusted)}   {c.verdict}",
+        f"  p {format_p(c.p_value, c.alpha)}   p adj ({c.correction}) "
+        f"{format_p(c.p_adjusted, c.alpha)}   {c.verdict}",
     ]
     if c.note:
         lines.append(f"  note: {c.note}")
@@ -187,7 +223,7 @@ def row_cells(c: Comparison) -> dict[str, str]:
         "treatment": _mean_sd(c.mean_treatment, c.sd_treatment),
         "difference": _difference(c).replace("\n", " "),
         "effect": _effects(c).replace("\n", " "),
-        "p": format_p(c.p_value),
-        "p_adjusted": format_p(c.p_adjusted),
+        "p": format_p(c.p_value, c.alpha),
+        "p_adjusted": format_p(c.p_adjusted, c.alpha),
         "verdict": c.verdict,
     }
