@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._builder import Builder
-from .attainable import smallest_p
 from ._data import DataError, first_non_binary, is_binary, read_side
+from .attainable import smallest_p
 from .binary import boschloo, fisher_exact, mcnemar_exact
 from .bootstrap import bootstrap_ci
 from .comparison import Comparison
