@@ -12,7 +12,7 @@ from .bootstrap import bootstrap_ci
 from .comparison import Comparison
 from .parametric import paired_t, welch_t
 from .rank import mann_whitney, sign_test, wilcoxon_signed_rank
-from .results import check_options
+from .results import TestResult, check_options
 
 TESTS = {
     "welch": (welch_t, False),
@@ -140,11 +140,14 @@ def compare_samples(
     result = out.run(func, xa, xb)
     if result is None:
         return out.comparison()
+    disagreement = _interval_disagrees(result, alpha, confidence)
+    if disagreement:
+        out.notes.append(disagreement)
     limit = smallest_p(chosen, xa, xb, alternative)
     if limit is not None and limit[0] > alpha:
         out.notes.append(
-            f"with {limit[1]} the smallest p-value {result.test} can give is "
-            f"{limit[0]:.4g} > alpha {alpha:g}: it cannot be significant; more replicates needed"
+            f"with {limit[1]} the {result.test} cannot give p below {limit[0]:.4g} > alpha "
+            f"{alpha:g}, so it cannot be significant: more replicates needed"
         )
     if bootstrap:
         boot = out.run(bootstrap_ci, xa, xb, fatal=False, paired=is_paired, seed=seed)
@@ -160,6 +163,25 @@ def compare_samples(
                     f"{BCA_RELIABLE_N} a 95% BCa interval covers only about 80-90%; trust the test"
                 )
     return out.from_result(result)
+
+
+def _interval_disagrees(r: TestResult, alpha: float, confidence: float) -> str | None:
+    """Say so when the interval and the test point different ways (e.g. the approximate
+    Newcombe interval excludes 0 while the exact McNemar p is above alpha)."""
+    if r.p_value is None or r.ci_low is None or r.ci_high is None:
+        return None
+    if abs(confidence - (1.0 - alpha)) > 1e-9:  # different levels may rightly differ
+        return None
+    excludes = r.ci_low > 0.0 or r.ci_high < 0.0
+    significant = r.p_value <= alpha
+    if excludes == significant:
+        return None
+    agree = " (the exact OR interval agrees with it)" if r.test == "exact McNemar test" else ""
+    return (
+        f"the {r.ci_method} interval {'excludes' if excludes else 'includes'} 0 but p = "
+        f"{r.p_value:.4g} {'>' if excludes else '<='} alpha: approximate interval vs exact "
+        f"test; the verdict follows the test{agree}"
+    )
 
 
 def _empty_sides(base: list, treat: list) -> str | None:

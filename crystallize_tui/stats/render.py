@@ -121,10 +121,9 @@ def footnotes(comparisons: Sequence[Comparison]) -> list[str]:
     lines = []
     if any(c.paired for c in comparisons):
         lines.append(
-            "paired: replicate k of every condition ran with the same seed (common random "
-            "numbers), so each treatment is compared replicate by replicate and shared noise "
-            "cancels. If replicates are independent units (different users in a real A/B "
-            "test), use an unpaired test: paired=False, or test welch / fisher."
+            "paired: replicate k shares its seed across conditions (common random numbers), "
+            "so rows compare replicate by replicate; for independent units (users in a real "
+            "A/B test) use an unpaired test (paired=False, test fisher / welch)."
         )
     sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
     if sides:
