@@ -82,11 +82,12 @@ class ComparisonTable:
         """The table when ``width`` fits it, else one block of lines per comparison."""
         if width >= WIDE:
             return self
-        from ..stats.render import describe_comparison
+        from ..stats.render import describe_comparison, footnotes
 
         blocks = [self.title, ""]
         for row in self.rows:
             blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+        blocks.extend(footnotes([row.comparison for row in self.rows]))
         return "\n".join(blocks)
 
     def render(self, width: int = 160) -> str:

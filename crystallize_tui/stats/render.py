@@ -47,6 +47,7 @@ SHORT_TESTS = {
     "exact McNemar test": "McNemar exact",
     "Mann-Whitney U test": "Mann-Whitney",
     "Wilcoxon signed-rank test": "Wilcoxon",
+    "exact sign test": "sign test",
 }
 SHORT_EFFECTS = {
     "Hedges' g": "g",
