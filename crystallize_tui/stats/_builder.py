@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._data import differences, is_constant, mean, sd
+from ._data import Floats, differences, is_constant, mean, sd
 from .comparison import Comparison, verdict_for
 from .results import TestResult
 
@@ -39,14 +39,14 @@ class Builder:
             pairs = [
                 (x, y) for x, y in zip(base, treat, strict=True) if x is not None and y is not None
             ]
-            xa, xb = [x for x, _ in pairs], [y for _, y in pairs]
+            xa, xb = Floats(x for x, _ in pairs), Floats(y for _, y in pairs)
             dropped = len(base) - len(pairs)
             self.counts.update(n_pairs=len(pairs), n_pairs_dropped=dropped)
             if dropped:
                 self.notes.append(f"dropped {dropped} pair(s) with a missing value (None/NaN)")
         else:
-            xa = [x for x in base if x is not None]
-            xb = [y for y in treat if y is not None]
+            xa = Floats(x for x in base if x is not None)
+            xb = Floats(y for y in treat if y is not None)
             if missing_a or missing_b:
                 self.notes.append(
                     f"dropped missing values (None/NaN): {missing_a} baseline, {missing_b} treatment"

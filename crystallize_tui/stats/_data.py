@@ -63,10 +63,17 @@ def to_number(value: object, side: str, index: int) -> float | None:
     )
 
 
+class Floats(list):
+    """A list already read and checked: finite floats only, no gaps. Reading it again
+    is free, which matters when one comparison hands it to several tests."""
+
+
 def read_side(values: object, side: str) -> list[float | None]:
     """Read one side of a comparison: a sequence of numbers, None or NaN."""
     if values is None:
         return []
+    if type(values) is Floats:
+        return values  # type: ignore[return-value]
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise DataError(f"{side} must be a list of numbers, got {type(values).__name__}")
     items = values if isinstance(values, list) else list(values)
@@ -78,8 +85,11 @@ def read_side(values: object, side: str) -> list[float | None]:
         except OverflowError:
             arr = None
         if arr is not None and not np.isinf(arr).any():
+            gaps = np.flatnonzero(np.isnan(arr)).tolist()
+            if not gaps:
+                return Floats(arr.tolist())
             out = arr.tolist()
-            for i in np.flatnonzero(np.isnan(arr)).tolist():
+            for i in gaps:
                 out[i] = None
             return out
     return [to_number(v, side, i) for i, v in enumerate(items)]

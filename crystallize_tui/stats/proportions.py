@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 from ._data import as_floats, require_binary, require_n, require_same_length
@@ -37,12 +38,12 @@ def binary_sample(values: Sequence[float], side: str) -> list[float]:
 def paired_counts(a: Sequence[float], b: Sequence[float]) -> PairedCounts:
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
     require_same_length(xa, xb)
-    pairs = list(zip(xa, xb, strict=True))
+    va, vb = np.asarray(xa) == 1.0, np.asarray(xb) == 1.0
     return PairedCounts(
-        both=pairs.count((1.0, 1.0)),
-        only_b=pairs.count((0.0, 1.0)),
-        only_a=pairs.count((1.0, 0.0)),
-        neither=pairs.count((0.0, 0.0)),
+        both=int(np.count_nonzero(va & vb)),
+        only_b=int(np.count_nonzero(~va & vb)),
+        only_a=int(np.count_nonzero(va & ~vb)),
+        neither=int(np.count_nonzero(~va & ~vb)),
     )
 
 
