@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy.special import gammaln
 
 from ._data import differences
 
@@ -14,14 +14,21 @@ def _two_sided(p_one: float, alternative: str) -> float:
     return min(1.0, 2.0 * p_one) if alternative == "two-sided" else p_one
 
 
+def _log_choose(n: int, k: np.ndarray) -> np.ndarray:
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
 def _fisher_smallest(xa: list[float], xb: list[float], alternative: str) -> float:
     # Tables with the observed margins: X (treatment successes) is hypergeometric. The
     # most extreme table is the smallest p; two-sided p sums every table at most as
     # likely (scipy's and R's "minlike" rule).
-    total, successes, n_b = len(xa) + len(xb), int(sum(xa) + sum(xb)), len(xb)
-    law = stats.hypergeom(total, successes, n_b)
-    xs = np.arange(max(0, successes - len(xa)), min(successes, n_b) + 1)
-    pmf = law.pmf(xs)
+    successes, n_a, n_b = int(sum(xa) + sum(xb)), len(xa), len(xb)
+    xs = np.arange(max(0, successes - n_a), min(successes, n_b) + 1, dtype=float)
+    # Hypergeometric pmf from log binomial coefficients, all at once (scipy's per-point
+    # pmf took 0.8 s at 10,000 values per side).
+    log_pmf = (_log_choose(n_b, xs) + _log_choose(n_a, successes - xs)
+               - _log_choose(n_a + n_b, np.float64(successes)))
+    pmf = np.exp(log_pmf)
     if alternative == "greater":
         return float(pmf[-1])
     if alternative == "less":
