@@ -74,4 +74,5 @@ async def test_run_screen_explains_pairing_and_home_reads_hypotheses_as_words(tm
                     and app.screen.result is not None)
         verdicts = text_of(app.screen.query_one("#verdicts", Static))
         assert "common random numbers" in verdicts and "real A/B test" in verdicts
+        assert "holm correction within each metric, across its treatments" in verdicts
         assert "win greater in biased" in verdicts and "unpaired" in verdicts

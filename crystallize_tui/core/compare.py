@@ -31,6 +31,8 @@ def pairing_for(test: str, paired: bool | None) -> bool | None:
     if paired is not None or test in UNPAIRED_TESTS or test in PAIRED_TESTS:
         return paired
     return True
+# compare_result adjusts each metric's treatments together (see its docstring).
+FAMILY = "within each metric, across its treatments"
 WIDE = 165  # columns the table needs; narrower terminals get one block per comparison
 
 
@@ -76,18 +78,25 @@ class ComparisonTable:
             labels=[(r.metric, r.treatment) for r in self.rows],
             title=self.title,
             label_headers=("metric", "treatment"),
+            family=FAMILY,
         )
+
+    def footnotes(self) -> list[str]:
+        """Lines to show under the table: pairing, one-sided tests, the correction's family."""
+        from ..stats.render import footnotes
+
+        return footnotes([row.comparison for row in self.rows], FAMILY)
 
     def renderable(self, width: int) -> Any:
         """The table when ``width`` fits it, else one block of lines per comparison."""
         if width >= WIDE:
             return self
-        from ..stats.render import describe_comparison, footnotes
+        from ..stats.render import describe_comparison
 
         blocks = [self.title, ""]
         for row in self.rows:
             blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
-        blocks.extend(footnotes([row.comparison for row in self.rows]))
+        blocks.extend(self.footnotes())
         return "\n".join(blocks)
 
     def render(self, width: int = 160) -> str:

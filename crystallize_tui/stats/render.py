@@ -116,9 +116,10 @@ def _verdict(c: Comparison) -> Text:
 SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
 
 
-def footnotes(comparisons: Sequence[Comparison]) -> list[str]:
+def footnotes(comparisons: Sequence[Comparison], family: str | None = None) -> list[str]:
     """Short lines a reader needs under any table of these comparisons: what pairing
-    means, one-sided tests, unadjusted intervals. Shared by the CLI and the TUI."""
+    means, one-sided tests, what the correction covers (``family``, e.g. "within each
+    metric, across its treatments"). Shared by the CLI and the TUI."""
     lines = []
     if any(c.paired for c in comparisons):
         lines.append(
@@ -132,8 +133,11 @@ def footnotes(comparisons: Sequence[Comparison]) -> list[str]:
             "one-sided: the tests ask whether the " + " / ".join(SIDES[s] for s in sides)
             + "; the intervals are one-sided bounds (∞ on the open side)."
         )
-    if any(c.correction not in ("none", "") and c.ci_low is not None for c in comparisons):
-        lines.append("intervals are per comparison (not adjusted); the verdict uses p adj.")
+    corrections = sorted({c.correction for c in comparisons if c.correction != "none"})
+    if corrections:
+        where = f" {family}" if family else ""
+        lines.append(f"p adj: {', '.join(corrections)} correction{where}; the verdict uses p adj; "
+                     "intervals are per comparison (not adjusted).")
     return lines
 
 
@@ -142,6 +146,7 @@ def render_table(
     labels: Sequence[str | tuple[str, ...]] | None = None,
     title: str | None = None,
     label_headers: Sequence[str] = ("comparison",),
+    family: str | None = None,
 ) -> Table:
     """One row per comparison; notes are listed under the table, keyed by label.
 
@@ -193,7 +198,7 @@ def render_table(
             notes.append(f"{' / '.join(row)}: {c.note}")
     legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
               "g: Hedges' g; OR: odds ratio; r: rank-biserial")
-    table.caption = "\n".join([legend, *footnotes(comparisons), *notes])
+    table.caption = "\n".join([legend, *footnotes(comparisons, family), *notes])
     table.caption_justify = "left"
     return table
 

@@ -238,14 +238,12 @@ class RunScreen(Screen):
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
 
     def _show_final(self, result: Result) -> None:
-        from ...stats.render import footnotes
-
         table = result.compare() if len(result.conditions) > 1 else None
         if table is not None:
             self.query_one("#stats", StatsTable).show(table)
         lines = [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
-        lines += footnotes([row.comparison for row in table or []])
+        lines += table.footnotes() if table is not None else []
         verdicts = self.query_one("#verdicts", Static)
         verdicts.update(Text("\n".join(lines)) if lines else "")
 
