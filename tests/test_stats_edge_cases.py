@@ -130,3 +130,13 @@ def test_sign_test_fallback_keeps_alpha_under_the_null():
     assert any(np.all(b - a == b[0] - a[0]) and b[0] != a[0]
                for a, b in zip(base, treat, strict=True))  # the fallback does happen
     assert verdicts.count("significant") / len(verdicts) <= 0.05 + 0.015
+
+
+def test_p_value_never_rounds_onto_alpha_beside_its_verdict():
+    from crystallize_tui.stats.render import format_p, row_cells
+
+    c = compare_samples([1.0, 2.0, 3.0, 4.0], [1.5, 2.6, 3.2, 4.9], paired=True)
+    shown = row_cells(c.with_p_adjusted(0.049996, "holm"))
+    assert shown["verdict"] == "significant" and shown["p_adjusted"] == "0.049996"
+    assert format_p(0.050004, 0.05) == "0.050004" and format_p(0.12345, 0.05) == "0.1235"
+    assert format_p(0.00004, 0.05) == "<0.0001"
