@@ -153,3 +153,17 @@ def test_engine_pairing_table_matches_the_tests():
 
 def test_engine_and_stats_agree_on_test_names():
     assert ENGINE_TEST_CHOICES == TEST_CHOICES
+
+
+def record_unless_treated(config, ctx):
+    ctx.metrics.add("always", ctx.rng.random())
+    if not config.get("treated"):
+        ctx.metrics.add("sometimes", ctx.rng.random())
+
+
+def test_metric_missing_in_a_treatment_names_that_side():
+    exp = Experiment(name="gap", datasource={"treated": False}, pipeline=[record_unless_treated],
+                     replicates=4, treatments=[Treatment("new", {"treated": True})])
+    row = exp.run().compare()["new", "sometimes"]
+    assert row.verdict == "inconclusive (no data)"
+    assert "no values in the treatment" in row.note and "either side" not in row.note

@@ -51,7 +51,7 @@ def test_run_explains_pairing_family_and_uses_one_p_format(tmp_path):
     text = out.stdout
     flat = " ".join(text.split())  # the caption wraps at the console width
     # the family of the correction and the pairing, where the user reads the table
-    assert "holm correction within each metric, across its 1 treatments" in flat
+    assert "holm correction within each metric, across its treatment," in flat
     assert "common random numbers" in flat and "real A/B test" in flat
     # #34: the huge-offset metric is compared, not called constant
     clock = next(line for line in text.splitlines() if line.lstrip().startswith("clock"))

@@ -170,7 +170,8 @@ def compare_result(
             ))
         for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
             rows.append(ComparisonRow(treatment, metric, comparison))
-    family = (f"{correction} correction within each metric, across its {len(treatments)} treatments"
+    across = "its treatment" if len(treatments) == 1 else f"its {len(treatments)} treatments"
+    family = (f"{correction} correction within each metric, across {across}"
               if correction != "none" else "no correction")
     sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
     title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides})"

@@ -76,9 +76,10 @@ class Builder:
             if all(x == 0.0 for x in d):
                 return self.certain_equal("every paired difference is zero: no difference")
             # The clearest effect there is: its signs still carry all the evidence.
+            formula = "2 x 0.5^pairs" if self.alternative == "two-sided" else "0.5^pairs"
             self.notes.append(
                 f"every paired difference is {d[0]:+.6g}: no spread for a t or rank "
-                "statistic, so the exact sign test decides (p = 2 x 0.5^pairs two-sided)"
+                f"statistic, so the exact sign test decides (p = {formula})"
             )
             return "sign"
         if is_constant(xa + xb):
