@@ -74,7 +74,7 @@ async def test_run_screen_explains_pairing_and_home_reads_hypotheses_as_words(tm
                     and app.screen.result is not None)
         verdicts = text_of(app.screen.query_one("#verdicts", Static))
         assert "common random numbers" in verdicts and "real A/B test" in verdicts
-        assert "holm correction within each metric, across its treatments" in verdicts
+        assert "p adj: holm within each metric, across its treatments" in verdicts
         assert "win greater in biased" in verdicts and "unpaired" in verdicts
         # a row's note is on screen too: 6 pairs with few discordant ones cannot reach alpha
         assert "win / biased:" in verdicts and "cannot be significant" in verdicts

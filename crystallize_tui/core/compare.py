@@ -81,11 +81,11 @@ class ComparisonTable:
             family=FAMILY,
         )
 
-    def footnotes(self) -> list[str]:
+    def footnotes(self, compact: bool = False) -> list[str]:
         """Lines to show under the table: pairing, one-sided tests, the correction's family."""
         from ..stats.render import footnotes
 
-        return footnotes([row.comparison for row in self.rows], FAMILY)
+        return footnotes([row.comparison for row in self.rows], FAMILY, compact)
 
     def renderable(self, width: int) -> Any:
         """The table when ``width`` fits it, else one block of lines per comparison."""

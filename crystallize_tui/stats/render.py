@@ -116,28 +116,38 @@ def _verdict(c: Comparison) -> Text:
 SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
 
 
-def footnotes(comparisons: Sequence[Comparison], family: str | None = None) -> list[str]:
+def footnotes(
+    comparisons: Sequence[Comparison], family: str | None = None, compact: bool = False
+) -> list[str]:
     """Short lines a reader needs under any table of these comparisons: what pairing
     means, one-sided tests, what the correction covers (``family``, e.g. "within each
-    metric, across its treatments"). Shared by the CLI and the TUI."""
+    metric, across its treatments"). Shared by the CLI and the TUI (``compact``: one
+    short line each, for a narrow pane)."""
     lines = []
     if any(c.paired for c in comparisons):
         lines.append(
+            "paired by seed (common random numbers); independent users (a real A/B test) "
+            "need an unpaired test" if compact else
             "paired: replicate k shares its seed across conditions (common random numbers), "
             "so rows compare replicate by replicate; for independent units (users in a real "
             "A/B test) use an unpaired test (paired=False, test fisher / welch)."
         )
     sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
     if sides:
+        asked = " / ".join(SIDES[s] for s in sides)
         lines.append(
-            "one-sided: the tests ask whether the " + " / ".join(SIDES[s] for s in sides)
-            + "; the intervals are one-sided bounds (∞ on the open side)."
+            f"one-sided: {asked}; intervals are bounds" if compact else
+            f"one-sided: the tests ask whether the {asked}; the intervals are one-sided bounds "
+            "(∞ on the open side)."
         )
     corrections = sorted({c.correction for c in comparisons if c.correction != "none"})
     if corrections:
         where = f" {family}" if family else ""
-        lines.append(f"p adj: {', '.join(corrections)} correction{where}; the verdict uses p adj; "
-                     "intervals are per comparison (not adjusted).")
+        lines.append(
+            f"p adj: {', '.join(corrections)}{where}; intervals not adjusted" if compact else
+            f"p adj: {', '.join(corrections)} correction{where}; the verdict uses p adj; "
+            "intervals are per comparison (not adjusted)."
+        )
     return lines
 
 

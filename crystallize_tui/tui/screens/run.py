@@ -243,7 +243,7 @@ class RunScreen(Screen):
             self.query_one("#stats", StatsTable).show(table)
         lines = [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
-        lines += table.footnotes() if table is not None else []
+        lines += table.footnotes(compact=True) if table is not None else []
         lines += [f"{r.metric} / {r.treatment}: {r.note}" for r in table or [] if r.note]
         verdicts = self.query_one("#verdicts", Static)
         verdicts.update(Text("\n".join(lines)) if lines else "")
