@@ -140,3 +140,13 @@ def test_p_value_never_rounds_onto_alpha_beside_its_verdict():
     assert shown["verdict"] == "significant" and shown["p_adjusted"] == "0.049996"
     assert format_p(0.050004, 0.05) == "0.050004" and format_p(0.12345, 0.05) == "0.1235"
     assert format_p(0.00004, 0.05) == "<0.0001"
+
+
+def test_ulp_noise_between_paired_values_is_no_difference():
+    # The same numbers computed two ways ((k * 0.1) * 3 vs k * 0.3) differ in the last
+    # bit in 13 of 20 pairs: rounding, judged on the values' scale, not an effect.
+    a = [(k * 0.1) * 3 for k in range(1, 21)]
+    b = [k * 0.3 for k in range(1, 21)]
+    assert sum(x != y for x, y in zip(a, b, strict=True)) > 10
+    c = compare_samples(a, b, paired=True)
+    assert c.p_value == 1.0 and c.verdict == "not significant" and "zero" in c.note

@@ -169,14 +169,20 @@ def sd(values: list[float]) -> float | None:
 
 
 def differences(a: list[float], b: list[float]) -> list[float]:
-    """Paired differences b - a, rounded to 12 significant digits.
+    """Paired differences b - a: zero when within a few ulps of the values, else
+    rounded to 12 significant digits.
 
     Rounding stops subtraction noise (0.3 - 0.1 vs 0.2) from splitting ties,
     which matters for rank tests and for spotting zero-variance differences.
     """
     if len(a) != len(b):
         raise ValueError(f"differences of lists of lengths {len(a)} and {len(b)}")
-    d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    d = y - x
+    # A difference within a few ulps of the values themselves is rounding, not data
+    # (0.1 * 3 vs 0.3): zero, judged on the values' own scale, not on the difference's.
+    noise = CONSTANT_ULPS * sys.float_info.epsilon * np.maximum(np.abs(x), np.abs(y))
+    d[np.abs(d) <= noise] = 0.0
     # Scale each difference so that rounding to an integer keeps 12 significant digits.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         exponent = np.floor(np.log10(np.abs(d)))
