@@ -8,6 +8,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from ._data import differences
+from .rank import EXACT_LIMIT
 
 
 def _two_sided(p_one: float, alternative: str) -> float:
@@ -45,7 +46,8 @@ def smallest_p(test: str, xa: list[float], xb: list[float], alternative: str) ->
     if test == "mcnemar":
         n = sum(1 for x, y in zip(xa, xb, strict=True) if x != y)
         return _two_sided(0.5**n, alternative), f"{n} discordant pair(s)"
-    if test == "mann_whitney" and len(set(xa + xb)) == len(xa + xb) and max(len(xa), len(xb)) < 50:
+    exact = len(set(xa + xb)) == len(xa) + len(xb) and max(len(xa), len(xb)) < EXACT_LIMIT
+    if test == "mann_whitney" and exact:  # the normal approximation has no floor to state
         return _two_sided(1.0 / math.comb(len(xa) + len(xb), len(xa)), alternative), (
             f"{len(xa)} and {len(xb)} values"
         )
