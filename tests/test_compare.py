@@ -124,15 +124,46 @@ def test_hypotheses_get_verdicts_with_their_numbers(tmp_path):
     assert [h.verdict for h in loaded.hypotheses] == [h.verdict for h in result.hypotheses]
 
 
-def test_no_variance_is_inconclusive_not_nan():
-    exp = Experiment(name="flat", datasource={"values": [1.0] * 4}, pipeline=[record_from_table],
-                     replicates=4, treatments=[Treatment("up", {"values": [2.0] * 4})],
-                     hypotheses=[Hypothesis("extra", "greater")])
-    result = exp.run()
-    (h,) = result.hypotheses
-    assert h.verdict == "inconclusive (no variance)"
-    assert "nan" not in str(result.compare()).lower()
+def test_constant_paired_difference_is_decided_by_the_sign_test():
+    # Every replicate gains exactly +1: no spread for a t statistic, but the signs decide.
+    # One-sided exact sign test: p = 0.5^n, so 4 pairs cannot reach 0.05 and 6 can.
+    def flat(n):
+        return Experiment(name="flat", datasource={"values": [1.0] * n},
+                          pipeline=[record_from_table], replicates=n,
+                          treatments=[Treatment("up", {"values": [2.0] * n})],
+                          hypotheses=[Hypothesis("extra", "greater")])
+    few = flat(4).run()
+    (h,) = few.hypotheses
+    assert h.verdict == "not supported" and h.comparison.test == "exact sign test"
+    assert h.comparison.p_value == 0.5**4
+    assert "cannot be significant" in h.comparison.note
+    text = str(few.compare())
+    assert "nan" not in text.lower() and "sign test" in text
+    (h,) = flat(6).run().hypotheses
+    assert h.verdict == "supported" and h.comparison.p_value == 0.5**6
+
+
+def test_engine_pairing_table_matches_the_tests():
+    from crystallize_tui.core.compare import PAIRED_TESTS, UNPAIRED_TESTS
+    from crystallize_tui.stats.compare import TESTS
+
+    assert {t for t, (_, paired) in TESTS.items() if paired} == set(PAIRED_TESTS)
+    assert {t for t, (_, paired) in TESTS.items() if not paired} == set(UNPAIRED_TESTS)
 
 
 def test_engine_and_stats_agree_on_test_names():
     assert ENGINE_TEST_CHOICES == TEST_CHOICES
+
+
+def record_unless_treated(config, ctx):
+    ctx.metrics.add("always", ctx.rng.random())
+    if not config.get("treated"):
+        ctx.metrics.add("sometimes", ctx.rng.random())
+
+
+def test_metric_missing_in_a_treatment_names_that_side():
+    exp = Experiment(name="gap", datasource={"treated": False}, pipeline=[record_unless_treated],
+                     replicates=4, treatments=[Treatment("new", {"treated": True})])
+    row = exp.run().compare()["new", "sometimes"]
+    assert row.verdict == "inconclusive (no data)"
+    assert "no values in the treatment" in row.note and "either side" not in row.note

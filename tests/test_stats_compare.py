@@ -26,9 +26,9 @@ def has_nan(c) -> bool:
 # --- choice of test and pairing ---------------------------------------------------
 
 
-def test_equal_lengths_pair_by_default():
+def test_pairing_when_asked_matches_r_paired_t():
     # Baseline drug 2, treatment drug 1: same numbers as R's paired t.test(g1, g2).
-    c = compare_samples(SLEEP_2, SLEEP_1)
+    c = compare_samples(SLEEP_2, SLEEP_1, paired=True)
     assert c.paired and c.test == "paired t-test"
     assert c.n_pairs == 10 and c.n_pairs_dropped == 0
     assert c.p_value == pytest.approx(0.002833, abs=5e-7)
@@ -45,6 +45,19 @@ def test_unpaired_uses_welch():
     assert c.verdict == "not significant"
 
 
+def test_equal_lengths_are_not_paired_unless_asked():
+    # Two independent samples of equal length, each sorted: paired by position they
+    # share their order, not a seed. Pairing them silently made about half of these
+    # A/A comparisons "significant"; unpaired (the default by hand) keeps alpha.
+    import numpy as np
+
+    rng = np.random.default_rng(36)
+    samples = np.sort(rng.normal(size=(400, 2, 10)), axis=2)
+    verdicts = [compare_samples(s[0].tolist(), s[1].tolist()).verdict for s in samples]
+    assert all(not compare_samples(s[0].tolist(), s[1].tolist()).paired for s in samples[:3])
+    assert verdicts.count("significant") / len(verdicts) <= 0.08
+
+
 def test_unequal_lengths_are_unpaired():
     c = compare_samples([1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0])
     assert not c.paired and c.test == "Welch's t-test"
@@ -53,8 +66,8 @@ def test_unequal_lengths_are_unpaired():
 
 def test_one_sided_alternative_follows_treatment_minus_baseline():
     # Drug 1 sleeps less than drug 2, so "less" is significant and "greater" is not.
-    assert compare_samples(SLEEP_2, SLEEP_1, alternative="less").p_value < 0.01
-    assert compare_samples(SLEEP_2, SLEEP_1, alternative="greater").p_value > 0.99
+    assert compare_samples(SLEEP_2, SLEEP_1, paired=True, alternative="less").p_value < 0.01
+    assert compare_samples(SLEEP_2, SLEEP_1, paired=True, alternative="greater").p_value > 0.99
 
 
 def test_binary_unpaired_uses_fisher_with_both_effects():
@@ -70,7 +83,7 @@ def test_binary_unpaired_uses_fisher_with_both_effects():
 def test_binary_paired_uses_mcnemar_and_accepts_bools():
     base = [True, False, False, True, False, False, False, False]
     treat = [True, True, True, True, True, True, False, True]
-    c = compare_samples(base, treat)
+    c = compare_samples(base, treat, paired=True)
     assert c.test == "exact McNemar test" and c.paired
     assert c.p_value == pytest.approx(mcnemar_exact(base, treat).p_value)
     assert c.difference == pytest.approx(5 / 8)
@@ -78,8 +91,8 @@ def test_binary_paired_uses_mcnemar_and_accepts_bools():
 
 def test_named_tests():
     base, treat = [1.0, 2.0, 3.0, 4.0, 5.5], [2.5, 3.0, 4.5, 6.0, 7.0]
-    assert compare_samples(base, treat, test="rank").test == "Wilcoxon signed-rank test"
-    c = compare_samples(base, treat, test="rank", paired=False)
+    assert compare_samples(base, treat, test="rank", paired=True).test == "Wilcoxon signed-rank test"
+    c = compare_samples(base, treat, test="rank")
     assert c.test == "Mann-Whitney U test" and c.effect_name == "rank-biserial r"
     assert compare_samples(base, treat, test="welch").test == "Welch's t-test"
     assert compare_samples(base, treat[:4], test="mann_whitney").n_treatment == 4
@@ -104,7 +117,7 @@ def test_invalid_options_raise():
 
 
 def test_pairing_drops_pairs_with_a_missing_side():
-    c = compare_samples([1.0, 2.0, None, 4.0, 5.0, 6.0], [2.0, None, 4.0, 5.5, 7.0, 6.5])
+    c = compare_samples([1.0, 2.0, None, 4.0, 5.0, 6.0], [2.0, None, 4.0, 5.5, 7.0, 6.5], paired=True)
     assert c.paired and c.n_pairs == 4 and c.n_pairs_dropped == 2
     assert (c.n_missing_baseline, c.n_missing_treatment) == (1, 1)
     assert c.mean_baseline == pytest.approx((1 + 4 + 5 + 6) / 4)
@@ -119,7 +132,7 @@ def test_unpaired_drops_missing_values_per_side():
 
 
 def test_nan_counts_as_missing():
-    c = compare_samples([1.0, float("nan"), 3.0, 2.0], [2.0, 5.0, 4.0, 6.0])
+    c = compare_samples([1.0, float("nan"), 3.0, 2.0], [2.0, 5.0, 4.0, 6.0], paired=True)
     assert c.n_pairs == 3 and c.n_pairs_dropped == 1
 
 
@@ -131,13 +144,13 @@ def test_nan_counts_as_missing():
     [
         ([], [], "no data"),
         ([None, None], [None, None], "no data"),
-        (None, [1.0, 2.0], "n < 2"),
+        (None, [1.0, 2.0], "no data"),
         ([1.0], [2.0, 3.0, 4.0], "n < 2"),
         ([1.0, None, 3.0], [2.0, 5.0, None], "n < 2"),  # one complete pair
     ],
 )
 def test_too_little_data_is_inconclusive(base, treat, reason):
-    c = compare_samples(base, treat)
+    c = compare_samples(base, treat, paired=base is not None and len(base) == len(treat))
     assert c.verdict == f"inconclusive ({reason})" and c.inconclusive
     assert c.p_value is None and c.p_adjusted is None and c.note
     assert not has_nan(c)
@@ -158,7 +171,7 @@ def test_identical_values_give_p_one():
     assert c.p_value == 1.0 and c.verdict == "not significant"
     assert "identical" in c.note and c.difference == 0.0
     assert not has_nan(c)
-    paired = compare_samples([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    paired = compare_samples([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], paired=True)
     assert paired.p_value == 1.0 and "zero" in paired.note
 
 
@@ -174,12 +187,20 @@ def test_constant_but_different_sides_are_exact():
     assert c.difference == 1.0 and c.effect is None and not has_nan(c)
 
 
-def test_constant_paired_difference_is_exact():
-    c = compare_samples([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0])
-    assert c.verdict == "inconclusive (no variance)" and "every paired difference is 1" in c.note
-    # A rank test can still use the signs of constant non-zero differences.
-    r = compare_samples([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2.0, 3.0, 4.0, 5.0, 6.0, 7.0], test="rank")
-    assert r.test == "Wilcoxon signed-rank test" and r.p_value < 0.05
+def test_constant_paired_difference_is_decided_by_the_exact_sign_test():
+    # Every pair +30: the clearest effect there is. Two-sided exact sign test:
+    # p = 2 * 0.5^n (R: binom.test(6, 6)$p.value = 0.03125).
+    base = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    c = compare_samples(base, [x + 30 for x in base], paired=True)
+    assert c.test == "exact sign test" and c.p_value == pytest.approx(0.03125)
+    assert c.verdict == "significant" and "every paired difference is +30" in c.note
+    assert (c.ci_low, c.ci_high) == (30.0, 30.0) and c.difference == 30.0
+    r = compare_samples(base, [x + 30 for x in base], test="wilcoxon")
+    assert r.test == "exact sign test" and r.p_value == pytest.approx(0.03125)
+    # Five pairs cannot reach 0.05 (p >= 0.0625): said, and the interval is unbounded.
+    few = compare_samples(base[:5], [x + 30 for x in base[:5]], paired=True)
+    assert few.verdict == "not significant" and few.p_value == pytest.approx(0.0625)
+    assert "cannot be significant" in few.note and few.ci_low == -math.inf
 
 
 def test_paired_with_unequal_lengths_is_inconclusive():
@@ -196,7 +217,7 @@ def test_all_zero_binary_outcomes():
     c = compare_samples([0, 0, 0, 0], [0, 0, 0, 0, 0])
     assert c.test == "Fisher's exact test" and c.p_value == 1.0
     assert c.other_effects[0].value is None and not has_nan(c)
-    paired = compare_samples([1, 0, 1], [1, 0, 1])
+    paired = compare_samples([1, 0, 1], [1, 0, 1], paired=True)
     assert paired.p_value == 1.0 and "no discordant pairs" in paired.note
 
 
@@ -216,7 +237,7 @@ def test_primitives_reject_bad_input_with_clear_messages():
 
 def test_adjusted_p_values_drive_the_verdict():
     comps = [
-        compare_samples(SLEEP_2, SLEEP_1),  # p = 0.0028
+        compare_samples(SLEEP_2, SLEEP_1, paired=True),  # p = 0.0028
         compare_samples([1.0, 2.0, 3.0, 4.0], [1.5, 2.2, 3.9, 4.1], paired=False),
         compare_samples([1.0], [2.0, 3.0]),  # inconclusive: no p-value
     ]
@@ -236,13 +257,13 @@ def test_bootstrap_is_seeded_and_brackets_the_difference():
     assert first.bootstrap_ci_low == again.bootstrap_ci_low
     assert first.bootstrap_ci_low < first.difference < first.bootstrap_ci_high
     assert "bootstrap" in first.method
-    paired = compare_samples(a, b, bootstrap=True)
+    paired = compare_samples(a, b, paired=True, bootstrap=True)
     assert paired.bootstrap_ci_high < 0  # every subject slept less on drug 1
 
 
 def test_render_table_shows_rows_and_notes_without_nan():
     comps = [
-        compare_samples(SLEEP_2, SLEEP_1),
+        compare_samples(SLEEP_2, SLEEP_1, paired=True),
         compare_samples([1.0] * 3, [2.0] * 3, paired=False),
         compare_samples([0, 1, 0, 0], [1, 1, 1, 0, 1], alternative="greater"),
     ]

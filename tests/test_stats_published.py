@@ -16,6 +16,7 @@ from crystallize_tui.stats import (
     odds_ratio,
     paired_t,
     rank_biserial,
+    sign_test,
     welch_t,
     wilcoxon_signed_rank,
 )
@@ -256,3 +257,25 @@ def test_bh_matches_scipy_documentation():
     assert adjust_pvalues(ps, "bh") == pytest.approx(expected, abs=5e-9)
     # Same docs, unsorted input: [0.5, 0.6, 0.1, 0.001] -> [0.6, 0.6, 0.2, 0.004].
     assert adjust_pvalues([0.5, 0.6, 0.1, 0.001], "bh") == pytest.approx([0.6, 0.6, 0.2, 0.004])
+
+
+def test_sign_test_matches_r_binom_test_and_conover_interval():
+    # R: binom.test(9, 10) -> p-value = 0.02148 (9 of 10 paired differences positive);
+    # one-sided binom.test(9, 10, alternative = "greater") -> 0.01074.
+    # Median interval by order statistics (Conover 1999, Practical Nonparametric
+    # Statistics, sec. 3.4): for n = 10 at 95% it is [d(2), d(9)].
+    a = [0.0] * 10
+    b = [-1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    r = sign_test(a, b)
+    assert r.p_value == pytest.approx(0.02148, abs=5e-6) and r.statistic == 9
+    assert (r.ci_low, r.ci_high) == (1.0, 8.0)
+    assert sign_test(a, b, alternative="greater").p_value == pytest.approx(0.01074, abs=5e-6)
+
+
+def test_conditional_odds_ratio_matches_r_fisher_test_at_large_n():
+    # scipy.stats.contingency.odds_ratio([[3100, 3000], [6900, 7000]]) (the conditional
+    # MLE and exact interval of R's fisher.test) -> 1.0483067, CI (0.9865922, 1.1138905);
+    # ours evaluates the same distribution vectorised. 3100 of 10,000 vs 3000 of 10,000.
+    r = odds_ratio([1] * 3000 + [0] * 7000, [1] * 3100 + [0] * 6900)
+    assert r.value == pytest.approx(1.048307, abs=5e-7)
+    assert (r.ci_low, r.ci_high) == pytest.approx((0.9865922, 1.1138905), abs=5e-7)

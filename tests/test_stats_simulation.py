@@ -27,7 +27,7 @@ def test_paired_t_aa_rejects_at_alpha():
     shared = rng.normal(0.0, 3.0, size=(EXPERIMENTS, 1, 10))
     samples = shared + rng.normal(0.0, 1.0, size=(EXPERIMENTS, 2, 10))
     pairs = [(s[0].tolist(), s[1].tolist()) for s in samples]
-    comparisons = [compare_samples(a, b, alpha=ALPHA) for a, b in pairs]
+    comparisons = [compare_samples(a, b, alpha=ALPHA, paired=True) for a, b in pairs]
     assert all(c.test == "paired t-test" for c in comparisons)
     rate = sum(c.verdict == "significant" for c in comparisons) / EXPERIMENTS
     assert abs(rate - ALPHA) <= 0.015, rate

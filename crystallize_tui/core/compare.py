@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from .result import Result
 
 CORRECTIONS = ("holm", "bh", "none")
+# Tests that fix the pairing themselves (the others follow ``paired``).
+UNPAIRED_TESTS = ("welch", "fisher", "boschloo", "mann_whitney")
+PAIRED_TESTS = ("paired_t", "mcnemar", "wilcoxon")
+
+
+def pairing_for(test: str, paired: bool | None) -> bool | None:
+    """What to pass compare_samples: a run's replicate k shares its seed across conditions
+    (common random numbers), so replicates pair by index unless the test or the caller
+    says otherwise."""
+    if paired is not None or test in UNPAIRED_TESTS or test in PAIRED_TESTS:
+        return paired
+    return True
+# compare_result adjusts each metric's treatments together (see its docstring).
+FAMILY = "within each metric, across its treatments"
 WIDE = 165  # columns the table needs; narrower terminals get one block per comparison
 
 
@@ -64,7 +78,14 @@ class ComparisonTable:
             labels=[(r.metric, r.treatment) for r in self.rows],
             title=self.title,
             label_headers=("metric", "treatment"),
+            family=FAMILY,
         )
+
+    def footnotes(self, compact: bool = False) -> list[str]:
+        """Lines to show under the table: pairing, one-sided tests, the correction's family."""
+        from ..stats.render import footnotes
+
+        return footnotes([row.comparison for row in self.rows], FAMILY, compact)
 
     def renderable(self, width: int) -> Any:
         """The table when ``width`` fits it, else one block of lines per comparison."""
@@ -75,6 +96,7 @@ class ComparisonTable:
         blocks = [self.title, ""]
         for row in self.rows:
             blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+        blocks.extend(self.footnotes())
         return "\n".join(blocks)
 
     def render(self, width: int = 160) -> str:
@@ -140,14 +162,19 @@ def compare_result(
         family = []
         for treatment in treatments:
             values = result.metrics[treatment].metrics.get(metric, [None] * result.replicates)
+            chosen = (tests or {}).get(metric, test)
             family.append(compare_samples(
-                base, values, paired=paired, test=(tests or {}).get(metric, test),
+                base, values, paired=pairing_for(chosen, paired), test=chosen,
                 alternative=alternative, alpha=alpha, confidence=confidence,
                 bootstrap=bootstrap, seed=result.seed,
             ))
         for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
             rows.append(ComparisonRow(treatment, metric, comparison))
-    title = f"{result.experiment}: treatments vs baseline ({correction} correction, alpha {alpha})"
+    across = "its treatment" if len(treatments) == 1 else f"its {len(treatments)} treatments"
+    family = (f"{correction} correction within each metric, across {across}"
+              if correction != "none" else "no correction")
+    sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
+    title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides})"
     return ComparisonTable(rows, title, correction)
 
 
@@ -165,10 +192,15 @@ class HypothesisResult:
         return self.verdict.startswith("inconclusive")
 
     def __str__(self) -> str:
+        from ..stats.render import format_p
+
         h, c = self.hypothesis, self.comparison
-        p = "—" if c.p_adjusted is None else f"{c.p_adjusted:.4g}"
-        return (f"{h.metric} {h.direction} in {self.treatment}: {self.verdict} "
-                f"({c.test or 'no test'}, p adj {p})")
+        how = c.test or "no test"
+        if not c.paired and c.test:
+            # The results table pairs replicates by seed; say why this p differs from it.
+            how += ", unpaired: replicates as independent units"
+        return (f"{h.metric} {h.phrase} in {self.treatment}: {self.verdict} "
+                f"({how}, p adj {format_p(c.p_adjusted, h.alpha)})")
 
 
 def as_hypothesis(value: Any) -> Hypothesis:
@@ -192,7 +224,8 @@ def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> lis
         base = result.metrics.baseline.metrics.get(h.metric, [None] * result.replicates)
         family = [
             compare_samples(base, result.metrics[t].metrics.get(h.metric, [None] * result.replicates),
-                            test=h.test, alternative=h.direction, alpha=h.alpha, seed=result.seed)
+                            test=h.test, paired=pairing_for(h.test, None),
+                            alternative=h.direction, alpha=h.alpha, seed=result.seed)
             for t in treatments
         ]
         for t, c in zip(treatments, adjust_comparisons(family, "holm"), strict=True):

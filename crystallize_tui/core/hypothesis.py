@@ -30,6 +30,19 @@ class Hypothesis:
     alpha: float = 0.05
     treatments: tuple[str, ...] = ()
 
+    @property
+    def phrase(self) -> str:
+        """The direction as words: "greater", "less" or "differs" (never "two-sided")."""
+        return "differs" if self.direction == "two-sided" else self.direction
+
+    def describe(self) -> str:
+        """One line for people: "accuracy greater than baseline in every treatment (test
+        auto, alpha 0.05)"."""
+        claim = "differs from baseline" if self.direction == "two-sided" else (
+            f"{self.direction} than baseline")
+        which = ", ".join(self.treatments) if self.treatments else "every treatment"
+        return f"{self.metric} {claim} in {which} (test {self.test}, alpha {self.alpha:g})"
+
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
             raise ConfigError(f"hypothesis: metric must be a metric name, got {self.metric!r}")

@@ -27,7 +27,7 @@ from .proportions import (
     risk_difference,
     wilson_interval,
 )
-from .rank import mann_whitney, wilcoxon_signed_rank
+from .rank import mann_whitney, sign_test, wilcoxon_signed_rank
 from .results import Effect, TestResult
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "paired_t",
     "rank_biserial",
     "risk_difference",
+    "sign_test",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_interval",

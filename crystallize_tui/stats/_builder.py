@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._data import differences, is_constant, mean, sd
+from ._data import Floats, differences, is_constant, mean, sd
 from .comparison import Comparison, verdict_for
 from .results import TestResult
 
@@ -39,14 +39,14 @@ class Builder:
             pairs = [
                 (x, y) for x, y in zip(base, treat, strict=True) if x is not None and y is not None
             ]
-            xa, xb = [x for x, _ in pairs], [y for _, y in pairs]
+            xa, xb = Floats(x for x, _ in pairs), Floats(y for _, y in pairs)
             dropped = len(base) - len(pairs)
             self.counts.update(n_pairs=len(pairs), n_pairs_dropped=dropped)
             if dropped:
                 self.notes.append(f"dropped {dropped} pair(s) with a missing value (None/NaN)")
         else:
-            xa = [x for x in base if x is not None]
-            xb = [y for y in treat if y is not None]
+            xa = Floats(x for x in base if x is not None)
+            xb = Floats(y for y in treat if y is not None)
             if missing_a or missing_b:
                 self.notes.append(
                     f"dropped missing values (None/NaN): {missing_a} baseline, {missing_b} treatment"
@@ -64,21 +64,24 @@ class Builder:
             self.summary["difference"] = mean(xb) - mean(xa)  # type: ignore[operator]
         return xa, xb
 
-    def no_variance(self, chosen: str, xa: list[float], xb: list[float]) -> Comparison | None:
-        """Answer directly when there is no spread for a t or rank test to work with."""
+    def no_variance(self, chosen: str, xa: list[float], xb: list[float]) -> Comparison | str | None:
+        """Answer directly when there is no spread for a t or rank test to work with.
+
+        Returns a Comparison (the answer), the name of the test to run instead, or None.
+        """
         if self.paired:
             d = differences(xa, xb)
             if not is_constant(d):
                 return None
             if all(x == 0.0 for x in d):
                 return self.certain_equal("every paired difference is zero: no difference")
-            if chosen == "wilcoxon":  # constant non-zero differences still have signs to rank
-                return None
-            return self.inconclusive(
-                "no variance",
-                f"no variance: every paired difference is {d[0]:.6g}, so the difference is "
-                "exact and no test applies",
+            # The clearest effect there is: its signs still carry all the evidence.
+            formula = "2 x 0.5^pairs" if self.alternative == "two-sided" else "0.5^pairs"
+            self.notes.append(
+                f"every paired difference is {d[0]:+.6g}: no spread for a t or rank "
+                f"statistic, so the exact sign test decides (p = {formula})"
             )
+            return "sign"
         if is_constant(xa + xb):
             return self.certain_equal("all values are identical on both sides: no difference")
         if chosen == "mann_whitney" or not (is_constant(xa) and is_constant(xb)):

@@ -12,7 +12,9 @@ from ._data import as_floats, differences, mean, require_n, require_same_length,
 
 def _small_sample_correction(df: float) -> float:
     # Hedges' J with the usual approximation 1 - 3 / (4 df - 1) (Hedges & Olkin
-    # 1985; the form Lakens 2013 uses), accurate to < 1e-4 relative for df >= 2.
+    # 1985; the form Lakens 2013 uses, so published g values match). Against the
+    # exact gamma-function J it is 1.3% too large at df = 2, 0.5% at df = 3, under
+    # 0.1% from df = 7 and under 1e-4 from df = 20.
     return 1.0 - 3.0 / (4.0 * df - 1.0)
 
 

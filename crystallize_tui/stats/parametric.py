@@ -73,7 +73,8 @@ def paired_t(
     xa, xb = as_floats(a, "baseline"), as_floats(b, "treatment")
     require_same_length(xa, xb)
     require_n(xa, 2, "pairs")
-    if is_constant(differences(xa, xb)):
+    d = differences(xa, xb)
+    if is_constant(d):
         raise DataError("the paired differences have no variance: the t statistic is undefined")
     res = stats.ttest_rel(xb, xa, alternative=alternative)
     ci = res.confidence_interval(confidence_level=confidence)
@@ -89,7 +90,7 @@ def paired_t(
         effect=hedges_g(xa, xb),
         alternative=alternative,
         estimate_name="mean paired difference",
-        estimate=mean(differences(xa, xb)),
+        estimate=mean(d),
         n_a=len(xa),
         n_b=len(xb),
         ci_method="paired t interval",

@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
-from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
 
 from ._data import as_floats, require_binary, require_n, require_same_length
+from .odds import conditional_odds_ratio
 from .results import Effect, check_options, clean_float
 
 
@@ -37,12 +38,12 @@ def binary_sample(values: Sequence[float], side: str) -> list[float]:
 def paired_counts(a: Sequence[float], b: Sequence[float]) -> PairedCounts:
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
     require_same_length(xa, xb)
-    pairs = list(zip(xa, xb, strict=True))
+    va, vb = np.asarray(xa) == 1.0, np.asarray(xb) == 1.0
     return PairedCounts(
-        both=pairs.count((1.0, 1.0)),
-        only_b=pairs.count((0.0, 1.0)),
-        only_a=pairs.count((1.0, 0.0)),
-        neither=pairs.count((0.0, 0.0)),
+        both=int(np.count_nonzero(va & vb)),
+        only_b=int(np.count_nonzero(~va & vb)),
+        only_a=int(np.count_nonzero(va & ~vb)),
+        neither=int(np.count_nonzero(~va & ~vb)),
     )
 
 
@@ -148,16 +149,13 @@ def odds_ratio(
     """Odds of success under treatment ``b`` over odds under baseline ``a``.
 
     Conditional maximum-likelihood estimate with its exact conditional interval
-    (scipy.stats.contingency.odds_ratio, as R's fisher.test). None where the
-    table makes it undefined (e.g. no successes at all).
+    (the values of scipy.stats.contingency.odds_ratio and R's fisher.test). None
+    where the table makes it undefined (e.g. no successes at all).
     """
     check_options(alternative, confidence)
     xa, xb = binary_sample(a, "baseline"), binary_sample(b, "treatment")
-    res = _scipy_odds_ratio(table_of(xa, xb), kind="conditional")
-    ci = res.confidence_interval(confidence_level=confidence, alternative=alternative)
-    return Effect(
-        "odds ratio", clean_float(res.statistic), clean_float(ci.low), clean_float(ci.high)
-    )
+    value, low, high = conditional_odds_ratio(table_of(xa, xb), confidence, alternative)
+    return Effect("odds ratio", clean_float(value), clean_float(low), clean_float(high))
 
 
 def paired_odds_ratio(

@@ -121,3 +121,71 @@ def wilcoxon_signed_rank(
         + (f"; {dropped} zero difference(s) dropped" if dropped else ""),
         **common,
     )
+
+
+def sign_test(
+    a: Sequence[float],
+    b: Sequence[float],
+    alternative: str = "two-sided",
+    confidence: float = 0.95,
+) -> TestResult:
+    """Exact sign test on the paired differences ``b[i] - a[i]``.
+
+    Under the null each non-zero difference is positive with probability 1/2, so the
+    number of positive ones is Binomial(n, 1/2) (scipy.stats.binomtest); zeros are
+    dropped. It needs no spread, so it decides a constant non-zero difference (every
+    pair +30), where a t-test has nothing to divide by. The CI bounds the median
+    difference by order statistics (Conover 1999, 3.4): unbounded when n is too small
+    for the confidence asked, which is exactly when the test cannot reach alpha.
+    """
+    check_options(alternative, confidence)
+    xa, xb = as_floats(a, "baseline"), as_floats(b, "treatment")
+    require_same_length(xa, xb)
+    require_n(xa, 1, "pairs")
+    d = sorted(differences(xa, xb))
+    nonzero = [x for x in d if x != 0.0]
+    positive = sum(1 for x in nonzero if x > 0)
+    p_value = (
+        stats.binomtest(positive, len(nonzero), 0.5, alternative=alternative).pvalue
+        if nonzero else 1.0
+    )
+    low, high = _median_interval(d, confidence, alternative)
+    return TestResult(
+        test="exact sign test",
+        statistic=float(positive),
+        df=None,
+        p_value=clean_float(p_value),
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        effect_name=None,
+        effect=None,
+        alternative=alternative,
+        estimate_name="median paired difference",
+        estimate=float(stats.scoreatpercentile(d, 50)),
+        n_a=len(xa),
+        n_b=len(xb),
+        method=f"binomial test on the signs of {len(nonzero)} non-zero difference(s) "
+        f"({positive} positive)",
+        ci_method="order statistics of the differences (sign-test interval)",
+    )
+
+
+def _median_interval(d: list[float], confidence: float, alternative: str) -> tuple[float, float]:
+    # The k-th smallest and k-th largest differences bound the median with coverage
+    # 1 - 2 P(Binomial(n, 1/2) <= k - 1); take the largest k that still covers.
+    n = len(d)
+    tail = (1.0 - confidence) / (2.0 if alternative == "two-sided" else 1.0)
+    k = int(stats.binom.ppf(tail, n, 0.5))  # smallest k with P(X <= k) >= tail
+    if stats.binom.cdf(k, n, 0.5) > tail:
+        k -= 1
+    # Now P(X <= k) <= tail, so the interval [d_(k+1), d_(n-k)] (1-based) covers.
+    if k < 0:
+        low, high = -math.inf, math.inf
+    else:
+        low, high = d[k], d[n - 1 - k]
+    if alternative == "greater":
+        high = math.inf
+    elif alternative == "less":
+        low = -math.inf
+    return low, high

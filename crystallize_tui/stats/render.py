@@ -23,10 +23,20 @@ def format_number(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def format_p(p: float | None) -> str:
+def format_p(p: float | None, alpha: float | None = None) -> str:
+    """The one p-value format: 4 decimals, "<0.0001" below that, and more decimals when
+    rounding would put p on the other side of (or onto) ``alpha``: 0.049996 beside
+    "significant" reads 0.049996, not 0.0500."""
     if p is None:
         return MISSING
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+    if p < 1e-4:
+        return "<0.0001"
+    for digits in range(4, 10):
+        text = f"{p:.{digits}f}"
+        shown = float(text)
+        if alpha is None or ((shown <= alpha) == (p <= alpha) and (shown == alpha) == (p == alpha)):
+            return text
+    return f"{p:.10g}"
 
 
 SHORT_TESTS = {
@@ -37,6 +47,7 @@ SHORT_TESTS = {
     "exact McNemar test": "McNemar exact",
     "Mann-Whitney U test": "Mann-Whitney",
     "Wilcoxon signed-rank test": "Wilcoxon",
+    "exact sign test": "sign test",
 }
 SHORT_EFFECTS = {
     "Hedges' g": "g",
@@ -89,7 +100,7 @@ def _counts(c: Comparison) -> str:
 
 def _adjusted(c: Comparison) -> str:
     # The correction is named once, in the header, rather than in every cell.
-    return format_p(c.p_adjusted)
+    return format_p(c.p_adjusted, c.alpha)
 
 
 def _adjusted_header(comparisons: Sequence[Comparison]) -> str:
@@ -102,11 +113,50 @@ def _verdict(c: Comparison) -> Text:
     return Text(c.verdict, style=style)
 
 
+SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
+
+
+def footnotes(
+    comparisons: Sequence[Comparison], family: str | None = None, compact: bool = False
+) -> list[str]:
+    """Short lines a reader needs under any table of these comparisons: what pairing
+    means, one-sided tests, what the correction covers (``family``, e.g. "within each
+    metric, across its treatments"). Shared by the CLI and the TUI (``compact``: one
+    short line each, for a narrow pane)."""
+    lines = []
+    if any(c.paired for c in comparisons):
+        lines.append(
+            "paired by seed (common random numbers); independent users (a real A/B test) "
+            "need an unpaired test" if compact else
+            "paired: replicate k shares its seed across conditions (common random numbers), "
+            "so rows compare replicate by replicate; for independent units (users in a real "
+            "A/B test) use an unpaired test (paired=False, test fisher / welch)."
+        )
+    sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
+    if sides:
+        asked = " / ".join(SIDES[s] for s in sides)
+        lines.append(
+            f"one-sided: {asked}; intervals are bounds" if compact else
+            f"one-sided: the tests ask whether the {asked}; the intervals are one-sided bounds "
+            "(∞ on the open side)."
+        )
+    corrections = sorted({c.correction for c in comparisons if c.correction != "none"})
+    if corrections:
+        where = f" {family}" if family else ""
+        lines.append(
+            f"p adj: {', '.join(corrections)}{where}; intervals not adjusted" if compact else
+            f"p adj: {', '.join(corrections)} correction{where}; the verdict uses p adj; "
+            "intervals are per comparison (not adjusted)."
+        )
+    return lines
+
+
 def render_table(
     comparisons: Sequence[Comparison],
     labels: Sequence[str | tuple[str, ...]] | None = None,
     title: str | None = None,
     label_headers: Sequence[str] = ("comparison",),
+    family: str | None = None,
 ) -> Table:
     """One row per comparison; notes are listed under the table, keyed by label.
 
@@ -150,7 +200,7 @@ def render_table(
             _mean_sd(c.mean_treatment, c.sd_treatment),
             _difference(c),
             _effects(c),
-            format_p(c.p_value),
+            format_p(c.p_value, c.alpha),
             _adjusted(c),
             _verdict(c),
         )
@@ -158,7 +208,7 @@ def render_table(
             notes.append(f"{' / '.join(row)}: {c.note}")
     legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
               "g: Hedges' g; OR: odds ratio; r: rank-biserial")
-    table.caption = "\n".join([legend, *notes])
+    table.caption = "\n".join([legend, *footnotes(comparisons, family), *notes])
     table.caption_justify = "left"
     return table
 
@@ -171,7 +221,8 @@ def describe_comparison(c: Comparison, label: str) -> str:
         f"  baseline {_mean_sd(c.mean_baseline, c.sd_baseline)}   "
         f"treatment {_mean_sd(c.mean_treatment, c.sd_treatment)}",
         f"  difference {_difference(c)}   {_effects(c)}".replace("\n", "   "),
-        f"  p {format_p(c.p_value)}   p adj ({c.correction}) {format_p(c.p_adjusted)}   {c.verdict}",
+        f"  p {format_p(c.p_value, c.alpha)}   p adj ({c.correction}) "
+        f"{format_p(c.p_adjusted, c.alpha)}   {c.verdict}",
     ]
     if c.note:
         lines.append(f"  note: {c.note}")
@@ -187,7 +238,7 @@ def row_cells(c: Comparison) -> dict[str, str]:
         "treatment": _mean_sd(c.mean_treatment, c.sd_treatment),
         "difference": _difference(c).replace("\n", " "),
         "effect": _effects(c).replace("\n", " "),
-        "p": format_p(c.p_value),
-        "p_adjusted": format_p(c.p_adjusted),
+        "p": format_p(c.p_value, c.alpha),
+        "p_adjusted": format_p(c.p_adjusted, c.alpha),
         "verdict": c.verdict,
     }

@@ -84,9 +84,7 @@ def describe_experiment(found: Any, record: Any) -> Group:
     if exp.hypotheses:
         parts.append(Text("\nhypotheses", style="bold underline"))
         for h in exp.hypotheses:
-            which = ", ".join(h.treatments) if h.treatments else "every treatment"
-            parts.append(Text(f"  {h.metric} {h.direction} than baseline in {which} "
-                              f"(test {h.test}, alpha {h.alpha})"))
+            parts.append(Text(f"  {h.describe()}"))
     return Group(*parts)
 
 

@@ -241,11 +241,15 @@ class RunScreen(Screen):
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
 
     def _show_final(self, result: Result) -> None:
-        if len(result.conditions) > 1:
-            self.query_one("#stats", StatsTable).show(result.compare())
-        lines = [str(h) for h in result.hypotheses]
+        table = result.compare() if len(result.conditions) > 1 else None
+        if table is not None:
+            self.query_one("#stats", StatsTable).show(table)
+        lines = [f"hypothesis: {h}" for h in result.hypotheses]
+        # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
+        lines += table.footnotes(compact=True) if table is not None else []
+        lines += [f"{r.metric} / {r.treatment}: {r.note}" for r in table or [] if r.note]
         verdicts = self.query_one("#verdicts", Static)
-        verdicts.update(Text("\n".join(f"hypothesis: {line}" for line in lines)) if lines else "")
+        verdicts.update(Text("\n".join(lines)) if lines else "")
 
     def _show_stored(self, result: Result) -> None:
         self.sub_title = f"run {result.run_id} · {result.status} · seed {result.seed}"
