@@ -375,11 +375,14 @@ class Experiment:
         self, treatment: str = BASELINE, replicate: int = 0, *, verbose: bool = True,
         out: TextIO | None = None, echo: bool = True,
         subscribers: Iterable[Callable[[ev.Event], None]] = (),
+        seed: int | None = None, config: Mapping[str, Any] | None = None,
     ) -> ReplicateResult:
         """Run exactly one replicate, serially, printing its events; return its result.
 
-        Same seed as replicate ``replicate`` of a full run, so it reproduces it. An
-        exception in a step propagates with its own traceback.
+        Same seed as replicate ``replicate`` of a full run with base ``seed`` (default: the
+        experiment's), so it reproduces it. ``config`` replaces the condition's resolved
+        config (a run's, with its overrides). An exception in a step propagates with its
+        own traceback.
         """
         if treatment != BASELINE:
             self._treatment(treatment)
@@ -397,7 +400,10 @@ class Experiment:
             echo=echo,
             subscribers=[*([printer] if printer else []), *subscribers],
             plugins=[p for p in self.plugins if not isinstance(p, ParallelExecution)],
+            seed=seed,
         )
+        if config is not None:
+            run.plan.configs[treatment] = dict(config)
         with self._active(run.token):
             try:
                 outcomes = list(run.iterate())

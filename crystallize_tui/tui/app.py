@@ -153,8 +153,12 @@ class CrystallizeApp(App[int]):
 
         self.push_screen(PickConditionScreen(experiment), chosen)
 
-    def action_debug_condition(self, experiment: Any, treatment: str, replicate: int) -> None:
-        self.push_screen(DebugScreen(experiment, treatment, replicate))
+    def action_debug_condition(self, experiment: Any, treatment: str, replicate: int, *,
+                               run_id: str | None = None, overrides: dict[str, Any] | None = None,
+                               seed: int | None = None) -> None:
+        """Debug one replicate; of run ``run_id`` (its stored config and seed) when given."""
+        self.push_screen(DebugScreen(experiment, treatment, replicate, run_id=run_id,
+                                     overrides=overrides, seed=seed))
 
     def action_open_history(self, experiment: Any) -> None:
         self.push_screen(HistoryScreen(experiment))

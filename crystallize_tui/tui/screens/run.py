@@ -313,7 +313,12 @@ class RunScreen(Screen):
     def action_debug(self) -> None:
         picked = self.query_one("#replicates", ReplicateTable).selected()
         treatment, replicate = picked if picked else ("baseline", 0)
-        self.app.action_debug_condition(self.experiment, treatment, replicate)
+        run_id = (self.result.run_id if self.result is not None
+                  else self.started.run_id if self.started is not None else None)
+        # The replicate as this run ran it: its overrides and seed, not the YAML's.
+        self.app.action_debug_condition(self.experiment, treatment, replicate, run_id=run_id,
+                                        overrides=self.options.get("overrides"),
+                                        seed=self.options.get("seed"))
 
     @on(ReplicateTable.RowSelected, "#replicates")
     def _row_chosen(self) -> None:
