@@ -130,6 +130,8 @@ class RunScreen(Screen):
             self._on_started(batch.started)
         if batch.lines:
             self.query_one("#output", OutputLog).add(batch.lines)
+        if batch.ended is not None:
+            self._stop_clock(batch.ended.duration)
         if batch.finished:
             for event in batch.finished:
                 progress.count(event)
@@ -146,8 +148,11 @@ class RunScreen(Screen):
         resumed = " · resumed" if started.done_before else ""
         self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
         self._filters = [None, *started.conditions]
-        self.query_one("#progress", ProgressTable).setup(
-            list(started.conditions), started.replicates, started.done_before, time.monotonic())
+        progress = self.query_one("#progress", ProgressTable)
+        progress.ended_at = None  # a resume on this screen: the clock of the last attempt ran out
+        # The clock starts when the run did (the event's time), not when the UI looked.
+        progress.setup(list(started.conditions), started.replicates, started.done_before,
+                       started.time)
         self.app.refresh_home()  # the experiments list shows it running
         if started.done_before and self.experiment.store is not None:
             # A resumed run: show the replicates it had finished before, from the store.
@@ -213,9 +218,7 @@ class RunScreen(Screen):
         self.flush_rows(final=True)
         self.running = False
         result = self.result = message.result
-        progress = self.query_one("#progress", ProgressTable)
-        progress.ended_at = time.monotonic()
-        progress.refresh_cells(progress.ended_at)
+        self._stop_clock(result.duration)
         self._show_final(result)
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
@@ -234,8 +237,19 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
+        self._stop_clock(None)
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+
+    def _stop_clock(self, duration: float | None) -> None:
+        """Stop elapsed and ETA: at the run's own duration (what the store and the status
+        line say), or now when the run died without one."""
+        progress = self.query_one("#progress", ProgressTable)
+        if progress.started_at is None or (progress.ended_at is not None and duration is None):
+            return  # it never started, or it stopped already
+        progress.ended_at = (progress.started_at + duration if duration is not None
+                             else time.monotonic())
+        progress.refresh_cells(progress.ended_at)
 
     def _show_final(self, result: Result) -> None:
         if len(result.conditions) > 1:
@@ -275,8 +289,16 @@ class RunScreen(Screen):
                 for e in logged
             ])
         self._show_final(result)
-        self._set_status(f"stored run {result.run_id}: {result.status}", "green"
-                         if result.status == "completed" else "yellow")
+        resumes = 0
+        if store is not None:
+            try:
+                resumes = int(store.run_row(result.run_id).get("resumes") or 0)
+            except Exception:  # an older store without the column: no note
+                resumes = 0
+        # A resumed run's elapsed spans its first start to its last finish, pauses included.
+        span = f" · resumed {resumes}×: elapsed runs from its first start" if resumes else ""
+        self._set_status(f"stored run {result.run_id}: {result.status} in {clock(result.duration)}"
+                         f"{span}", "green" if result.status == "completed" else "yellow")
 
     def _set_status(self, text: str, style: str = "") -> None:
         self.query_one("#run-status", Static).update(Text(text, style=style))
