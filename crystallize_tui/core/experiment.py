@@ -17,7 +17,7 @@ from . import events as ev
 from .bus import EventBus
 from .cancel import CancelToken
 from .compare import as_hypothesis
-from .errors import ConfigError
+from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
@@ -334,10 +334,11 @@ class Experiment:
                                    json.loads(row["configs"]), configs)
         if changes and not force:
             listed = "\n  - ".join(changes)
-            raise ConfigError(
+            raise ResumeRefused(
                 f"cannot resume run {latest.run_id} of {self.name!r}: the experiment changed since "
                 f"it ran:\n  - {listed}\nrun without resume to start afresh, or pass force=True "
-                "(--force) to resume anyway"
+                "(--force) to resume anyway",
+                run_id=latest.run_id, changes=changes,
             )
         return latest
 

@@ -17,7 +17,8 @@ from textual.worker import Worker, WorkerState
 from ..commands.common import Workspace
 from ..core.folders import DiscoveryCache, discover
 from ..core.plugins.parallel import with_workers
-from .messages import ExperimentFilesChanged, ExperimentsLoaded
+from .messages import ExperimentFilesChanged, ExperimentsLoaded, RerunOptionsFound
+from .rerun import describe_choices, options_of_run
 from .screens.debug import DebugScreen, PickConditionScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
 from .screens.diff import DiffScreen
@@ -42,6 +43,7 @@ class CrystallizeApp(App[int]):
         self.watch_files = watch
         self.cache = DiscoveryCache()
         self.run_screens: list[RunScreen] = []
+        self.run_choices: dict[str, dict[str, Any]] = {}  # run id -> its launch choices (this session)
         self._stop_watching = threading.Event()
         self.discovery: Any = None
 
@@ -124,11 +126,39 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["plugins"] = with_workers(experiment.plugins, choices["workers"])
-        screen = RunScreen(experiment, options=options)
+        screen = RunScreen(experiment, options=options, choices=choices)
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"
         self.install_screen(screen, name=name)  # installed: it lives on when you leave it
         self.push_screen(name)
+
+    def run_again(self, experiment: Any, run: Any) -> None:
+        """A new run with the options run ``run`` (a Result or a run id) ran with."""
+        live = self.live_run_screen(experiment)
+        if live is not None:
+            self.notify(f"{experiment.name} is already running: showing it", timeout=3)
+            self.push_screen(live)
+            return
+        self._find_rerun_options(experiment, run)
+
+    @work(thread=True, group="rerun", exit_on_error=False)
+    def _find_rerun_options(self, experiment: Any, run: Any) -> None:
+        try:
+            result = experiment.store.load(run) if isinstance(run, str) else run
+            choices, notes = options_of_run(experiment, result, self.run_choices.get(result.run_id))
+        except Exception as exc:  # the experiment no longer loads, a treatment is gone...
+            self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}",
+                                  title="cannot run it again", severity="error", timeout=10)
+            return
+        self.post_message(RerunOptionsFound(experiment, choices, notes))
+
+    @on(RerunOptionsFound)
+    def _rerun(self, message: RerunOptionsFound) -> None:
+        text = "running again: " + describe_choices(message.choices)
+        if message.notes:
+            text += "\n" + "\n".join(message.notes)
+        self.notify(text, severity="warning" if message.notes else "information", timeout=6)
+        self.start_run(message.experiment, message.choices)
 
     def action_launch(self, experiment: Any) -> None:
         def launch(choices: dict[str, Any] | None) -> None:
@@ -170,7 +200,9 @@ class CrystallizeApp(App[int]):
     def _bindings_of(self, screen: Screen) -> list[Binding]:
         seen: dict[str, Binding] = {}
         for binding in [*screen.BINDINGS, *self.BINDINGS]:
-            if isinstance(binding, Binding) and binding.description:
+            # Keys that do not apply where the user is (check_action False) are not offered.
+            if (isinstance(binding, Binding) and binding.description
+                    and screen.check_action(binding.action, ()) is not False):
                 seen.setdefault(binding.action, binding)
         return list(seen.values())
 

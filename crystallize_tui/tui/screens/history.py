@@ -46,6 +46,9 @@ class HistoryScreen(Screen):
         Binding("enter", "open", "Open run"),
         Binding("space", "mark", "Mark for compare"),
         Binding("c", "compare", "Compare with marked"),
+        Binding("r", "run_again", "Run again",
+                tooltip="A new run with the highlighted run's options (replicates, treatments, "
+                        "seed, workers, overrides)"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -88,7 +91,8 @@ class HistoryScreen(Screen):
                                f"{getattr(store, 'path', 'memory')}", style="dim"))
         else:
             status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
-                               "c compares the marked run with the highlighted one", style="dim"))
+                               "c compares the marked run with the highlighted one · r runs the "
+                               "highlighted one again with its options", style="dim"))
 
     def highlighted(self) -> str | None:
         table = self.query_one("#runs", DataTable)
@@ -105,6 +109,11 @@ class HistoryScreen(Screen):
         run_id = self.highlighted()
         if run_id is not None:
             self.app.open_stored_run(self.experiment, run_id)
+
+    def action_run_again(self) -> None:
+        run_id = self.highlighted()
+        if run_id is not None:
+            self.app.run_again(self.experiment, run_id)
 
     def action_mark(self) -> None:
         run_id = self.highlighted()

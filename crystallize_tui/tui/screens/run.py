@@ -14,9 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...core import events as ev
+from ...core.errors import ResumeRefused
 from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
-from ..messages import RunCompleted, RunCrashed, StatsComputed
+from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import OutputLog
 from ..widgets.tables import MAX_ROWS, ProgressTable, ReplicateTable, StatsTable, clock
 
@@ -44,21 +45,34 @@ def result_from_events(name: str, conditions: list[str], replicates: int, seed: 
 class RunScreen(Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
+    # Keys that do not apply to the run as it stands are hidden (check_action); "r" is
+    # Resume after a cancel or failed replicates, else Run again.
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
-        Binding("r", "rerun", "Run again/resume", tooltip="Resume a cancelled run, or run again"),
+        Binding("r", "resume", "Resume",
+                tooltip="Continue this run: finished replicates are kept, the rest run"),
+        Binding("r", "run_again", "Run again",
+                tooltip="A new run with the same options (replicates, treatments, seed, "
+                        "workers, overrides)"),
+        Binding("F", "force_resume", "Resume anyway",
+                tooltip="Continue the run although the experiment changed since it ran"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
-                 stored: Result | None = None, name: str | None = None) -> None:
+                 stored: Result | None = None, name: str | None = None,
+                 choices: dict[str, Any] | None = None) -> None:
         super().__init__(name=name)
         self.experiment = experiment
         self.options = dict(options or {})
+        self.choices = dict(choices or {})  # as launched (workers, not plugins): to run again
+        self.refused: Any = None  # the ResumeRefused of the last resume, until acted upon
+        self.ended = False  # the last run on this screen ended (completed, crashed or refused)
+        self._clear_on_start = False
         self.stored = stored
         self.bridge = RunBridge()
         self.live = stored is None
@@ -106,14 +120,19 @@ class RunScreen(Screen):
     def start_run(self, **extra: Any) -> None:
         self.running = True
         self.cancelling = False
+        self.ended = False
+        self.refused = None
         self._set_status("starting…")
+        self.refresh_bindings()
         self.execute(dict(self.options, **extra))
 
     @work(thread=True, exit_on_error=False, group="runs")
     def execute(self, options: dict[str, Any]) -> None:
         try:
             result = self.experiment.run(echo=False, subscribers=[self.bridge], **options)
-        except Exception as exc:  # a plugin or the store failed: say so, keep the app
+        except ResumeRefused as exc:  # the experiment changed: say what, offer the ways on
+            self.post_message(ResumeWasRefused(exc))
+        except BaseException as exc:  # a plugin or the store failed: say so, keep the app
             self.post_message(RunCrashed(f"{type(exc).__name__}: {exc}"))
         else:
             self.post_message(RunCompleted(result))
@@ -144,6 +163,16 @@ class RunScreen(Screen):
                              f"{progress.total * len(progress.conditions)} replicates")
 
     def _on_started(self, started: ev.RunStarted) -> None:
+        if self._clear_on_start:  # run again / resume on this screen: the old tables go now
+            self._clear_on_start = False
+            for widget in ("#replicates", "#stats"):
+                self.query_one(widget).clear()
+            self.finished = []
+            self._pending_rows = []
+            self.query_one("#verdicts", Static).update("")
+        if self.choices:
+            self.app.run_choices[started.run_id] = dict(self.choices)
+        self.result = None  # a new run on this screen: the last one's result is history
         self.started = started
         resumed = " · resumed" if started.done_before else ""
         self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
@@ -217,6 +246,8 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
+        self.ended = True
+        self.refresh_bindings()
         result = self.result = message.result
         self._stop_clock(result.duration)
         self._show_final(result)
@@ -237,9 +268,29 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
+        self.ended = True
+        self.refresh_bindings()
         self._stop_clock(None)
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+
+    @on(ResumeWasRefused)
+    def _refused(self, message: ResumeWasRefused) -> None:
+        self.drain()
+        self.running = False
+        self.ended = True
+        self._clear_on_start = False  # nothing ran: the last run's tables stay
+        refused = self.refused = message.error
+        status = Text(f"resume refused: the experiment changed since run {refused.run_id} ran\n",
+                      style="bold yellow")
+        for change in refused.changes:
+            status.append(f"  - {change}\n", style="yellow")
+        status.append("F resumes anyway (finished replicates are kept; the rest run with "
+                      "today's config and code) · r starts a new run with the same options")
+        self.query_one("#run-status", Static).update(status)
+        self.refresh_bindings()
+        self.app.notify("the experiment changed since it ran: F resumes anyway, r starts a "
+                        "new run", title="resume refused", severity="warning", timeout=8)
 
     def _stop_clock(self, duration: float | None) -> None:
         """Stop elapsed and ETA: at the run's own duration (what the store and the status
@@ -317,20 +368,36 @@ class RunScreen(Screen):
         i = self._filters.index(log.filter) if log.filter in self._filters else 0
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
-    def action_rerun(self) -> None:
-        if self.running:
-            self.app.notify("the run is still going; cancel it first (c)", timeout=3)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.live and self.running
+        if action == "resume":
+            return self._resumable()
+        if action == "force_resume":
+            return self.refused is not None and not self.running
+        if action == "run_again":
+            return not self.running and not self._resumable() and (not self.live or self.ended)
+        return True
+
+    def _resumable(self) -> bool:
+        """A cancelled run, or one with failed replicates, launched here and not refused."""
+        return (self.live and not self.running and self.refused is None
+                and self.result is not None and self.result.status in ("cancelled", "failed"))
+
+    def action_resume(self) -> None:
+        self._clear_on_start = True
+        self.start_run(resume=True)
+
+    def action_force_resume(self) -> None:
+        self._clear_on_start = True
+        self.start_run(resume=True, force=True)
+
+    def action_run_again(self) -> None:
+        if not self.live and self.result is not None:  # a stored run: a new live screen
+            self.app.run_again(self.experiment, self.result)
             return
-        if not self.live:
-            self.app.notify("this is a stored run; launch from the experiments screen", timeout=3)
-            return
-        resume = self.result is not None and self.result.status in ("cancelled", "failed")
-        for widget in ("#replicates", "#stats"):
-            self.query_one(widget).clear()
-        self.finished = []
-        self._pending_rows = []
-        self.query_one("#verdicts", Static).update("")
-        self.start_run(resume=resume)
+        self._clear_on_start = True
+        self.start_run()
 
     def action_debug(self) -> None:
         picked = self.query_one("#replicates", ReplicateTable).selected()
