@@ -3,6 +3,7 @@ and the actions every screen shares."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,13 +46,13 @@ class CrystallizeApp(App[int]):
         self.run_screens: list[RunScreen] = []
         self.run_choices: dict[str, dict[str, Any]] = {}  # run id -> its launch choices (this session)
         self._stop_watching = threading.Event()
+        self._preloading = False
         self.discovery: Any = None
 
     # -- start-up and discovery ---------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         self.load_experiments()
-        self.preload_statistics()
         if self.watch_files:
             self.watch_experiments()
 
@@ -66,10 +67,18 @@ class CrystallizeApp(App[int]):
             found.experiment.store = self.workspace.store
         self.post_message(ExperimentsLoaded(discovery, last))
 
-    @work(thread=True, group="preload", exit_on_error=False)
     def preload_statistics(self) -> None:
-        """Import scipy now, in the background, not when the first live statistics are due."""
-        import crystallize_tui.stats  # noqa: F401
+        """Import scipy in the background once a run starts, before its first live
+        statistics are due.
+
+        Not at start-up: the import holds the GIL for a second or more, and a UI quit
+        meanwhile crawls (every await waits for the GIL). A daemon thread, not a Textual
+        worker, since the app waits for its workers when it quits."""
+        if self._preloading or "crystallize_tui.stats" in sys.modules:
+            return
+        self._preloading = True
+        threading.Thread(target=_import_statistics, name="crystallize-preload",
+                         daemon=True).start()
 
     @on(ExperimentsLoaded)
     def _loaded(self, message: ExperimentsLoaded) -> None:
@@ -255,6 +264,13 @@ class CrystallizeApp(App[int]):
             error = event.worker.error
             self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name} failed",
                         severity="error", timeout=10)
+
+
+def _import_statistics() -> None:
+    try:
+        import crystallize_tui.stats  # noqa: F401
+    except Exception:  # noqa: S110 - the live statistics import it again and report the error
+        pass
 
 
 def make_app(root: str | Path, store: str | Path | None = None, *, watch: bool = True) -> CrystallizeApp:

@@ -124,6 +124,7 @@ class RunScreen(Screen):
         self.refused = None
         self._set_status("starting…")
         self.refresh_bindings()
+        self.app.preload_statistics()  # scipy, before the first live statistics are due
         self.execute(dict(self.options, **extra))
 
     @work(thread=True, exit_on_error=False, group="runs")
