@@ -88,9 +88,11 @@ async def test_a_stored_run_shows_the_elapsed_the_live_one_ended_with(workspace)
         await pilot.press("h")
         assert isinstance(app.screen, HistoryScreen)
         await pilot.pause()
+        runs = app.screen.query_one("#runs")
+        took = str(runs.get_cell(live.result.run_id, "took"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.stored is not None)
         stored_screen = app.screen
-        assert cells(stored_screen)[0] == clock(stored_screen.stored.duration)
+        assert cells(stored_screen)[0] == clock(stored_screen.stored.duration) == took
         assert f"in {clock(stored_screen.stored.duration)}" in text_of(
             stored_screen.query_one("#run-status"))

@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..widgets.tables import clock
+
 
 def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S") if timestamp else "—"
@@ -80,7 +82,8 @@ class HistoryScreen(Screen):
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
         for r in runs:
-            took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
+            # As the run screen shows elapsed, so that the two agree.
+            took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
             style = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(r.status, "")
             table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
                           Text(r.status, style=style), str(r.ok), str(r.failed), str(r.total),
