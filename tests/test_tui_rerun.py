@@ -44,7 +44,11 @@ async def test_a_refused_resume_says_why_keeps_the_statistics_and_can_be_forced(
 
         # The step's code changes while the run is paused: resuming is refused.
         game = workspace / "experiments" / "watched" / "game.py"
-        game.write_text(game.read_text().replace("for turn in", "# tweaked\n    for turn in"))
+        game.write_text(game.read_text().replace(
+            "    for turn in", "    ctx.metrics.add('tweaked', 1)\n    for turn in"))
+        before = app.discovery
+        app.load_experiments()  # what the file watcher does when a file changes
+        await until(pilot, lambda: app.discovery is not before)
         await pilot.press("r")
         await until(pilot, lambda: not screen.running)
         status = text_of(screen.query_one("#run-status", Static))
@@ -60,6 +64,9 @@ async def test_a_refused_resume_says_why_keeps_the_statistics_and_can_be_forced(
         assert screen.result.complete
     assert stored(workspace, "SELECT COUNT(*), MAX(resumes) FROM runs") == [(1, 1)]
     assert stored(workspace, "SELECT COUNT(*) FROM replicates") == [(16,)]
+    # "the rest run with today's code": the replicates run after the change have its metric
+    ran_after = stored(workspace, "SELECT COUNT(*) FROM metrics WHERE name = 'tweaked'")[0][0]
+    assert 0 < ran_after <= 16 - replicate_rows
 
 
 def runs_in_store(root):

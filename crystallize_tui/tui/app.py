@@ -114,6 +114,13 @@ class CrystallizeApp(App[int]):
         self.load_experiments()
 
     # -- runs ---------------------------------------------------------------------------
+    def current_experiment(self, experiment: Any) -> Any:
+        """The experiment as its files are now: the one discovery loaded last with the same
+        name (files may have changed since ``experiment`` was loaded), else ``experiment``."""
+        found = getattr(self.discovery, "experiments", None) or []
+        return next((f.experiment for f in found if f.experiment.name == experiment.name),
+                    experiment)
+
     def live_run_screen(self, experiment: Any) -> RunScreen | None:
         return next((s for s in self.run_screens if s.experiment is experiment and s.running), None)
 

@@ -125,6 +125,9 @@ class RunScreen(Screen):
         self._set_status("starting…")
         self.refresh_bindings()
         self.app.preload_statistics()  # scipy, before the first live statistics are due
+        if self.stored is None:
+            # A resume or a run again here runs today's files, as the home screen would.
+            self.experiment = self.app.current_experiment(self.experiment)
         self.execute(dict(self.options, **extra))
 
     @work(thread=True, exit_on_error=False, group="runs")
