@@ -131,3 +131,23 @@ async def test_help_lists_only_the_keys_that_apply(workspace):  # noqa: F811
         await pilot.press("question_mark")
         shown = " ".join(f"{k} {d}" for k, d in app.screen.bindings)
         assert "Run again" in shown and "Cancel" not in shown and "Resume" not in shown
+
+
+async def test_history_offers_compare_once_a_run_is_marked(workspace):  # noqa: F811
+    app = app_for(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await home_ready(app, pilot)
+        await select(pilot, home, "coin")
+        await pilot.press("h")
+        await pilot.pause()
+        assert set(offered(app.screen)) & {"space", "c", "r"} == set()  # no runs yet
+        await pilot.press("escape")
+        for _ in range(2):
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+            await pilot.press("escape")
+        await pilot.press("h")
+        await pilot.pause()
+        assert "c" not in offered(app.screen) and offered(app.screen).get("r") == "Run again"
+        await pilot.press("space")
+        assert offered(app.screen).get("c") == "Compare with marked"

@@ -81,6 +81,7 @@ class HistoryScreen(Screen):
         store = self.experiment.store
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
+        self.refresh_bindings()
         for r in runs:
             # As the run screen shows elapsed, so that the two agree.
             took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
@@ -96,6 +97,13 @@ class HistoryScreen(Screen):
             status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
                                "c compares the marked run with the highlighted one · r runs the "
                                "highlighted one again with its options", style="dim"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "mark", "run_again"):
+            return bool(self.records)
+        if action == "compare":  # shown once a run is marked
+            return self.marked is not None and len(self.records) > 1
+        return True
 
     def highlighted(self) -> str | None:
         table = self.query_one("#runs", DataTable)
@@ -123,6 +131,7 @@ class HistoryScreen(Screen):
         if run_id is None:
             return
         self.marked = None if self.marked == run_id else run_id
+        self.refresh_bindings()
         table = self.query_one("#runs", DataTable)
         for key in self.records:
             table.update_cell(key, "mark", "●" if key == self.marked else "")
