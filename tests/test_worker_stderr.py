@@ -18,12 +18,14 @@ SCRIPT = textwrap.dedent('''
             return -1
 
     if __name__ == "__main__":
-        sys.stderr = NoFdStream()
         experiment = Experiment(datasource={"p": 0.5}, pipeline=[coin_game], replicates=4,
                                 store=None,
                                 plugins=[ParallelExecution(max_workers=2, start_method="spawn")])
-        result = experiment.run(echo=False)
-        sys.stderr = sys.__stderr__
+        sys.stderr = NoFdStream()
+        try:
+            result = experiment.run(echo=False)
+        finally:
+            sys.stderr = sys.__stderr__  # so that a traceback reaches the test
         print(result.status, len(result.replicate_results))
 ''')
 
