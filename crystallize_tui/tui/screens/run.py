@@ -233,6 +233,10 @@ class RunScreen(Screen):
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def compute_stats(self, started: ev.RunStarted, finished: list[Any]) -> None:
         """scipy off the UI thread: a large run's comparison takes a while."""
+        # The first time, this waits for scipy's import (preloaded since the run started);
+        # it is not part of the comparison's cost, which paces the next recomputation.
+        import crystallize_tui.stats  # noqa: F401
+
         began = time.perf_counter()
         partial = result_from_events(started.experiment, list(started.conditions),
                                      started.replicates, started.seed, finished)
