@@ -257,7 +257,8 @@ class RunScreen(Screen):
         self.ended = True
         self.refresh_bindings()
         result = self.result = message.result
-        self._stop_clock(result.duration)
+        duration = self._recorded_duration(result)
+        self._stop_clock(duration)
         self._show_final(result)
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
@@ -266,10 +267,10 @@ class RunScreen(Screen):
                              "kept in the store · r resumes", "yellow")
         elif result.status == "failed":
             self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
-                             f"{clock(result.duration)} · enter on a failed row shows its error",
+                             f"{clock(duration)} · enter on a failed row shows its error",
                              "red")
         else:
-            self._set_status(f"completed in {clock(result.duration)} · run {result.run_id}", "green")
+            self._set_status(f"completed in {clock(duration)} · run {result.run_id}", "green")
 
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
@@ -299,6 +300,20 @@ class RunScreen(Screen):
         self.refresh_bindings()
         self.app.notify("the experiment changed since it ran: F resumes anyway, r starts a "
                         "new run", title="resume refused", severity="warning", timeout=8)
+
+    def _recorded_duration(self, result: Result) -> float:
+        """The run's elapsed as the store has it (what its stored view and History show),
+        so the live screen ends on the same figure; a resumed run keeps this attempt's."""
+        store = getattr(self.experiment, "store", None)
+        if store is None or self.started is None or self.started.done_before:
+            return result.duration
+        try:
+            row = store.run_row(result.run_id)
+        except Exception:  # the store went away: the run's own measure
+            return result.duration
+        if row.get("finished_at") is None:
+            return result.duration
+        return float(row["finished_at"]) - float(row["started_at"])
 
     def _stop_clock(self, duration: float | None) -> None:
         """Stop elapsed and ETA: at the run's own duration (what the store and the status
