@@ -69,6 +69,7 @@ class HistoryScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"history {self.experiment.name}"
+        self.app.preload_statistics()  # opening or comparing runs shows their statistics
         table = self.query_one("#runs", DataTable)
         table.border_title = "runs, newest first"
         for key in ("mark", "run id", "started", "status", "ok", "failed", "of", "seed", "took"):
