@@ -11,6 +11,16 @@ class ConfigError(CrystallizeError):
     """An experiment, treatment, datasource or step is declared wrongly."""
 
 
+class ResumeRefused(ConfigError):
+    """A resume was refused because the experiment changed since the run ran; ``changes``
+    lists what changed (a forced resume continues anyway)."""
+
+    def __init__(self, message: str, *, run_id: str, changes: list[str]) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.changes = list(changes)
+
+
 class PluginError(CrystallizeError):
     """A plugin raised in one of its hooks; the run stops and names the plugin."""
 

@@ -28,6 +28,7 @@ from .events import Event
 from .plan import ReplicateHooks, RunPlan
 from .replicate import run_replicate
 from .result import FAILED, ReplicateResult
+from .worker_stderr import stderr_with_fd
 
 Publish = Callable[[Event], None]
 PREFETCH = 2  # tasks queued per worker, so a worker never idles waiting for the parent
@@ -259,7 +260,8 @@ class _ProcessWorkers:
     def __init__(self, plan: RunPlan, n: int, start_method: str | None) -> None:
         self.ctx = mp.get_context(start_method or _default_start_method())
         self.plan = plan
-        self.cancel_event = self.ctx.Event()
+        with stderr_with_fd():  # the Event may spawn multiprocessing's resource tracker
+            self.cancel_event = self.ctx.Event()
         self.task_conns: list[Any] = [None] * n
         self.result_conns: list[Any] = [None] * n
         self.procs: list[Any] = [None] * n
@@ -267,6 +269,10 @@ class _ProcessWorkers:
             self._start(wid)
 
     def _start(self, wid: int) -> None:
+        with stderr_with_fd():
+            self._spawn(wid)
+
+    def _spawn(self, wid: int) -> None:
         for old in (self.task_conns[wid], self.result_conns[wid]):
             if old is not None:
                 old.close()

@@ -18,7 +18,7 @@ from . import interrupts
 from .bus import EventBus
 from .cancel import CancelToken
 from .compare import as_hypothesis
-from .errors import ConfigError
+from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .names import check_name
 from .overrides import apply_overrides
@@ -335,10 +335,11 @@ class Experiment:
                                    json.loads(row["configs"]), configs)
         if changes and not force:
             listed = "\n  - ".join(changes)
-            raise ConfigError(
+            raise ResumeRefused(
                 f"cannot resume run {latest.run_id} of {self.name!r}: the experiment changed since "
                 f"it ran:\n  - {listed}\nrun without resume to start afresh, or pass force=True "
-                "(--force) to resume anyway"
+                "(--force) to resume anyway",
+                run_id=latest.run_id, changes=changes,
             )
         return latest
 
@@ -378,11 +379,14 @@ class Experiment:
         self, treatment: str = BASELINE, replicate: int = 0, *, verbose: bool = True,
         out: TextIO | None = None, echo: bool = True,
         subscribers: Iterable[Callable[[ev.Event], None]] = (),
+        seed: int | None = None, config: Mapping[str, Any] | None = None,
     ) -> ReplicateResult:
         """Run exactly one replicate, serially, printing its events; return its result.
 
-        Same seed as replicate ``replicate`` of a full run, so it reproduces it. An
-        exception in a step propagates with its own traceback.
+        Same seed as replicate ``replicate`` of a full run with base ``seed`` (default: the
+        experiment's), so it reproduces it. ``config`` replaces the condition's resolved
+        config (a run's, with its overrides). An exception in a step propagates with its
+        own traceback.
         """
         if treatment != BASELINE:
             self._treatment(treatment)
@@ -400,7 +404,10 @@ class Experiment:
             echo=echo,
             subscribers=[*([printer] if printer else []), *subscribers],
             plugins=[p for p in self.plugins if not isinstance(p, ParallelExecution)],
+            seed=seed,
         )
+        if config is not None:
+            run.plan.configs[treatment] = dict(config)
         with self._active(run.token):
             try:
                 outcomes = list(run.iterate())

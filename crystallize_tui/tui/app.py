@@ -3,6 +3,7 @@ and the actions every screen shares."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +18,8 @@ from textual.worker import Worker, WorkerState
 from ..commands.common import Workspace
 from ..core.folders import DiscoveryCache, discover
 from ..core.plugins.parallel import with_workers
-from .messages import ExperimentFilesChanged, ExperimentsLoaded
+from .messages import ExperimentFilesChanged, ExperimentsLoaded, RerunOptionsFound
+from .rerun import describe_choices, options_of_run
 from .screens.debug import DebugScreen, PickConditionScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
 from .screens.diff import DiffScreen
@@ -44,7 +46,9 @@ class CrystallizeApp(App[int]):
         self.watch_files = watch
         self.cache = DiscoveryCache()
         self.run_screens: list[RunScreen] = []
+        self.run_choices: dict[str, dict[str, Any]] = {}  # run id -> its launch choices (this session)
         self._stop_watching = threading.Event()
+        self._preloading = False
         self.discovery: Any = None
 
     # -- start-up and discovery ---------------------------------------------------------
@@ -52,7 +56,6 @@ class CrystallizeApp(App[int]):
         remember_theme(self, settings_path(self.workspace.root))
         self.push_screen(HomeScreen())
         self.load_experiments()
-        self.preload_statistics()
         if self.watch_files:
             self.watch_experiments()
 
@@ -67,10 +70,18 @@ class CrystallizeApp(App[int]):
             found.experiment.store = self.workspace.store
         self.post_message(ExperimentsLoaded(discovery, last))
 
-    @work(thread=True, group="preload", exit_on_error=False)
     def preload_statistics(self) -> None:
-        """Import scipy now, in the background, not when the first live statistics are due."""
-        import crystallize_tui.stats  # noqa: F401
+        """Import scipy in the background once a run starts, before its first live
+        statistics are due.
+
+        Not at start-up: the import holds the GIL for a second or more, and a UI quit
+        meanwhile crawls (every await waits for the GIL). A daemon thread, not a Textual
+        worker, since the app waits for its workers when it quits."""
+        if self._preloading or "crystallize_tui.stats" in sys.modules:
+            return
+        self._preloading = True
+        threading.Thread(target=_import_statistics, name="crystallize-preload",
+                         daemon=True).start()
 
     @on(ExperimentsLoaded)
     def _loaded(self, message: ExperimentsLoaded) -> None:
@@ -106,6 +117,13 @@ class CrystallizeApp(App[int]):
         self.load_experiments()
 
     # -- runs ---------------------------------------------------------------------------
+    def current_experiment(self, experiment: Any) -> Any:
+        """The experiment as its files are now: the one discovery loaded last with the same
+        name (files may have changed since ``experiment`` was loaded), else ``experiment``."""
+        found = getattr(self.discovery, "experiments", None) or []
+        return next((f.experiment for f in found if f.experiment.name == experiment.name),
+                    experiment)
+
     def live_run_screen(self, experiment: Any) -> RunScreen | None:
         return next((s for s in self.run_screens if s.experiment is experiment and s.running), None)
 
@@ -127,11 +145,39 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["plugins"] = with_workers(experiment.plugins, choices["workers"])
-        screen = RunScreen(experiment, options=options)
+        screen = RunScreen(experiment, options=options, choices=choices)
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"
         self.install_screen(screen, name=name)  # installed: it lives on when you leave it
         self.push_screen(name)
+
+    def run_again(self, experiment: Any, run: Any) -> None:
+        """A new run with the options run ``run`` (a Result or a run id) ran with."""
+        live = self.live_run_screen(experiment)
+        if live is not None:
+            self.notify(f"{experiment.name} is already running: showing it", timeout=3)
+            self.push_screen(live)
+            return
+        self._find_rerun_options(experiment, run)
+
+    @work(thread=True, group="rerun", exit_on_error=False)
+    def _find_rerun_options(self, experiment: Any, run: Any) -> None:
+        try:
+            result = experiment.store.load(run) if isinstance(run, str) else run
+            choices, notes = options_of_run(experiment, result, self.run_choices.get(result.run_id))
+        except Exception as exc:  # the experiment no longer loads, a treatment is gone...
+            self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}",
+                                  title="cannot run it again", severity="error", timeout=10)
+            return
+        self.post_message(RerunOptionsFound(experiment, choices, notes))
+
+    @on(RerunOptionsFound)
+    def _rerun(self, message: RerunOptionsFound) -> None:
+        text = "running again: " + describe_choices(message.choices)
+        if message.notes:
+            text += "\n" + "\n".join(message.notes)
+        self.notify(text, severity="warning" if message.notes else "information", timeout=6)
+        self.start_run(message.experiment, message.choices)
 
     def action_launch(self, experiment: Any) -> None:
         def launch(choices: dict[str, Any] | None) -> None:
@@ -156,8 +202,12 @@ class CrystallizeApp(App[int]):
 
         self.push_screen(PickConditionScreen(experiment), chosen)
 
-    def action_debug_condition(self, experiment: Any, treatment: str, replicate: int) -> None:
-        self.push_screen(DebugScreen(experiment, treatment, replicate))
+    def action_debug_condition(self, experiment: Any, treatment: str, replicate: int, *,
+                               run_id: str | None = None, overrides: dict[str, Any] | None = None,
+                               seed: int | None = None) -> None:
+        """Debug one replicate; of run ``run_id`` (its stored config and seed) when given."""
+        self.push_screen(DebugScreen(experiment, treatment, replicate, run_id=run_id,
+                                     overrides=overrides, seed=seed))
 
     def action_open_history(self, experiment: Any) -> None:
         self.push_screen(HistoryScreen(experiment))
@@ -169,7 +219,9 @@ class CrystallizeApp(App[int]):
     def _bindings_of(self, screen: Screen) -> list[Binding]:
         seen: dict[str, Binding] = {}
         for binding in [*screen.BINDINGS, *self.BINDINGS]:
-            if isinstance(binding, Binding) and binding.description:
+            # Keys that do not apply where the user is (check_action False) are not offered.
+            if (isinstance(binding, Binding) and binding.description
+                    and screen.check_action(binding.action, ()) is not False):
                 seen.setdefault(binding.action, binding)
         return list(seen.values())
 
@@ -222,6 +274,13 @@ class CrystallizeApp(App[int]):
             error = event.worker.error
             self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name} failed",
                         severity="error", timeout=10)
+
+
+def _import_statistics() -> None:
+    try:
+        import crystallize_tui.stats  # noqa: F401
+    except Exception:  # noqa: S110 - the live statistics import it again and report the error
+        pass
 
 
 def make_app(root: str | Path, store: str | Path | None = None, *, watch: bool = True) -> CrystallizeApp:

@@ -56,3 +56,19 @@ class StatsComputed(Message):
     """Live statistics over the replicates finished so far were computed (a ComparisonTable)."""
 
     table: Any
+
+
+@dataclass
+class ResumeWasRefused(Message):
+    """A resume was refused because the experiment changed since the run (a ResumeRefused)."""
+
+    error: Any
+
+
+@dataclass
+class RerunOptionsFound(Message):
+    """The options a stored run ran with were worked out, to run it again."""
+
+    experiment: Any
+    choices: dict[str, Any]
+    notes: list[str]

@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..widgets.tables import clock
+
 
 def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S") if timestamp else "—"
@@ -46,6 +48,9 @@ class HistoryScreen(Screen):
         Binding("enter", "open", "Open run"),
         Binding("space", "mark", "Mark for compare"),
         Binding("c", "compare", "Compare with marked"),
+        Binding("r", "run_again", "Run again",
+                tooltip="A new run with the highlighted run's options (replicates, treatments, "
+                        "seed, workers, overrides)"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -64,6 +69,7 @@ class HistoryScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"history {self.experiment.name}"
+        self.app.preload_statistics()  # opening or comparing runs shows their statistics
         table = self.query_one("#runs", DataTable)
         table.border_title = "runs, newest first"
         for key in ("mark", "run id", "started", "status", "ok", "failed", "of", "seed", "took"):
@@ -76,8 +82,10 @@ class HistoryScreen(Screen):
         store = self.experiment.store
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
+        self.refresh_bindings()
         for r in runs:
-            took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
+            # As the run screen shows elapsed, so that the two agree.
+            took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
             style = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(r.status, "")
             table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
                           Text(r.status, style=style), str(r.ok), str(r.failed), str(r.total),
@@ -88,7 +96,15 @@ class HistoryScreen(Screen):
                                f"{getattr(store, 'path', 'memory')}", style="dim"))
         else:
             status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
-                               "c compares the marked run with the highlighted one", style="dim"))
+                               "c compares the marked run with the highlighted one · r runs the "
+                               "highlighted one again with its options", style="dim"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "mark", "run_again"):
+            return bool(self.records)
+        if action == "compare":  # shown once a run is marked
+            return self.marked is not None and len(self.records) > 1
+        return True
 
     def highlighted(self) -> str | None:
         table = self.query_one("#runs", DataTable)
@@ -106,11 +122,17 @@ class HistoryScreen(Screen):
         if run_id is not None:
             self.app.open_stored_run(self.experiment, run_id)
 
+    def action_run_again(self) -> None:
+        run_id = self.highlighted()
+        if run_id is not None:
+            self.app.run_again(self.experiment, run_id)
+
     def action_mark(self) -> None:
         run_id = self.highlighted()
         if run_id is None:
             return
         self.marked = None if self.marked == run_id else run_id
+        self.refresh_bindings()
         table = self.query_one("#runs", DataTable)
         for key in self.records:
             table.update_cell(key, "mark", "●" if key == self.marked else "")

@@ -14,9 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...core import events as ev
+from ...core.errors import ResumeRefused
 from ...core.result import FAILED, OK, ReplicateResult, Result
 from ..bridge import RunBridge
-from ..messages import RunCompleted, RunCrashed, StatsComputed
+from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import MAX_ROWS, ProgressTable, ReplicateTable, StatsTable, clock
@@ -45,21 +46,34 @@ def result_from_events(name: str, conditions: list[str], replicates: int, seed: 
 class RunScreen(Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
+    # Keys that do not apply to the run as it stands are hidden (check_action); "r" is
+    # Resume after a cancel or failed replicates, else Run again.
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
-        Binding("r", "rerun", "Run again/resume", tooltip="Resume a cancelled run, or run again"),
+        Binding("r", "resume", "Resume",
+                tooltip="Continue this run: finished replicates are kept, the rest run"),
+        Binding("r", "run_again", "Run again",
+                tooltip="A new run with the same options (replicates, treatments, seed, "
+                        "workers, overrides)"),
+        Binding("F", "force_resume", "Resume anyway",
+                tooltip="Continue the run although the experiment changed since it ran"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
-                 stored: Result | None = None, name: str | None = None) -> None:
+                 stored: Result | None = None, name: str | None = None,
+                 choices: dict[str, Any] | None = None) -> None:
         super().__init__(name=name)
         self.experiment = experiment
         self.options = dict(options or {})
+        self.choices = dict(choices or {})  # as launched (workers, not plugins): to run again
+        self.refused: Any = None  # the ResumeRefused of the last resume, until acted upon
+        self.ended = False  # the last run on this screen ended (completed, crashed or refused)
+        self._clear_on_start = False
         self.stored = stored
         self.bridge = RunBridge()
         self.live = stored is None
@@ -107,14 +121,23 @@ class RunScreen(Screen):
     def start_run(self, **extra: Any) -> None:
         self.running = True
         self.cancelling = False
+        self.ended = False
+        self.refused = None
         self._set_status("starting…")
+        self.refresh_bindings()
+        self.app.preload_statistics()  # scipy, before the first live statistics are due
+        if self.stored is None:
+            # A resume or a run again here runs today's files, as the home screen would.
+            self.experiment = self.app.current_experiment(self.experiment)
         self.execute(dict(self.options, **extra))
 
     @work(thread=True, exit_on_error=False, group="runs")
     def execute(self, options: dict[str, Any]) -> None:
         try:
             result = self.experiment.run(echo=False, subscribers=[self.bridge], **options)
-        except Exception as exc:  # a plugin or the store failed: say so, keep the app
+        except ResumeRefused as exc:  # the experiment changed: say what, offer the ways on
+            self.post_message(ResumeWasRefused(exc))
+        except BaseException as exc:  # a plugin or the store failed: say so, keep the app
             self.post_message(RunCrashed(f"{type(exc).__name__}: {exc}"))
         else:
             self.post_message(RunCompleted(result))
@@ -131,6 +154,8 @@ class RunScreen(Screen):
             self._on_started(batch.started)
         if batch.lines:
             self.query_one("#output", OutputLog).add(batch.lines)
+        if batch.ended is not None:
+            self._stop_clock(batch.ended.duration)
         if batch.finished:
             for event in batch.finished:
                 progress.count(event)
@@ -143,12 +168,25 @@ class RunScreen(Screen):
                              f"{progress.total * len(progress.conditions)} replicates")
 
     def _on_started(self, started: ev.RunStarted) -> None:
+        if self._clear_on_start:  # run again / resume on this screen: the old tables go now
+            self._clear_on_start = False
+            for widget in ("#replicates", "#stats"):
+                self.query_one(widget).clear()
+            self.finished = []
+            self._pending_rows = []
+            self.query_one("#verdicts", Static).update("")
+        if self.choices:
+            self.app.run_choices[started.run_id] = dict(self.choices)
+        self.result = None  # a new run on this screen: the last one's result is history
         self.started = started
         resumed = " · resumed" if started.done_before else ""
         self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
         self._filters = [None, *started.conditions]
-        self.query_one("#progress", ProgressTable).setup(
-            list(started.conditions), started.replicates, started.done_before, time.monotonic())
+        progress = self.query_one("#progress", ProgressTable)
+        progress.ended_at = None  # a resume on this screen: the clock of the last attempt ran out
+        # The clock starts when the run did (the event's time), not when the UI looked.
+        progress.setup(list(started.conditions), started.replicates, started.done_before,
+                       started.time)
         self.app.refresh_home()  # the experiments list shows it running
         if started.done_before and self.experiment.store is not None:
             # A resumed run: show the replicates it had finished before, from the store.
@@ -196,6 +234,10 @@ class RunScreen(Screen):
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def compute_stats(self, started: ev.RunStarted, finished: list[Any]) -> None:
         """scipy off the UI thread: a large run's comparison takes a while."""
+        # The first time, this waits for scipy's import (preloaded since the run started);
+        # it is not part of the comparison's cost, which paces the next recomputation.
+        import crystallize_tui.stats  # noqa: F401
+
         began = time.perf_counter()
         partial = result_from_events(started.experiment, list(started.conditions),
                                      started.replicates, started.seed, finished)
@@ -214,10 +256,11 @@ class RunScreen(Screen):
         self.flush_rows(final=True)
         self.running = False
         self.query_one("#output", OutputLog).mark_ended()
+        self.ended = True
+        self.refresh_bindings()
         result = self.result = message.result
-        progress = self.query_one("#progress", ProgressTable)
-        progress.ended_at = time.monotonic()
-        progress.refresh_cells(progress.ended_at)
+        duration = self._recorded_duration(result)
+        self._stop_clock(duration)
         self._show_final(result)
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
@@ -226,10 +269,10 @@ class RunScreen(Screen):
                              "kept in the store · r resumes", "yellow")
         elif result.status == "failed":
             self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
-                             f"{clock(result.duration)} · enter on a failed row shows its error",
+                             f"{clock(duration)} · enter on a failed row shows its error",
                              "red")
         else:
-            self._set_status(f"completed in {clock(result.duration)} · run {result.run_id}", "green")
+            self._set_status(f"completed in {clock(duration)} · run {result.run_id}", "green")
 
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
@@ -237,8 +280,53 @@ class RunScreen(Screen):
         self.flush_rows(final=True)
         self.running = False
         self.query_one("#output", OutputLog).mark_ended()
+        self.ended = True
+        self.refresh_bindings()
+        self._stop_clock(None)
         self._set_status(f"stopped: {message.error}", "bold red")
         self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+
+    @on(ResumeWasRefused)
+    def _refused(self, message: ResumeWasRefused) -> None:
+        self.drain()
+        self.running = False
+        self.ended = True
+        self._clear_on_start = False  # nothing ran: the last run's tables stay
+        refused = self.refused = message.error
+        status = Text(f"resume refused: the experiment changed since run {refused.run_id} ran\n",
+                      style="bold yellow")
+        for change in refused.changes:
+            status.append(f"  - {change}\n", style="yellow")
+        status.append("F resumes anyway (finished replicates are kept; the rest run with "
+                      "today's config and code) · r starts a new run with the same options")
+        self.query_one("#run-status", Static).update(status)
+        self.refresh_bindings()
+        self.app.notify("the experiment changed since it ran: F resumes anyway, r starts a "
+                        "new run", title="resume refused", severity="warning", timeout=8)
+
+    def _recorded_duration(self, result: Result) -> float:
+        """The run's elapsed as the store has it (what its stored view and History show),
+        so the live screen ends on the same figure; a resumed run keeps this attempt's."""
+        store = getattr(self.experiment, "store", None)
+        if store is None or self.started is None or self.started.done_before:
+            return result.duration
+        try:
+            row = store.run_row(result.run_id)
+        except Exception:  # the store went away: the run's own measure
+            return result.duration
+        if row.get("finished_at") is None:
+            return result.duration
+        return float(row["finished_at"]) - float(row["started_at"])
+
+    def _stop_clock(self, duration: float | None) -> None:
+        """Stop elapsed and ETA: at the run's own duration (what the store and the status
+        line say), or now when the run died without one."""
+        progress = self.query_one("#progress", ProgressTable)
+        if progress.started_at is None or (progress.ended_at is not None and duration is None):
+            return  # it never started, or it stopped already
+        progress.ended_at = (progress.started_at + duration if duration is not None
+                             else time.monotonic())
+        progress.refresh_cells(progress.ended_at)
 
     def _show_final(self, result: Result) -> None:
         table = result.compare() if len(result.conditions) > 1 else None
@@ -279,8 +367,16 @@ class RunScreen(Screen):
                 [(r.treatment, r.replicate, r.error or "") for r in result.replicate_results
                  if not r.ok])
         self._show_final(result)
-        self._set_status(f"stored run {result.run_id}: {result.status}", "green"
-                         if result.status == "completed" else "yellow")
+        resumes = 0
+        if store is not None:
+            try:
+                resumes = int(store.run_row(result.run_id).get("resumes") or 0)
+            except Exception:  # an older store without the column: no note
+                resumes = 0
+        # A resumed run's elapsed spans its first start to its last finish, pauses included.
+        span = f" · resumed {resumes}×: elapsed runs from its first start" if resumes else ""
+        self._set_status(f"stored run {result.run_id}: {result.status} in {clock(result.duration)}"
+                         f"{span}", "green" if result.status == "completed" else "yellow")
 
     def _set_status(self, text: str, style: str = "") -> None:
         # A span, not Text(style=...): Textual maps a span's "green" through the theme's
@@ -301,25 +397,46 @@ class RunScreen(Screen):
         i = self._filters.index(log.filter) if log.filter in self._filters else 0
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
-    def action_rerun(self) -> None:
-        if self.running:
-            self.app.notify("the run is still going; cancel it first (c)", timeout=3)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.live and self.running
+        if action == "resume":
+            return self._resumable()
+        if action == "force_resume":
+            return self.refused is not None and not self.running
+        if action == "run_again":
+            return not self.running and not self._resumable() and (not self.live or self.ended)
+        return True
+
+    def _resumable(self) -> bool:
+        """A cancelled run, or one with failed replicates, launched here and not refused."""
+        return (self.live and not self.running and self.refused is None
+                and self.result is not None and self.result.status in ("cancelled", "failed"))
+
+    def action_resume(self) -> None:
+        self._clear_on_start = True
+        self.start_run(resume=True)
+
+    def action_force_resume(self) -> None:
+        self._clear_on_start = True
+        self.start_run(resume=True, force=True)
+
+    def action_run_again(self) -> None:
+        if not self.live and self.result is not None:  # a stored run: a new live screen
+            self.app.run_again(self.experiment, self.result)
             return
-        if not self.live:
-            self.app.notify("this is a stored run; launch from the experiments screen", timeout=3)
-            return
-        resume = self.result is not None and self.result.status in ("cancelled", "failed")
-        for widget in ("#replicates", "#stats"):
-            self.query_one(widget).clear()
-        self.finished = []
-        self._pending_rows = []
-        self.query_one("#verdicts", Static).update("")
-        self.start_run(resume=resume)
+        self._clear_on_start = True
+        self.start_run()
 
     def action_debug(self) -> None:
         picked = self.query_one("#replicates", ReplicateTable).selected()
         treatment, replicate = picked if picked else ("baseline", 0)
-        self.app.action_debug_condition(self.experiment, treatment, replicate)
+        run_id = (self.result.run_id if self.result is not None
+                  else self.started.run_id if self.started is not None else None)
+        # The replicate as this run ran it: its overrides and seed, not the YAML's.
+        self.app.action_debug_condition(self.experiment, treatment, replicate, run_id=run_id,
+                                        overrides=self.options.get("overrides"),
+                                        seed=self.options.get("seed"))
 
     @on(ReplicateTable.RowSelected, "#replicates")
     def _row_chosen(self) -> None:
