@@ -56,3 +56,4 @@ class StatsComputed(Message):
     """Live statistics over the replicates finished so far were computed (a ComparisonTable)."""
 
     table: Any
+    replicates: int = 0  # replicate numbers finished in every condition, the ones compared
