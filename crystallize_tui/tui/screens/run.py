@@ -210,8 +210,7 @@ class RunScreen(Screen):
     def _stats_computed(self, message: StatsComputed) -> None:
         if self.running:  # the final table, once shown, is not replaced by a late live one
             self.query_one("#stats", StatsTable).show(
-                message.table, note=f"live, interim: the {message.replicates} replicate(s) "
-                                    "finished in every condition")
+                message.table, note=f"live: {message.replicates} replicate(s) done in every condition")
 
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:

@@ -103,7 +103,7 @@ class StatsTable(DataTable):
     def _hint(self) -> None:
         # Shown on the pane around the table (the run screen's "treatment vs baseline").
         hidden = len(self.hidden_columns)
-        more = f"enter: all figures (+{hidden} columns)" if hidden else "enter: all figures"
+        more = f"enter: every figure (+{hidden} columns)" if hidden else "enter: every figure"
         text = " · ".join(p for p in (self.note, more if self.rows_shown else "") if p)
         if isinstance(self.parent, Widget):
             self.parent.border_subtitle = text
