@@ -105,7 +105,7 @@ class RunScreen(Screen):
         self.query_one("#progress-pane").border_title = "progress"
         self.query_one("#stats-pane").border_title = "treatment vs baseline"
         self.query_one("#output", OutputLog).border_title = "output · all conditions"
-        self.query_one("#replicates").border_title = "replicates (enter on a failed one: its error)"
+        self.query_one("#replicates").border_title = "replicates (enter: every figure, or the error)"
         if self.stored is not None:
             self._show_stored(self.stored)
             return
