@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 from rich.text import Text
@@ -113,6 +114,8 @@ class ReplicateTable(DataTable):
         self.errors: dict[str, tuple[str, str]] = {}  # row key -> (error, traceback)
         self.rows_by_key: dict[str, tuple[str, int]] = {}  # rows in view
         self.page_start: int | None = None  # index in ``events`` of the page shown; None: newest
+        self.failed_at: list[int] = []  # indices in ``events`` of the failed ones, ascending
+        self._settle_follow: bool | None = None  # a settle is due; whether to follow then
 
     @property
     def total(self) -> int:
@@ -137,6 +140,7 @@ class ReplicateTable(DataTable):
         self.errors.clear()
         self.rows_by_key.clear()
         self.events = []
+        self.failed_at = []
         self.page_start = None
         return self
 
@@ -149,13 +153,22 @@ class ReplicateTable(DataTable):
         if not self.following:  # someone reads an older page: leave it where it is
             self._subtitle()
             return
-        at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        if self._settle_follow is None:  # trim and move the cursor once a frame, not per call
+            self._settle_follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+            self.call_after_refresh(self._settle)
         shown = events
         if throttle and len(events) > ROWS_PER_FLUSH:
             shown = [e for e in events[:-ROWS_PER_FLUSH] if isinstance(e, ev.ReplicateFailed)]
             shown += events[-ROWS_PER_FLUSH:]
         for event in shown:
             self._add_row(event)
+
+    def _settle(self) -> None:
+        """Keep at most MAX_ROWS rows (the oldest successful ones leave the view) and, if
+        the cursor was on the newest row, put it on the new newest."""
+        at_end, self._settle_follow = self._settle_follow, None
+        if not self.following:
+            return
         excess = len(self.rows_by_key) - MAX_ROWS
         if excess > 0:
             cursor = self.cursor_row
@@ -201,7 +214,7 @@ class ReplicateTable(DataTable):
         self.rows_by_key.clear()
         page = self.events[start:start + MAX_ROWS]
         if follow:  # failures are what a reader looks for: older ones stay above the newest
-            page = [e for e in self.events[:start] if isinstance(e, ev.ReplicateFailed)] + page
+            page = [self.events[i] for i in self.failed_at[:bisect_left(self.failed_at, start)]] + page
         for event in page:
             self._add_row(event)
         if self.row_count:
@@ -209,9 +222,10 @@ class ReplicateTable(DataTable):
         self._subtitle()
 
     def _remember(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
-        self.events.append(event)
         if isinstance(event, ev.ReplicateFailed):
             self.errors[_key(event)] = (event.error, event.traceback)
+            self.failed_at.append(len(self.events))
+        self.events.append(event)
 
     def _add_row(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
         key = _key(event)
@@ -234,12 +248,11 @@ class ReplicateTable(DataTable):
 
     def _subtitle(self) -> None:
         if self.following:
-            failed = [e for e in self.events[:max(0, self.total - MAX_ROWS)]
-                      if isinstance(e, ev.ReplicateFailed)]
             if self.total <= len(self.rows_by_key):
                 self.border_subtitle = ""
                 return
-            older = f" · {len(failed)} older failed shown first" if failed else ""
+            failed = bisect_left(self.failed_at, self.total - MAX_ROWS)
+            older = f" · {failed} older failed shown first" if failed else ""
             self.border_subtitle = f"newest of {self.total:,}{older} · [ older rows"
         else:
             start = self.page_start or 0
