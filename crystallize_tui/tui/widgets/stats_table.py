@@ -93,7 +93,9 @@ class StatsTable(DataTable):
         super().clear(columns=True)
         self.visible_columns = columns
         for key in columns:
-            self.add_column(self.labels[key], key=key)
+            # Widths set here, not measured later by the table: under a busy run its
+            # measuring (on idle) can lag, leaving new rows cut at the old widths.
+            self.add_column(self.labels[key], key=key, width=self._width_of(key) - PADDING)
         for *_, cells in self.rows_shown:
             self.add_row(*(cells[key] for key in columns))
         if self.rows_shown:

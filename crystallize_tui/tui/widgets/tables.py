@@ -116,6 +116,7 @@ class ReplicateTable(DataTable):
         self.page_start: int | None = None  # index in ``events`` of the page shown; None: newest
         self.failed_at: list[int] = []  # indices in ``events`` of the failed ones, ascending
         self._settle_follow: bool | None = None  # a settle is due; whether to follow then
+        self.sparse = False  # the view skipped rows of a fast run (catch_up fills them in)
 
     @property
     def total(self) -> int:
@@ -142,6 +143,7 @@ class ReplicateTable(DataTable):
         self.events = []
         self.failed_at = []
         self.page_start = None
+        self.sparse = False
         return self
 
     def add_replicates(self, events: list[ev.ReplicateFinished | ev.ReplicateFailed],
@@ -160,6 +162,7 @@ class ReplicateTable(DataTable):
         if throttle and len(events) > ROWS_PER_FLUSH:
             shown = [e for e in events[:-ROWS_PER_FLUSH] if isinstance(e, ev.ReplicateFailed)]
             shown += events[-ROWS_PER_FLUSH:]
+            self.sparse = True
         for event in shown:
             self._add_row(event)
 
@@ -190,12 +193,22 @@ class ReplicateTable(DataTable):
             self._show(max(0, self.total - MAX_ROWS), follow=True)
 
     def action_older(self) -> None:
-        start = self.page_start if self.page_start is not None else max(0, self.total - MAX_ROWS)
-        if start == 0:
+        if self.page_start is None:
+            tail = max(0, self.total - MAX_ROWS)
+            if self.sparse:  # first the rows a fast run skipped: the same page, complete, held still
+                start = tail
+            elif tail == 0:
+                self.app.bell()
+                return
+            else:
+                start = max(0, tail - MAX_ROWS)
+        elif self.page_start == 0:
             self.app.bell()
             return
-        self.page_start = max(0, start - MAX_ROWS)
-        self._show(self.page_start, follow=False)
+        else:
+            start = max(0, self.page_start - MAX_ROWS)
+        self.page_start = start
+        self._show(start, follow=False)
 
     def action_newer(self) -> None:
         if self.page_start is None:
@@ -212,6 +225,7 @@ class ReplicateTable(DataTable):
     def _show(self, start: int, follow: bool) -> None:
         super().clear()
         self.rows_by_key.clear()
+        self.sparse = False
         page = self.events[start:start + MAX_ROWS]
         if follow:  # failures are what a reader looks for: older ones stay above the newest
             page = [self.events[i] for i in self.failed_at[:bisect_left(self.failed_at, start)]] + page
@@ -253,12 +267,12 @@ class ReplicateTable(DataTable):
                 return
             failed = bisect_left(self.failed_at, self.total - MAX_ROWS)
             older = f" · {failed} older failed shown first" if failed else ""
-            self.border_subtitle = f"newest of {self.total:,}{older} · [ older rows"
+            skipped = " (some skipped while the run is fast)" if self.sparse else ""
+            self.border_subtitle = f"newest of {self.total:,}{skipped}{older} · [ older rows"
         else:
             start = self.page_start or 0
             end = min(self.total, start + MAX_ROWS)
-            self.border_subtitle = (f"rows {start + 1:,}–{end:,} of {self.total:,} · "
-                                    "[ older · ] newer (the last page follows new results)")
+            self.border_subtitle = f"rows {start + 1:,}–{end:,} of {self.total:,} · [ older · ] newer"
 
     def selected_event(self) -> ev.ReplicateFinished | ev.ReplicateFailed | None:
         picked = self.selected()
