@@ -215,3 +215,40 @@ async def test_statistics_and_replicates_are_readable_at_each_terminal_size(tmp_
         first = screen.result.replicate(figures["condition"], int(figures["replicate"]))
         assert figures["seed"] == str(first.seed)
         assert [name for name in figures if name in metrics] == metrics
+
+
+STEADY = '''
+pipeline: [steps:measure]
+datasource: {mu: 0, delay: 0.03}
+replicates: 100
+seed: 5
+treatments:
+  shifted: {mu: 0.1}
+'''
+
+
+async def test_replicate_table_leaves_a_reader_on_their_row_and_ctrl_end_follows_again(tmp_path):
+    root = workspace_with(tmp_path, "steady", STEADY)
+    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await start_run(app, pilot, "steady")
+        table = screen.query_one("#replicates", DataTable)
+        await until(pilot, lambda: table.row_count >= 6)
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.pause()
+        reading = table.get_row_at(1)[:2]
+        shown = table.row_count
+        await until(pilot, lambda: table.row_count >= shown + 4)
+        assert table.cursor_row == 1 and table.get_row_at(1)[:2] == reading
+        await pilot.press("ctrl+end")  # back to the newest: the view follows again
+        shown = table.row_count
+        await until(pilot, lambda: table.row_count > shown and table.cursor_row == table.row_count - 1)
+        assert screen.running
+        table.move_cursor(row=0)
+        await pilot.pause()
+        reading = table.get_row_at(0)[:2]
+        await until(pilot, lambda: screen.result is not None)
+        await pilot.pause()
+        assert table.row_count == 200
+        assert table.get_row_at(table.cursor_row)[:2] == reading  # the end of the run kept it

@@ -188,9 +188,15 @@ class ReplicateTable(DataTable):
         self.add_replicates([event])
 
     def catch_up(self) -> None:
-        """Show the newest MAX_ROWS replicates without gaps (and older failed ones)."""
-        if self.following:
-            self._show(max(0, self.total - MAX_ROWS), follow=True)
+        """Show the newest MAX_ROWS replicates without gaps (and older failed ones); a
+        cursor left on an older row stays on it."""
+        if not self.following:
+            return
+        at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        reading = None if at_end else self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        self._show(max(0, self.total - MAX_ROWS), follow=True)
+        if reading is not None and reading.value in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(reading), animate=False)
 
     def action_older(self) -> None:
         if self.page_start is None:
