@@ -116,6 +116,7 @@ class ReplicateTable(DataTable):
         self.page_start: int | None = None  # index in ``events`` of the page shown; None: newest
         self.failed_at: list[int] = []  # indices in ``events`` of the failed ones, ascending
         self._settle_follow: bool | None = None  # a settle is due; whether to follow then
+        self._settle_cursor = 0  # the cursor row when it was scheduled
         self.sparse = False  # the view skipped rows of a fast run (catch_up fills them in)
 
     @property
@@ -157,6 +158,7 @@ class ReplicateTable(DataTable):
             return
         if self._settle_follow is None:  # trim and move the cursor once a frame, not per call
             self._settle_follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+            self._settle_cursor = self.cursor_row
             self.call_after_refresh(self._settle)
         shown = events
         if throttle and len(events) > ROWS_PER_FLUSH:
@@ -172,6 +174,8 @@ class ReplicateTable(DataTable):
         at_end, self._settle_follow = self._settle_follow, None
         if not self.following:
             return
+        if self.cursor_row != self._settle_cursor:  # the reader moved meanwhile: leave it there
+            at_end = False
         excess = len(self.rows_by_key) - MAX_ROWS
         if excess > 0:
             cursor = self.cursor_row
@@ -190,7 +194,7 @@ class ReplicateTable(DataTable):
     def catch_up(self) -> None:
         """Show the newest MAX_ROWS replicates without gaps (and older failed ones); a
         cursor left on an older row stays on it."""
-        if not self.following:
+        if not self.following or not self.sparse:  # nothing skipped: the view is the tail already
             return
         at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         reading = None if at_end else self.coordinate_to_cell_key(self.cursor_coordinate).row_key
