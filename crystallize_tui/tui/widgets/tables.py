@@ -196,7 +196,10 @@ class ReplicateTable(DataTable):
         cursor left on an older row stays on it."""
         if not self.following or not self.sparse:  # nothing skipped: the view is the tail already
             return
-        at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        if self._settle_follow is not None and self.cursor_row == self._settle_cursor:
+            at_end = self._settle_follow  # rows came after the cursor was last placed
+        else:
+            at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         reading = None if at_end else self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         self._show(max(0, self.total - MAX_ROWS), follow=True)
         if reading is not None and reading.value in self.rows_by_key:
