@@ -252,3 +252,32 @@ async def test_replicate_table_leaves_a_reader_on_their_row_and_ctrl_end_follows
         await pilot.pause()
         assert table.row_count == 200
         assert table.get_row_at(table.cursor_row)[:2] == reading  # the end of the run kept it
+
+
+async def test_compare_runs_shows_difference_p_and_verdict_at_80_columns(tmp_path):
+    root = workspace_with(tmp_path, "wide", WIDE)
+    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(2):
+            run = await start_run(app, pilot, "wide")
+            await until(pilot, lambda run=run: run.result is not None)
+            await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("h")
+        await until(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.press("space", "down", "c")
+        await until(pilot, lambda: type(app.screen).__name__ == "CompareRunsScreen")
+        await pilot.pause()
+        table = app.screen.query_one("#compare", DataTable)
+        assert table.row_count == 15  # three conditions, five metrics
+        shown = labels(table)
+        assert shown[:5] == ["condition", "metric", "difference [CI]", "p", "verdict"]
+        assert width_of(table, shown) <= table.scrollable_content_region.width
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FiguresScreen"
+        figures = dict(app.screen.figures)
+        assert figures["values used"] == "6 pairs"  # same seed: replicate k against replicate k
+        assert "run A mean (sd)" in figures and "run B mean (sd)" in figures

@@ -1,9 +1,10 @@
-"""The run screen's statistics table: the columns that answer the question first, the rest as room allows."""
+"""Tables of comparisons that fit the terminal: the columns that answer the question first, the rest as room allows."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -11,31 +12,37 @@ from textual import events
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-# What a reader needs to judge a comparison; shown at any width (enter shows the rest).
-ESSENTIAL = (("metric", "metric"), ("treatment", "treatment"),
-             ("difference", "difference [CI]"), ("p_adjusted", "p adj"), ("verdict", "verdict"))
-# Added left to right while they fit the table's width.
-OPTIONAL = (("test", "test"), ("n", "n"), ("effect", "effect"), ("p", "p"),
-            ("baseline", "baseline mean (sd)"), ("treatment_mean", "treatment mean (sd)"))
 PADDING = 2  # a DataTable cell has one column of padding each side
 SCROLLBAR = 2  # room kept for the vertical scrollbar, so a long table does not hide a column
 
 
-class StatsTable(DataTable):
-    """Treatment vs baseline per metric. The five essential columns always show; test, n,
-    effect, p and the means follow as the width allows. Enter on a row: every figure."""
+@dataclass
+class ComparisonLine:
+    """One row: its cells by column key, the comparison behind them, and the dialog's title."""
+
+    cells: dict[str, Any]
+    comparison: Any
+    title: str
+
+
+class FittedComparisonTable(DataTable):
+    """Comparisons one per row. The ESSENTIAL columns always show; the OPTIONAL ones follow,
+    in order, while they fit the width. Enter on a row: every figure of it."""
+
+    ESSENTIAL: ClassVar[tuple[tuple[str, str], ...]] = ()
+    OPTIONAL: ClassVar[tuple[tuple[str, str], ...]] = ()
+    SIDES: ClassVar[tuple[str, str]] = ("baseline", "treatment")  # names in the dialog
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.updated_at = 0.0
-        self.rows_shown: list[tuple[str, str, Any, dict[str, Any]]] = []  # metric, treatment, comparison, cells
+        self.lines: list[ComparisonLine] = []
         self.visible_columns: tuple[str, ...] = ()
-        self.labels = dict(ESSENTIAL + OPTIONAL)
+        self.labels = dict(self.ESSENTIAL + self.OPTIONAL)
         self.note = ""
 
     @property
     def hidden_columns(self) -> list[str]:
-        return [key for key, _ in OPTIONAL if key not in self.visible_columns]
+        return [key for key, _ in self.OPTIONAL if key not in self.visible_columns]
 
     def on_mount(self) -> None:
         self._lay_out(force=True)
@@ -43,41 +50,29 @@ class StatsTable(DataTable):
     def on_resize(self, event: events.Resize) -> None:
         self._lay_out()
 
-    def clear(self, columns: bool = False) -> StatsTable:
+    def clear(self, columns: bool = False) -> FittedComparisonTable:
         if not columns:  # a cleared table (run again) forgets its rows, keeps its columns
-            self.rows_shown = []
+            self.lines = []
             self.note = ""
             self._hint()
         return super().clear(columns)
 
-    def show(self, table: Any, note: str = "") -> None:
-        """Show a ComparisonTable (rows of metric, treatment, comparison); ``note`` says
-        what the figures rest on (shown under the pane with the hint for enter)."""
-        from ...stats.render import row_cells
-
+    def set_lines(self, lines: list[ComparisonLine], note: str = "") -> None:
+        """Show ``lines``; ``note`` says what the figures rest on (under the pane, with the
+        hint for enter)."""
         self.note = note
-        self.rows_shown = []
-        for row in table:
-            cells: dict[str, Any] = dict(row_cells(row.comparison))
-            cells["treatment_mean"] = cells.pop("treatment")
-            verdict = cells["verdict"]
-            style = "bold green" if verdict == "significant" else (
-                "yellow" if verdict.startswith("inconclusive") else "")
-            cells["verdict"] = Text(verdict, style=style)
-            cells["metric"], cells["treatment"] = row.metric, row.treatment
-            self.rows_shown.append((row.metric, row.treatment, row.comparison, cells))
+        self.lines = lines
         self._lay_out(force=True)
-        self.updated_at = time.monotonic()
 
     def _width_of(self, key: str) -> int:
-        cells = [cell_len(str(cells[key])) for *_, cells in self.rows_shown]
+        cells = [cell_len(str(line.cells[key])) for line in self.lines]
         return max([cell_len(self.labels[key]), *cells]) + PADDING
 
     def _choose_columns(self) -> tuple[str, ...]:
         room = self.size.width - SCROLLBAR
-        chosen = [key for key, _ in ESSENTIAL]
+        chosen = [key for key, _ in self.ESSENTIAL]
         used = sum(self._width_of(key) for key in chosen)
-        for key, _ in OPTIONAL:  # in order: a later column never jumps ahead of an earlier one
+        for key, _ in self.OPTIONAL:  # in order: a later column never jumps ahead of an earlier one
             width = self._width_of(key)
             if used + width > room:
                 break
@@ -96,42 +91,97 @@ class StatsTable(DataTable):
             # Widths set here, not measured later by the table: under a busy run its
             # measuring (on idle) can lag, leaving new rows cut at the old widths.
             self.add_column(self.labels[key], key=key, width=self._width_of(key) - PADDING)
-        for *_, cells in self.rows_shown:
-            self.add_row(*(cells[key] for key in columns))
-        if self.rows_shown:
-            self.move_cursor(row=min(row, len(self.rows_shown) - 1))
+        for line in self.lines:
+            self.add_row(*(line.cells[key] for key in columns))
+        if self.lines:
+            self.move_cursor(row=min(row, len(self.lines) - 1))
         self._hint()
 
     def _hint(self) -> None:
-        # Shown on the pane around the table (the run screen's "treatment vs baseline").
+        # Shown on the pane around the table (or the table's own border when it has one).
         hidden = len(self.hidden_columns)
         more = f"enter: every figure (+{hidden} columns)" if hidden else "enter: every figure"
-        text = " · ".join(p for p in (self.note, more if self.rows_shown else "") if p)
-        if isinstance(self.parent, Widget):
-            self.parent.border_subtitle = text
+        text = " · ".join(p for p in (self.note, more if self.lines else "") if p)
+        target = self.parent if isinstance(self.parent, Widget) and self.parent.has_class("pane") else self
+        target.border_subtitle = text
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table is not self or not self.rows_shown:
+        if event.data_table is not self or not self.lines:
             return
         from ..screens.figures import FiguresScreen
 
-        metric, treatment, comparison, _ = self.rows_shown[event.cursor_row]
-        self.app.push_screen(FiguresScreen(f"{metric}: {treatment} vs baseline",
-                                           comparison_figures(comparison)))
+        line = self.lines[event.cursor_row]
+        self.app.push_screen(FiguresScreen(line.title, comparison_figures(line.comparison, self.SIDES)))
 
 
-def comparison_figures(c: Any) -> list[tuple[str, str]]:
+def verdict_text(verdict: str) -> Text:
+    style = "bold green" if verdict == "significant" else (
+        "yellow" if verdict.startswith("inconclusive") else "")
+    return Text(verdict, style=style)
+
+
+class StatsTable(FittedComparisonTable):
+    """Treatment vs baseline per metric: metric, treatment, difference [CI], adjusted p and
+    verdict always; test, n, effect, p and the means as the width allows."""
+
+    ESSENTIAL = (("metric", "metric"), ("treatment", "treatment"),
+                 ("difference", "difference [CI]"), ("p_adjusted", "p adj"), ("verdict", "verdict"))
+    OPTIONAL = (("test", "test"), ("n", "n"), ("effect", "effect"), ("p", "p"),
+                ("baseline", "baseline mean (sd)"), ("treatment_mean", "treatment mean (sd)"))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.updated_at = 0.0
+
+    def show(self, table: Any, note: str = "") -> None:
+        """Show a ComparisonTable (rows of metric, treatment, comparison)."""
+        from ...stats.render import row_cells
+
+        lines = []
+        for row in table:
+            cells: dict[str, Any] = dict(row_cells(row.comparison))
+            cells["treatment_mean"] = cells.pop("treatment")
+            cells["verdict"] = verdict_text(cells["verdict"])
+            cells["metric"], cells["treatment"] = row.metric, row.treatment
+            lines.append(ComparisonLine(cells, row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+        self.set_lines(lines, note)
+        self.updated_at = time.monotonic()
+
+
+class RunsComparisonTable(FittedComparisonTable):
+    """Run B against run A per condition and metric (history's compare screen)."""
+
+    ESSENTIAL = (("condition", "condition"), ("metric", "metric"),
+                 ("difference", "difference [CI]"), ("p", "p"), ("verdict", "verdict"))
+    OPTIONAL = (("test", "test"), ("n", "n"), ("baseline", "run A"), ("treatment", "run B"))
+    SIDES = ("run A", "run B")
+
+    def show_runs(self, comparisons: list[tuple[str, str, Any]]) -> None:
+        """Show (condition, metric, comparison of B against A) rows."""
+        from ...stats.render import row_cells
+
+        lines = []
+        for condition, metric, comparison in comparisons:
+            cells: dict[str, Any] = dict(row_cells(comparison))
+            cells["verdict"] = verdict_text(cells["verdict"])
+            cells["condition"], cells["metric"] = condition, metric
+            lines.append(ComparisonLine(cells, comparison, f"{metric} in {condition}: run B vs run A"))
+        self.set_lines(lines)
+
+
+def comparison_figures(c: Any, sides: tuple[str, str] = ("baseline", "treatment")) -> list[tuple[str, str]]:
     """Every figure of one comparison, labelled in words (the dialog behind enter)."""
     from ...stats.render import format_number, format_p, row_cells
 
     cells = row_cells(c)
     level = f"{c.confidence:.0%}"
+    first, second = sides
     figures = [
         ("test", f"{c.test or 'none'} ({'paired by replicate' if c.paired else 'unpaired'}, "
                  f"{c.alternative})"),
-        ("values used", cells["n"] + ("" if c.paired else " (baseline/treatment)")),
-        ("baseline mean (sd)", cells["baseline"]),
-        ("treatment mean (sd)", cells["treatment"]),
+        ("values used", cells["n"] + ("" if c.paired else f" ({first}/{second})")),
+        (f"{first} mean (sd)", cells["baseline"]),
+        (f"{second} mean (sd)", cells["treatment"]),
         (f"difference [{level} CI]", cells["difference"]
          + (f" ({c.ci_method})" if c.ci_method else "")),
         ("effect", cells["effect"] + (f" ({c.effect_name})" if c.effect_name else "")),
