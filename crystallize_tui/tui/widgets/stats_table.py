@@ -26,8 +26,8 @@ class ComparisonLine:
 
 
 class FittedComparisonTable(DataTable):
-    """Comparisons one per row. The ESSENTIAL columns always show; the OPTIONAL ones follow,
-    in order, while they fit the width. Enter on a row: every figure of it."""
+    """Comparisons one per row. The ESSENTIAL columns always show; then each OPTIONAL one,
+    in order, that still fits the width. Enter on a row: every figure of it."""
 
     ESSENTIAL: ClassVar[tuple[tuple[str, str], ...]] = ()
     OPTIONAL: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -72,12 +72,11 @@ class FittedComparisonTable(DataTable):
         room = self.size.width - SCROLLBAR
         chosen = [key for key, _ in self.ESSENTIAL]
         used = sum(self._width_of(key) for key in chosen)
-        for key, _ in self.OPTIONAL:  # in order: a later column never jumps ahead of an earlier one
+        for key, _ in self.OPTIONAL:  # in order of use; a wide one that does not fit is skipped
             width = self._width_of(key)
-            if used + width > room:
-                break
-            chosen.append(key)
-            used += width
+            if used + width <= room:
+                chosen.append(key)
+                used += width
         return tuple(chosen)
 
     def _lay_out(self, force: bool = False) -> None:
