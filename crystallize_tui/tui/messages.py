@@ -56,6 +56,7 @@ class StatsComputed(Message):
     """Live statistics over the replicates finished so far were computed (a ComparisonTable)."""
 
     table: Any
+    replicates: int = 0  # replicate numbers finished in every condition, the ones compared
 
 
 @dataclass

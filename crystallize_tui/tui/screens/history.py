@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
 
@@ -163,27 +164,19 @@ class CompareRunsScreen(Screen):
         yield Header()
         with Vertical():
             yield Static(id="compare-status")
-            yield DataTable(id="compare", cursor_type="row", zebra_stripes=True, classes="pane")
+            yield RunsComparisonTable(id="compare", classes="pane")
         yield Footer()
 
     def on_mount(self) -> None:
-        from ...stats.render import row_cells
-
         self.title = f"compare runs of {self.a.experiment}"
         pairing = "paired by replicate (same seed)" if (
             self.a.seed == self.b.seed and self.a.replicates == self.b.replicates) else "unpaired"
         self.query_one("#compare-status", Static).update(Text(
             f"A = {self.a.run_id} (seed {self.a.seed})   B = {self.b.run_id} (seed {self.b.seed})"
             f"   differences are B − A, {pairing}"))
-        table = self.query_one("#compare", DataTable)
+        table = self.query_one("#compare", RunsComparisonTable)
         table.border_title = "run B vs run A"
-        for key in ("condition", "metric", "test", "n", "run A", "run B", "difference [CI]", "p",
-                    "verdict"):
-            table.add_column(key)
-        for condition, metric, c in compare_runs(self.a, self.b):
-            cells = row_cells(c)
-            table.add_row(condition, metric, cells["test"], cells["n"], cells["baseline"],
-                          cells["treatment"], cells["difference"], cells["p"], cells["verdict"])
+        table.show_runs(list(compare_runs(self.a, self.b)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

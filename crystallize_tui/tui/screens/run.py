@@ -20,31 +20,43 @@ from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
-from ..widgets.tables import MAX_ROWS, ProgressTable, ReplicateTable, StatsTable, clock
+from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
-ROWS_PER_FLUSH = 40
 
 
 def result_from_events(name: str, conditions: list[str], replicates: int, seed: int,
                        finished: list[Any]) -> Result:
-    """A Result over the replicates finished so far (for live statistics)."""
+    """A Result over the replicates finished so far (for live statistics).
+
+    Only replicate numbers finished (or failed) in every condition take part, renumbered
+    0..k-1 in order, so a pair is "dropped" only for a real failure or a missing metric,
+    never because one side has not run yet."""
+    done: dict[str, set[int]] = {c: set() for c in conditions}
+    for e in finished:
+        done.setdefault(e.treatment, set()).add(e.replicate)
+    common = sorted(set.intersection(*(done[c] for c in conditions))) if conditions else []
+    index = {k: i for i, k in enumerate(common)}
     outcomes = [
-        ReplicateResult(e.treatment, e.replicate, e.seed, OK, list(e.metrics.items()), e.duration)
+        ReplicateResult(e.treatment, index[e.replicate], e.seed, OK, list(e.metrics.items()),
+                        e.duration)
         if isinstance(e, ev.ReplicateFinished)
-        else ReplicateResult(e.treatment, e.replicate, e.seed, FAILED, [], e.duration, e.error,
-                             e.traceback)
-        for e in finished
+        else ReplicateResult(e.treatment, index[e.replicate], e.seed, FAILED, [], e.duration,
+                             e.error, e.traceback)
+        for e in finished if e.replicate in index
     ]
-    return Result(run_id="live", experiment=name, seed=seed, replicates=replicates,
+    return Result(run_id="live", experiment=name, seed=seed, replicates=len(common),
                   conditions=conditions, configs={}, outcomes=outcomes, status="running",
                   complete=False)
 
 
 class RunScreen(Screen):
     """One run, live (launched from here) or stored (opened from history)."""
+
+    # Layouts in app.tcss: panes stack below 120 columns, progress over statistics below 160.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
 
     # Keys that do not apply to the run as it stands are hidden (check_action); "r" is
     # Resume after a cancel or failed replicates, else Run again.
@@ -108,7 +120,7 @@ class RunScreen(Screen):
         self.query_one("#progress-pane").border_title = "progress"
         self.query_one("#stats-pane").border_title = "treatment vs baseline"
         self.query_one("#output", OutputLog).border_title = "output · all conditions"
-        self.query_one("#replicates").border_title = "replicates (enter on a failed one: its error)"
+        self.query_one("#replicates").border_title = "replicates (enter: every figure, or the error)"
         if self.stored is not None:
             self._show_stored(self.stored)
             return
@@ -198,25 +210,17 @@ class RunScreen(Screen):
                     self.finished.append(event)
 
     def flush_rows(self, final: bool = False) -> None:
-        """Add finished replicates to the table. While the run goes, at most ROWS_PER_FLUSH
-        (the newest, and every failed one) per flush: hundreds of rows a second would eat
-        the UI thread, and nobody reads them at that rate. At the end the table shows the
-        latest MAX_ROWS in finishing order."""
-        if not self._pending_rows or not self.query("#replicates"):
+        """Add finished replicates to the table in batches: hundreds of rows a second would
+        eat the UI thread, and nobody reads them at that rate. While the run goes the table
+        shows the newest of each batch (older ones are a page away); at the end it catches up."""
+        if not self.query("#replicates"):
             return
         table = self.query_one("#replicates", ReplicateTable)
         rows, self._pending_rows = self._pending_rows, []
-        if final and table.total + len(rows) > len(table.rows_by_key) + len(rows):
-            table.clear()
-            older_failed = [e for e in self.finished[:-MAX_ROWS] if isinstance(e, ev.ReplicateFailed)]
-            table.add_replicates([*older_failed, *self.finished[-MAX_ROWS:]],
-                                 total=len(self.finished))
-            return
-        if not final and len(rows) > ROWS_PER_FLUSH:
-            failed = [r for r in rows[:-ROWS_PER_FLUSH] if isinstance(r, ev.ReplicateFailed)]
-            table.add_replicates([*failed, *rows[-ROWS_PER_FLUSH:]], total=table.total + len(rows))
-            return
-        table.add_replicates(rows, total=table.total + len(rows))
+        if rows:
+            table.add_replicates(rows, throttle=not final)
+        if final:
+            table.catch_up()
 
     def refresh_stats(self) -> None:
         if not self._stats_dirty or self.started is None or not self.query("#stats"):
@@ -243,12 +247,13 @@ class RunScreen(Screen):
                                      started.replicates, started.seed, finished)
         table = partial.compare()
         self._stats_cost = time.perf_counter() - began
-        self.post_message(StatsComputed(table))
+        self.post_message(StatsComputed(table, partial.replicates))
 
     @on(StatsComputed)
     def _stats_computed(self, message: StatsComputed) -> None:
         if self.running:  # the final table, once shown, is not replaced by a late live one
-            self.query_one("#stats", StatsTable).show(message.table)
+            self.query_one("#stats", StatsTable).show(
+                message.table, note=f"live: {message.replicates} replicate(s) done in every condition")
 
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:
@@ -356,7 +361,9 @@ class RunScreen(Screen):
         progress.setup(conditions, result.replicates, {}, 0.0)
         for event in events:
             progress.count(event)
-        self.query_one("#replicates", ReplicateTable).add_replicates(events)
+        replicates = self.query_one("#replicates", ReplicateTable)
+        replicates.add_replicates(events, throttle=True)
+        replicates.catch_up()
         progress.ended_at = result.duration
         progress.refresh_cells(result.duration)
         self.finished = events

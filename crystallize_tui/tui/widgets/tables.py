@@ -1,14 +1,16 @@
-"""The run screen's tables: progress per condition, replicates, and live statistics."""
+"""The run screen's tables: progress per condition and finished replicates (statistics: stats_table)."""
 
 from __future__ import annotations
 
-import time
+from bisect import bisect_left
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ...core import events as ev
+from .stats_table import StatsTable  # the run screen takes its tables from here
 
 
 def clock(seconds: float) -> str:
@@ -88,70 +90,209 @@ class ProgressTable(DataTable):
         return sum(self.done.values())
 
 
-MAX_ROWS = 1_000  # replicate rows kept in view; failed ones are never dropped
+MAX_ROWS = 1_000  # replicate rows in view at once; older ones are reached a page at a time
+ROWS_PER_FLUSH = 40  # while a fast run goes, the newest rows shown per batch (the rest on a page)
 
 
 class ReplicateTable(DataTable):
-    """One row per finished replicate, metric columns added as new metrics appear.
+    """Finished replicates in finishing order, metric columns added as new metrics appear.
 
-    A DataTable's cost grows with its rows, so beyond MAX_ROWS the oldest successful rows
-    leave the view (every replicate is still in the store and the statistics)."""
+    A DataTable's cost grows with its rows, so the view holds at most MAX_ROWS of them.
+    While the cursor is on the last row the view follows the newest; ``[`` and ``]`` page
+    to older and newer rows, so every replicate stays reachable. Enter on a row: every
+    figure of it (seed, duration, each metric)."""
+
+    BINDINGS = [
+        Binding("left_square_bracket", "older", "Older rows", tooltip="The previous page of replicates"),
+        Binding("right_square_bracket", "newer", "Newer rows", tooltip="The next page; the last one follows new results"),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.metric_columns: list[str] = []
+        self.events: list[ev.ReplicateFinished | ev.ReplicateFailed] = []  # every one, in order
         self.errors: dict[str, tuple[str, str]] = {}  # row key -> (error, traceback)
-        self.rows_by_key: dict[str, tuple[str, int]] = {}
-        self.total = 0
+        self.rows_by_key: dict[str, tuple[str, int]] = {}  # rows in view
+        self.page_start: int | None = None  # index in ``events`` of the page shown; None: newest
+        self.failed_at: list[int] = []  # indices in ``events`` of the failed ones, ascending
+        self._settle_follow: bool | None = None  # a settle is due; whether to follow then
+        self._settle_cursor = 0  # the cursor row when it was scheduled
+        self.sparse = False  # the view skipped rows of a fast run (catch_up fills them in)
+
+    @property
+    def total(self) -> int:
+        return len(self.events)
+
+    @property
+    def following(self) -> bool:
+        return self.page_start is None
 
     def on_mount(self) -> None:
-        # The seed is long; its full value is in the store, the error dialog and debug.
-        for key, width in (("condition", None), ("replicate", None), ("status", None),
-                           ("time", None), ("seed", 11)):
-            self.add_column(key, key=key, width=width)
+        # The seed and duration of a row are behind enter, to leave the width to the metrics.
+        for key, label in (("condition", "condition"), ("replicate", "#"), ("status", "status")):
+            self.add_column(label, key=key)
+        self._subtitle()
+
+    def on_resize(self) -> None:
+        if self.following and self.row_count:  # keep the newest row in sight
+            self.call_after_refresh(self.move_cursor, row=self.row_count - 1, animate=False)
 
     def clear(self, columns: bool = False) -> ReplicateTable:
         super().clear(columns)
         self.errors.clear()
         self.rows_by_key.clear()
-        self.total = 0
+        self.events = []
+        self.failed_at = []
+        self.page_start = None
+        self.sparse = False
         return self
 
     def add_replicates(self, events: list[ev.ReplicateFinished | ev.ReplicateFailed],
-                       total: int | None = None) -> None:
-        """Show ``events``; ``total`` is how many replicates finished in all (some may be
-        left out of the view)."""
+                       throttle: bool = False) -> None:
+        """Take ``events`` in. With ``throttle`` (a run going fast) at most ROWS_PER_FLUSH
+        of them, the newest, and every failed one join the view; ``catch_up`` fills it."""
         for event in events:
-            self.add_replicate(event)
-        self.total = self.total + len(events) if total is None else total
+            self._remember(event)
+        if not self.following:  # someone reads an older page: leave it where it is
+            self._subtitle()
+            return
+        if self._settle_follow is None:  # trim and move the cursor once a frame, not per call
+            self._settle_follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+            self._settle_cursor = self.cursor_row
+            self.call_after_refresh(self._settle)
+        shown = events
+        if throttle and len(events) > ROWS_PER_FLUSH:
+            shown = [e for e in events[:-ROWS_PER_FLUSH] if isinstance(e, ev.ReplicateFailed)]
+            shown += events[-ROWS_PER_FLUSH:]
+            self.sparse = True
+        for event in shown:
+            self._add_row(event)
+
+    def _settle(self) -> None:
+        """Keep at most MAX_ROWS rows (the oldest successful ones leave the view) and, if
+        the cursor was on the newest row, put it on the new newest."""
+        at_end, self._settle_follow = self._settle_follow, None
+        if not self.following:
+            return
+        if self.cursor_row != self._settle_cursor:  # the reader moved meanwhile: leave it there
+            at_end = False
         excess = len(self.rows_by_key) - MAX_ROWS
         if excess > 0:
+            cursor = self.cursor_row
             for key in [k for k in self.rows_by_key if k not in self.errors][:excess]:
                 self.remove_row(key)
                 del self.rows_by_key[key]
-        shown = len(self.rows_by_key)
-        self.border_subtitle = f"latest {shown} of {self.total}" if shown < self.total else ""
+            if not at_end:  # keep the cursor on the row it was on
+                self.move_cursor(row=max(0, cursor - excess), animate=False)
+        if at_end and self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+        self._subtitle()
 
     def add_replicate(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
-        key = f"{event.treatment}:{event.replicate}"
+        self.add_replicates([event])
+
+    def catch_up(self) -> None:
+        """Show the newest MAX_ROWS replicates without gaps (and older failed ones); a
+        cursor left on an older row stays on it."""
+        if not self.following or not self.sparse:  # nothing skipped: the view is the tail already
+            return
+        if self._settle_follow is not None and self.cursor_row == self._settle_cursor:
+            at_end = self._settle_follow  # rows came after the cursor was last placed
+        else:
+            at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        reading = None if at_end else self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        self._show(max(0, self.total - MAX_ROWS), follow=True)
+        if reading is not None and reading.value in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(reading), animate=False)
+
+    def action_older(self) -> None:
+        if self.page_start is None:
+            tail = max(0, self.total - MAX_ROWS)
+            if self.sparse:  # first the rows a fast run skipped: the same page, complete, held still
+                start = tail
+            elif tail == 0:
+                self.app.bell()
+                return
+            else:
+                start = max(0, tail - MAX_ROWS)
+        elif self.page_start == 0:
+            self.app.bell()
+            return
+        else:
+            start = max(0, self.page_start - MAX_ROWS)
+        self.page_start = start
+        self._show(start, follow=False)
+
+    def action_newer(self) -> None:
+        if self.page_start is None:
+            self.app.bell()
+            return
+        start = self.page_start + MAX_ROWS
+        if start + MAX_ROWS >= self.total:  # the last page: follow new results again
+            self.page_start = None
+            self._show(max(0, self.total - MAX_ROWS), follow=True)
+        else:
+            self.page_start = start
+            self._show(start, follow=False)
+
+    def _show(self, start: int, follow: bool) -> None:
+        super().clear()
+        self.rows_by_key.clear()
+        self.sparse = False
+        page = self.events[start:start + MAX_ROWS]
+        if follow:  # failures are what a reader looks for: older ones stay above the newest
+            page = [self.events[i] for i in self.failed_at[:bisect_left(self.failed_at, start)]] + page
+        for event in page:
+            self._add_row(event)
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1 if follow else 0, animate=False)
+        self._subtitle()
+
+    def _remember(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        if isinstance(event, ev.ReplicateFailed):
+            self.errors[_key(event)] = (event.error, event.traceback)
+            self.failed_at.append(len(self.events))
+        self.events.append(event)
+
+    def _add_row(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        key = _key(event)
         if key in self.rows_by_key:  # a resumed run re-reports nothing, but be safe
             self.remove_row(key)
         metrics = event.metrics if isinstance(event, ev.ReplicateFinished) else {}
         for name in metrics:
             if name not in self.metric_columns:
                 self.metric_columns.append(name)
-                self.add_column(name, key=f"m:{name}", default="")
+                label = name if len(name) <= 12 else name[:11] + "…"
+                self.add_column(label, key=f"m:{name}", default="")
         if isinstance(event, ev.ReplicateFailed):
             status = Text("failed ⏎", style="bold red")
-            self.errors[key] = (event.error, event.traceback)
         else:
             status = Text("ok", style="green")
-        seed = str(event.seed)
-        cells = [event.treatment, str(event.replicate), status, f"{event.duration:.1f}s",
-                 seed if len(seed) <= 10 else seed[:9] + "…"]
+        cells = [event.treatment, str(event.replicate), status]
         cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
+
+    def _subtitle(self) -> None:
+        if self.following:
+            if self.total <= len(self.rows_by_key):
+                self.border_subtitle = ""
+                return
+            failed = bisect_left(self.failed_at, self.total - MAX_ROWS)
+            older = f" · {failed} older failed shown first" if failed else ""
+            skipped = " (some skipped while the run is fast)" if self.sparse else ""
+            self.border_subtitle = f"newest of {self.total:,}{skipped}{older} · [ older rows"
+        else:
+            start = self.page_start or 0
+            end = min(self.total, start + MAX_ROWS)
+            self.border_subtitle = f"rows {start + 1:,}–{end:,} of {self.total:,} · [ older · ] newer"
+
+    def selected_event(self) -> ev.ReplicateFinished | ev.ReplicateFailed | None:
+        picked = self.selected()
+        if picked is None:
+            return None
+        key = f"{picked[0]}:{picked[1]}"
+        return next((e for e in reversed(self.events) if _key(e) == key), None)
 
     def selected(self) -> tuple[str, int] | None:
         if self.row_count == 0:
@@ -165,6 +306,28 @@ class ReplicateTable(DataTable):
             return None
         return self.errors.get(f"{picked[0]}:{picked[1]}")
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # A failed row opens its error (the screen does that); any other, its figures.
+        chosen = self.selected_event()
+        if event.data_table is not self or not isinstance(chosen, ev.ReplicateFinished):
+            return
+        from ..screens.figures import FiguresScreen
+
+        figures = [("condition", chosen.treatment or ""), ("replicate", str(chosen.replicate)),
+                   ("status", "ok"), ("seed", str(chosen.seed)),
+                   ("duration", f"{chosen.duration:.3f} s")]
+        figures += [(name, _full_value(value)) for name, value in chosen.metrics.items()]
+        self.app.push_screen(FiguresScreen(
+            f"{chosen.treatment} replicate {chosen.replicate}", figures))
+
+
+def _key(event: ev.ReplicateFinished | ev.ReplicateFailed) -> str:
+    return f"{event.treatment}:{event.replicate}"
+
+
+def _full_value(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
 
 def _metric_cell(value: Any) -> str:
     if value is None:
@@ -174,33 +337,4 @@ def _metric_cell(value: Any) -> str:
     return str(value)
 
 
-class StatsTable(DataTable):
-    """Treatment vs baseline per metric: means, difference with CI, test, p, verdict."""
-
-    # What a reader needs first comes first: the pane is often narrower than the table.
-    COLUMNS = (("metric", "metric"), ("treatment", "treatment"),
-               ("difference", "difference [CI]"), ("p_adjusted", "p adj"), ("verdict", "verdict"),
-               ("test", "test"), ("n", "n"), ("baseline", "baseline mean (sd)"),
-               ("treatment_mean", "treatment mean (sd)"), ("effect", "effect"), ("p", "p"))
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.updated_at = 0.0
-
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
-
-    def show(self, table: Any) -> None:
-        from ...stats.render import row_cells
-
-        self.clear()
-        for row in table:
-            cells = row_cells(row.comparison)
-            verdict = cells["verdict"]
-            style = "bold green" if verdict == "significant" else (
-                "yellow" if verdict.startswith("inconclusive") else "")
-            self.add_row(row.metric, row.treatment, cells["difference"], cells["p_adjusted"],
-                         Text(verdict, style=style), cells["test"], cells["n"], cells["baseline"],
-                         cells["treatment"], cells["effect"], cells["p"])
-        self.updated_at = time.monotonic()
+__all__ = ["MAX_ROWS", "ROWS_PER_FLUSH", "ProgressTable", "ReplicateTable", "StatsTable", "clock"]
