@@ -115,7 +115,7 @@ def worker_imported(pid, names):
 
 
 def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate(workspace):
-    # -w replaces the YAML's parallel options, so exits_spawn keeps its own (spawn)
+    # exits_spawn: the parallel options of its own YAML (spawn)
     for args in (("exits", "-w", "1"), ("exits", "-w", "2"), ("exits_spawn",)):
         out = _cli(workspace, "run", *args)
         assert out.returncode == 1, (args, out.stdout, out.stderr)  # failures, not an abort

@@ -9,9 +9,10 @@ import sys
 from typing import Any
 
 from ..core import events as ev
+from ..core import interrupts
+from ..core.cancel import CancelToken
 from ..core.errors import ConfigError
 from ..core.experiment import describe
-from ..core.interrupts import guarded
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
@@ -144,7 +145,7 @@ def _check_resume(args: Any, ws: Workspace) -> None:
                           "completed; run without --resume to start a new one")
 
 
-@guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
+@interrupts.guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
 def cmd_run(args: Any, ws: Workspace) -> int:
     experiment = ws.experiment(args.name)
     _check_resume(args, ws)
@@ -205,7 +206,18 @@ class _Printer:
                 print(line, flush=True)
 
 
+def _check_replicate_index(k: int) -> None:
+    """-k names one replicate of a run: a run has at most MAX_REPLICATES per condition."""
+    from ..core.plan import MAX_REPLICATES
+
+    if not 0 <= k < MAX_REPLICATES:
+        raise ConfigError(f"-k {k}: the replicate index must be between 0 and "
+                          f"{MAX_REPLICATES - 1:,} (a run has at most {MAX_REPLICATES:,} "
+                          "replicates per condition)")
+
+
 def cmd_run_once(args: Any, ws: Workspace) -> int:
+    _check_replicate_index(args.replicate)
     experiment = ws.experiment(args.name)
     treatment = args.treatment or "baseline"
     if args.replicate >= experiment.replicates:
@@ -217,20 +229,31 @@ def cmd_run_once(args: Any, ws: Workspace) -> int:
         config = experiment.config_for(treatment)
         print(f"config of {treatment}: {json.dumps(config, default=repr)}")
     unsubscribe = experiment.subscribe(_Printer(args.verbose))
+    # The signal handler cancels every guarded token on the user's Ctrl-C: a
+    # KeyboardInterrupt with this token unset was raised by the step itself.
+    ctrl_c = CancelToken()
     try:
-        with pipes.when_closed(experiment.cancel):
+        with interrupts.guard(ctrl_c), pipes.when_closed(experiment.cancel):
             rep = experiment.debug(treatment=treatment, replicate=args.replicate, verbose=False)
     except ConfigError:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if not ctrl_c.cancelled:
+            return _failed(treatment, args.replicate, exc)
         print("\ncancelled", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:
-        sys.stderr.write(user_traceback(exc))
-        sys.stderr.write(f"\n{treatment} #{args.replicate} failed: {type(exc).__name__}: {exc}\n")
-        return EXIT_FAILED
+    except (Exception, SystemExit) as exc:  # debug() passes the step's exception on as it is
+        return _failed(treatment, args.replicate, exc)
     finally:
         unsubscribe()
     shown = ", ".join(f"{k}={v!r}" for k, v in rep.metrics.items()) or "no metrics"
     print(f"{treatment} #{args.replicate} (seed {rep.seed}) finished in {rep.duration:.3f}s: {shown}")
     return EXIT_OK
+
+
+def _failed(treatment: str, k: int, exc: BaseException) -> int:
+    """A failed replicate, as a full run records it: the step's traceback, exit 1 (a
+    SystemExit or KeyboardInterrupt the step raised fails only the replicate)."""
+    sys.stderr.write(user_traceback(exc))
+    sys.stderr.write(f"\n{treatment} #{k} failed: {type(exc).__name__}: {exc}\n")
+    return EXIT_FAILED

@@ -29,6 +29,10 @@ class StoreError(CrystallizeError):
     """The run store cannot be opened, read or written."""
 
 
+class StoreLostError(StoreError):
+    """The store file was deleted or replaced while a run was being recorded in it."""
+
+
 class ReplicateError(CrystallizeError):
     """Raised by ``quick_experiment`` when every replicate failed (the function is broken)."""
 

@@ -6,9 +6,8 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
+from .yaml_limits import load_value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -17,10 +16,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: expected key.path=value, e.g. --set players=8")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({exc.__class__.__name__})") from None
+    # Under experiment.yaml's limits: an alias bomb or deep nesting on the command line
+    # would otherwise hang or crash the run that copies and fingerprints the config.
+    value = load_value(f"--set {key}", raw) if raw.strip() else ""
     return key, value
 
 

@@ -10,7 +10,7 @@ from . import events as ev
 from . import interrupts
 from .bus import EventBus
 from .cancel import CancelToken
-from .errors import CrystallizeError
+from .errors import CrystallizeError, StoreLostError
 from .execution import run_pool, run_serial
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
@@ -164,9 +164,13 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
+        lost: StoreLostError | None = None
         if self.recorder is not None:
             try:
                 self.recorder.finish(self.result)
+            except StoreLostError as exc:  # the committed replicates went with the file
+                lost = exc
+                self.result.status = status = FAILED
             except CrystallizeError as exc:  # the replicates are committed already
                 warnings.warn(f"could not record the end of run {self.info.run_id}: {exc}",
                               RuntimeWarning, stacklevel=2)
@@ -178,3 +182,7 @@ class Run:
         for plugin in self.plugins:
             if plugin.overrides("after_run"):
                 call_hook(plugin, "after_run", self.info, self.result)
+        if lost is not None:
+            # As when a replicate's commit finds the file gone: the caller must not report
+            # the run as stored (also after a cancel: nothing finished was kept).
+            raise lost

@@ -1,4 +1,4 @@
-"""Limits that keep a hostile or broken experiment.yaml from hanging or crashing the loader."""
+"""Limits that keep hostile YAML (experiment.yaml, --set values) from hanging or crashing us."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from .errors import ConfigError
 MAX_BYTES = 1 << 20  # 1 MiB: a config that big is data; load data in a datasource function
 MAX_DEPTH = 100  # configs nest a handful of levels; deepcopy and json recurse per level
 MAX_ALIAS_VALUES = 100_000  # values that *aliases may add when expanded ("billion laughs")
+# libyaml's parser when present (load_value); the limits are checked on its nodes either way.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FLOW = re.compile(r"[\[\]{}]")
 # Leading indentation, then any compact block indicators ("- - - x", "? key").
@@ -29,7 +31,7 @@ def check_size(shown: str, size: int) -> None:
         )
 
 
-def check_text(shown: str, text: str) -> None:
+def check_text(shown: str, text: str, *, lines: bool = True) -> None:
     """Refuse text nested deeper than MAX_DEPTH, before a parser recurses into it.
 
     A quick estimate from indentation, "- " items and [ { brackets (also those inside
@@ -55,7 +57,7 @@ def check_text(shown: str, text: str) -> None:
         dashes = match.group(1).count("-") + match.group(1).count("?") if match else 0
         depth = len(stack) + dashes + flow.get(number, 0)
         if depth > MAX_DEPTH:
-            raise _too_deep(shown, number)
+            raise _too_deep(_at(shown, number, lines))
 
 
 def _flow_depths(text: str) -> dict[int, int]:
@@ -76,7 +78,7 @@ def _flow_depths(text: str) -> dict[int, int]:
     return depths
 
 
-def check_nodes(shown: str, root: yaml.Node) -> None:
+def check_nodes(shown: str, root: yaml.Node, *, lines: bool = True) -> None:
     """Refuse a parsed document nested deeper than MAX_DEPTH, whose aliases refer to
     themselves, or whose aliases expand to more than MAX_ALIAS_VALUES extra values.
 
@@ -96,17 +98,18 @@ def check_nodes(shown: str, root: yaml.Node) -> None:
             sizes[key] = 1 + sum(sizes[id(c)] for c in children)
             depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
             if depths[key] > MAX_DEPTH:
-                raise _too_deep(shown, node.start_mark.line + 1)
+                raise _too_deep(_at(shown, node.start_mark.line + 1, lines))
             if sizes[key] - len(sizes) > MAX_ALIAS_VALUES:
                 raise ConfigError(
-                    f"{shown}:{node.start_mark.line + 1}: aliases (*name) expand this value to "
+                    f"{_at(shown, node.start_mark.line + 1, lines)}: aliases (*name) expand this value to "
                     f"{sizes[key]:,} values; at most {MAX_ALIAS_VALUES:,} more than written are allowed"
                 )
             continue
         if key in sizes:
             continue
         if key in open_nodes:
-            raise ConfigError(f"{shown}:{node.start_mark.line + 1}: an alias (*name) refers to the value that contains it")
+            raise ConfigError(f"{_at(shown, node.start_mark.line + 1, lines)}: an alias (*name) "
+                              "refers to the value that contains it")
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
@@ -120,5 +123,29 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def _too_deep(shown: str, line: int) -> ConfigError:
-    return ConfigError(f"{shown}:{line}: nested more than {MAX_DEPTH} levels deep; flatten the config")
+def _at(shown: str, line: int, lines: bool) -> str:
+    """Where a problem is: file:line, or only the name for a one-line value."""
+    return f"{shown}:{line}" if lines else shown
+
+
+def _too_deep(where: str) -> ConfigError:
+    return ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep; flatten the config")
+
+
+def load_value(shown: str, text: str) -> Any:
+    """A YAML value given on the command line or in a form (``--set key=VALUE``), read
+    under the limits of experiment.yaml; a problem is a ConfigError naming ``shown``."""
+    check_text(shown, text, lines=False)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_nodes(shown, node, lines=False)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{shown}: the value is not valid YAML ({exc.__class__.__name__})") from None
+    except RecursionError:  # a last resort: check_text bounds what it can see
+        raise ConfigError(f"{shown}: the value is nested too deeply to read") from None
+    finally:
+        loader.dispose()

@@ -46,12 +46,13 @@ class ParallelExecution(Plugin):
 
 
 def with_workers(plugins: list[Plugin], workers: int) -> list[Plugin]:
-    """``plugins`` with parallel execution set to ``workers`` (1: serial), keeping the
-    worker kind the experiment asked for."""
+    """``plugins`` with parallel execution set to ``workers`` (1: serial): only the count
+    changes; the kind, start method and grace the experiment asked for are kept."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
     old = next((p for p in plugins if isinstance(p, ParallelExecution)), None)
     kept = [p for p in plugins if not isinstance(p, ParallelExecution)]
     if workers > 1:
-        kept.append(ParallelExecution(max_workers=workers, kind=old.kind if old else "process"))
+        kept.append(ParallelExecution(max_workers=workers) if old is None else ParallelExecution(
+            max_workers=workers, kind=old.kind, grace=old.grace, start_method=old.start_method))
     return kept

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import events as ev
-from ..errors import StoreError
+from ..errors import StoreError, StoreLostError
 from ..fingerprint import canonical_json
 from ..result import ReplicateResult, Result
 from .store import Store
@@ -115,9 +115,17 @@ class RunRecorder:
             raise
 
     def finish(self, result: Result) -> None:
+        """Mark the run finished. StoreLostError: the file went away after the last
+        replicate's commit, taking the run with it (other StoreErrors leave the run's
+        replicates safe in the store; the run then only looks interrupted)."""
         if self._lost:
             return  # the run stopped on that error; repeating it would only add noise
         events, self._events = self._events, []
         artifacts, self._artifacts = self._artifacts, []
-        self.store.finish_run(self.run_id, result.status, events=events, artifacts=artifacts,
-                              dropped=self.dropped)
+        try:
+            self.store.finish_run(self.run_id, result.status, events=events,
+                                  artifacts=artifacts, dropped=self.dropped)
+        except StoreLostError:
+            self._lost = True
+            self.store.release(self.run_id)
+            raise

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreLostError
 from ..hypothesis import Hypothesis
 from ..result import ReplicateResult, Result
 from . import opening, schema
@@ -212,7 +212,9 @@ class Store:
                 self._connections.append(conn)
         return conn
 
-    def _writable(self, run_id: str, *, new_run: bool = False) -> sqlite3.Connection:
+    def _writable(
+        self, run_id: str, *, new_run: bool = False, ending: bool = False,
+    ) -> sqlite3.Connection:
         """The connection to write with, once the file is known to be sound and still there."""
         if self.read_only:
             raise StoreError(f"store {self.path}: read-only: {self.read_only}; runs cannot be "
@@ -221,7 +223,13 @@ class Store:
         if now != self._identity:
             if not new_run:
                 what = "deleted" if now is None else "replaced by another file"
-                raise StoreError(
+                if ending:  # every replicate was committed, then the file went
+                    raise StoreLostError(
+                        f"store {self.path}: the file was {what} as run {run_id} ended, after "
+                        "its replicates were recorded; they are gone with it — run it again "
+                        "to record it"
+                    )
+                raise StoreLostError(
                     f"store {self.path}: the file was {what} while run {run_id} was being "
                     "recorded; the replicates it held are gone with it, so the run stopped "
                     "— run it again to record it"
@@ -259,8 +267,10 @@ class Store:
                 raise StoreError(f"store {self.path}: {exc}") from None
 
     @contextmanager
-    def _write(self, run_id: str, *, new_run: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._writable(run_id, new_run=new_run)
+    def _write(
+        self, run_id: str, *, new_run: bool = False, ending: bool = False,
+    ) -> Iterator[sqlite3.Connection]:
+        conn = self._writable(run_id, new_run=new_run, ending=ending)
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield conn
@@ -395,7 +405,7 @@ class Store:
         self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
         artifacts: Iterable[tuple[Any, ...]] = (), dropped: int = 0,
     ) -> None:
-        with self._write(run_id) as conn:
+        with self._write(run_id, ending=True) as conn:
             self._insert_events(conn, events, artifacts)
             conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, events_dropped = events_dropped + ? "
