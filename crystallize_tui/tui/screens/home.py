@@ -104,6 +104,7 @@ class HomeScreen(Screen):
         self.discovery: Any = None
         self.last_runs: dict[str, Any] = {}
         self._store_seen: tuple[Any, ...] | None = None
+        self._pending: Any = None  # the node to select once the rebuilt tree is laid out
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -149,6 +150,7 @@ class HomeScreen(Screen):
         # The yaml file is what stays the same when an experiment breaks or is fixed (its
         # name is unknown while it does not load).
         previous = self._selected_path()
+        self._pending = None
         self.discovery, self.last_runs = discovery, last_runs
         tree.clear()
         groups: dict[str, Any] = {}
@@ -183,8 +185,16 @@ class HomeScreen(Screen):
             target = next((n for n in _leaves(tree.root)), None)
         if target is not None:
             # The tree lays out its new lines on the next refresh; move the cursor then.
-            tree.call_after_refresh(tree.move_cursor, target)
+            # Until then the chosen node is the selection (a second reload in between
+            # must not read the cleared tree's cursor and lose it).
+            self._pending = target
+            tree.call_after_refresh(self._place_cursor, target)
             self._show(target.data)
+
+    def _place_cursor(self, target: Any) -> None:
+        if self._pending is target:
+            self.query_one("#experiments", Tree).move_cursor(target)
+            self._pending = None
 
     def selected_key(self) -> tuple[str, str] | None:
         data = self._selected_data()
@@ -198,6 +208,8 @@ class HomeScreen(Screen):
         return data[1].path if data is not None else None
 
     def _selected_data(self) -> Any:
+        if self._pending is not None:
+            return self._pending.data
         tree = self.query_one("#experiments", Tree)
         node = tree.cursor_node
         return node.data if node is not None else None
