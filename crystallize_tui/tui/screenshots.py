@@ -126,6 +126,14 @@ async def settle(pilot: Any) -> None:
         table.check_idle()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+    # A following log scrolls to its end once its new lines are measured, which may be a
+    # refresh after the last write: settle it there so a shot never catches it mid-way.
+    from textual.widgets import Log
+
+    for log in pilot.app.screen.query(Log):
+        if log.auto_scroll:
+            log.scroll_end(animate=False, immediate=True)
+    await pilot.pause()
 
 
 def experiment_named(app: Any, name: str) -> Any:
