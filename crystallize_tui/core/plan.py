@@ -10,6 +10,7 @@ from .errors import ConfigError
 from .pipeline import StepSpec
 from .plugins.base import REPLICATE_HOOKS, Plugin
 from .seeds import derive_seed
+from .treatment import is_flat
 
 # Results keep one slot per planned replicate and condition in memory, so the count is
 # bounded; the plan itself is lazy and costs the same for 10 replicates as for the most.
@@ -29,23 +30,34 @@ def check_replicates(value: Any, what: str = "replicates") -> int:
 
 
 class Seeds(Sequence[int]):
-    """The seeds of replicates 0..n-1, each derived when asked for (no list is built)."""
+    """The seeds of replicates 0..n-1, each derived when asked for (no list is built).
 
-    __slots__ = ("base", "n")
+    Replicate k has the same seed in every condition and the conditions of one replicate
+    run one after the other, so the last seed derived is kept and handed out again.
+    """
+
+    __slots__ = ("base", "n", "_last")
 
     def __init__(self, base: int, n: int) -> None:
         self.base = base
         self.n = n
+        self._last: tuple[Any, int] = (None, 0)  # (replicate, its seed)
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, k: Any) -> Any:
+        last = self._last
+        if last[0] == k and type(k) is int:
+            return last[1]
         if isinstance(k, slice):
             return [derive_seed(self.base, i) for i in range(*k.indices(self.n))]
         if not 0 <= k < self.n:
             raise IndexError(f"replicate {k} is not in 0..{self.n - 1}")
-        return derive_seed(self.base, k)
+        seed = derive_seed(self.base, k)
+        # One tuple, swapped in whole: threads sharing the plan never see a torn pair.
+        self._last = (k, seed)
+        return seed
 
 
 class TaskOrder:
@@ -87,6 +99,11 @@ class RunPlan:
     echo: bool = True  # captured output still reaches the terminal
     keep_output: bool = False  # keep the last step's return value (debug mode)
     reraise: bool = False  # a step's exception propagates instead of being recorded (debug)
+    # Conditions whose config is a dict of scalars only: a shallow copy isolates replicates.
+    flat_configs: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flat_configs = frozenset(c for c, config in self.configs.items() if is_flat(config))
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
 import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from . import capture as capture_mod
@@ -56,31 +56,39 @@ def run_replicate(
     PluginError propagates (it fails the whole run)."""
     seed = plan.seeds[k]
     emit = emit if plan.want_events else None
-    ctx = StepContext(
-        fresh_copy(plan.configs[treatment]),
-        treatment=treatment,
-        replicate=k,
-        seed=seed,
-        run_id=plan.run_id,
-        experiment=plan.name,
-        emit=emit,
-        token=token,
-        echo=plan.echo,
-    )
+    config = plan.configs[treatment]
+    # Each replicate gets its own config, so a step that mutates it cannot change what
+    # the next replicate sees; a dict of scalars needs only a shallow copy for that.
+    config = config.copy() if treatment in plan.flat_configs else fresh_copy(config)
+    ctx = StepContext.for_replicate(config, treatment, k, seed, plan.run_id, plan.name, emit, token, plan.echo)
     if emit is not None:
         emit(ev.ReplicateStarted(plan.run_id, treatment, k, time.monotonic(), seed))
     capture = None
     if plan.capture:
         capture = capture_mod.ReplicateCapture(plan.run_id, treatment, k, emit or _discard, plan.echo)
         capture_mod.begin(capture)
-    status, error, trace, data = OK, None, None, ctx.config
-    coroutines = AsyncSteps()
+    # Steps without retries, step hooks or listeners take the short way: the same
+    # cancellation point and call, none of the bookkeeping that nobody would see.
+    plain = emit is None and capture is None and not hooks.before_step and not hooks.after_step
+    status, error, trace, data = OK, None, None, config
+    coroutines: AsyncSteps | None = None  # the replicate's event loop, made for a first async step
     start = _clock()
     try:
         for plugin in hooks.before_replicate:
             call_hook(plugin, "before_replicate", ctx)
         for step in plan.steps:
-            data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
+            if plain and not step.retries:
+                token.check()  # step boundaries are cancellation points
+                data = _call_step(step, data, ctx)
+            else:
+                if coroutines is None:
+                    coroutines = AsyncSteps()
+                data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
+                continue
+            if type(data) is CoroutineType:
+                if coroutines is None:
+                    coroutines = AsyncSteps()
+                data = coroutines.run(data)
     except Cancelled:
         status = CANCELLED
     except PluginError:
@@ -101,7 +109,8 @@ def run_replicate(
             error = f"{type(exc).__name__}: {exc}"
             trace = user_traceback(exc)
     finally:
-        coroutines.close()
+        if coroutines is not None:
+            coroutines.close()
         if capture is not None:
             capture_mod.end()
     result = ReplicateResult(
@@ -133,7 +142,9 @@ def _run_step(
         mark = ctx.metrics._mark()
         started = _clock()
         try:
-            out = _call_step(step, data, ctx, coroutines)
+            out = _call_step(step, data, ctx)
+            if type(out) is CoroutineType:
+                out = coroutines.run(out)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:
@@ -153,12 +164,10 @@ def _run_step(
     raise AssertionError("unreachable")
 
 
-def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSteps) -> Any:
-    """Call the user's step; an ``async def`` step is run to completion here."""
-    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
-    if inspect.iscoroutine(out):
-        out = coroutines.run(out)
-    return out
+def _call_step(step: StepSpec, data: Any, ctx: StepContext) -> Any:
+    """Call the user's step (an ``async def`` step returns its coroutine, which the caller
+    runs on the replicate's event loop)."""
+    return step.fn(data, ctx) if step.takes_ctx else step.fn(data)
 
 
 def _default_sigint_here() -> bool:
