@@ -356,7 +356,7 @@ class Experiment:
             run = self.prepare(**options)
         with self._active(run.token):
             try:
-                for _ in run.iterate():
+                for _ in run.iterate(each=False):
                     pass
             finally:
                 self.last_result = run.result

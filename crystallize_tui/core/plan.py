@@ -73,9 +73,14 @@ class TaskOrder:
         self.done = frozenset(d for d in done if d[0] in self.conditions and 0 <= d[1] < n)
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
-        done = self.done
+        done, conditions = self.done, self.conditions
+        if not done:  # a fresh run: nothing to look up
+            for k in range(self.n):
+                for c in conditions:
+                    yield (c, k)
+            return
         for k in range(self.n):
-            for c in self.conditions:
+            for c in conditions:
                 if (c, k) not in done:
                     yield (c, k)
 

@@ -83,7 +83,7 @@ def quick_experiment(
         store=store,
     )
     result = experiment.run()
-    errors = result.errors
+    errors = result.errors if result.status != "completed" else []  # completed: none failed
     if errors and len(errors) == len(result.replicate_results):
         first = errors[0]
         raise ReplicateError(

@@ -95,13 +95,20 @@ class ConditionMetrics:
     metrics: dict[str, list[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Each replicate's last values once, not once per metric name.
-        rows = [dict(rep.values) if rep is not None and rep.status == OK else None for rep in self.replicates]
-        names: dict[str, None] = {}
-        for row in rows:
-            if row is not None:
-                names.update(dict.fromkeys(row))
-        self.metrics = {n: [None if row is None else row.get(n) for row in rows] for n in names}
+        # One pass over the recorded values: a column appears at its first value (so the
+        # names keep their first-recorded order) and a later value of a series overwrites
+        # an earlier one (each replicate's last value).
+        n = len(self.replicates)
+        columns: dict[str, list[Any]] = {}
+        for k, rep in enumerate(self.replicates):
+            if rep is None or rep.status != OK:
+                continue
+            for name, value in rep.values:
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = [None] * n
+                column[k] = value
+        self.metrics = columns
 
     def series(self, name: str) -> list[list[Any] | None]:
         """Every value of ``name`` per replicate (None for failed or missing replicates)."""
