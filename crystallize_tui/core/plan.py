@@ -30,34 +30,23 @@ def check_replicates(value: Any, what: str = "replicates") -> int:
 
 
 class Seeds(Sequence[int]):
-    """The seeds of replicates 0..n-1, each derived when asked for (no list is built).
+    """The seeds of replicates 0..n-1, each derived when asked for (no list is built)."""
 
-    Replicate k has the same seed in every condition and the conditions of one replicate
-    run one after the other, so the last seed derived is kept and handed out again.
-    """
-
-    __slots__ = ("base", "n", "_last")
+    __slots__ = ("base", "n")
 
     def __init__(self, base: int, n: int) -> None:
         self.base = base
         self.n = n
-        self._last: tuple[Any, int] = (None, 0)  # (replicate, its seed)
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, k: Any) -> Any:
-        last = self._last
-        if last[0] == k and type(k) is int:
-            return last[1]
         if isinstance(k, slice):
             return [derive_seed(self.base, i) for i in range(*k.indices(self.n))]
         if not 0 <= k < self.n:
             raise IndexError(f"replicate {k} is not in 0..{self.n - 1}")
-        seed = derive_seed(self.base, k)
-        # One tuple, swapped in whole: threads sharing the plan never see a torn pair.
-        self._last = (k, seed)
-        return seed
+        return derive_seed(self.base, k)
 
 
 class TaskOrder:

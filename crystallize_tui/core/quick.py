@@ -26,9 +26,15 @@ def _as_metrics(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     def step(config: Any, ctx: Any) -> Any:
         out = fn(config, ctx) if with_ctx else fn(config)
-        if type(out) is CoroutineType:
+        if type(out) is dict:  # the usual case, inline: this runs once per replicate
+            add = ctx.metrics.add
+            for name, value in out.items():
+                if type(value) in _PLAIN_NUMBERS or isinstance(value, numbers.Real):
+                    add(name if type(name) is str else str(name), value)
+        elif type(out) is CoroutineType:
             return _record_when_done(out, ctx)  # the engine runs it on the replicate's loop
-        _record(out, ctx)
+        else:
+            _record(out, ctx)
         return out
 
     step.__name__ = getattr(fn, "__name__", "fn")

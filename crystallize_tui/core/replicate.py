@@ -60,9 +60,18 @@ def replicate_runner(
     step_plan = [(step, plain and not step.retries) for step in plan.steps]
     new_context = StepContext.for_replicate
     check = token.check
+    # Replicate k has the same seed in every condition, and the conditions of a replicate
+    # come one after the other: the last seed derived is handed out again. (A runner
+    # serves one thread, so this needs no lock.)
+    last_k, last_seed = -1, 0
 
     def run(treatment: str, k: int) -> ReplicateResult:
-        seed = seeds[k]
+        nonlocal last_k, last_seed
+        if k == last_k:
+            seed = last_seed
+        else:
+            seed = last_seed = seeds[k]
+            last_k = k
         config = configs[treatment]
         # Each replicate gets its own config, so a step that mutates it cannot change what
         # the next replicate sees; a dict of scalars needs only a shallow copy for that.
