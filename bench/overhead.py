@@ -31,6 +31,7 @@ from crystallize_tui import Experiment, ParallelExecution, Treatment, quick_expe
 from crystallize_tui.core.experiment import DEFAULT_STORE  # noqa: E402
 
 CONFIGS = {"baseline": {"v": 1}, "t": {"v": 2}}
+PEER_ROW = "crystallize-ml quick_experiment"
 
 
 def step(config, ctx):
@@ -138,7 +139,7 @@ def measure(args: argparse.Namespace, workspace: Path) -> dict:
     if args.peer:
         peer = peer_row(n, args.peer)
         if peer is not None:
-            runs["crystallize-ml quick_experiment"] = peer
+            runs[PEER_ROW] = peer
     for fn in runs.values():  # warm up: imports, worker start-up code, the store schema
         fn()
     times = interleaved(runs, args.rounds)
@@ -160,6 +161,7 @@ def measure(args: argparse.Namespace, workspace: Path) -> dict:
         scale[m] = min(t) / (2 * m) * 1e6
     mem = memory_per_replicate(n)
 
+    peer = table.get(PEER_ROW)
     figures = {
         "replicates_per_condition": n,
         "rounds": args.rounds,
@@ -171,6 +173,11 @@ def measure(args: argparse.Namespace, workspace: Path) -> dict:
         "linearity_spread": (max(scale.values()) - min(scale.values())) / statistics.mean(scale.values()),
         "memory_bytes_per_finished_replicate": mem,
     }
+    if peer is not None:
+        # The on-ramp's target: no dearer per replicate than crystallize-ml's (ratio <= 1),
+        # medians of the same interleaved rounds.
+        figures["quick_over_peer"] = (
+            table["quick_experiment (default)"]["us_per_replicate_median"] / peer["us_per_replicate_median"])
     return figures
 
 
@@ -186,6 +193,10 @@ def report(figures: dict) -> None:
     print("in-memory us/replicate by size: " + ", ".join(f"{m}: {v:.2f}" for m, v in scale.items())
           + f" (spread {figures['linearity_spread']:.1%})")
     print(f"memory per finished replicate: {mem:.0f} bytes")
+    if "quick_over_peer" in figures:
+        ratio = figures["quick_over_peer"]
+        print(f"quick_experiment / crystallize-ml per replicate: {ratio:.2f} "
+              f"(target <= 1: {'met' if ratio <= 1 else 'NOT met'})")
 
 
 def _with_listener(exp: Experiment) -> Experiment:

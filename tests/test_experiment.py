@@ -77,7 +77,7 @@ def test_failed_replicates_leave_gaps_and_are_listed():
     first = errors[0]
     assert first.error == "ValueError: odd replicate 1"
     assert "failing_on_odd" in first.traceback and "raise ValueError" in first.traceback
-    assert "run_replicate" not in first.traceback  # the user's code, not the engine's
+    assert "core/replicate.py" not in first.traceback  # the user's code, not the engine's
     assert first.seed == result.replicate("baseline", 1).seed
 
 

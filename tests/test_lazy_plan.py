@@ -35,7 +35,10 @@ def test_the_largest_run_starts_without_building_its_task_list(tmp_path, plugins
     # (The Result made at the end keeps a slot per planned replicate: hence the limit.)
     assert peak < 8_000_000, f"{peak:,} bytes traced"
     first = sorted((r.treatment, r.replicate) for r in got)
-    assert ("baseline", 0) in first and ("t", 0) in first
+    if not plugins:
+        assert first == [("baseline", 0), ("baseline", 1), ("t", 0), ("t", 1)]
+    else:  # workers finish in any order, but they start from the front of the plan
+        assert all(r.replicate < 8 for r in got), first
     assert all(r.seed == derive_seed(3, r.replicate) for r in got)
     assert exp.last_result.status == "cancelled"
 

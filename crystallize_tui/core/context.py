@@ -14,6 +14,7 @@ from .metrics import Metrics
 from .seeds import DEFAULT_SEED, derive_seed
 
 Emit = Callable[[ev.Event], None]
+_new = object.__new__
 
 
 class StepContext:
@@ -141,6 +142,27 @@ class StepContext:
                 "ctx.artifacts needs ArtifactPlugin(root_dir=...) in the experiment's plugins"
             )
         return self._artifacts
+
+    @classmethod
+    def for_replicate(
+        cls, config: Any, treatment: str, replicate: int, seed: int, run_id: str,
+        experiment: str, emit: Emit | None, token: CancelToken, echo: bool,
+    ) -> StepContext:
+        """The engine's constructor, made once per replicate: positional, every argument
+        given, so it costs half of ``__init__`` with its keywords and defaults."""
+        ctx = _new(cls)
+        ctx.config = config
+        ctx.treatment = treatment
+        ctx.replicate = replicate
+        ctx.seed = seed
+        ctx.run_id = run_id
+        ctx.experiment = experiment
+        ctx._emit = emit
+        ctx._token = token
+        ctx._echo = echo
+        ctx._rng = ctx._np_rng = ctx._artifacts = ctx.artifacts_root = None
+        ctx.metrics = Metrics() if emit is None else Metrics(ctx._metric_added)
+        return ctx
 
     def __repr__(self) -> str:
         return (

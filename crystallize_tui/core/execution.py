@@ -26,7 +26,7 @@ from .cancel import CancelToken
 from .errors import PluginError
 from .events import Event
 from .plan import ReplicateHooks, RunPlan
-from .replicate import run_replicate
+from .replicate import replicate_runner
 from .result import FAILED, ReplicateResult
 from .worker_stderr import stderr_with_fd
 
@@ -35,7 +35,7 @@ PREFETCH = 2  # tasks queued per worker, so a worker never idles waiting for the
 
 
 def run_serial(plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
-    hooks = ReplicateHooks.of(plan.plugins)
+    run = replicate_runner(plan, publish, token, ReplicateHooks.of(plan.plugins))
     captured = plan.capture
     if captured:
         capture_mod.install()
@@ -43,7 +43,7 @@ def run_serial(plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[
         for treatment, k in plan.tasks:
             if token.cancelled:
                 return
-            yield run_replicate(plan, treatment, k, publish, token, hooks)
+            yield run(treatment, k)
     finally:
         if captured:
             capture_mod.uninstall()
@@ -131,13 +131,13 @@ def _worker_loop(
     plan: RunPlan, wid: int, tasks: Any, emit: Callable[[Any], None], send: Callable[[Any], None],
     token: CancelToken,
 ) -> None:
-    hooks = ReplicateHooks.of(plan.plugins)
+    run = replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
     try:
         while True:
             task = tasks.get()
             if task is None or token.cancelled:
                 break
-            result = run_replicate(plan, task[0], task[1], emit, token, hooks)
+            result = run(task[0], task[1])
             send(("done", wid, result))
     except PluginError as exc:
         send(("fatal", wid, str(exc)))

@@ -266,7 +266,9 @@ class Experiment:
         plugins = list(self.plugins if plugins is None else plugins)
         steps = self.steps()
         store = self.store if record else None
-        parts = fingerprint_parts(configs, steps, base_seed)
+        # The fingerprint (hashes of configs and step sources) serves resume and the
+        # record; a run kept in memory has neither, so it skips reading the sources.
+        parts = fingerprint_parts(configs, steps, base_seed) if store is not None else {}
         prior: list[ReplicateResult] = []
         previous = None
         if resume:
@@ -357,7 +359,7 @@ class Experiment:
             run = self.prepare(**options)
         with self._active(run.token):
             try:
-                for _ in run.iterate():
+                for _ in run.iterate(each=False):
                     pass
             finally:
                 self.last_result = run.result

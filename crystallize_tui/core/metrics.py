@@ -56,7 +56,11 @@ class Metrics:
 
     def add(self, name: str, value: int | float | bool) -> None:
         """Record ``value`` for metric ``name`` in this replicate."""
-        value = check_metric(name, value)
+        # The usual case (a str name, a float, bool or 64-bit int) without a call.
+        kind = type(value)
+        if not (type(name) is str and name and (
+                kind is float or kind is bool or (kind is int and -(1 << 63) <= value < 1 << 63))):
+            value = check_metric(name, value)
         self._values.append((name, value))
         if self._on_add is not None:
             self._on_add(name, value)

@@ -10,6 +10,7 @@ from .errors import ConfigError
 from .pipeline import StepSpec
 from .plugins.base import REPLICATE_HOOKS, Plugin
 from .seeds import derive_seed
+from .treatment import is_flat
 
 # Results keep one slot per planned replicate and condition in memory, so the count is
 # bounded; the plan itself is lazy and costs the same for 10 replicates as for the most.
@@ -61,9 +62,14 @@ class TaskOrder:
         self.done = frozenset(d for d in done if d[0] in self.conditions and 0 <= d[1] < n)
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
-        done = self.done
+        done, conditions = self.done, self.conditions
+        if not done:  # a fresh run: nothing to look up
+            for k in range(self.n):
+                for c in conditions:
+                    yield (c, k)
+            return
         for k in range(self.n):
-            for c in self.conditions:
+            for c in conditions:
                 if (c, k) not in done:
                     yield (c, k)
 
@@ -87,6 +93,11 @@ class RunPlan:
     echo: bool = True  # captured output still reaches the terminal
     keep_output: bool = False  # keep the last step's return value (debug mode)
     reraise: bool = False  # a step's exception propagates instead of being recorded (debug)
+    # Conditions whose config is a dict of scalars only: a shallow copy isolates replicates.
+    flat_configs: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flat_configs = frozenset(c for c, config in self.configs.items() if is_flat(config))
 
 
 @dataclass

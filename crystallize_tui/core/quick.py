@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from types import CoroutineType
 from typing import Any
 
 from .errors import ConfigError, ReplicateError
@@ -19,24 +20,44 @@ _PLAIN_NUMBERS = (int, float, bool)
 
 def _as_metrics(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap ``fn(config)`` or ``fn(config, ctx)`` so that what it returns becomes metrics:
-    a dict of numbers records each entry, a single number or bool records "result"."""
+    a dict of numbers records each entry, a single number or bool records "result".
+    An ``async def`` fn gives a coroutine: its result is recorded once it is awaited."""
     with_ctx = takes_context(fn)
 
     def step(config: Any, ctx: Any) -> Any:
         out = fn(config, ctx) if with_ctx else fn(config)
-        # Exact types first: the ABC checks cost microseconds per replicate, the on-ramp's budget.
-        if type(out) is dict or isinstance(out, Mapping):
+        if type(out) is dict:  # the usual case, inline: this runs once per replicate
             add = ctx.metrics.add
             for name, value in out.items():
                 if type(value) in _PLAIN_NUMBERS or isinstance(value, numbers.Real):
                     add(name if type(name) is str else str(name), value)
-        elif type(out) in _PLAIN_NUMBERS or isinstance(out, numbers.Real):
-            ctx.metrics.add("result", out)
+        elif type(out) is CoroutineType:
+            return _record_when_done(out, ctx)  # the engine runs it on the replicate's loop
+        else:
+            _record(out, ctx)
         return out
 
     step.__name__ = getattr(fn, "__name__", "fn")
     step.__qualname__ = getattr(fn, "__qualname__", step.__name__)
     return step
+
+
+def _record(out: Any, ctx: Any) -> None:
+    """Record what the user's function returned as this replicate's metrics."""
+    # Exact types first: the ABC checks cost microseconds per replicate, the on-ramp's budget.
+    if type(out) is dict or isinstance(out, Mapping):
+        add = ctx.metrics.add
+        for name, value in out.items():
+            if type(value) in _PLAIN_NUMBERS or isinstance(value, numbers.Real):
+                add(name if type(name) is str else str(name), value)
+    elif type(out) in _PLAIN_NUMBERS or isinstance(out, numbers.Real):
+        ctx.metrics.add("result", out)
+
+
+async def _record_when_done(coro: Coroutine[Any, Any, Any], ctx: Any) -> Any:
+    out = await coro
+    _record(out, ctx)
+    return out
 
 
 def quick_experiment(
@@ -51,7 +72,7 @@ def quick_experiment(
 ) -> dict[str, dict[str, list[Any]]]:
     """Run ``fn`` on each config ``replicates`` times; return name -> metric -> values.
 
-    ``fn`` takes ``(config)`` or ``(config, ctx)``; it records metrics with
+    ``fn`` takes ``(config)`` or ``(config, ctx)`` and may be ``async def``; it records metrics with
     ``ctx.metrics.add`` or returns them (a dict of numbers, or one number as "result").
     The "baseline" entry (else the first) is the baseline; the others are compared to it
     as whole-config treatments. Replicate k gets the same seed under every config.
@@ -83,7 +104,7 @@ def quick_experiment(
         store=store,
     )
     result = experiment.run()
-    errors = result.errors
+    errors = result.errors if result.status != "completed" else []  # completed: none failed
     if errors and len(errors) == len(result.replicate_results):
         first = errors[0]
         raise ReplicateError(

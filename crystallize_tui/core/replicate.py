@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
 import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from . import capture as capture_mod
@@ -44,74 +44,98 @@ def call_hook(plugin: Plugin, hook: str, *args: Any) -> None:
         ) from exc
 
 
-def run_replicate(
-    plan: RunPlan,
-    treatment: str,
-    k: int,
-    emit: Emit | None,
-    token: CancelToken,
-    hooks: ReplicateHooks,
-) -> ReplicateResult:
-    """Run replicate ``k`` of ``treatment``. Step errors are caught and recorded; a
-    PluginError propagates (it fails the whole run)."""
-    seed = plan.seeds[k]
+def replicate_runner(
+    plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks,
+) -> Callable[[str, int], ReplicateResult]:
+    """``run(treatment, k)`` for every replicate of ``plan`` in this thread or process: what
+    is the same for all of them is looked up once here, not once per replicate."""
     emit = emit if plan.want_events else None
-    ctx = StepContext(
-        fresh_copy(plan.configs[treatment]),
-        treatment=treatment,
-        replicate=k,
-        seed=seed,
-        run_id=plan.run_id,
-        experiment=plan.name,
-        emit=emit,
-        token=token,
-        echo=plan.echo,
-    )
-    if emit is not None:
-        emit(ev.ReplicateStarted(plan.run_id, treatment, k, time.monotonic(), seed))
-    capture = None
-    if plan.capture:
-        capture = capture_mod.ReplicateCapture(plan.run_id, treatment, k, emit or _discard, plan.echo)
-        capture_mod.begin(capture)
-    status, error, trace, data = OK, None, None, ctx.config
-    coroutines = AsyncSteps()
-    start = _clock()
-    try:
-        for plugin in hooks.before_replicate:
-            call_hook(plugin, "before_replicate", ctx)
-        for step in plan.steps:
-            data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
-    except Cancelled:
-        status = CANCELLED
-    except PluginError:
-        raise
-    except Exception as exc:
-        if plan.reraise:
-            raise
-        status = FAILED
-        error = f"{type(exc).__name__}: {exc}"
-        trace = user_traceback(exc)
-    except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
-        if isinstance(exc, KeyboardInterrupt) and token.cancelled:
-            status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
-        elif plan.reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
-            raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
+    seeds, configs, flat = plan.seeds, plan.configs, plan.flat_configs
+    run_id, name, echo, capturing = plan.run_id, plan.name, plan.echo, plan.capture
+    keep_output, reraise = plan.keep_output, plan.reraise
+    before_replicate, after_replicate = hooks.before_replicate, hooks.after_replicate
+    # Steps without retries, step hooks or listeners take the short way: the same
+    # cancellation point and call, none of the bookkeeping that nobody would see.
+    plain = emit is None and not capturing and not hooks.before_step and not hooks.after_step
+    step_plan = [(step, plain and not step.retries) for step in plan.steps]
+    new_context = StepContext.for_replicate
+    check = token.check
+    # Replicate k has the same seed in every condition, and the conditions of a replicate
+    # come one after the other: the last seed derived is handed out again. (A runner
+    # serves one thread, so this needs no lock.)
+    last_k, last_seed = -1, 0
+
+    def run(treatment: str, k: int) -> ReplicateResult:
+        nonlocal last_k, last_seed
+        if k == last_k:
+            seed = last_seed
         else:
+            seed = last_seed = seeds[k]
+            last_k = k
+        config = configs[treatment]
+        # Each replicate gets its own config, so a step that mutates it cannot change what
+        # the next replicate sees; a dict of scalars needs only a shallow copy for that.
+        config = config.copy() if treatment in flat else fresh_copy(config)
+        ctx = new_context(config, treatment, k, seed, run_id, name, emit, token, echo)
+        if emit is not None:
+            emit(ev.ReplicateStarted(run_id, treatment, k, time.monotonic(), seed))
+        capture = None
+        if capturing:
+            capture = capture_mod.ReplicateCapture(run_id, treatment, k, emit or _discard, echo)
+            capture_mod.begin(capture)
+        status, error, trace, data = OK, None, None, config
+        coroutines: AsyncSteps | None = None  # the replicate's event loop, made for a first async step
+        start = _clock()
+        try:
+            for plugin in before_replicate:
+                call_hook(plugin, "before_replicate", ctx)
+            for step, short in step_plan:
+                if short:
+                    check()  # step boundaries are cancellation points
+                    data = _call_step(step, data, ctx)
+                else:
+                    if coroutines is None:
+                        coroutines = AsyncSteps()
+                    data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
+                    continue
+                if type(data) is CoroutineType:
+                    if coroutines is None:
+                        coroutines = AsyncSteps()
+                    data = coroutines.run(data)
+        except Cancelled:
+            status = CANCELLED
+        except PluginError:
+            raise
+        except Exception as exc:
+            if reraise:
+                raise
             status = FAILED
             error = f"{type(exc).__name__}: {exc}"
             trace = user_traceback(exc)
-    finally:
-        coroutines.close()
-        if capture is not None:
-            capture_mod.end()
-    result = ReplicateResult(
-        treatment, k, seed, status, ctx.metrics._values, _clock() - start, error, trace,
-        data if plan.keep_output and status == OK else None,
-    )
-    if status != CANCELLED:
-        for plugin in hooks.after_replicate:
-            call_hook(plugin, "after_replicate", ctx, result)
-    return result
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
+            if isinstance(exc, KeyboardInterrupt) and token.cancelled:
+                status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
+            elif reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
+                raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
+            else:
+                status = FAILED
+                error = f"{type(exc).__name__}: {exc}"
+                trace = user_traceback(exc)
+        finally:
+            if coroutines is not None:
+                coroutines.close()
+            if capture is not None:
+                capture_mod.end()
+        result = ReplicateResult(
+            treatment, k, seed, status, ctx.metrics._values, _clock() - start, error, trace,
+            data if keep_output and status == OK else None,
+        )
+        if status != CANCELLED:
+            for plugin in after_replicate:
+                call_hook(plugin, "after_replicate", ctx, result)
+        return result
+
+    return run
 
 
 def _run_step(
@@ -133,7 +157,9 @@ def _run_step(
         mark = ctx.metrics._mark()
         started = _clock()
         try:
-            out = _call_step(step, data, ctx, coroutines)
+            out = _call_step(step, data, ctx)
+            if type(out) is CoroutineType:
+                out = coroutines.run(out)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:
@@ -153,12 +179,10 @@ def _run_step(
     raise AssertionError("unreachable")
 
 
-def _call_step(step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSteps) -> Any:
-    """Call the user's step; an ``async def`` step is run to completion here."""
-    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
-    if inspect.iscoroutine(out):
-        out = coroutines.run(out)
-    return out
+def _call_step(step: StepSpec, data: Any, ctx: StepContext) -> Any:
+    """Call the user's step (an ``async def`` step returns its coroutine, which the caller
+    runs on the replicate's event loop)."""
+    return step.fn(data, ctx) if step.takes_ctx else step.fn(data)
 
 
 def _default_sigint_here() -> bool:

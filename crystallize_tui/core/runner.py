@@ -47,21 +47,26 @@ class Run:
         self.outcomes: list[ReplicateResult] = list(self.prior)
         self.result: Result | None = None
         self._started = 0.0
+        # No subscriber and no fail-fast: a replicate's end needs no event (a bus only
+        # loses subscribers during a run, never gains them).
+        self._unheard = not bus and not fail_fast
 
     # -- the run ------------------------------------------------------------------
-    def iterate(self) -> Iterator[ReplicateResult]:
+    def iterate(self, *, each: bool = True) -> Iterator[ReplicateResult]:
+        """Yield each replicate as it finishes; with ``each=False`` yield nothing and just
+        run to the end (``Experiment.run``: no hand-over per replicate)."""
         # Ctrl-C (main thread) cancels this run's token; the run then winds down in order
         # and a KeyboardInterrupt reports it to the caller once everything is recorded.
         with interrupts.guard(self.token):
             try:
-                yield from self._run()
+                yield from self._run(each)
             except KeyboardInterrupt:
                 interrupts.take()  # this exception reports the Ctrl-C
                 raise
             if interrupts.take():
                 raise KeyboardInterrupt
 
-    def _run(self) -> Iterator[ReplicateResult]:
+    def _run(self, each: bool) -> Iterator[ReplicateResult]:
         publish = self.bus.publish
         self._started = time.monotonic()
         for plugin in self.plugins:
@@ -77,9 +82,14 @@ class Run:
         backend = self._backend(publish)
         interrupted = False
         try:
-            for outcome in backend:
-                if self._record(outcome):
-                    yield outcome
+            record = self._record
+            if each:
+                for outcome in backend:
+                    if record(outcome):
+                        yield outcome
+            else:
+                for outcome in backend:
+                    record(outcome)
         except GeneratorExit:
             # The consumer left stream() early: cancel, keep what still finishes.
             self.token.cancel()
@@ -129,7 +139,7 @@ class Run:
         self.outcomes.append(outcome)
         if self.recorder is not None:
             self.recorder.replicate(outcome)
-        if not self.bus and not self.fail_fast:
+        if self._unheard:
             return True  # nobody listens: building the event would be wasted work
         now = time.monotonic()
         if outcome.status == OK:

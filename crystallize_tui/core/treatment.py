@@ -143,6 +143,12 @@ class Treatment:
 _SHARED = frozenset((int, float, str, bool, type(None)))
 
 
+def is_flat(value: Any) -> bool:
+    """True for a dict whose values are all scalars (shared safely): ``dict.copy`` is then
+    as good as :func:`fresh_copy`, at a fraction of its cost."""
+    return type(value) is dict and all(type(v) in _SHARED for v in value.values())
+
+
 def fresh_copy(value: Any) -> Any:
     """A cheap deep copy of plain containers, so a step that mutates its config cannot
     change what the next replicate sees. Other objects are shared as they are."""
