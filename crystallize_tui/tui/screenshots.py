@@ -174,7 +174,7 @@ def _pick_demo(app: Any) -> tuple[str, dict[str, Any]]:
     that slows it down enough to be caught mid-run."""
     names = {f.name for f in app.discovery.experiments}
     if "social_deception" in names:
-        return "social_deception", {"turn_delay": 0.05}
+        return "social_deception", {"turn_delay": 0.2}
     return "coin_bias", {"delay": 0.15}
 
 
