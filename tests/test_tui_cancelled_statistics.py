@@ -1,12 +1,9 @@
 """A cancelled run's statistics from the terminal UI: replicates it never started are not
 pairs dropped for a missing value (the Pilot, a real serial run, the real store)."""
 
-import textwrap
 
-from test_tui import app_for, home_ready, select, text_of, until
 from textual.widgets import Static
-
-from crystallize_tui.tui.screens.run import RunScreen
+from tui_support import app_for, cancel_after, start_run, text_of, until, write
 
 STEP = '''
 import time
@@ -26,21 +23,12 @@ treatments:
 
 
 async def test_cancelled_run_compares_only_the_replicates_that_ran_on_both_sides(tmp_path):
-    folder = tmp_path / "experiments" / "slowish"
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(textwrap.dedent(YAML))
-    (folder / "steps.py").write_text(textwrap.dedent(STEP))
+    write(tmp_path / "experiments" / "slowish", {"experiment.yaml": YAML, "steps.py": STEP})
     app = app_for(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slowish")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and sum(
-            e.treatment == "shifted" for e in app.screen.finished) >= 3, timeout=60)
-        screen = app.screen
-        await pilot.press("c")
-        await until(pilot, lambda: screen.result is not None, timeout=60)
-        assert screen.result.cancelled
+        screen = await start_run(app, pilot, "slowish")
+        await until(pilot, lambda: sum(e.treatment == "shifted" for e in screen.finished) >= 3)
+        await cancel_after(pilot, screen, 0)
         ran = {c: {r.replicate for r in screen.result.replicate_results if r.treatment == c}
                for c in ("baseline", "shifted")}
         both = len(ran["baseline"] & ran["shifted"])

@@ -6,8 +6,8 @@ import os
 import sys
 
 import pytest
-from test_tui import COIN, GAME, app_for, home_ready, select, until, write
 from textual.widgets import Tree
+from tui_support import COIN, GAME, app_for, on_home, until, write
 
 
 @pytest.fixture
@@ -27,8 +27,7 @@ async def test_the_selection_stays_when_the_selected_experiment_breaks_and_is_fi
     yaml = workspace / "experiments" / "coin" / "experiment.yaml"
     app = app_for(workspace, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        home = await on_home(app, pilot, "coin")
         yaml.write_text("pipline: [game:play]\n")  # a typo: coin no longer loads
         await until(pilot, lambda: home.discovery.errors)
         await pilot.pause()
@@ -45,8 +44,7 @@ async def test_the_selection_stays_when_the_selected_experiment_breaks_and_is_fi
 async def test_last_run_follows_a_run_made_from_the_command_line(workspace):
     app = app_for(workspace, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        home = await on_home(app, pilot, "coin")
 
         def label() -> str:
             node = home.query_one("#experiments", Tree).cursor_node
