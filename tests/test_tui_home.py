@@ -2,6 +2,7 @@
 and being fixed, and "last run" follows runs made from the command line."""
 
 import asyncio
+import html
 import os
 import sys
 
@@ -60,3 +61,15 @@ async def test_last_run_follows_a_run_made_from_the_command_line(workspace):
         assert cli.returncode == 0, err.decode()
         await until(pilot, lambda: "completed" in label())
         assert home.selected_key() == ("experiment", "coin")
+
+
+async def test_at_80x24_the_list_and_the_details_stack_each_the_full_width(workspace):
+    app = app_for(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await on_home(app, pilot, "coin")
+        experiments, details = home.query_one("#experiments"), home.query_one("#details-pane")
+        assert experiments.region.width >= 78 and details.region.width >= 78
+        assert details.region.y >= experiments.region.bottom  # below the list
+        shown = html.unescape(app.export_screenshot()).replace("\xa0", " ")  # what is in view
+        assert shown.count("never run") == 4  # each experiment's status, and the selected one's
+        assert "a biased coin game" in shown and "baseline config" in shown
