@@ -1,123 +1,36 @@
 """The TUI driven by the Pilot against real experiments in tmp_path: every screen, by its keys."""
 
-import asyncio
-import io
-import sqlite3
-import textwrap
-from pathlib import Path
-
-import pytest
-from rich.text import Text
 from textual.widgets import DataTable, Log, Static, Tree
+from tui_support import (
+    COIN,
+    GAME,
+    SLOW,
+    app_for,
+    cancel_after,
+    home_ready,
+    launch_to_end,
+    on_home,
+    open_launch,
+    ran_to_end,
+    run_to_end,
+    select,
+    start_run,
+    stored,
+    text_of,
+    until,
+    workspace,  # noqa: F401 - the fixture
+    write,
+)
 
-from crystallize_tui.tui.app import make_app
 from crystallize_tui.tui.screens.debug import DebugScreen
-from crystallize_tui.tui.screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
+from crystallize_tui.tui.screens.dialogs import ConfirmScreen, HelpScreen
 from crystallize_tui.tui.screens.diff import DiffScreen
 from crystallize_tui.tui.screens.history import CompareRunsScreen, HistoryScreen
 from crystallize_tui.tui.screens.home import HomeScreen
 from crystallize_tui.tui.screens.run import RunScreen
 
-GAME = '''
-import time
 
-def play(config, ctx):
-    for turn in range(config.get("turns", 2)):
-        print(f"turn {turn} of {ctx.treatment} #{ctx.replicate}")
-        ctx.emit("turn", n=turn)
-        time.sleep(config.get("delay", 0))
-    if config.get("broken"):
-        raise ValueError("the board is on fire")
-    ctx.metrics.add("win", int(ctx.rng.random() < config["p"]))
-    ctx.metrics.add("score", ctx.rng.gauss(config["p"], 1) + ctx.rng.random())
-'''
-
-COIN = '''
-description: a biased coin game
-pipeline: [game:play]
-datasource: {p: 0.3, board: {size: 9}}
-replicates: 4
-seed: 1
-treatments:
-  biased: {p: 0.8}
-  bigger: {board: {size: 13}}
-hypotheses:
-  - {metric: win, direction: greater}
-'''
-
-SLOW = '''
-pipeline: [game:play]
-datasource: {p: 0.5, turns: 20, delay: 0.05}
-replicates: 30
-treatments:
-  broken: {broken: true}
-'''
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(textwrap.dedent(text))
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    write(tmp_path / "experiments" / "coin", {"experiment.yaml": COIN, "game.py": GAME})
-    write(tmp_path / "experiments" / "games" / "slow", {"experiment.yaml": SLOW, "game.py": GAME})
-    write(tmp_path / "experiments" / "typo", {"experiment.yaml": "pipline: [game:play]\n"})
-    return tmp_path
-
-
-def app_for(root: Path, watch: bool = False):
-    return make_app(root, root / ".crystallize" / "crystallize.db", watch=watch)
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (the runs are real and take time)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.05)
-
-
-async def home_ready(app, pilot):
-    await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.discovery is not None)
-    await pilot.pause()  # the tree places its cursor on the next refresh
-    await pilot.pause()
-    return app.screen
-
-
-async def select(pilot, home, name: str) -> None:
-    tree = home.query_one("#experiments", Tree)
-    for line in range(tree.last_line + 1):
-        node = tree.get_node_at_line(line)
-        if node is not None and node.data and node.data[0] == "experiment" and node.data[1].name == name:
-            tree.move_cursor(node)
-            await pilot.pause()
-            return
-    raise AssertionError(f"{name} not in the tree")
-
-
-def text_of(widget) -> str:
-    """What a Static shows, as plain text (its content may be any rich renderable)."""
-    from rich.console import Console
-
-    console = Console(width=150, color_system=None, record=True, file=io.StringIO())
-    content = widget.content
-    console.print(content if not isinstance(content, str) else Text(content))
-    return console.export_text()
-
-
-def stored(root: Path, sql: str):
-    conn = sqlite3.connect(root / ".crystallize" / "crystallize.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-async def test_home_lists_experiments_by_folder_and_load_errors(workspace):
+async def test_home_lists_experiments_by_folder_and_load_errors(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
         home = await home_ready(app, pilot)
@@ -138,19 +51,13 @@ async def test_home_lists_experiments_by_folder_and_load_errors(workspace):
         assert "failed to load" in details and "pipline" in details and "did you mean" in details
 
 
-async def test_launch_with_overrides_runs_and_shows_results_and_statistics(workspace):
+async def test_launch_with_overrides_runs_and_shows_results_and_statistics(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
-        await pilot.press("enter")
-        assert isinstance(app.screen, LaunchScreen)
-        replicates = app.screen.query_one("#replicates")
-        replicates.value = "6"
-        app.screen.query_one("#treatments").deselect("bigger")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
-        screen = app.screen
+        dialog = await open_launch(app, pilot, "coin")
+        dialog.query_one("#replicates").value = "6"
+        dialog.query_one("#treatments").deselect("bigger")
+        screen = await launch_to_end(app, pilot, dialog)
         assert screen.query_one("#replicates", DataTable).row_count == 12  # baseline + biased
         stats = screen.query_one("#stats", DataTable)
         assert stats.row_count == 2  # win and score, biased vs baseline
@@ -161,14 +68,10 @@ async def test_launch_with_overrides_runs_and_shows_results_and_statistics(works
         assert stored(workspace, "SELECT COUNT(*) FROM replicates") == [(12,)]
 
 
-async def test_live_output_and_progress_arrive_while_the_run_goes_then_cancel_keeps_them(workspace):
+async def test_live_output_and_progress_arrive_while_the_run_goes_then_cancel_keeps_them(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
+        screen = await start_run(app, pilot, "slow")
         output = screen.query_one("#output", Log)
         await until(pilot, lambda: output.line_count >= 10)
         assert screen.running and screen.result is None  # lines arrived mid-run
@@ -189,15 +92,12 @@ async def test_live_output_and_progress_arrive_while_the_run_goes_then_cancel_ke
         assert "r resumes" in text_of(screen.query_one("#run-status", Static))
 
 
-async def test_failed_replicates_are_marked_and_their_error_opens(workspace):
+async def test_failed_replicates_are_marked_and_their_error_opens(workspace):  # noqa: F811
     (workspace / "experiments" / "games" / "slow" / "experiment.yaml").write_text(
         SLOW.replace("turns: 20, delay: 0.05", "turns: 1, delay: 0").replace("replicates: 30", "replicates: 2"))
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await run_to_end(app, pilot, "slow")
         table = app.screen.query_one("#replicates", DataTable)
         table.focus()
         failed_row = next(i for i in range(table.row_count) if "failed" in str(table.get_row_at(i)))
@@ -209,20 +109,13 @@ async def test_failed_replicates_are_marked_and_their_error_opens(workspace):
         assert 'game.py", line 10, in play' in app.screen.traceback
 
 
-async def test_resume_after_cancel_completes_the_run(workspace):
+async def test_resume_after_cancel_completes_the_run(workspace):  # noqa: F811
     (workspace / "experiments" / "games" / "slow" / "experiment.yaml").write_text(
         SLOW.replace("delay: 0.05", "delay: 0.01").replace("replicates: 30", "replicates: 8"))
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 2)
-        await pilot.press("c")
-        await until(pilot, lambda: screen.result is not None)
-        assert screen.result.cancelled
+        screen = await start_run(app, pilot, "slow")
+        await cancel_after(pilot, screen, 2)
         await pilot.press("r")
         await until(pilot, lambda: screen.result is not None and not screen.running)
         assert screen.result.complete
@@ -230,11 +123,10 @@ async def test_resume_after_cancel_completes_the_run(workspace):
         assert stored(workspace, "SELECT COUNT(*) FROM replicates") == [(16,)]
 
 
-async def test_debug_a_failing_treatment_shows_the_users_traceback(workspace):
+async def test_debug_a_failing_treatment_shows_the_users_traceback(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
+        await on_home(app, pilot, "slow")
         await pilot.press("d")
         assert type(app.screen).__name__ == "PickConditionScreen"
         await pilot.press("down", "enter")  # baseline, broken: pick broken
@@ -251,14 +143,13 @@ async def test_debug_a_failing_treatment_shows_the_users_traceback(workspace):
         assert isinstance(app.screen, HomeScreen)
 
 
-async def test_history_opens_a_stored_run_and_compares_two(workspace):
+async def test_history_opens_a_stored_run_and_compares_two(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        await on_home(app, pilot, "coin")
         for _ in range(2):
             await pilot.press("r")
-            await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+            await until(pilot, lambda: ran_to_end(app))
             live = app.screen.query_one("#stats", DataTable)
             live_stats = [[str(c) for c in live.get_row_at(i)] for i in range(live.row_count)]
             final = app.screen.result
@@ -284,11 +175,10 @@ async def test_history_opens_a_stored_run_and_compares_two(workspace):
         assert "identical" in str(table.get_row_at(0)) or "0 [" in str(table.get_row_at(0))
 
 
-async def test_diff_screen_shows_only_what_differs(workspace):
+async def test_diff_screen_shows_only_what_differs(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        await on_home(app, pilot, "coin")
         await pilot.press("D")
         assert isinstance(app.screen, DiffScreen)
         text = text_of(app.screen.query_one("#diff", Static))
@@ -299,11 +189,10 @@ async def test_diff_screen_shows_only_what_differs(workspace):
         assert "--- biased" in text_of(app.screen.query_one("#diff", Static))
 
 
-async def test_the_list_reloads_when_files_change_keeping_the_selection(workspace):
+async def test_the_list_reloads_when_files_change_keeping_the_selection(workspace):  # noqa: F811
     app = app_for(workspace, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
+        home = await on_home(app, pilot, "slow")
         write(workspace / "experiments" / "fresh", {"experiment.yaml": COIN.replace(
             "a biased coin game", "a new one"), "game.py": GAME})
 
@@ -319,11 +208,10 @@ async def test_the_list_reloads_when_files_change_keeping_the_selection(workspac
         await until(pilot, lambda: not any(label.startswith("failed") for label in names()))
 
 
-async def test_quit_asks_first_while_a_run_is_live(workspace):
+async def test_quit_asks_first_while_a_run_is_live(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
+        await on_home(app, pilot, "slow")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.running)
         run_screen = app.screen
@@ -337,7 +225,7 @@ async def test_quit_asks_first_while_a_run_is_live(workspace):
         assert run_screen.result.cancelled
 
 
-async def test_help_and_command_palette_list_the_actions(workspace):
+async def test_help_and_command_palette_list_the_actions(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
         home = await home_ready(app, pilot)
@@ -352,7 +240,7 @@ async def test_help_and_command_palette_list_the_actions(workspace):
             assert title in titles
 
 
-async def test_a_plugin_failure_is_a_message_not_a_crash(workspace):
+async def test_a_plugin_failure_is_a_message_not_a_crash(workspace):  # noqa: F811
     write(workspace / "experiments" / "gpu", {
         "experiment.yaml": "pipeline: [game:play]\ndatasource: {p: 0.5}\nplugins:\n"
                            "  artifacts: {root_dir: /proc/forbidden}\n",
@@ -360,8 +248,7 @@ async def test_a_plugin_failure_is_a_message_not_a_crash(workspace):
     })
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "gpu")
+        await on_home(app, pilot, "gpu")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and not app.screen.running
                     and "stopped" in text_of(app.screen.query_one("#run-status", Static)))

@@ -2,8 +2,20 @@
 
 import asyncio
 
-from test_tui import SLOW, app_for, home_ready, select, text_of, until, workspace  # noqa: F401
 from textual.widgets import Static
+from tui_support import (  # noqa: F401 - workspace is the fixture
+    SLOW,
+    app_for,
+    cancel_after,
+    home_ready,
+    on_home,
+    run_to_end,
+    select,
+    start_run,
+    text_of,
+    until,
+    workspace,
+)
 
 from crystallize_tui.core.plugins.base import Plugin
 from crystallize_tui.tui.screens.history import HistoryScreen
@@ -26,14 +38,8 @@ async def test_a_resumed_run_counts_elapsed_and_eta_while_it_goes(workspace):  #
         SLOW.replace("replicates: 30", "replicates: 8"))  # 1 s per replicate, 16 in all
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "slow")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 2)
-        await pilot.press("c")
-        await until(pilot, lambda: screen.result is not None)
+        screen = await start_run(app, pilot, "slow")
+        await cancel_after(pilot, screen, 2)
         await pilot.press("r")  # resume on the same screen
         await until(pilot, lambda: screen.running and screen.started is not None
                     and screen.started.done_before)
@@ -60,8 +66,7 @@ class FailsOnThirdReplicate(Plugin):
 async def test_the_clock_stops_when_the_run_crashes(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        home = await on_home(app, pilot, "coin")
         home.selected_experiment().plugins.append(FailsOnThirdReplicate())
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and not app.screen.running
@@ -78,10 +83,7 @@ async def test_the_clock_stops_when_the_run_crashes(workspace):  # noqa: F811
 async def test_a_stored_run_shows_the_elapsed_the_live_one_ended_with(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await run_to_end(app, pilot, "coin")
         live = app.screen
         live_elapsed = cells(live)[0]
         assert f"completed in {live_elapsed}" in text_of(live.query_one("#run-status"))

@@ -4,11 +4,10 @@ fields they are about, chosen treatments are marked by more than colour."""
 import html
 
 import pytest
-from test_tui import COIN, GAME, app_for, home_ready, select, text_of, until, write
 from textual.widgets import Input, Static
+from tui_support import COIN, GAME, app_for, open_launch, ran_to_end, text_of, until, write
 
 from crystallize_tui.tui.screens.dialogs import LaunchScreen
-from crystallize_tui.tui.screens.run import RunScreen
 
 
 @pytest.fixture
@@ -17,33 +16,24 @@ def workspace(tmp_path):
     return tmp_path
 
 
-async def open_launch(app, pilot):
-    home = await home_ready(app, pilot)
-    await select(pilot, home, "coin")
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
-    await pilot.pause()
-    return app.screen
-
-
 async def test_enter_on_the_treatments_list_runs_and_space_toggles(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        dialog = await open_launch(app, pilot)
+        dialog = await open_launch(app, pilot, "coin")
         treatments = dialog.query_one("#treatments")
         treatments.focus()
         await pilot.press("space")  # the first treatment (biased) is dropped
         await pilot.pause()
         assert treatments.selected == ["bigger"]
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await until(pilot, lambda: ran_to_end(app))
         assert app.screen.result.conditions == ["baseline", "bigger"]
 
 
 async def test_a_chosen_treatment_shows_a_tick_and_a_dropped_one_does_not(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        dialog = await open_launch(app, pilot)
+        dialog = await open_launch(app, pilot, "coin")
         treatments = dialog.query_one("#treatments")
         treatments.focus()
         await pilot.press("space")
@@ -56,7 +46,7 @@ async def test_a_chosen_treatment_shows_a_tick_and_a_dropped_one_does_not(worksp
 async def test_a_message_goes_when_its_field_is_fixed_and_others_stay(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        dialog = await open_launch(app, pilot)
+        dialog = await open_launch(app, pilot, "coin")
         replicates, seed = dialog.query_one("#replicates", Input), dialog.query_one("#seed", Input)
         replicates.value, seed.value = "0", ""
         await pilot.click("#run")
@@ -77,7 +67,7 @@ async def test_a_message_goes_when_its_field_is_fixed_and_others_stay(workspace)
 async def test_at_80x24_the_dialog_fits_and_its_message_is_in_view(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(80, 24)) as pilot:
-        dialog = await open_launch(app, pilot)
+        dialog = await open_launch(app, pilot, "coin")
         assert dialog.query_one(".launch").outer_size.width <= 80
         dialog.query_one("#replicates", Input).value = ""
         await pilot.press("enter")

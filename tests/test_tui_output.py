@@ -2,10 +2,9 @@
 experiment that prints nothing says so, and a failed replicate's error names it."""
 
 import pytest
-from test_tui import app_for, home_ready, select, stored, text_of, until, write
 from textual.widgets import DataTable, Log, Static
+from tui_support import app_for, open_newest_stored_run, run_to_end, stored, text_of, write
 
-from crystallize_tui.tui.screens.history import HistoryScreen
 from crystallize_tui.tui.screens.run import RunScreen
 
 CHATTY = '''
@@ -41,19 +40,11 @@ def workspace(tmp_path):
 
 async def run_then_open_stored(app, pilot, name: str) -> tuple[list[str], RunScreen]:
     """Run ``name`` live; return the live panel's lines and the stored run's screen."""
-    home = await home_ready(app, pilot)
-    await select(pilot, home, name)
-    await pilot.press("r")
-    await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+    await run_to_end(app, pilot, name)
     await pilot.pause()
     live = list(app.screen.query_one("#output", Log).lines)
-    await pilot.press("escape", "h")
-    assert isinstance(app.screen, HistoryScreen)
-    app.screen.query_one("#runs", DataTable).focus()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.stored is not None)
-    await pilot.pause()
-    return live, app.screen
+    await pilot.press("escape")
+    return live, await open_newest_stored_run(app, pilot)
 
 
 async def test_a_stored_runs_output_reads_as_the_live_one_did(workspace):
@@ -85,10 +76,7 @@ async def test_an_experiment_that_prints_nothing_says_no_output(workspace):
 async def test_a_failed_replicates_error_names_its_condition_replicate_and_seed(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "chatty")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await run_to_end(app, pilot, "chatty")
         table = app.screen.query_one("#replicates", DataTable)
         table.focus()
         row = next(i for i in range(table.row_count)

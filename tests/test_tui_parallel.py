@@ -3,10 +3,17 @@
 import shutil
 from pathlib import Path
 
-from test_tui import app_for, home_ready, select, stored, text_of, until, workspace  # noqa: F401
 from textual.widgets import DataTable, Static
+from tui_support import (  # noqa: F401 - workspace is the fixture
+    app_for,
+    open_launch,
+    start_run,
+    stored,
+    text_of,
+    until,
+    workspace,
+)
 
-from crystallize_tui.tui.screens.dialogs import LaunchScreen
 from crystallize_tui.tui.screens.run import RunScreen
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
@@ -19,12 +26,8 @@ async def test_the_bundled_parallel_example_runs_from_the_ui(tmp_path):
         tmp_path / "experiments" / "social_deception" / "experiment.yaml").read_text()
     app = app_for(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "social_deception")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen)
-                    and (app.screen.result is not None or not app.screen.running), timeout=60)
-        screen = app.screen
+        screen = await start_run(app, pilot, "social_deception")
+        await until(pilot, lambda: screen.result is not None or not screen.running, timeout=60)
         status = text_of(screen.query_one("#run-status", Static))
         assert "completed" in status, status
         assert screen.query_one("#replicates", DataTable).row_count == 15
@@ -35,12 +38,9 @@ async def test_the_bundled_parallel_example_runs_from_the_ui(tmp_path):
 async def test_launch_dialog_with_two_workers_runs_on_processes(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
-        await pilot.press("enter")
-        assert isinstance(app.screen, LaunchScreen)
-        app.screen.query_one("#workers").value = "2"
-        app.screen.query_one("#replicates").focus()
+        dialog = await open_launch(app, pilot, "coin")
+        dialog.query_one("#workers").value = "2"
+        dialog.query_one("#replicates").focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen)
                     and (app.screen.result is not None or not app.screen.running), timeout=60)

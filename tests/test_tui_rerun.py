@@ -3,10 +3,27 @@ screens; keys that do not apply are not offered."""
 
 import json
 
-from test_tui import GAME, app_for, home_ready, select, stored, text_of, until, workspace, write  # noqa: F401
 from textual.widgets import DataTable, Static
+from tui_support import (  # noqa: F401 - workspace is the fixture
+    GAME,
+    app_for,
+    cancel_after,
+    home_ready,
+    launch_to_end,
+    on_home,
+    open_launch,
+    open_newest_stored_run,
+    ran_to_end,
+    run_to_end,
+    select,
+    start_run,
+    stored,
+    text_of,
+    until,
+    workspace,
+    write,
+)
 
-from crystallize_tui.tui.screens.dialogs import LaunchScreen
 from crystallize_tui.tui.screens.history import HistoryScreen
 from crystallize_tui.tui.screens.run import RunScreen
 
@@ -28,15 +45,9 @@ async def test_a_refused_resume_says_why_keeps_the_statistics_and_can_be_forced(
     write(workspace / "experiments" / "watched", {"experiment.yaml": WATCHED, "game.py": GAME})
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "watched")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
+        screen = await start_run(app, pilot, "watched")
         assert offered(screen).get("c") == "Cancel" and "r" not in offered(screen)
-        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 4)
-        await pilot.press("c")
-        await until(pilot, lambda: screen.result is not None)
+        await cancel_after(pilot, screen, 4)
         assert offered(screen).get("r") == "Resume" and "c" not in offered(screen)
         stats_rows = screen.query_one("#stats", DataTable).row_count
         replicate_rows = screen.query_one("#replicates", DataTable).row_count
@@ -77,23 +88,13 @@ def runs_in_store(root):
 async def test_run_again_from_a_stored_run_and_from_history_uses_the_same_options(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
-        await pilot.press("enter")
-        assert isinstance(app.screen, LaunchScreen)
-        app.screen.query_one("#replicates").value = "5"
-        app.screen.query_one("#seed").value = "7"
-        app.screen.query_one("#overrides").value = "p=0.55 board.size=11"
-        app.screen.query_one("#treatments").deselect("bigger")
-        app.screen.query_one("#replicates").focus()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
-        await pilot.press("h")
-        assert isinstance(app.screen, HistoryScreen)
-        await pilot.pause()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.stored is not None)
-        stored_screen = app.screen
+        dialog = await open_launch(app, pilot, "coin")
+        dialog.query_one("#replicates").value = "5"
+        dialog.query_one("#seed").value = "7"
+        dialog.query_one("#overrides").value = "p=0.55 board.size=11"
+        dialog.query_one("#treatments").deselect("bigger")
+        await launch_to_end(app, pilot, dialog)
+        stored_screen = await open_newest_stored_run(app, pilot)
         keys = offered(stored_screen)
         assert "c" not in keys and keys.get("r") == "Run again" and "F" not in keys
         await pilot.press("r")
@@ -109,14 +110,13 @@ async def test_run_again_from_a_stored_run_and_from_history_uses_the_same_option
     # A later session (nothing remembered): history's r works the options out from the store.
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        await on_home(app, pilot, "coin")
         await pilot.press("h")
         assert isinstance(app.screen, HistoryScreen)
         await pilot.pause()
         assert offered(app.screen).get("r") == "Run again"
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await until(pilot, lambda: ran_to_end(app))
     third = runs_in_store(workspace)[2]
     assert third[1:5] == first[1:5] and third[5] == "completed"
 
@@ -124,10 +124,7 @@ async def test_run_again_from_a_stored_run_and_from_history_uses_the_same_option
 async def test_help_lists_only_the_keys_that_apply(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
-        await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+        await run_to_end(app, pilot, "coin")
         await pilot.press("question_mark")
         shown = " ".join(f"{k} {d}" for k, d in app.screen.bindings)
         assert "Run again" in shown and "Cancel" not in shown and "Resume" not in shown
@@ -136,15 +133,14 @@ async def test_help_lists_only_the_keys_that_apply(workspace):  # noqa: F811
 async def test_history_offers_compare_once_a_run_is_marked(workspace):  # noqa: F811
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await home_ready(app, pilot)
-        await select(pilot, home, "coin")
+        await on_home(app, pilot, "coin")
         await pilot.press("h")
         await pilot.pause()
         assert set(offered(app.screen)) & {"space", "c", "r"} == set()  # no runs yet
         await pilot.press("escape")
         for _ in range(2):
             await pilot.press("r")
-            await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+            await until(pilot, lambda: ran_to_end(app))
             await pilot.press("escape")
         await pilot.press("h")
         await pilot.pause()

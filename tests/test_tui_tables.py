@@ -5,11 +5,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Tree
+from textual.widgets import DataTable
+from tui_support import app_for, start_run, until
 
-from crystallize_tui.tui.app import make_app
 from crystallize_tui.tui.screens.home import HomeScreen
-from crystallize_tui.tui.screens.run import RunScreen
 
 STEPS = '''
 import time
@@ -65,29 +64,6 @@ def workspace_with(root: Path, name: str, yaml: str) -> Path:
     return root
 
 
-async def until(pilot, condition, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.05)
-
-
-async def start_run(app, pilot, name: str) -> RunScreen:
-    """Select ``name`` on the home screen and press r."""
-    await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.discovery is not None)
-    await pilot.pause()
-    tree = app.screen.query_one("#experiments", Tree)
-    for line in range(tree.last_line + 1):
-        node = tree.get_node_at_line(line)
-        if node is not None and node.data and node.data[0] == "experiment" and node.data[1].name == name:
-            tree.move_cursor(node)
-    await pilot.pause()
-    await pilot.press("r")
-    await until(pilot, lambda: isinstance(app.screen, RunScreen))
-    return app.screen
-
-
 def labels(table: DataTable) -> list[str]:
     return [column.label.plain for column in table.columns.values()]
 
@@ -104,7 +80,7 @@ def width_of(table: DataTable, label_list: list[str]) -> int:
 
 async def test_live_statistics_count_only_pairs_that_ran_in_both_conditions(tmp_path):
     root = workspace_with(tmp_path, "paired", PAIRED)
-    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    app = app_for(root)
     seen: list[tuple[str, int]] = []  # (n cell, replicates finished in both) while running
     async with app.run_test(size=(220, 60)) as pilot:
         screen = await start_run(app, pilot, "paired")
@@ -131,7 +107,7 @@ async def test_live_statistics_count_only_pairs_that_ran_in_both_conditions(tmp_
 
 async def test_replicate_table_follows_new_results_and_pages_back_to_the_first(tmp_path):
     root = workspace_with(tmp_path, "many", MANY)
-    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    app = app_for(root)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await start_run(app, pilot, "many")
         table = screen.query_one("#replicates", DataTable)
@@ -159,7 +135,7 @@ async def test_replicate_table_follows_new_results_and_pages_back_to_the_first(t
 async def test_statistics_and_replicates_are_readable_at_each_terminal_size(tmp_path, size):
     width, _ = size
     root = workspace_with(tmp_path, "wide", WIDE)
-    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    app = app_for(root)
     async with app.run_test(size=size) as pilot:
         screen = await start_run(app, pilot, "wide")
         await until(pilot, lambda: screen.result is not None)
@@ -229,7 +205,7 @@ treatments:
 
 async def test_replicate_table_leaves_a_reader_on_their_row_and_ctrl_end_follows_again(tmp_path):
     root = workspace_with(tmp_path, "steady", STEADY)
-    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    app = app_for(root)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await start_run(app, pilot, "steady")
         table = screen.query_one("#replicates", DataTable)
@@ -256,7 +232,7 @@ async def test_replicate_table_leaves_a_reader_on_their_row_and_ctrl_end_follows
 
 async def test_compare_runs_shows_difference_p_and_verdict_at_80_columns(tmp_path):
     root = workspace_with(tmp_path, "wide", WIDE)
-    app = make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+    app = app_for(root)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(2):
             run = await start_run(app, pilot, "wide")

@@ -8,10 +8,8 @@ import re
 
 import pytest
 from rich.console import Console
-from test_tui import app_for, home_ready, select, until, write
 from textual.widgets import Tree
-
-from crystallize_tui.tui.screens.run import RunScreen
+from tui_support import app_for, home_ready, run_to_end, until, write
 
 CLEAR = '''
 def play(config, ctx):
@@ -75,10 +73,8 @@ def ratios(lines, word: str) -> list[float]:
     return [contrast(fg, bg) for line in lines for text, fg, bg, _ in line if word in text]
 
 
-async def run_and_measure(app, pilot, home, name: str, words: tuple[str, ...]) -> dict:
-    await select(pilot, home, name)
-    await pilot.press("r")
-    await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result is not None)
+async def run_and_measure(app, pilot, name: str, words: tuple[str, ...]) -> dict:
+    await run_to_end(app, pilot, name)
     await pilot.pause(0.3)
     lines = screen_lines(app)
     measured = {f"{word} ({name})": ratios(lines, word) for word in words}
@@ -94,8 +90,8 @@ async def test_statuses_verdicts_and_footer_keys_reach_aa_contrast(workspace, th
     async with app.run_test(size=(320, 48)) as pilot:  # wide: every column of the statistics
         app.theme = theme
         home = await home_ready(app, pilot)
-        measured = await run_and_measure(app, pilot, home, "clear", ("ok", "significant", "completed"))
-        measured.update(await run_and_measure(app, pilot, home, "bumpy", ("failed",)))
+        measured = await run_and_measure(app, pilot, "clear", ("ok", "significant", "completed"))
+        measured.update(await run_and_measure(app, pilot, "bumpy", ("failed",)))
         await pilot.pause(0.3)
         home.query_one("#experiments", Tree).blur()  # the list's own lines, not the cursor's
         await pilot.pause()

@@ -91,6 +91,10 @@ def describe_experiment(found: Any, record: Any) -> Group:
 class HomeScreen(Screen):
     """Browse experiments; launch, debug, history, diff from here."""
 
+    # Below 100 columns the list and the details stack (app.tcss): side by side, the details
+    # got 32 columns at 80 and wrapped every line.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
     BINDINGS = [
         Binding("enter", "launch", "Launch…", tooltip="Choose replicates, treatments, seed, workers"),
         Binding("r", "run", "Run", tooltip="Run with the experiment's own settings"),
@@ -108,7 +112,7 @@ class HomeScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal():
+        with Horizontal(id="home-panes"):
             tree: Tree[Any] = Tree("experiments", id="experiments")
             tree.show_root = False
             yield tree

@@ -92,6 +92,11 @@ class ProgressTable(DataTable):
 
 MAX_ROWS = 1_000  # replicate rows in view at once; older ones are reached a page at a time
 ROWS_PER_FLUSH = 40  # while a fast run goes, the newest rows shown per batch (the rest on a page)
+# Metric names longer than this are shortened in the replicate table's header (enter on a
+# row shows them in full): long enough for names such as "mafia_survivors" or
+# "held_out_accuracy" (12 cut the README's own example), short enough that one very long
+# name does not push the other metrics out of sight.
+METRIC_LABEL_MAX = 17
 
 
 class ReplicateTable(DataTable):
@@ -262,7 +267,7 @@ class ReplicateTable(DataTable):
         for name in metrics:
             if name not in self.metric_columns:
                 self.metric_columns.append(name)
-                label = name if len(name) <= 12 else name[:11] + "…"
+                label = name if len(name) <= METRIC_LABEL_MAX else name[:METRIC_LABEL_MAX - 1] + "…"
                 self.add_column(label, key=f"m:{name}", default="")
         if isinstance(event, ev.ReplicateFailed):
             status = Text("failed ⏎", style="bold red")
