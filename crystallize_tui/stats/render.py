@@ -130,7 +130,8 @@ def footnotes(
             "need an unpaired test" if compact else
             "paired: replicate k shares its seed across conditions (common random numbers), "
             "so rows compare replicate by replicate; for independent units (users in a real "
-            "A/B test) use an unpaired test (paired=False, test fisher / welch)."
+            "A/B test) use an unpaired test: compare(paired=False) in Python, or a hypothesis "
+            "with test: fisher (0/1) or welch in experiment.yaml."
         )
     sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
     if sides:
