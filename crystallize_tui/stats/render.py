@@ -114,6 +114,7 @@ def _verdict(c: Comparison) -> Text:
 
 
 SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
+SIDES_ASKED = {"greater": "treatment is greater than baseline", "less": "treatment is less than baseline"}
 
 
 def footnotes(
@@ -138,7 +139,8 @@ def footnotes(
         asked = " / ".join(SIDES[s] for s in sides)
         lines.append(
             f"one-sided: {asked}; intervals are bounds" if compact else
-            f"one-sided: the tests ask whether the {asked}; the intervals are one-sided bounds "
+            f"one-sided: the tests ask whether the {' / '.join(SIDES_ASKED[s] for s in sides)}; "
+            "the intervals are one-sided bounds "
             "(∞ on the open side)."
         )
     corrections = sorted({c.correction for c in comparisons if c.correction != "none"})
