@@ -9,7 +9,7 @@ from scipy import stats
 
 from crystallize_tui import Experiment, Treatment
 from crystallize_tui.stats import wilcoxon_signed_rank
-from crystallize_tui.stats.rank import _exact_conditional_p
+from crystallize_tui.stats.rank import _exact_conditional_p, _mann_whitney_conditional_p
 
 
 def _step(config, ctx):
@@ -51,3 +51,33 @@ def test_r_sleep_value_is_kept_where_the_approximation_is_attainable() -> None:
     g1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
     g2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
     assert wilcoxon_signed_rank(g2, g1).p_value == pytest.approx(0.009091, abs=5e-7)
+
+
+def _ab_step(config, ctx):
+    # Baseline 1, 1, 2; treatment 3, 3, 4, 4 (ties on both sides; every treatment value higher).
+    values = config["values"]
+    if ctx.replicate < len(values):
+        ctx.metrics.add("score", values[ctx.replicate])
+
+
+def test_mann_whitney_three_vs_four_tied_values_cannot_be_significant() -> None:
+    # Two-sided, the most extreme arrangement of 3 and 4 values has p = 2 / C(7, 3) = 0.0571;
+    # the normal approximation said 0.0456, "significant".
+    experiment = Experiment(
+        name="mw_small", datasource={"values": [1.0, 1.0, 2.0]}, pipeline=[_ab_step], replicates=4, store=None
+    )
+    experiment.treatments = [Treatment("up", {"values": [3.0, 3.0, 4.0, 4.0]})]
+    row = experiment.run().compare(test="rank", paired=False)["up", "score"]
+    assert row.p_value == pytest.approx(2 / 35)
+    assert row.verdict == "not significant"
+    assert "cannot be significant" in (row.comparison.note or "")
+
+
+def test_mann_whitney_conditional_p_equals_scipys_exact_p_without_ties() -> None:
+    rng = random.Random(5)
+    for n_a, n_b in ((3, 4), (5, 6), (8, 7)):
+        a = [rng.gauss(0, 1) for _ in range(n_a)]
+        b = [rng.gauss(1, 1) for _ in range(n_b)]
+        for alternative in ("two-sided", "greater", "less"):
+            expected = stats.mannwhitneyu(b, a, alternative=alternative, method="exact").pvalue
+            assert _mann_whitney_conditional_p(a, b, alternative) == pytest.approx(expected)
