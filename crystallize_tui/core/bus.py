@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
+from . import capture
 from .events import Event
 
 Subscriber = Callable[[Event], None]
@@ -25,13 +26,19 @@ class EventBus:
         return bool(self._subs)
 
     def publish(self, event: Event) -> None:
-        # Iterate over a snapshot: _disable removes from the list, which would make a
-        # live iteration skip the subscriber after the one that raised.
-        for entry in tuple(self._subs):
-            try:
-                entry[1](event)
-            except Exception as exc:  # isolate: a watcher must not kill the run
-                self._disable(entry, exc)
+        # A subscriber's own print() goes to the terminal, not into the replicate whose
+        # event it handles: captured, it would come back to it as an Output event, forever.
+        paused = capture.pause()
+        try:
+            # Iterate over a snapshot: _disable removes from the list, which would make a
+            # live iteration skip the subscriber after the one that raised.
+            for entry in tuple(self._subs):
+                try:
+                    entry[1](event)
+                except Exception as exc:  # isolate: a watcher must not kill the run
+                    self._disable(entry, exc)
+        finally:
+            capture.resume(paused)
 
     def _disable(self, entry: tuple[str, Subscriber], exc: Exception) -> None:
         if entry in self._subs:

@@ -138,6 +138,24 @@ def current() -> ReplicateCapture | None:
     return getattr(_local, "capture", None)
 
 
+def pause() -> ReplicateCapture | None:
+    """Stop routing this thread's output to its replicate (while subscribers are called: what
+    a watcher prints is its own output, and capturing it would feed it back to itself as an
+    Output event); give the result to :func:`resume`."""
+    if not _installed:
+        return None
+    capture: ReplicateCapture | None = getattr(_local, "capture", None)
+    if capture is not None:
+        _local.capture = None
+    return capture
+
+
+def resume(capture: ReplicateCapture | None) -> None:
+    """Undo :func:`pause`."""
+    if capture is not None:
+        _local.capture = capture
+
+
 def flush_current() -> None:
     """Publish this thread's unfinished output line (called at each step's end)."""
     if not _installed:  # no run captures: skip the thread-local lookup on the hot path

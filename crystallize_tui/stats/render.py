@@ -114,6 +114,7 @@ def _verdict(c: Comparison) -> Text:
 
 
 SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
+SIDES_ASKED = {"greater": "treatment is greater than baseline", "less": "treatment is less than baseline"}
 
 
 def footnotes(
@@ -130,14 +131,16 @@ def footnotes(
             "need an unpaired test" if compact else
             "paired: replicate k shares its seed across conditions (common random numbers), "
             "so rows compare replicate by replicate; for independent units (users in a real "
-            "A/B test) use an unpaired test (paired=False, test fisher / welch)."
+            "A/B test) use an unpaired test: compare(paired=False) in Python, or a hypothesis "
+            "with test: fisher (0/1) or welch in experiment.yaml."
         )
     sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
     if sides:
         asked = " / ".join(SIDES[s] for s in sides)
         lines.append(
             f"one-sided: {asked}; intervals are bounds" if compact else
-            f"one-sided: the tests ask whether the {asked}; the intervals are one-sided bounds "
+            f"one-sided: the tests ask whether the {' / '.join(SIDES_ASKED[s] for s in sides)}; "
+            "the intervals are one-sided bounds "
             "(∞ on the open side)."
         )
     corrections = sorted({c.correction for c in comparisons if c.correction != "none"})

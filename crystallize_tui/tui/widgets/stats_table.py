@@ -194,8 +194,8 @@ def comparison_figures(c: Any, sides: tuple[str, str] = ("baseline", "treatment"
         statistic += f" (df {format_number(c.df, 4)})"
     figures += [
         ("statistic", statistic),
-        ("p", format_p(c.p_value)),
-        (f"p adjusted ({c.correction})", format_p(c.p_adjusted)),
+        ("p", format_p(c.p_value, c.alpha)),
+        (f"p adjusted ({c.correction})", format_p(c.p_adjusted, c.alpha)),
         ("alpha", f"{c.alpha:g}"),
         ("verdict", c.verdict),
     ]
