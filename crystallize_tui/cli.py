@@ -127,6 +127,20 @@ def _start_tui(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A Ctrl-C typed right after Enter lands while the modules below are still importing:
+    # it is an interrupt like any other (130, one line), not a traceback.
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    print("\ninterrupted", file=sys.stderr)
+    return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .commands import pipes
@@ -144,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crystallize: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError as exc:
         pipes.broken(exc)
         return pipes.EXIT_PIPE_CLOSED
