@@ -131,6 +131,22 @@ def test_export_into_a_closed_pipe_stops_quietly(workspace):
     assert code == 141 and err == ""
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_to_a_file_it_cannot_write_names_the_file_in_one_line(workspace, fmt):
+    run = cli(workspace, "run", "coin", "-n", "3")
+    run_id = run.stdout.split("stored in")[0].split()[-2]
+    for target, why in ((workspace / "no" / "such" / "folder" / "r.out", "No such file or directory"),
+                        (workspace / "experiments", "Is a directory")):
+        out = cli(workspace, "export", run_id, "-f", fmt, "-o", str(target))
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().splitlines() == [
+            f"crystallize: error: -o {target}: cannot write the file: {why}"]
+    written = workspace / "r.out"
+    out = cli(workspace, "export", run_id, "-f", fmt, "-o", str(written))
+    assert out.returncode == 0 and out.stderr == f"wrote {written}\n"
+    assert written.read_text().startswith("treatment,replicate" if fmt == "csv" else "{")
+
+
 # -- 17: flags that do nothing are refused or explained ------------------------------------
 
 def test_force_without_resume_is_refused(workspace):
