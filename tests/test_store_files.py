@@ -189,3 +189,18 @@ def test_a_pending_log_in_a_read_only_folder_is_explained_not_called_corrupt(tmp
     assert "its log s.db-wal holds changes not yet in the file" in out.stderr
     assert f"no permission to write in the folder {folder}" in out.stderr
     assert "not a readable SQLite database" not in out.stderr
+
+
+def test_reading_commands_never_create_a_store_where_there_is_none(workspace):
+    # A mistyped --store (or a fresh workspace): reading must not leave a new store behind.
+    typo = workspace / "typo" / "runs.db"
+    for args in (("history", "many"), ("list",), ("diff", "many", "baseline", "t")):
+        for where in (("--store", str(typo)), ()):
+            out = cli(workspace, *where, *args)
+            assert out.returncode == 0, (args, out.stderr)
+    assert not (workspace / "typo").exists() and not (workspace / ".crystallize").exists()
+    for args in (("show", "20990101-000000-abcdef"), ("export", "20990101-000000-abcdef")):
+        out = cli(workspace, "--store", str(typo), *args)
+        assert out.returncode == 2
+        assert out.stderr == f"crystallize: error: store {typo}: no such file; no run was recorded there\n"
+    assert not (workspace / "typo").exists()

@@ -94,7 +94,7 @@ def config_diff(a_name: str, a: Any, b_name: str, b: Any) -> list[str]:
 
 
 def cmd_diff(args: Any, ws: Workspace) -> int:
-    experiment = ws.experiment(args.name)
+    experiment = ws.experiment(args.name, with_store=False)
     configs = experiment.resolve_configs([args.a, args.b])
     lines = config_diff(args.a, configs[args.a], args.b, configs[args.b])
     if len(lines) == 2:
@@ -111,7 +111,7 @@ def cmd_diff(args: Any, ws: Workspace) -> int:
 def cmd_history(args: Any, ws: Workspace) -> int:
     from rich.table import Table
 
-    ws.experiment(args.name)  # a clear error for a name that does not exist
+    ws.experiment(args.name, with_store=False)  # a clear error for a name that does not exist
     runs = ws.store.runs(args.name) if ws.store_path.exists() else []
     if not runs:
         print(f"no runs of {args.name} in {ws.store_path}")
@@ -130,7 +130,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 
 def cmd_show(args: Any, ws: Workspace) -> int:
     start_statistics_import()  # while the run loads from the store
-    result = ws.store.load(args.run_id)
+    result = ws.existing_store().load(args.run_id)
     con = console()
     row = ws.store.run_row(args.run_id)
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
@@ -152,7 +152,7 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:
-    result = ws.store.load(args.run_id)
+    result = ws.existing_store().load(args.run_id)
     if not args.output:
         _export(result, args.format, sys.stdout)
         return EXIT_OK
