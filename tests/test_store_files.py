@@ -202,5 +202,6 @@ def test_reading_commands_never_create_a_store_where_there_is_none(workspace):
     for args in (("show", "20990101-000000-abcdef"), ("export", "20990101-000000-abcdef")):
         out = cli(workspace, "--store", str(typo), *args)
         assert out.returncode == 2
-        assert out.stderr == f"crystallize: error: store {typo}: no such file; no run was recorded there\n"
+        assert out.stderr == (f"crystallize: error: store {typo}: no run '20990101-000000-abcdef': "
+                              "there is no such file, no run was recorded there\n")
     assert not (workspace / "typo").exists()

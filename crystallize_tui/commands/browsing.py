@@ -130,7 +130,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 
 def cmd_show(args: Any, ws: Workspace) -> int:
     start_statistics_import()  # while the run loads from the store
-    result = ws.existing_store().load(args.run_id)
+    result = ws.store_holding(args.run_id).load(args.run_id)
     con = console()
     row = ws.store.run_row(args.run_id)
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
@@ -152,7 +152,7 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:
-    result = ws.existing_store().load(args.run_id)
+    result = ws.store_holding(args.run_id).load(args.run_id)
     if not args.output:
         _export(result, args.format, sys.stdout)
         return EXIT_OK

@@ -38,11 +38,12 @@ class Workspace:
             self._store = Store(self.store_path)
         return self._store
 
-    def existing_store(self) -> Store:
-        """The store, for a command that only reads: a missing file is not created, so a
-        mistyped --store leaves nothing behind and says so."""
+    def store_holding(self, run_id: str) -> Store:
+        """The store, to read ``run_id`` from: a missing file is not created, so a mistyped
+        --store leaves nothing behind and says so."""
         if not self.store_path.exists():
-            raise StoreError(f"store {self.store_path}: no such file; no run was recorded there")
+            raise StoreError(f"store {self.store_path}: no run {run_id!r}: there is no such "
+                             "file, no run was recorded there")
         return self.store
 
     def discover(self) -> Any:
