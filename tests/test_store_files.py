@@ -205,3 +205,32 @@ def test_reading_commands_never_create_a_store_where_there_is_none(workspace):
         assert out.stderr == (f"crystallize: error: store {typo}: no run '20990101-000000-abcdef': "
                               "there is no such file, no run was recorded there\n")
     assert not (workspace / "typo").exists()
+
+
+def test_show_and_export_refuse_a_damaged_store_rather_than_read_a_run_short(workspace):
+    # The damaged page holds metric rows: read as it is, export gave 588 of 2001 lines, exit 0.
+    bad = damaged_copy(workspace, "wal")
+    before = sha(bad)
+    run_id = Store(workspace / ".crystallize" / "crystallize.db").runs("many")[0].run_id
+    for args in (("show", run_id), ("export", run_id), ("export", run_id, "-f", "json")):
+        out = cli(workspace, "--store", str(bad), *args)
+        assert out.returncode == 2, (args, out.stdout)
+        (line,) = out.stderr.strip().splitlines()
+        assert line.startswith(f"crystallize: error: store {bad}: the file is damaged ("), line
+        assert ".recover" in line
+    assert sha(bad) == before
+
+
+def test_a_store_too_damaged_to_list_its_runs_is_called_damaged(workspace):
+    bad = damaged_copy(workspace, "wal")
+    data = bytearray(bad.read_bytes())
+    for page in range(4096 * 2, len(data), 4096):  # every page but the schema's
+        data[page : page + 100] = b"\xff" * 100
+    bad.write_bytes(bytes(data))
+    before = sha(bad)
+    for args in (("history", "many"), ("list",)):
+        out = cli(workspace, "--store", str(bad), *args)
+        assert out.returncode == 2, (args, out.stdout)
+        (line,) = out.stderr.strip().splitlines()
+        assert line.startswith(f"crystallize: error: store {bad}: the file is damaged ("), line
+    assert sha(bad) == before

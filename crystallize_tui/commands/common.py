@@ -39,11 +39,13 @@ class Workspace:
         return self._store
 
     def store_holding(self, run_id: str) -> Store:
-        """The store, to read ``run_id`` from: a missing file is not created, so a mistyped
-        --store leaves nothing behind and says so."""
+        """The store, checked whole, to read all of ``run_id`` from: a missing file is not
+        created (a mistyped --store leaves nothing behind), a damaged one is refused rather
+        than read short."""
         if not self.store_path.exists():
             raise StoreError(f"store {self.store_path}: no run {run_id!r}: there is no such "
                              "file, no run was recorded there")
+        self.store.verify()
         return self.store
 
     def discover(self) -> Any:

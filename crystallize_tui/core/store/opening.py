@@ -73,6 +73,14 @@ def damage(conn: sqlite3.Connection) -> str | None:
     return problems[0] if problems else None
 
 
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite says the file's content is corrupt (not busy, not permissions)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
 def identity(path: Path) -> tuple[int, int] | None:
     """The file's (device, inode): it changes when the file is deleted or replaced."""
     try:
