@@ -67,4 +67,5 @@ def test_ordinary_set_values_with_aliases_still_work(workspace):
 def test_invalid_yaml_in_set_names_the_argument(workspace):
     out = cli(workspace, "run", "values", "--set", "x=[1, 2")
     assert out.returncode == 2
-    assert out.stderr == "crystallize: error: --set x: the value is not valid YAML (ParserError)\n"
+    assert out.stderr == ("crystallize: error: --set x: YAML error: did not find expected ',' or "
+                          "']' (while parsing a flow sequence)\n")
