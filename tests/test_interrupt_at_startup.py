@@ -1,12 +1,12 @@
 """Ctrl-C while ``crystallize`` is still importing its modules: exit 130 with one line, like
 a Ctrl-C during the run (not a traceback and death by SIGINT)."""
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+from cli_support import cli_env
 
 # The console script runs ``main()``; the audit hook sends the process a real SIGINT as the
 # named module starts importing, which is when a Ctrl-C typed right after Enter lands.
@@ -31,9 +31,8 @@ LAUNCH = textwrap.dedent('''
 ])
 def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path, module):
     (tmp_path / "experiments").mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
     out = subprocess.run([sys.executable, "-c", LAUNCH, module, "run", "nothing"], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=120)
+                         env=cli_env(), capture_output=True, text=True, timeout=120)
     assert out.returncode == 130, (out.returncode, out.stderr)
     assert out.stderr.strip().splitlines() == ["interrupted"]
     assert out.stdout == ""

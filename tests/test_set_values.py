@@ -2,11 +2,9 @@
 nesting): a one-line error naming the --set argument and exit 2, through the real CLI."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from cli_support import cli, write_experiment
 
 STEPS = '''
 def step(config, ctx):
@@ -16,18 +14,9 @@ def step(config, ctx):
 
 @pytest.fixture
 def workspace(tmp_path):
-    folder = tmp_path / "experiments" / "values"
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(
-        "pipeline: [steps:step]\ndatasource: {x: 1}\nreplicates: 2\n")
-    (folder / "steps.py").write_text(STEPS)
+    write_experiment(tmp_path, "values", "pipeline: [steps:step]\ndatasource: {x: 1}\nreplicates: 2\n",
+                     {"steps.py": STEPS})
     return tmp_path
-
-
-def cli(root, *args):
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def alias_bomb(levels: int) -> str:

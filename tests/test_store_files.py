@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import cli, write_experiment
 
 from crystallize_tui import Experiment, Store, StoreError
 
@@ -29,20 +30,9 @@ def step(config, ctx):
 
 @pytest.fixture
 def workspace(tmp_path):
-    folder = tmp_path / "experiments" / "many"
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(
-        "pipeline: [steps:step]\nreplicates: 100\ntreatments:\n  t: {delete_at: -1}\n")
-    (folder / "steps.py").write_text(textwrap.dedent(STEPS))
+    write_experiment(tmp_path, "many", "pipeline: [steps:step]\nreplicates: 100\n"
+                     "treatments:\n  t: {delete_at: -1}\n", {"steps.py": STEPS})
     return tmp_path
-
-
-def cli(root: Path, *args: str, prefix: tuple[str, ...] = (), env: dict | None = None):
-    base = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-        env={**base, **(env or {})}, capture_output=True, text=True, timeout=120,
-    )
 
 
 def sha(path: Path) -> str:
