@@ -58,3 +58,11 @@ def test_invalid_yaml_in_set_names_the_argument(workspace):
     assert out.returncode == 2
     assert out.stderr == ("crystallize: error: --set x: YAML error: did not find expected ',' or "
                           "']' (while parsing a flow sequence)\n")
+
+
+def test_a_repeated_key_in_a_set_value_is_refused_like_in_experiment_yaml(workspace):
+    # PyYAML keeps the last value silently; experiment.yaml refuses it, and so does --set.
+    out = cli(workspace, "run", "values", "--set", "x={a: 1, a: 2}")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr == "crystallize: error: --set x: YAML error: duplicate key 'a' (first on line 1)\n"
+    assert "stored in" not in out.stdout

@@ -97,6 +97,13 @@ class Document:
         return ConfigError(f"{where}: {message}")
 
 
+def load_value(shown: str, text: str) -> Any:
+    """A YAML value given on the command line or in a form (``--set key=VALUE``), read like
+    experiment.yaml (its limits; a repeated key is an error); a problem is a ConfigError
+    naming ``shown``."""
+    return load_checked(shown, _MarkLoader(text), text, lines=False)
+
+
 def parse(path: Path) -> Document:
     """Read and parse ``path``; any problem is a ConfigError naming the file and line."""
     shown = shown_path(path)

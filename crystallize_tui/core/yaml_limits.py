@@ -12,8 +12,6 @@ from .errors import ConfigError
 MAX_BYTES = 1 << 20  # 1 MiB: a config that big is data; load data in a datasource function
 MAX_DEPTH = 100  # configs nest a handful of levels; deepcopy and json recurse per level
 MAX_ALIAS_VALUES = 100_000  # values that *aliases may add when expanded ("billion laughs")
-# libyaml's parser when present (load_value); the limits are checked on its nodes either way.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FLOW = re.compile(r"[\[\]{}]")
 # Leading indentation, then any compact block indicators ("- - - x", "? key").
@@ -130,12 +128,6 @@ def _at(shown: str, line: int, lines: bool) -> str:
 
 def _too_deep(where: str) -> ConfigError:
     return ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep; flatten the config")
-
-
-def load_value(shown: str, text: str) -> Any:
-    """A YAML value given on the command line or in a form (``--set key=VALUE``), read
-    under the limits of experiment.yaml; a problem is a ConfigError naming ``shown``."""
-    return load_checked(shown, _Loader(text), text, lines=False)
 
 
 def load_checked(shown: str, loader: Any, text: str, *, lines: bool = True) -> Any:
