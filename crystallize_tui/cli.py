@@ -164,8 +164,21 @@ def _ignore_late_ctrl_c() -> None:
 
 
 def _interrupted() -> int:
-    print("\ninterrupted", file=sys.stderr)
+    _say("\ninterrupted")
     return 130
+
+
+def _say(line: str) -> bool:
+    """Print ``line`` on stderr; False when its reader has gone (``2>&1 | head``), which
+    ends the command quietly as for any closed pipe."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError as exc:
+        from .commands import pipes
+
+        pipes.broken(exc)
+        return False
+    return True
 
 
 def _main(argv: list[str] | None) -> int:
@@ -183,8 +196,7 @@ def _main(argv: list[str] | None) -> int:
     except CrystallizeError as exc:
         if pipes.closed():  # the error is only that the run stopped when the pipe closed
             return pipes.EXIT_PIPE_CLOSED
-        print(f"crystallize: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE if _say(f"crystallize: error: {exc}") else pipes.EXIT_PIPE_CLOSED
     except KeyboardInterrupt:
         return _interrupted()
     except BrokenPipeError as exc:

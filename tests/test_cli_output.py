@@ -4,6 +4,7 @@ tracebacks in ``show``, the resume hint, closed pipes, refused flags, ``list``'s
 import json
 import shlex
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -130,6 +131,15 @@ def test_export_to_a_file_it_cannot_write_names_the_file_in_one_line(workspace, 
     out = cli(workspace, "export", run_id, "-f", fmt, "-o", str(written))
     assert out.returncode == 0 and out.stderr == f"wrote {written}\n"
     assert written.read_text().startswith("treatment,replicate" if fmt == "csv" else "{")
+
+
+def test_an_error_line_into_a_closed_pipe_stops_quietly(workspace):
+    # `crystallize run typo 2>&1 | head -0`: the reader left before the error line was written
+    for args in (("run", "no-such-experiment"), ("list", "--strict")):
+        write(workspace / "experiments" / "typo", {"experiment.yaml": "pipline: [game:play]\n"})
+        proc = start_cli(workspace, *args, stdout=subprocess.DEVNULL)
+        proc.stderr.close()  # before the command had the time to write anything
+        assert proc.wait(timeout=120) == 141, args
 
 
 # -- 17: flags that do nothing are refused or explained ------------------------------------
