@@ -224,3 +224,16 @@ def test_a_store_too_damaged_to_list_its_runs_is_called_damaged(workspace):
         (line,) = out.stderr.strip().splitlines()
         assert line.startswith(f"crystallize: error: store {bad}: the file is damaged ("), line
     assert sha(bad) == before
+
+
+def test_a_store_folder_that_is_a_file_is_named_as_such(workspace):
+    a_file = workspace / "notes.txt"
+    a_file.write_text("not a folder\n")
+    for where in ({"env": {"CRYSTALLIZE_HOME": str(a_file)}, "args": ()},
+                  {"env": None, "args": ("--store", str(a_file / "sub" / "s.db"))}):
+        out = cli(workspace, *where["args"], "run", "many", env=where["env"])
+        assert out.returncode == 2
+        (line,) = out.stderr.strip().splitlines()
+        assert f"cannot create it: {a_file} is a file, not a folder" in line, line
+        assert "permission" not in line
+    assert a_file.read_text() == "not a folder\n"

@@ -32,6 +32,8 @@ def write_problem(path: Path) -> str | None:
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    if not folder.is_dir():  # e.g. CRYSTALLIZE_HOME or --store naming a file as its folder
+        return f"{folder} is a file, not a folder"
     if not os.access(folder, os.W_OK | os.X_OK):
         return (f"no permission to write in the folder {folder} (mode {_mode(folder)}), "
                 "where SQLite keeps its journal files")
