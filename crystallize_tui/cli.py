@@ -4,7 +4,11 @@ arguments starts the terminal UI."""
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -127,6 +131,57 @@ def _start_tui(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A Ctrl-C typed right after Enter lands while the modules below are still importing:
+    # it is an interrupt like any other (130, one line), not a traceback.
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        atexit.register(_ignore_late_ctrl_c)  # registered first, so it runs last
+    try:
+        code = _main(argv)
+    except KeyboardInterrupt:
+        code = _interrupted()
+    if main_thread:
+        _exit_at_next_ctrl_c(code)
+    return code
+
+
+def _exit_at_next_ctrl_c(code: int) -> None:
+    """What is left is Python shutting down (joining threads, closing the store, ~0.1 s):
+    a Ctrl-C then ends it with the exit code already decided, not a death by SIGINT after
+    the last line was printed, nor a wait for a thread that hangs."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: its reader has gone anyway
+            pass
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(code))
+
+
+def _ignore_late_ctrl_c() -> None:
+    # After the last exit handler Python resets a handled SIGINT to its default action
+    # (death) for the process's last tens of milliseconds; an ignored one it leaves alone.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupted() -> int:
+    _say("\ninterrupted")
+    return 130
+
+
+def _say(line: str) -> bool:
+    """Print ``line`` on stderr; False when its reader has gone (``2>&1 | head``), which
+    ends the command quietly as for any closed pipe."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError as exc:
+        from .commands import pipes
+
+        pipes.broken(exc)
+        return False
+    return True
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .commands import pipes
@@ -141,11 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     except CrystallizeError as exc:
         if pipes.closed():  # the error is only that the run stopped when the pipe closed
             return pipes.EXIT_PIPE_CLOSED
-        print(f"crystallize: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE if _say(f"crystallize: error: {exc}") else pipes.EXIT_PIPE_CLOSED
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError as exc:
         pipes.broken(exc)
         return pipes.EXIT_PIPE_CLOSED

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+from cli_support import cli, write_experiment
 from steps import async_coin_game, async_double, coin_game, sync_double
 
 from crystallize_tui import Experiment, Output, ParallelExecution, Treatment
@@ -92,3 +93,26 @@ def test_crystallize_run_awaits_an_async_step(tmp_path):
     assert doc["status"] == "completed"
     values = sorted(r["values"] for r in doc["replicate_results"])
     assert values == [[["score", 0]], [["score", 10]], [["score", 20]]]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_traceback_of_an_async_step_starts_at_the_users_code(tmp_path, workers):
+    write_experiment(tmp_path, "aio", "pipeline: [steps:play]\nreplicates: 3\n", {"steps.py": '''
+        import asyncio
+
+        async def play(config, ctx):
+            await asyncio.sleep(0)
+            if ctx.replicate == 1:
+                raise ValueError("async trouble")
+            if ctx.replicate == 2:
+                raise KeyboardInterrupt
+            ctx.metrics.add("score", 1)
+    '''})
+    run = cli(tmp_path, "run", "aio", "-w", workers)
+    assert run.returncode == 1, run.stderr
+    shown = cli(tmp_path, "show", run.stdout.split("crystallize show ")[1].split()[0])
+    tracebacks = shown.stdout.split("Traceback (most recent call last):\n")[1:]
+    assert len(tracebacks) == 2
+    for text in tracebacks:  # the event loop that ran the step is the engine's, not theirs
+        assert text.splitlines()[0].startswith(f'  File "{tmp_path}/experiments/aio/steps.py"'), text
+        assert "asyncio" not in text.split("\n\n")[0].replace("import asyncio", ""), text

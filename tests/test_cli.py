@@ -1,16 +1,10 @@
 """The ``crystallize`` command through its real entry point, in a subprocess."""
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
 
 import pytest
+from cli_support import cli, interrupt_once_stored, stored_replicates, write
 
 GAME = '''
 import time
@@ -40,12 +34,6 @@ hypotheses:
 '''
 
 
-def write(folder: Path, files: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(textwrap.dedent(text))
-
-
 @pytest.fixture
 def workspace(tmp_path):
     write(tmp_path / "experiments" / "coin", {"experiment.yaml": COIN_YAML, "game.py": GAME})
@@ -54,14 +42,6 @@ def workspace(tmp_path):
         "game.py": GAME,
     })
     return tmp_path
-
-
-def cli(root: Path, *args: str, timeout: float = 120):
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run(
-        [sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root, env=env,
-        capture_output=True, text=True, timeout=timeout,
-    )
 
 
 def test_help_for_every_subcommand(workspace):
@@ -207,36 +187,17 @@ def test_history_show_and_export(workspace, tmp_path):
     assert exported["replicate_results"] == first["replicate_results"]
 
 
-def _stored(db: Path) -> int:
-    try:
-        conn = sqlite3.connect(db, timeout=5)
-        try:
-            return conn.execute("SELECT COUNT(*) FROM replicates").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_ctrl_c_cancels_keeps_finished_replicates_and_resume_finishes(workspace):
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    proc = subprocess.Popen([sys.executable, "-m", "crystallize_tui.cli", "run", "slow"],
-                            cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    code, _, err = interrupt_once_stored(workspace, 3, "run", "slow")
+    assert code == 130, err
     db = workspace / ".crystallize" / "crystallize.db"
-    deadline = time.monotonic() + 60
-    while _stored(db) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
     assert "--resume" in err
-    kept = _stored(db)
+    kept = stored_replicates(db)
     assert 3 <= kept < 40
     resumed = cli(workspace, "run", "slow", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming with {kept} done" in resumed.stdout
-    assert _stored(db) == 40
+    assert stored_replicates(db) == 40
 
 
 def test_resume_after_a_config_change_is_refused_listing_the_change(workspace):

@@ -2,17 +2,15 @@
 tracebacks in ``show``, the resume hint, closed pipes, refused flags, ``list``'s layout."""
 
 import json
-import os
 import shlex
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_cli import COIN_YAML, GAME, _stored, cli, write
+from cli_support import cli, interrupt_once_stored, start_cli, stored_replicates, write
+from test_cli import COIN_YAML, GAME
 
 CHATTY = '''
 def play(config, ctx):
@@ -41,10 +39,6 @@ def workspace(tmp_path):
     return tmp_path
 
 
-def env():
-    return {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-
-
 # -- 14: show ---------------------------------------------------------------------------
 
 def test_show_ends_with_the_tracebacks_and_never_points_at_itself(workspace):
@@ -66,21 +60,14 @@ def test_show_ends_with_the_tracebacks_and_never_points_at_itself(workspace):
 
 def test_the_resume_hint_after_ctrl_c_is_a_command_that_works_as_printed(workspace):
     args = ["run", "slow", "-n", "30", "-t", "fair", "--set", "delay=0.1", "--seed", "7"]
-    proc = subprocess.Popen([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=workspace,
-                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    db = workspace / ".crystallize" / "crystallize.db"
-    deadline = time.monotonic() + 60
-    while _stored(db) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    code, _, err = interrupt_once_stored(workspace, 3, *args)
+    assert code == 130, err
     hint = err.split("continue with `")[1].split("`")[0]
     words = shlex.split(hint)
     assert words[0] == "crystallize" and "--resume" in words
     resumed = cli(workspace, *words[1:])
     assert resumed.returncode == 0, resumed.stderr
-    assert _stored(db) == 60
+    assert stored_replicates(workspace / ".crystallize" / "crystallize.db") == 60
 
 
 # -- 16: a reader that closes the pipe ----------------------------------------------------
@@ -89,8 +76,7 @@ def first_lines_then_close(root: Path, n: int, *args: str) -> tuple[list[str], i
     """Like `crystallize ARGS | head -n N`: read N lines, close the pipe, let it finish."""
     err_file = root / f"stderr-{time.monotonic_ns()}.txt"
     with open(err_file, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-                                env=env(), stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = start_cli(root, *args, stderr=err)
         lines = [proc.stdout.readline() for _ in range(n)]
         proc.stdout.close()
         code = proc.wait(timeout=120)
@@ -131,6 +117,31 @@ def test_export_into_a_closed_pipe_stops_quietly(workspace):
     assert code == 141 and err == ""
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_to_a_file_it_cannot_write_names_the_file_in_one_line(workspace, fmt):
+    run = cli(workspace, "run", "coin", "-n", "3")
+    run_id = run.stdout.split("stored in")[0].split()[-2]
+    for target, why in ((workspace / "no" / "such" / "folder" / "r.out", "No such file or directory"),
+                        (workspace / "experiments", "Is a directory")):
+        out = cli(workspace, "export", run_id, "-f", fmt, "-o", str(target))
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().splitlines() == [
+            f"crystallize: error: -o {target}: cannot write the file: {why}"]
+    written = workspace / "r.out"
+    out = cli(workspace, "export", run_id, "-f", fmt, "-o", str(written))
+    assert out.returncode == 0 and out.stderr == f"wrote {written}\n"
+    assert written.read_text().startswith("treatment,replicate" if fmt == "csv" else "{")
+
+
+def test_an_error_line_into_a_closed_pipe_stops_quietly(workspace):
+    # `crystallize run typo 2>&1 | head -0`: the reader left before the error line was written
+    for args in (("run", "no-such-experiment"), ("list", "--strict")):
+        write(workspace / "experiments" / "typo", {"experiment.yaml": "pipline: [game:play]\n"})
+        proc = start_cli(workspace, *args, stdout=subprocess.DEVNULL)
+        proc.stderr.close()  # before the command had the time to write anything
+        assert proc.wait(timeout=120) == 141, args
+
+
 # -- 17: flags that do nothing are refused or explained ------------------------------------
 
 def test_force_without_resume_is_refused(workspace):
@@ -138,7 +149,7 @@ def test_force_without_resume_is_refused(workspace):
     assert out.returncode == 2
     assert out.stderr.startswith("crystallize: error: --force only applies with --resume")
     assert not (workspace / ".crystallize" / "crystallize.db").exists() or \
-        _stored(workspace / ".crystallize" / "crystallize.db") == 0
+        stored_replicates(workspace / ".crystallize" / "crystallize.db") == 0
 
 
 def test_resume_with_nothing_to_resume_says_so_and_runs_nothing(workspace):
@@ -150,7 +161,7 @@ def test_resume_with_nothing_to_resume_says_so_and_runs_nothing(workspace):
     again = cli(workspace, "run", "coin", "-t", "biased", "--resume")
     assert again.returncode == 2
     assert "nothing to resume" in again.stderr and "completed" in again.stderr
-    assert _stored(workspace / ".crystallize" / "crystallize.db") == 12  # one run only
+    assert stored_replicates(workspace / ".crystallize" / "crystallize.db") == 12  # one run only
 
 
 def test_run_once_beyond_the_experiments_replicates_says_whose_seed_it_uses(workspace):

@@ -1,11 +1,7 @@
 """A datasource gives a config, and a config is a mapping: anything else is refused by name."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from cli_support import cli, write_experiment
 
 from crystallize_tui import ConfigError, Experiment, Treatment
 
@@ -24,21 +20,6 @@ def good():
 '''
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run(
-        [sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root, env=env,
-        capture_output=True, text=True, timeout=120,
-    )
-
-
-def _experiment(root: Path, name: str, yaml_text: str) -> None:
-    folder = root / "experiments" / name
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(yaml_text)
-    (folder / "data.py").write_text(DATA)
-
-
 @pytest.mark.parametrize("yaml_text, named", [
     ("pipeline: [data:play]\ndatasource: data:rows\n", "'data:rows' returned a list"),
     ("pipeline: [data:play]\ndatasource: data:nothing\n", "'data:nothing' returned None"),
@@ -46,7 +27,7 @@ def _experiment(root: Path, name: str, yaml_text: str) -> None:
      "treatment 't': datasource 'data:rows' returned a list"),
 ])
 def test_cli_refuses_a_datasource_that_returns_no_mapping(tmp_path, yaml_text, named):
-    _experiment(tmp_path, "listy", yaml_text)
+    write_experiment(tmp_path, "listy", yaml_text, {"data.py": DATA})
     out = cli(tmp_path, "run", "listy")
     assert out.returncode == 2, out.stdout + out.stderr
     lines = out.stderr.strip().splitlines()

@@ -4,16 +4,15 @@ a step's own SystemExit or KeyboardInterrupt fails only its replicate; the user'
 
 import os
 import signal
-import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
+from cli_support import EXITS_STEP, cli, start_cli, write_experiment
 
 from crystallize_tui import Experiment, ParallelExecution
 
-STEPS = '''
+STEPS = EXITS_STEP + '''
 import os
 import time
 from pathlib import Path
@@ -26,14 +25,6 @@ def play(config, ctx):
     (MARKS / f"step-{os.getpid()}-{ctx.treatment}-{ctx.replicate}").touch()
     time.sleep(config["delay"])
     ctx.metrics.add("x", ctx.rng.random())
-
-
-def exits(config, ctx):
-    if ctx.replicate == 1:
-        raise SystemExit(5)
-    if ctx.replicate == 2:
-        raise KeyboardInterrupt
-    ctx.metrics.add("x", ctx.replicate)
 
 
 def swallow(config, ctx):
@@ -66,30 +57,14 @@ def workspace(tmp_path, monkeypatch):
     marks.mkdir()
     monkeypatch.setenv("I9_MARKS", str(marks))
     for name, yaml in EXPERIMENTS.items():
-        folder = tmp_path / "ws" / "experiments" / name
-        folder.mkdir(parents=True)
-        (folder / "experiment.yaml").write_text(yaml)
-        (folder / "steps.py").write_text(textwrap.dedent(STEPS))
+        write_experiment(tmp_path / "ws", name, yaml, {"steps.py": STEPS})
     return tmp_path
-
-
-def _env():
-    return {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-
-
-def _cli(root, *args):
-    return subprocess.run([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root / "ws",
-                          env=_env(), capture_output=True, text=True, timeout=120)
 
 
 def _interrupted_run(root, store, *args, wait_for, delay=0.0):
     """Start ``crystallize run`` in its own process group, wait until ``wait_for(pid,
     marker file names)`` holds, wait ``delay`` more, then Ctrl-C the whole group."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crystallize_tui.cli", "--store", str(store), "run", *args],
-        cwd=root / "ws", env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
+    proc = start_cli(root / "ws", "--store", str(store), "run", *args, start_new_session=True)
     deadline = time.monotonic() + 60
     marks = root / "marks"
     while not wait_for(proc.pid, {p.name for p in marks.iterdir()}):
@@ -117,7 +92,7 @@ def worker_imported(pid, names):
 def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate(workspace):
     # exits_spawn: the parallel options of its own YAML (spawn)
     for args in (("exits", "-w", "1"), ("exits", "-w", "2"), ("exits_spawn",)):
-        out = _cli(workspace, "run", *args)
+        out = cli(workspace / "ws", "run", *args)
         assert out.returncode == 1, (args, out.stdout, out.stderr)  # failures, not an abort
         assert "2 replicate(s) failed" in out.stdout
         assert "#1 (seed" in out.stdout and "SystemExit: 5" in out.stdout
@@ -127,14 +102,7 @@ def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate
 
 def test_thread_workers_fail_only_the_replicate_that_exits(tmp_path):
     sys.path.insert(0, str(tmp_path))
-    (tmp_path / "i9_exit_steps.py").write_text(textwrap.dedent('''
-        def exits(config, ctx):
-            if ctx.replicate == 1:
-                raise SystemExit(5)
-            if ctx.replicate == 2:
-                raise KeyboardInterrupt
-            ctx.metrics.add("x", ctx.replicate)
-    '''))
+    (tmp_path / "i9_exit_steps.py").write_text(EXITS_STEP)
     try:
         from i9_exit_steps import exits
 

@@ -4,25 +4,15 @@ cancels (exit 130), and -k out of range names -k and its allowed range."""
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
+from cli_support import EXITS_STEP, cli, start_cli, write_experiment
 
-STEPS = '''
+STEPS = EXITS_STEP + '''
 import os
 import time
 from pathlib import Path
-
-
-def exits(config, ctx):
-    if ctx.replicate == 1:
-        raise SystemExit(5)
-    if ctx.replicate == 2:
-        raise KeyboardInterrupt
-    ctx.metrics.add("x", ctx.replicate)
 
 
 def slow(config, ctx):
@@ -35,20 +25,9 @@ def slow(config, ctx):
 @pytest.fixture
 def workspace(tmp_path):
     for name, step in (("exits", "exits"), ("slow", "slow")):
-        folder = tmp_path / "experiments" / name
-        folder.mkdir(parents=True)
-        (folder / "experiment.yaml").write_text(f"pipeline: [steps:{step}]\nreplicates: 4\n")
-        (folder / "steps.py").write_text(textwrap.dedent(STEPS))
+        write_experiment(tmp_path, name, f"pipeline: [steps:{step}]\nreplicates: 4\n",
+                         {"steps.py": STEPS})
     return tmp_path
-
-
-def _env(**extra):
-    return {**{k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}, **extra}
-
-
-def cli(root, *args):
-    return subprocess.run([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-                          env=_env(), capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("k, error", [(1, "SystemExit: 5"), (2, "KeyboardInterrupt")])
@@ -63,11 +42,8 @@ def test_a_step_raising_systemexit_or_keyboardinterrupt_is_a_failed_replicate(wo
 
 def test_ctrl_c_during_run_once_still_cancels_with_130(workspace):
     started = workspace / "started"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crystallize_tui.cli", "run-once", "slow"], cwd=workspace,
-        env=_env(I9_STARTED=str(started)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )
+    proc = start_cli(workspace, "run-once", "slow", env={"I9_STARTED": str(started)},
+                     start_new_session=True)
     deadline = time.monotonic() + 60
     while not started.exists():
         assert proc.poll() is None, proc.communicate()

@@ -2,11 +2,9 @@
 nesting): a one-line error naming the --set argument and exit 2, through the real CLI."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from cli_support import cli, write_experiment
 
 STEPS = '''
 def step(config, ctx):
@@ -16,18 +14,9 @@ def step(config, ctx):
 
 @pytest.fixture
 def workspace(tmp_path):
-    folder = tmp_path / "experiments" / "values"
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(
-        "pipeline: [steps:step]\ndatasource: {x: 1}\nreplicates: 2\n")
-    (folder / "steps.py").write_text(STEPS)
+    write_experiment(tmp_path, "values", "pipeline: [steps:step]\ndatasource: {x: 1}\nreplicates: 2\n",
+                     {"steps.py": STEPS})
     return tmp_path
-
-
-def cli(root, *args):
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run([sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def alias_bomb(levels: int) -> str:
@@ -67,4 +56,13 @@ def test_ordinary_set_values_with_aliases_still_work(workspace):
 def test_invalid_yaml_in_set_names_the_argument(workspace):
     out = cli(workspace, "run", "values", "--set", "x=[1, 2")
     assert out.returncode == 2
-    assert out.stderr == "crystallize: error: --set x: the value is not valid YAML (ParserError)\n"
+    assert out.stderr == ("crystallize: error: --set x: YAML error: did not find expected ',' or "
+                          "']' (while parsing a flow sequence)\n")
+
+
+def test_a_repeated_key_in_a_set_value_is_refused_like_in_experiment_yaml(workspace):
+    # PyYAML keeps the last value silently; experiment.yaml refuses it, and so does --set.
+    out = cli(workspace, "run", "values", "--set", "x={a: 1, a: 2}")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr == "crystallize: error: --set x: YAML error: duplicate key 'a' (first on line 1)\n"
+    assert "stored in" not in out.stdout

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import cli, write_experiment
 
 from crystallize_tui import Experiment, Store, StoreError
 
@@ -29,20 +30,9 @@ def step(config, ctx):
 
 @pytest.fixture
 def workspace(tmp_path):
-    folder = tmp_path / "experiments" / "many"
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(
-        "pipeline: [steps:step]\nreplicates: 100\ntreatments:\n  t: {delete_at: -1}\n")
-    (folder / "steps.py").write_text(textwrap.dedent(STEPS))
+    write_experiment(tmp_path, "many", "pipeline: [steps:step]\nreplicates: 100\n"
+                     "treatments:\n  t: {delete_at: -1}\n", {"steps.py": STEPS})
     return tmp_path
-
-
-def cli(root: Path, *args: str, prefix: tuple[str, ...] = (), env: dict | None = None):
-    base = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root,
-        env={**base, **(env or {})}, capture_output=True, text=True, timeout=120,
-    )
 
 
 def sha(path: Path) -> str:
@@ -189,3 +179,61 @@ def test_a_pending_log_in_a_read_only_folder_is_explained_not_called_corrupt(tmp
     assert "its log s.db-wal holds changes not yet in the file" in out.stderr
     assert f"no permission to write in the folder {folder}" in out.stderr
     assert "not a readable SQLite database" not in out.stderr
+
+
+def test_reading_commands_never_create_a_store_where_there_is_none(workspace):
+    # A mistyped --store (or a fresh workspace): reading must not leave a new store behind.
+    typo = workspace / "typo" / "runs.db"
+    for args in (("history", "many"), ("list",), ("diff", "many", "baseline", "t")):
+        for where in (("--store", str(typo)), ()):
+            out = cli(workspace, *where, *args)
+            assert out.returncode == 0, (args, out.stderr)
+    assert not (workspace / "typo").exists() and not (workspace / ".crystallize").exists()
+    for args in (("show", "20990101-000000-abcdef"), ("export", "20990101-000000-abcdef")):
+        out = cli(workspace, "--store", str(typo), *args)
+        assert out.returncode == 2
+        assert out.stderr == (f"crystallize: error: store {typo}: no run '20990101-000000-abcdef': "
+                              "there is no such file, no run was recorded there\n")
+    assert not (workspace / "typo").exists()
+
+
+def test_show_and_export_refuse_a_damaged_store_rather_than_read_a_run_short(workspace):
+    # The damaged page holds metric rows: read as it is, export gave 588 of 2001 lines, exit 0.
+    bad = damaged_copy(workspace, "wal")
+    before = sha(bad)
+    run_id = Store(workspace / ".crystallize" / "crystallize.db").runs("many")[0].run_id
+    for args in (("show", run_id), ("export", run_id), ("export", run_id, "-f", "json")):
+        out = cli(workspace, "--store", str(bad), *args)
+        assert out.returncode == 2, (args, out.stdout)
+        (line,) = out.stderr.strip().splitlines()
+        assert line.startswith(f"crystallize: error: store {bad}: the file is damaged ("), line
+        assert ".recover" in line
+    assert sha(bad) == before
+
+
+def test_a_store_too_damaged_to_list_its_runs_is_called_damaged(workspace):
+    bad = damaged_copy(workspace, "wal")
+    data = bytearray(bad.read_bytes())
+    for page in range(4096 * 2, len(data), 4096):  # every page but the schema's
+        data[page : page + 100] = b"\xff" * 100
+    bad.write_bytes(bytes(data))
+    before = sha(bad)
+    for args in (("history", "many"), ("list",)):
+        out = cli(workspace, "--store", str(bad), *args)
+        assert out.returncode == 2, (args, out.stdout)
+        (line,) = out.stderr.strip().splitlines()
+        assert line.startswith(f"crystallize: error: store {bad}: the file is damaged ("), line
+    assert sha(bad) == before
+
+
+def test_a_store_folder_that_is_a_file_is_named_as_such(workspace):
+    a_file = workspace / "notes.txt"
+    a_file.write_text("not a folder\n")
+    for where in ({"env": {"CRYSTALLIZE_HOME": str(a_file)}, "args": ()},
+                  {"env": None, "args": ("--store", str(a_file / "sub" / "s.db"))}):
+        out = cli(workspace, *where["args"], "run", "many", env=where["env"])
+        assert out.returncode == 2
+        (line,) = out.stderr.strip().splitlines()
+        assert f"cannot create it: {a_file} is a file, not a folder" in line, line
+        assert "permission" not in line
+    assert a_file.read_text() == "not a folder\n"

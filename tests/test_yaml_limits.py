@@ -1,11 +1,7 @@
 """Hostile experiment.yaml files (alias bombs, deep nesting, huge files) through the real CLI."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from cli_support import cli, write_experiment
 
 STEP = "def play(config, ctx):\n    ctx.metrics.add('x', 1)\n"
 
@@ -34,26 +30,10 @@ HOSTILE = {
 }
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
-    # The timeout only turns a hang into a failure; the refusal itself is immediate.
-    return subprocess.run(
-        [sys.executable, "-m", "crystallize_tui.cli", *args], cwd=root, env=env,
-        capture_output=True, text=True, timeout=60,
-    )
-
-
-def _experiment(root: Path, name: str, text: str) -> None:
-    folder = root / "experiments" / name
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(text)
-    (folder / "game.py").write_text(STEP)
-
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_yaml_is_refused_with_one_line_and_exit_2(tmp_path, case):
-    _experiment(tmp_path, case, HOSTILE[case])
-    out = cli(tmp_path, "run", case)
+    write_experiment(tmp_path, case, HOSTILE[case], {"game.py": STEP})
+    out = cli(tmp_path, "run", case, timeout=60)  # a hang fails; the refusal is immediate
     assert out.returncode == 2, out.stderr[-2000:]
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr[-2000:]
@@ -63,7 +43,7 @@ def test_hostile_yaml_is_refused_with_one_line_and_exit_2(tmp_path, case):
 
 def test_ordinary_anchors_merges_and_nesting_still_load(tmp_path):
     nested = "{a: " * 20 + "1" + "}" * 20
-    _experiment(tmp_path, "fine", (
+    write_experiment(tmp_path, "fine", (
         "pipeline: [game:play]\n"
         "replicates: 2\n"
         "datasource:\n"
@@ -75,7 +55,7 @@ def test_ordinary_anchors_merges_and_nesting_still_load(tmp_path):
         "        - - - y\n"
         "description: >-\n"  # a diagonal drawn in text is not nesting
         + "".join(" " * (i + 2) + "\\\n" for i in range(150))
-    ))
+    ), {"game.py": STEP})
     out = cli(tmp_path, "run", "fine")
     assert out.returncode == 0, out.stderr
     assert "completed" in out.stdout

@@ -6,12 +6,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from ..core.errors import CrystallizeError
 from ..core.fingerprint import canonical_json, flatten
 from .common import EXIT_OK, EXIT_USAGE, Workspace, console, is_tty
 from .preload import start_statistics_import
-from .running import report
+from .running import report, result_document
+
+if TYPE_CHECKING:
+    from ..core.result import Result
 
 
 def _when(timestamp: float | None) -> str:
@@ -90,7 +94,7 @@ def config_diff(a_name: str, a: Any, b_name: str, b: Any) -> list[str]:
 
 
 def cmd_diff(args: Any, ws: Workspace) -> int:
-    experiment = ws.experiment(args.name)
+    experiment = ws.experiment(args.name, with_store=False)
     configs = experiment.resolve_configs([args.a, args.b])
     lines = config_diff(args.a, configs[args.a], args.b, configs[args.b])
     if len(lines) == 2:
@@ -107,7 +111,7 @@ def cmd_diff(args: Any, ws: Workspace) -> int:
 def cmd_history(args: Any, ws: Workspace) -> int:
     from rich.table import Table
 
-    ws.experiment(args.name)  # a clear error for a name that does not exist
+    ws.experiment(args.name, with_store=False)  # a clear error for a name that does not exist
     runs = ws.store.runs(args.name) if ws.store_path.exists() else []
     if not runs:
         print(f"no runs of {args.name} in {ws.store_path}")
@@ -126,7 +130,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 
 def cmd_show(args: Any, ws: Workspace) -> int:
     start_statistics_import()  # while the run loads from the store
-    result = ws.store.load(args.run_id)
+    result = ws.store_holding(args.run_id).load(args.run_id)
     con = console()
     row = ws.store.run_row(args.run_id)
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
@@ -148,18 +152,21 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:
-    from .running import result_document
-
-    result = ws.store.load(args.run_id)
-    if args.format == "csv":
-        result.to_csv(args.output or sys.stdout)
-    else:
-        text = json.dumps(result_document(result), indent=2)
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        else:
-            print(text)
-    if args.output:
-        print(f"wrote {args.output}", file=sys.stderr)
+    result = ws.store_holding(args.run_id).load(args.run_id)
+    if not args.output:
+        _export(result, args.format, sys.stdout)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", newline="", encoding="utf-8") as fh:
+            _export(result, args.format, fh)
+    except OSError as exc:  # a missing folder, a directory, no permission, a full disk
+        raise CrystallizeError(f"-o {args.output}: cannot write the file: {exc.strerror or exc}") from None
+    print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _export(result: Result, fmt: str, fh: TextIO) -> None:
+    if fmt == "csv":
+        result.to_csv(fh)
+    else:
+        fh.write(json.dumps(result_document(result), indent=2) + "\n")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, StoreError
 from ..core.store import Store, default_store_path, workspace_root
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -38,17 +38,29 @@ class Workspace:
             self._store = Store(self.store_path)
         return self._store
 
+    def store_holding(self, run_id: str) -> Store:
+        """The store, checked whole, to read all of ``run_id`` from: a missing file is not
+        created (a mistyped --store leaves nothing behind), a damaged one is refused rather
+        than read short."""
+        if not self.store_path.exists():
+            raise StoreError(f"store {self.store_path}: no run {run_id!r}: there is no such "
+                             "file, no run was recorded there")
+        self.store.verify()
+        return self.store
+
     def discover(self) -> Any:
         from ..core.folders import discover
 
         return discover(self.root)
 
-    def experiment(self, name: str) -> Any:
-        """The experiment called ``name``, with this workspace's store."""
+    def experiment(self, name: str, with_store: bool = True) -> Any:
+        """The experiment called ``name``, with this workspace's store (opened, so created
+        when missing) unless ``with_store`` is False."""
         found = self.discover()
         match = found.get(name)
         if match is not None:
-            match.experiment.store = self.store
+            if with_store:
+                match.experiment.store = self.store
             return match.experiment
         for error in found.errors:
             if Path(error.path).parent.name == name or f"'{name}'" in error.message:

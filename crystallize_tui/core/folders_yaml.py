@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .yaml_limits import check_nodes, check_size, check_text
+from .yaml_limits import check_size, load_checked
 
 # libyaml's parser when present (several times faster); the constructor stays Python either way.
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,6 +97,13 @@ class Document:
         return ConfigError(f"{where}: {message}")
 
 
+def load_value(shown: str, text: str) -> Any:
+    """A YAML value given on the command line or in a form (``--set key=VALUE``), read like
+    experiment.yaml (its limits; a repeated key is an error); a problem is a ConfigError
+    naming ``shown``."""
+    return load_checked(shown, _MarkLoader(text), text, lines=False)
+
+
 def parse(path: Path) -> Document:
     """Read and parse ``path``; any problem is a ConfigError naming the file and line."""
     shown = shown_path(path)
@@ -107,31 +114,10 @@ def parse(path: Path) -> Document:
         raise ConfigError(f"{shown}: cannot read the file: {exc}") from None
     # Bounded before parsing: deep nesting crashes or overflows the parsers, and an
     # alias bomb is cheap to parse but hangs whatever walks the expanded config.
-    check_text(shown, text)
     loader = _MarkLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            check_nodes(shown, node)
-        data = None if node is None else loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        raise ConfigError(_syntax_message(shown, exc)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{shown}: invalid YAML: {exc}") from None
-    except RecursionError:  # a last resort: check_text bounds what it can see
-        raise ConfigError(f"{shown}: nested too deeply to read") from None
-    finally:
-        loader.dispose()
+    data = load_checked(shown, loader, text)
     if data is None:
         raise ConfigError(
             f"{shown}: the file is empty; it needs at least `pipeline: [module:function]`"
         )
     return Document(path, data, loader.lines)
-
-
-def _syntax_message(shown: str, exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    where = f"{shown}:{mark.line + 1}" if mark is not None else shown
-    problem = exc.problem or "invalid YAML"
-    context = f" ({exc.context})" if exc.context and "duplicate" not in problem else ""
-    return f"{where}: YAML error: {problem}{context}"

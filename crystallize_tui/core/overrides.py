@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ConfigError
-from .yaml_limits import load_value
+from .folders_yaml import load_value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

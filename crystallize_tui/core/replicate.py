@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -199,10 +200,15 @@ interrupts.register_step_caller(AsyncSteps.run.__code__)
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+# The event loop that runs a replicate's ``async def`` steps is the engine's, so its
+# frames above the user's coroutine are left out like the engine's own.
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+
+
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` starting at the user's code (leading Crystallize frames
-    left out)."""
+    """The traceback of ``exc`` starting at the user's code (leading Crystallize frames,
+    and those of the event loop running an async step, left out)."""
     tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith((_ENGINE_DIR, _ASYNCIO_DIR)):
         tb = tb.tb_next
     return "".join(tb_mod.format_exception(type(exc), exc, tb))

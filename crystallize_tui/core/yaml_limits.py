@@ -12,8 +12,6 @@ from .errors import ConfigError
 MAX_BYTES = 1 << 20  # 1 MiB: a config that big is data; load data in a datasource function
 MAX_DEPTH = 100  # configs nest a handful of levels; deepcopy and json recurse per level
 MAX_ALIAS_VALUES = 100_000  # values that *aliases may add when expanded ("billion laughs")
-# libyaml's parser when present (load_value); the limits are checked on its nodes either way.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FLOW = re.compile(r"[\[\]{}]")
 # Leading indentation, then any compact block indicators ("- - - x", "? key").
@@ -132,20 +130,30 @@ def _too_deep(where: str) -> ConfigError:
     return ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep; flatten the config")
 
 
-def load_value(shown: str, text: str) -> Any:
-    """A YAML value given on the command line or in a form (``--set key=VALUE``), read
-    under the limits of experiment.yaml; a problem is a ConfigError naming ``shown``."""
-    check_text(shown, text, lines=False)
-    loader = _Loader(text)
+def load_checked(shown: str, loader: Any, text: str, *, lines: bool = True) -> Any:
+    """Parse ``text`` with ``loader`` (made for that text) under the limits. Every problem
+    is one ConfigError line naming ``shown`` (and the line, when ``lines``)."""
     try:
+        check_text(shown, text, lines=lines)
         node = loader.get_single_node()
         if node is None:
             return None
-        check_nodes(shown, node, lines=False)
+        check_nodes(shown, node, lines=lines)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{shown}: the value is not valid YAML ({exc.__class__.__name__})") from None
+        raise ConfigError(yaml_error_line(shown, exc, lines=lines)) from None
     except RecursionError:  # a last resort: check_text bounds what it can see
-        raise ConfigError(f"{shown}: the value is nested too deeply to read") from None
+        raise ConfigError(f"{shown}: nested too deeply to read") from None
     finally:
         loader.dispose()
+
+
+def yaml_error_line(shown: str, exc: yaml.YAMLError, *, lines: bool = True) -> str:
+    """Where and what a YAML syntax or construction error is, in one line."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return f"{shown}: YAML error: {exc or 'invalid YAML'}"
+    mark = exc.problem_mark or exc.context_mark
+    where = _at(shown, mark.line + 1, lines) if mark is not None else shown
+    problem = exc.problem or "invalid YAML"
+    context = f" ({exc.context})" if exc.context and "duplicate" not in problem else ""
+    return f"{where}: YAML error: {problem}{context}"

@@ -32,6 +32,8 @@ def write_problem(path: Path) -> str | None:
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    if not folder.is_dir():  # e.g. CRYSTALLIZE_HOME or --store naming a file as its folder
+        return f"{folder} is a file, not a folder"
     if not os.access(folder, os.W_OK | os.X_OK):
         return (f"no permission to write in the folder {folder} (mode {_mode(folder)}), "
                 "where SQLite keeps its journal files")
@@ -71,6 +73,14 @@ def damage(conn: sqlite3.Connection) -> str | None:
     problems = [line for (text,) in rows for line in str(text).splitlines() if line != "ok"]
     problems = [p for p in problems if not p.startswith("***")]
     return problems[0] if problems else None
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite says the file's content is corrupt (not busy, not permissions)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return "malformed" in str(exc) or "not a database" in str(exc)
 
 
 def identity(path: Path) -> tuple[int, int] | None:

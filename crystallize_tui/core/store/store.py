@@ -177,15 +177,23 @@ class Store:
         finally:
             conn.close()
 
+    def verify(self) -> None:
+        """Raise StoreError if the file is damaged. A read of every page: for a reader about
+        to trust a whole run (show, export), where a damaged page would silently cut rows."""
+        self._check_damage(self._conn())
+
     def _check_damage(self, conn: sqlite3.Connection) -> None:
         try:
             problem = opening.damage(conn)
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
         if problem:
-            raise StoreError(f"store {self.path}: the file is damaged ({problem}); nothing was "
-                             f"changed — move it away (`sqlite3 {self.path} .recover` may save "
-                             "its runs) or pass another --store")
+            raise StoreError(self._damaged(problem))
+
+    def _damaged(self, problem: str) -> str:
+        return (f"store {self.path}: the file is damaged ({problem}); nothing was changed — "
+                f"move it away (`sqlite3 {self.path} .recover` may save its runs) or pass "
+                "another --store")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -264,6 +272,8 @@ class Store:
                     raise StoreError(f"store {self.path}: {exc}") from None
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
+                if opening.is_damage(exc):
+                    raise StoreError(self._damaged(str(exc))) from None
                 raise StoreError(f"store {self.path}: {exc}") from None
 
     @contextmanager

@@ -1,0 +1,92 @@
+"""The real ``crystallize`` command in a subprocess, and the experiment folders it runs, for
+the tests of the command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+COMMAND = (sys.executable, "-m", "crystallize_tui.cli")
+
+# A step whose replicates 1 and 2 end the way a careless step might: SystemExit(5) and
+# KeyboardInterrupt raised by the step itself (only that replicate may fail).
+EXITS_STEP = '''
+def exits(config, ctx):
+    if ctx.replicate == 1:
+        raise SystemExit(5)
+    if ctx.replicate == 2:
+        raise KeyboardInterrupt
+    ctx.metrics.add("x", ctx.replicate)
+'''
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """This environment without CRYSTALLIZE_HOME, so the store is the workspace's own
+    ``.crystallize/crystallize.db`` (or --store), plus ``extra``."""
+    return {**{k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}, **extra}
+
+
+def cli(root: Path, *args: str, timeout: float = 120, prefix: tuple[str, ...] = (),
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``crystallize ARGS`` in ``root`` to its end, output captured; ``prefix`` runs it under
+    another command (setpriv), ``env`` adds variables. The timeout only turns a hang into a
+    failure."""
+    return subprocess.run([*prefix, *COMMAND, *args], cwd=root, env=cli_env(**(env or {})),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_cli(root: Path, *args: str, env: dict[str, str] | None = None,
+              **popen: Any) -> subprocess.Popen[str]:
+    """``crystallize ARGS`` started in ``root`` with stdout and stderr piped (unless
+    ``popen`` says otherwise), for a test that signals it or reads it as it runs."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+    return subprocess.Popen([*COMMAND, *args], cwd=root, env=cli_env(**(env or {})), text=True,
+                            **options)
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    """Create ``folder`` with these files (their text dedented)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text))
+
+
+def write_experiment(root: Path, name: str, yaml_text: str, modules: dict[str, str]) -> Path:
+    """``root/experiments/NAME`` holding ``experiment.yaml`` and the step modules."""
+    folder = root / "experiments" / name
+    folder.mkdir(parents=True)
+    (folder / "experiment.yaml").write_text(yaml_text)
+    write(folder, modules)
+    return folder
+
+
+def stored_replicates(db: Path) -> int:
+    """Replicates committed to the store file so far (0 before it exists)."""
+    try:
+        conn = sqlite3.connect(db, timeout=5)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM replicates").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+def interrupt_once_stored(root: Path, replicates: int, *args: str) -> tuple[int, str, str]:
+    """``crystallize ARGS`` in ``root``, sent SIGINT (Ctrl-C) once ``replicates`` are in the
+    workspace's store: its exit code, stdout and stderr."""
+    proc = start_cli(root, *args)
+    db = root / ".crystallize" / "crystallize.db"
+    deadline = time.monotonic() + 60
+    while stored_replicates(db) < replicates and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
