@@ -51,7 +51,7 @@ def test_run_explains_pairing_family_and_uses_one_p_format(tmp_path):
     text = out.stdout
     flat = " ".join(text.split())  # the caption wraps at the console width
     # the family of the correction and the pairing, where the user reads the table
-    assert "holm correction within each metric, across its treatment," in flat
+    assert "one treatment: nothing to correct, p adj = p" in flat
     assert "common random numbers" in flat and "real A/B test" in flat
     # #34: the huge-offset metric is compared, not called constant
     clock = next(line for line in text.splitlines() if line.lstrip().startswith("clock"))
@@ -72,3 +72,46 @@ def test_run_explains_pairing_family_and_uses_one_p_format(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "common random numbers" in " ".join(shown.stdout.split())
     assert "sign test" in shown.stdout
+
+
+SLOW_STEPS = '''
+import time
+
+
+def play(config, ctx):
+    time.sleep(0.05)
+    ctx.metrics.add("score", ctx.rng.gauss(config["mean"], 1.0))
+'''
+
+SLOW_YAML = '''
+pipeline: [slow:play]
+datasource: {mean: 0.0}
+replicates: 200
+treatments:
+  higher: {mean: 1.0}
+hypotheses:
+  - {metric: score, direction: greater}
+'''
+
+
+def test_a_cancelled_run_compares_only_replicates_that_ran_in_every_condition(tmp_path):
+    """Issue 9.9 through the CLI: the statistics of a cancelled run never count replicates
+    it did not start as dropped pairs ("0 pairs (-6)"); the title says what they rest on."""
+    from cli_support import interrupt_once_stored, write_experiment
+
+    write_experiment(tmp_path, "slow", SLOW_YAML, {"slow.py": SLOW_STEPS})
+    code, _, err = interrupt_once_stored(tmp_path, 8, "run", "slow")
+    assert code == 130, err
+    shown = cli(tmp_path, "show", _latest_run(tmp_path))
+    flat = " ".join(shown.stdout.split())
+    assert "cancelled run: the" in flat and "replicate(s) that ran in every condition" in flat
+    assert not re.search(r"pairs \(−\d+\)", shown.stdout), shown.stdout  # nothing dropped
+    ran = int(re.search(r"the (\d+) replicate\(s\) that ran", flat).group(1))
+    assert f"{ran} pairs" in flat and ran >= 4
+    # the one-sided hypothesis says so beside its p (the table's p is two-sided)
+    assert "one-sided" in flat
+
+
+def _latest_run(root: Path) -> str:
+    listed = cli(root, "history", "slow")
+    return re.search(r"\d{8}-\d{6}-[0-9a-f]{6}", listed.stdout).group(0)

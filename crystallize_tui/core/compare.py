@@ -155,6 +155,10 @@ def compare_result(
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
     names = list(metrics) if metrics is not None else metric_names(result)
+    partial = ""
+    if not result.complete:  # cancelled or stopped: pair only what ran on both sides
+        result = result.ran_in_every_condition()
+        partial = f", {result.status} run: the {result.replicates} replicate(s) that ran in every condition"
     treatments = [c for c in result.conditions if c != BASELINE]
     rows: list[ComparisonRow] = []
     for metric in names:
@@ -170,11 +174,14 @@ def compare_result(
             ))
         for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
             rows.append(ComparisonRow(treatment, metric, comparison))
-    across = "its treatment" if len(treatments) == 1 else f"its {len(treatments)} treatments"
-    family = (f"{correction} correction within each metric, across {across}"
-              if correction != "none" else "no correction")
+    if correction == "none":
+        family = "no correction"
+    elif len(treatments) == 1:  # a family of one: the correction leaves p as it is
+        family = "one treatment: nothing to correct, p adj = p"
+    else:
+        family = f"{correction} correction within each metric, across its {len(treatments)} treatments"
     sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
-    title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides})"
+    title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides}{partial})"
     return ComparisonTable(rows, title, correction)
 
 
@@ -199,6 +206,9 @@ class HypothesisResult:
         if not c.paired and c.test:
             # The results table pairs replicates by seed; say why this p differs from it.
             how += ", unpaired: replicates as independent units"
+        if h.direction != "two-sided" and c.test:
+            # The table's p is two-sided; a directional hypothesis halves it (or more).
+            how += ", one-sided"
         return (f"{h.metric} {h.phrase} in {self.treatment}: {self.verdict} "
                 f"({how}, p adj {format_p(c.p_adjusted, h.alpha)})")
 
@@ -218,6 +228,8 @@ def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> lis
     from ..stats import adjust_comparisons, compare_samples
 
     out: list[HypothesisResult] = []
+    if not result.complete:  # as in compare_result: only replicates that ran everywhere
+        result = result.ran_in_every_condition()
     all_treatments = [c for c in result.conditions if c != BASELINE]
     for h in hypotheses:
         treatments = [t for t in all_treatments if not h.treatments or t in h.treatments]

@@ -194,6 +194,24 @@ class Result:
     def replicate(self, treatment: str, index: int) -> ReplicateResult | None:
         return self._grid[treatment][index]
 
+    def ran_in_every_condition(self) -> Result:
+        """This result restricted to the replicate numbers that ran (ok or failed) in every
+        condition, renumbered 0..k-1. The statistics of a cancelled or stopped run use it, so
+        replicates that never started are not counted as pairs dropped for a missing value
+        (a failed replicate still is)."""
+        ran = [{r.replicate for r in self._grid[c] if r is not None} for c in self.conditions]
+        common = sorted(set.intersection(*ran)) if ran else []
+        index = {k: i for i, k in enumerate(common)}
+        outcomes = [
+            ReplicateResult(r.treatment, index[r.replicate], r.seed, r.status, list(r.values),
+                            r.duration, r.error, r.traceback)
+            for r in self.replicate_results if r.replicate in index
+        ]
+        return Result(run_id=self.run_id, experiment=self.experiment, seed=self.seed,
+                      replicates=len(common), conditions=self.conditions, configs=self.configs,
+                      outcomes=outcomes, status=self.status, duration=self.duration,
+                      complete=False, hypotheses=self.declared_hypotheses)
+
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat record per recorded value: treatment, replicate, seed, metric,
         index (position within that metric's series) and value."""

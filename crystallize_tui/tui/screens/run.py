@@ -52,25 +52,6 @@ def result_from_events(name: str, conditions: list[str], replicates: int, seed: 
                   complete=False)
 
 
-def ran_in_every_condition(result: Result) -> Result:
-    """``result`` restricted to the replicate numbers that ran (ok or failed) in every
-    condition, renumbered 0..k-1: the statistics of a cancelled run, so that replicates it
-    never started are not counted as pairs dropped for a missing value."""
-    conditions = list(result.conditions)
-    ran = [{r.replicate for r in result.replicate_results if r.treatment == c} for c in conditions]
-    common = sorted(set.intersection(*ran)) if ran else []
-    index = {k: i for i, k in enumerate(common)}
-    outcomes = [
-        ReplicateResult(r.treatment, index[r.replicate], r.seed, r.status, list(r.values),
-                        r.duration, r.error, r.traceback)
-        for r in result.replicate_results if r.replicate in index
-    ]
-    return Result(run_id=result.run_id, experiment=result.experiment, seed=result.seed,
-                  replicates=len(common), conditions=conditions, configs=result.configs,
-                  outcomes=outcomes, status=result.status, duration=result.duration,
-                  complete=False, hypotheses=result.declared_hypotheses)
-
-
 class RunScreen(Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
@@ -355,7 +336,7 @@ class RunScreen(Screen):
     def _show_final(self, result: Result) -> None:
         lines = []
         if not result.complete:  # cancelled: compare only what ran on both sides of a pair
-            result = ran_in_every_condition(result)
+            result = result.ran_in_every_condition()
             lines.append(f"{result.status}: statistics over the {result.replicates} "
                          "replicate(s) that ran in every condition")
         table = result.compare() if len(result.conditions) > 1 else None
