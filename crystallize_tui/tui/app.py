@@ -186,13 +186,18 @@ class CrystallizeApp(App[int]):
 
         self.push_screen(LaunchScreen(experiment), launch)
 
+    @work(thread=True, group="open-run", exit_on_error=False)
     def open_stored_run(self, experiment: Any, run_id: str) -> None:
+        """Load a stored run off the UI thread and show it. The store is checked whole first
+        (as `crystallize show` does): a damaged page must not show a run cut short."""
         try:
+            experiment.store.verify()
             result = experiment.store.load(run_id)
         except Exception as exc:
-            self.notify(str(exc), title="cannot open run", severity="error")
+            self.call_from_thread(self.notify, str(exc), title="cannot open run",
+                                  severity="error", timeout=10)
             return
-        self.push_screen(RunScreen(experiment, stored=result))
+        self.call_from_thread(self.push_screen, RunScreen(experiment, stored=result))
 
     # -- debug, history, diff -----------------------------------------------------------
     def action_pick_debug(self, experiment: Any) -> None:

@@ -1,0 +1,52 @@
+"""A stored run opened from History in a damaged store: refused with the store's own message,
+never shown cut short (the UI checks the file whole, as `crystallize show` does)."""
+
+import sqlite3
+
+import pytest
+from cli_support import cli
+from textual.widgets import DataTable
+from tui_support import COIN, GAME, app_for, home_ready, select, until, write
+
+from crystallize_tui.tui.screens.history import HistoryScreen
+from crystallize_tui.tui.screens.run import RunScreen
+
+
+def damage_a_middle_page(db) -> None:
+    """Overwrite part of one data page; the schema and the runs table stay readable."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = delete")
+        page_size, pages = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count"))
+    data = bytearray(db.read_bytes())
+    middle = pages // 2 * page_size
+    data[middle + 100: middle + 400] = b"\xa5" * 300
+    db.write_bytes(bytes(data))
+    with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:  # the premise
+        assert conn.execute("PRAGMA quick_check").fetchone() != ("ok",)
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    write(tmp_path / "experiments" / "coin", {"experiment.yaml": COIN, "game.py": GAME})
+    return tmp_path
+
+
+async def test_a_run_in_a_damaged_store_is_refused_not_shown_cut_short(workspace):
+    assert cli(workspace, "run", "coin", "-n", "300").returncode == 0
+    db = workspace / ".crystallize" / "crystallize.db"
+    damage_a_middle_page(db)
+    app = app_for(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await home_ready(app, pilot)
+        await select(pilot, home, "coin")
+        await pilot.press("h")
+        assert isinstance(app.screen, HistoryScreen)
+        await until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1)
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: any("damaged" in n.message for n in app._notifications))
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen)
