@@ -1,5 +1,6 @@
 """experiment.start(): a RunHandle per run, in a background thread, with the real store."""
 
+import logging
 import threading
 
 import pytest
@@ -8,6 +9,7 @@ from steps import coin_game, failing_on_odd
 from crystallize_tui import (
     ConfigError,
     Experiment,
+    LoggingPlugin,
     ParallelExecution,
     ReplicateFinished,
     RunFinished,
@@ -172,3 +174,19 @@ def test_unsubscribe_stops_the_callback(tmp_path):
     assert [(e.treatment, e.replicate) for e in kept if isinstance(e, ReplicateFinished)] == \
         [("baseline", 1)]
     assert dropped == []
+
+
+def test_one_logging_plugin_reports_two_concurrent_runs_apart(tmp_path, caplog):
+    """The reducer is per run: two started runs sharing the plugin do not mix their counts."""
+    exp = experiment(tmp_path, [gated], replicates=2, plugins=[LoggingPlugin()])
+    caplog.set_level(logging.INFO, logger="crystallize")
+    handles = [exp.start(echo=False, overrides={"gate": gate(n)}) for n in ("h", "i")]
+    for n in ("h", "i"):  # both runs have started before either goes on
+        assert entered[n].acquire(timeout=WAIT)
+    for n in ("h", "i"):
+        gates[n].set()
+    assert [h.wait(WAIT).status for h in handles] == ["completed", "completed"]
+    progress = [r.getMessage() for r in caplog.records if " done" in r.getMessage()]
+    # Each run logs each condition at 1/2 and 2/2: a shared count would reach 4/2.
+    assert sorted(line.split(",")[0] for line in progress) == sorted(
+        ["baseline: 1/2 done", "baseline: 2/2 done", "high: 1/2 done", "high: 2/2 done"] * 2)

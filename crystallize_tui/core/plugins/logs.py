@@ -25,7 +25,8 @@ class LoggingPlugin(Plugin):
     def __init__(self, verbose: bool = False, logger: str = "crystallize") -> None:
         self.verbose = verbose
         self.logger_name = logger
-        self.progress = ProgressReducer()
+        # One reducer per run: started runs of one experiment may go at the same time.
+        self.progress: dict[str, ProgressReducer] = {}
 
     @property
     def log(self) -> _logging.Logger:
@@ -41,9 +42,18 @@ class LoggingPlugin(Plugin):
             log.setLevel(_logging.INFO)
 
     def on_event(self, event: ev.Event) -> None:
+        self._log_event(event)
+        if isinstance(event, ev.RunStarted):
+            self.progress[event.run_id] = ProgressReducer()
+        progress = self.progress.get(event.run_id)
+        if progress is not None and progress.feed(event):
+            if isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
+                self._log_progress(progress, event)
+            elif isinstance(event, (ev.RunFinished, ev.RunCancelled)):
+                del self.progress[event.run_id]
+
+    def _log_event(self, event: ev.Event) -> None:
         log = self.log
-        if self.progress.feed(event) and isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
-            self._log_progress(event)
         if isinstance(event, ev.RunStarted):
             log.info(
                 "run %s of %s started: %s, %d replicates, seed %d",
@@ -79,15 +89,16 @@ class LoggingPlugin(Plugin):
             elif isinstance(event, ev.Output):
                 log.info("%s %s: %s", _tag(event), event.stream, event.text)
 
-    def _log_progress(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
-        c = self.progress.condition(event.treatment or "", event.time)
+    def _log_progress(self, progress: ProgressReducer,
+                      event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        c = progress.condition(event.treatment or "", event.time)
         every = max(1, c.total // 10)
         if c.done % every and c.done != c.total:
             return
         failed = f", {c.failed} failed" if c.failed else ""
         eta = "" if c.eta is None or not c.remaining else f", eta {clock(c.eta)}"
         self.log.info("%s: %d/%d done%s, elapsed %s%s", c.condition, c.done, c.total, failed,
-                      clock(self.progress.elapsed(event.time)), eta)
+                      clock(progress.elapsed(event.time)), eta)
 
     def __repr__(self) -> str:
         return f"LoggingPlugin(verbose={self.verbose})"
