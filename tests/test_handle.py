@@ -13,6 +13,7 @@ from crystallize_tui import (
     ParallelExecution,
     ReplicateFinished,
     RunFinished,
+    RunHandle,
     RunStarted,
     Store,
     Treatment,
@@ -46,6 +47,7 @@ def experiment(tmp_path, pipeline, replicates=4, **kwargs):
 def test_two_runs_of_one_experiment_cancel_one_the_other_completes(tmp_path):
     exp = experiment(tmp_path, [gated])
     first = exp.start(echo=False, overrides={"gate": gate("a")})
+    assert isinstance(first, RunHandle)
     second = exp.start(echo=False, overrides={"gate": gate("b")})
     assert first.run_id != second.run_id
     assert entered["a"].acquire(timeout=WAIT) and entered["b"].acquire(timeout=WAIT)
