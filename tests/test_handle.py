@@ -4,12 +4,13 @@ import logging
 import threading
 
 import pytest
-from steps import coin_game, failing_on_odd
+from steps import chatty_step, coin_game, failing_on_odd
 
 from crystallize_tui import (
     ConfigError,
     Experiment,
     LoggingPlugin,
+    Output,
     ParallelExecution,
     ReplicateFinished,
     RunFinished,
@@ -192,3 +193,12 @@ def test_one_logging_plugin_reports_two_concurrent_runs_apart(tmp_path, caplog):
     # Each run logs each condition at 1/2 and 2/2: a shared count would reach 4/2.
     assert sorted(line.split(",")[0] for line in progress) == sorted(
         ["baseline: 1/2 done", "baseline: 2/2 done", "high: 1/2 done", "high: 2/2 done"] * 2)
+
+
+def test_print_output_of_a_started_run_arrives_as_events(tmp_path):
+    exp = experiment(tmp_path, [chatty_step], replicates=1)
+    heard = []
+    handle = exp.start(echo=False, subscribers=[heard.append])
+    assert handle.wait(WAIT).status == "completed"
+    lines = [(e.treatment, e.text) for e in heard if isinstance(e, Output)]
+    assert ("baseline", "start baseline 0") in lines and ("high", "end high 0") in lines

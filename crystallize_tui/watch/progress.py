@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from ..core import events as ev
 
+# What a shown ETA assumes, in one line a view can show beside it (a tooltip, a footnote).
+ETA_NOTE = ("ETA: time so far / replicates this run finished in the condition × replicates "
+            "left; assumes the rest take as long and conditions advance together")
+
 
 @dataclass(frozen=True, slots=True)
 class ConditionProgress:

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ...core import events as ev
-from ...watch.progress import ProgressReducer, clock
+from ...watch.progress import ETA_NOTE, ProgressReducer, clock
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
 
@@ -22,6 +22,7 @@ class ProgressTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.reducer = ProgressReducer()
         self._shown: dict[tuple[str, str], str] = {}
+        self.tooltip = ETA_NOTE
 
     def on_mount(self) -> None:
         for key, label, width in (("condition", "condition", None), ("done", "done", 5),
