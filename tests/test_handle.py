@@ -202,3 +202,47 @@ def test_print_output_of_a_started_run_arrives_as_events(tmp_path):
     assert handle.wait(WAIT).status == "completed"
     lines = [(e.treatment, e.text) for e in heard if isinstance(e, Output)]
     assert ("baseline", "start baseline 0") in lines and ("high", "end high 0") in lines
+
+
+SCRIPT = """
+import os, sys, time
+from crystallize_tui import Experiment
+
+def slow(config, ctx):
+    if ctx.replicate == 1:
+        os.write(2, b"second replicate\\n")  # not print(): that is captured into the run
+    time.sleep(0.2)
+    ctx.metrics.add("x", ctx.rng.random())
+
+exp = Experiment(name="waited", pipeline=[slow], replicates=100, seed=5, store=sys.argv[1])
+handle = exp.start(echo=False)
+try:
+    handle.wait()
+except KeyboardInterrupt:
+    print("interrupted", handle.status, len(exp.last_result.replicate_results), flush=True)
+    raise
+"""
+
+
+def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_what_finished(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "c.db"
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(db)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stderr.readline().strip() == "second replicate"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    status, kept = out.split()[1:]
+    assert status == "cancelled" and 1 <= int(kept) < 100
+    [run] = Store(db).runs("waited")
+    assert run.status == "cancelled"
+    assert len(Store(db).replicates(run.run_id)) == int(kept)

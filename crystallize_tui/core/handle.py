@@ -142,8 +142,17 @@ class RunHandle:
 
     def wait(self, timeout: float | None = None) -> Result:
         """Block until the run ends and return its Result (raise what ``run()`` would
-        have raised). ``TimeoutError`` if it is still going after ``timeout`` seconds."""
-        if not self._done.wait(timeout):
+        have raised). ``TimeoutError`` if it is still going after ``timeout`` seconds.
+        Ctrl-C while waiting cancels this run and raises KeyboardInterrupt once it stopped."""
+        try:
+            finished = self._done.wait(timeout)
+        except KeyboardInterrupt:
+            # Ctrl-C while waiting: as in run(), cancel this run, let it record what
+            # finished, then report the Ctrl-C (a second one stops waiting at once).
+            self.cancel()
+            self._done.wait()
+            raise
+        if not finished:
             raise TimeoutError(f"run {self.run_id} is still going after {timeout} s")
         if self._error is not None:
             raise self._error
