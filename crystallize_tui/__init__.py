@@ -39,6 +39,7 @@ _LAZY = {
     "Result": ".core.result",
     "RunCancelled": ".core.events",
     "RunFinished": ".core.events",
+    "RunHandle": ".core.handle",
     "RunInfo": ".core.plugins",
     "RunRecord": ".core.store",
     "RunStarted": ".core.events",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
         UserEvent,
     )
     from .core.experiment import Experiment
+    from .core.handle import RunHandle
     from .core.hypothesis import Hypothesis
     from .core.pipeline import pipeline_step
     from .core.plugins import (
@@ -139,6 +141,7 @@ __all__ = [
     "Result",
     "RunCancelled",
     "RunFinished",
+    "RunHandle",
     "RunInfo",
     "RunRecord",
     "RunStarted",

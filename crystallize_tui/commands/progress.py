@@ -1,4 +1,5 @@
-"""Run progress on the terminal: a rich bar per condition with ETA, or plain lines."""
+"""Run progress on the terminal: a rich bar per condition with ETA, or plain lines (counts,
+elapsed and ETA from the shared reducer in watch/progress.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from typing import Any
 
 from ..core import events as ev
+from ..watch.progress import ProgressReducer, clock
 
 
 class PlainProgress:
@@ -15,9 +17,8 @@ class PlainProgress:
 
     def __init__(self, conditions: list[str], per_condition: int, out: Any = None) -> None:
         self.out = out or sys.stdout
-        self.total = per_condition
-        self.done = dict.fromkeys(conditions, 0)
-        self.failed = dict.fromkeys(conditions, 0)
+        self.progress = ProgressReducer()
+        self.progress.start(conditions, per_condition, at=time.monotonic())
         self.every = 1 if per_condition <= 20 else max(1, per_condition // 10)
 
     def __enter__(self) -> PlainProgress:
@@ -27,9 +28,9 @@ class PlainProgress:
         pass
 
     def __call__(self, event: ev.Event) -> None:
+        if not self.progress.feed(event):
+            return
         if isinstance(event, ev.RunStarted):
-            self.total = event.replicates
-            self.done.update(event.done_before)
             resumed = (f", resuming with {sum(event.done_before.values())} done"
                        if event.done_before else "")
             self.out.write(
@@ -37,14 +38,12 @@ class PlainProgress:
                 f"{event.replicates} replicates, seed {event.seed}{resumed}\n"
             )
         elif isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
-            c = event.treatment or ""
-            self.done[c] = self.done.get(c, 0) + 1
+            c = self.progress.condition(event.treatment or "", event.time)
             if isinstance(event, ev.ReplicateFailed):
-                self.failed[c] = self.failed.get(c, 0) + 1
-                self.out.write(f"  {c} #{event.replicate} failed: {event.error}\n")
-            if self.done[c] % self.every == 0 or self.done[c] == self.total:
-                failed = f", {self.failed[c]} failed" if self.failed[c] else ""
-                self.out.write(f"  {c}: {self.done[c]}/{self.total} done{failed}\n")
+                self.out.write(f"  {c.condition} #{event.replicate} failed: {event.error}\n")
+            if c.done % self.every == 0 or c.done == c.total:
+                failed = f", {c.failed} failed" if c.failed else ""
+                self.out.write(f"  {c.condition}: {c.done}/{c.total} done{failed}\n")
         else:
             return
         self.out.flush()
@@ -58,26 +57,41 @@ class BarProgress:
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            ProgressColumn,
             TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
         )
+        from rich.text import Text
+
+        counts = self.counts = ProgressReducer()
+        counts.start(conditions, per_condition, at=time.monotonic())
+
+        class Clock(ProgressColumn):
+            """Elapsed or ETA of a condition, from the reducer, at each redraw."""
+
+            def __init__(self, what: str) -> None:
+                super().__init__()
+                self.what = what
+
+            def render(self, task: Any) -> Text:
+                now = time.monotonic()
+                if self.what == "elapsed":
+                    return Text(clock(counts.elapsed(now)), style="progress.elapsed")
+                eta = counts.eta(task.description, now)
+                return Text("-:--" if eta is None else clock(eta), style="progress.remaining")
 
         self.progress = Progress(
             TextColumn("{task.description:<24}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[failed]}"),
-            TimeElapsedColumn(),
+            Clock("elapsed"),
             TextColumn("eta"),
-            TimeRemainingColumn(),
+            Clock("eta"),
             transient=False,
         )
         self.tasks = {
             c: self.progress.add_task(c, total=per_condition, failed="") for c in conditions
         }
-        self.failed = dict.fromkeys(conditions, 0)
-        self.started = time.monotonic()
 
     def __enter__(self) -> BarProgress:
         self.progress.start()
@@ -87,16 +101,11 @@ class BarProgress:
         self.progress.stop()
 
     def __call__(self, event: ev.Event) -> None:
-        if isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
-            task = self.tasks.get(event.treatment or "")
-            if task is None:
-                return
-            if isinstance(event, ev.ReplicateFailed):
-                self.failed[event.treatment] += 1
-                self.progress.update(task, failed=f"[red]{self.failed[event.treatment]} failed")
-            self.progress.advance(task)
-        elif isinstance(event, ev.RunStarted):
-            # A resumed run starts with some replicates done already.
-            for c, task in self.tasks.items():
-                self.progress.update(task, total=event.replicates,
-                                     completed=event.done_before.get(c, 0))
+        if not self.counts.feed(event):
+            return
+        # The reducer counts (a resumed run starts with some replicates done); rich draws.
+        for c in self.counts.snapshot(event.time).conditions:
+            task = self.tasks.get(c.condition)
+            if task is not None:
+                self.progress.update(task, total=c.total, completed=c.done,
+                                     failed=f"[red]{c.failed} failed" if c.failed else "")

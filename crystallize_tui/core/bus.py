@@ -22,6 +22,10 @@ class EventBus:
     def add(self, name: str, subscriber: Subscriber) -> None:
         self._subs.append((name, subscriber))
 
+    def remove(self, subscriber: Subscriber) -> None:
+        """Stop calling ``subscriber`` (a handle's unsubscribe; safe during a publish)."""
+        self._subs = [entry for entry in self._subs if entry[1] is not subscriber]
+
     def __bool__(self) -> bool:
         return bool(self._subs)
 

@@ -20,6 +20,7 @@ from .cancel import CancelToken
 from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
+from .handle import RunHandle
 from .names import check_name
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
@@ -365,6 +366,23 @@ class Experiment:
                 self.last_result = run.result
         assert run.result is not None
         return run.result
+
+    def start(self, **options: Any) -> RunHandle:
+        """Start a run in a background thread of this process and return its RunHandle
+        at once: ``run_id``, ``status``, ``progress``, ``events()``, ``subscribe(fn)``,
+        ``cancel()`` (this run only) and ``wait() -> Result``. Same options as ``run()``
+        (and ``subscribers=[fn]`` to hear every event from the first). Errors in the
+        options, or a refused resume, are raised here, before anything runs."""
+        handle = RunHandle()
+        subscribers = [handle.publish, *options.pop("subscribers", ())]
+        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
+            run = self.prepare(subscribers=subscribers, **options)
+        handle.launch(run, self._active, self._ended)
+        return handle
+
+    def _ended(self, result: Result | None) -> None:
+        if result is not None:
+            self.last_result = result
 
     def stream(self, **options: Any) -> Iterator[ReplicateResult]:
         """Yield each replicate's result as it finishes (completion order). Leaving the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging as _logging
 
+from ...watch.progress import ProgressReducer, clock
 from .. import events as ev
 from .base import Plugin, RunInfo
 
@@ -15,13 +16,17 @@ def _tag(event: ev.Event) -> str:
 class LoggingPlugin(Plugin):
     """Log run and replicate progress to the ``crystallize`` logger.
 
-    ``verbose=True`` also logs every step, metric, ``ctx.emit`` event and output line.
+    Each condition's progress (done, failed, elapsed, ETA) is logged every 10% of its
+    replicates. ``verbose=True`` also logs every replicate, step, metric, ``ctx.emit`` event
+    and output line.
     If logging is not configured at all, a stderr handler is added so the lines show.
     """
 
     def __init__(self, verbose: bool = False, logger: str = "crystallize") -> None:
         self.verbose = verbose
         self.logger_name = logger
+        # One reducer per run: started runs of one experiment may go at the same time.
+        self.progress: dict[str, ProgressReducer] = {}
 
     @property
     def log(self) -> _logging.Logger:
@@ -37,6 +42,17 @@ class LoggingPlugin(Plugin):
             log.setLevel(_logging.INFO)
 
     def on_event(self, event: ev.Event) -> None:
+        self._log_event(event)
+        if isinstance(event, ev.RunStarted):
+            self.progress[event.run_id] = ProgressReducer()
+        progress = self.progress.get(event.run_id)
+        if progress is not None and progress.feed(event):
+            if isinstance(event, (ev.ReplicateFinished, ev.ReplicateFailed)):
+                self._log_progress(progress, event)
+            elif isinstance(event, (ev.RunFinished, ev.RunCancelled)):
+                del self.progress[event.run_id]
+
+    def _log_event(self, event: ev.Event) -> None:
         log = self.log
         if isinstance(event, ev.RunStarted):
             log.info(
@@ -72,6 +88,17 @@ class LoggingPlugin(Plugin):
                 log.info("%s %s %s", _tag(event), event.kind, event.data)
             elif isinstance(event, ev.Output):
                 log.info("%s %s: %s", _tag(event), event.stream, event.text)
+
+    def _log_progress(self, progress: ProgressReducer,
+                      event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
+        c = progress.condition(event.treatment or "", event.time)
+        every = max(1, c.total // 10)
+        if c.done % every and c.done != c.total:
+            return
+        failed = f", {c.failed} failed" if c.failed else ""
+        eta = "" if c.eta is None or not c.remaining else f", eta {clock(c.eta)}"
+        self.log.info("%s: %d/%d done%s, elapsed %s%s", c.condition, c.done, c.total, failed,
+                      clock(progress.elapsed(event.time)), eta)
 
     def __repr__(self) -> str:
         return f"LoggingPlugin(verbose={self.verbose})"

@@ -10,26 +10,19 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ...core import events as ev
+from ...watch.progress import ETA_NOTE, ProgressReducer, clock
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
 
-def clock(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 class ProgressTable(DataTable):
-    """Per condition: replicates done / failed / total, elapsed and ETA."""
+    """Per condition: replicates done / failed / total, elapsed and ETA (counted by the
+    shared progress reducer in watch/progress.py; this widget only shows it)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.done: dict[str, int] = {}
-        self.failed: dict[str, int] = {}
-        self.total = 0
-        self.started_at: float | None = None
-        self.ended_at: float | None = None
-        self.conditions: list[str] = []
+        self.reducer = ProgressReducer()
         self._shown: dict[tuple[str, str], str] = {}
+        self.tooltip = ETA_NOTE
 
     def on_mount(self) -> None:
         for key, label, width in (("condition", "condition", None), ("done", "done", 5),
@@ -37,25 +30,37 @@ class ProgressTable(DataTable):
                                   ("elapsed", "elapsed", 7), ("eta", "ETA", 6)):
             self.add_column(label, key=key, width=width)
 
+    @property
+    def conditions(self) -> list[str]:
+        return self.reducer.conditions
+
+    @property
+    def total(self) -> int:
+        return self.reducer.per_condition
+
+    @property
+    def started_at(self) -> float | None:
+        return self.reducer.started_at
+
+    @property
+    def ended_at(self) -> float | None:
+        return self.reducer.ended_at
+
+    @ended_at.setter
+    def ended_at(self, at: float | None) -> None:
+        self.reducer.ended_at = at
+
     def setup(self, conditions: list[str], per_condition: int, done_before: dict[str, int],
               now: float) -> None:
-        self.conditions = list(conditions)
-        self.total = per_condition
-        self.started_at = now
-        self._base = dict(done_before)
+        self.reducer.start(conditions, per_condition, done_before, now)
         self._shown.clear()
         self.clear()
         for c in conditions:
-            self.done[c] = done_before.get(c, 0)
-            self.failed[c] = 0
             self.add_row(c, "", "", "", "", "", key=c)
         self.refresh_cells(now)
 
     def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
-        c = event.treatment or ""
-        self.done[c] = self.done.get(c, 0) + 1
-        if isinstance(event, ev.ReplicateFailed):
-            self.failed[c] = self.failed.get(c, 0) + 1
+        self.reducer.count(event.treatment or "", failed=isinstance(event, ev.ReplicateFailed))
 
     def _set(self, row: str, column: str, value: Any) -> None:
         # update_cell re-renders (and caches) the table; skip cells that did not change.
@@ -65,29 +70,22 @@ class ProgressTable(DataTable):
             self.update_cell(row, column, value)
 
     def refresh_cells(self, now: float) -> None:
-        if self.started_at is None:
+        if self.reducer.started_at is None:
             return
-        end = self.ended_at if self.ended_at is not None else now
-        elapsed = end - self.started_at
-        for c in self.conditions:
-            done, failed = self.done.get(c, 0), self.failed.get(c, 0)
-            new = done - self._base.get(c, 0)
-            remaining = self.total - done
-            if remaining <= 0:
-                eta = "✓"
-            elif new and self.ended_at is None:
-                eta = clock(elapsed / new * remaining)
-            else:
-                eta = "—"
-            self._set(c, "done", str(done))
-            self._set(c, "failed", Text(str(failed), style="bold red" if failed else "dim"))
-            self._set(c, "total", str(self.total))
-            self._set(c, "elapsed", clock(elapsed))
-            self._set(c, "eta", eta)
+        snapshot = self.reducer.snapshot(now)
+        for c in snapshot.conditions:
+            if c.condition not in self.rows:
+                continue
+            eta = "✓" if c.remaining == 0 else "—" if c.eta is None else clock(c.eta)
+            self._set(c.condition, "done", str(c.done))
+            self._set(c.condition, "failed", Text(str(c.failed), style="bold red" if c.failed else "dim"))
+            self._set(c.condition, "total", str(c.total))
+            self._set(c.condition, "elapsed", clock(snapshot.elapsed))
+            self._set(c.condition, "eta", eta)
 
     @property
     def finished_count(self) -> int:
-        return sum(self.done.values())
+        return self.reducer.finished_count
 
 
 MAX_ROWS = 1_000  # replicate rows in view at once; older ones are reached a page at a time
