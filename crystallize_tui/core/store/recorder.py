@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import subprocess
 import time
@@ -18,6 +19,23 @@ from ..result import ReplicateResult, Result
 from .store import Store
 
 MAX_EVENTS_PER_RUN = 20_000
+# Output lines and ctx.emit events kept per run (the first ones; later ones are counted in
+# runs.events_dropped): a long run must not grow the store without limit.
+MAX_EVENTS_ENV = "CRYSTALLIZE_MAX_OUTPUT_LINES"
+
+
+def max_events_per_run() -> int:
+    """The bound on kept output lines per run: $CRYSTALLIZE_MAX_OUTPUT_LINES, else 20,000."""
+    text = os.environ.get(MAX_EVENTS_ENV, "").strip()
+    if not text:
+        return MAX_EVENTS_PER_RUN
+    try:
+        value = int(text)
+    except ValueError:
+        raise StoreError(f"${MAX_EVENTS_ENV}={text!r}: expected a whole number of lines") from None
+    if value < 0:
+        raise StoreError(f"${MAX_EVENTS_ENV}={text!r}: must be 0 or more")
+    return value
 
 
 def package_versions() -> dict[str, str]:
@@ -52,7 +70,7 @@ class RunRecorder:
         self.store = store
         self.run_id = run_id
         self._start: Any = None
-        self.max_events = MAX_EVENTS_PER_RUN if max_events is None else max_events
+        self.max_events = max_events_per_run() if max_events is None else max_events
         self._events: list[tuple[Any, ...]] = []
         self._artifacts: list[tuple[Any, ...]] = []
         self._logged = 0
