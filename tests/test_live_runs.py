@@ -4,10 +4,13 @@ from another process: ps, attach, logs, cancel; a run process killed with -9, th
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +41,21 @@ def work(config, ctx):
     ctx.metrics.add("x", ctx.rng.random() + config.get("shift", 0))
 '''
 
-WAIT_S = 60  # a bound that only turns a hang into a failure
+WAIT_S = 30  # a bound that only turns a hang into a failure
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path) -> Iterator[Path]:
     folder = write_experiment(tmp_path, "slow", YAML, {"steps.py": STEPS})
     (folder / "hold").write_text("")
-    return tmp_path
+    yield tmp_path
+    # A failed test must not leave a run process waiting on its hold file forever (its
+    # watchers end with it).
+    (folder / "hold").unlink(missing_ok=True)
+    if db(tmp_path).exists():
+        for (pid,) in query(tmp_path, "SELECT pid FROM runs WHERE status = 'running'"):
+            if pid and alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def db(root: Path) -> Path:
@@ -93,13 +103,29 @@ def detach(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 
 def read_until(proc: subprocess.Popen[str], text: str) -> list[str]:
-    """Lines of ``proc``'s stdout up to and including the first one containing ``text``."""
-    lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
+    """Lines of ``proc``'s stdout up to and including the first one containing ``text``
+    (a reader thread, so that a line that never comes fails the test instead of hanging it)."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+            if text in line:
+                return
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    while True:
+        try:
+            line = lines.get(timeout=WAIT_S)
+        except queue.Empty:
+            raise AssertionError(f"{text!r} not printed in {WAIT_S}s; got {seen}") from None
+        if line is None:
+            raise AssertionError(f"{text!r} never printed; got {seen}")
+        seen.append(line)
         if text in line:
-            return lines
-    raise AssertionError(f"{text!r} never printed; got {lines}")
+            return seen
 
 
 def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(workspace):
@@ -116,7 +142,9 @@ def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(wor
     assert "slow\trunning\tbaseline 3/8 · fast 3/8\t" in row and f"\t{pid}\t" in row
 
     watcher = start_cli(workspace, "attach", run_id)
-    seen = read_until(watcher, "[fast #2] line of 2")
+    # Printed by a replicate that has not finished (it waits on the hold file): output
+    # reaches a watcher while the step still runs, not only when its replicate is committed.
+    seen = read_until(watcher, "[baseline #3] line of 3")
     assert seen[:2] == [f"run {run_id}: running (process {pid} on {os.uname().nodename})",
                         "progress: baseline 3/8 · fast 3/8"]
     watcher.kill()  # the watcher dies; the run does not notice

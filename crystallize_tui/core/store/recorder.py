@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import subprocess
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +37,12 @@ def max_events_per_run() -> int:
     if value < 0:
         raise StoreError(f"${MAX_EVENTS_ENV}={text!r}: must be 0 or more")
     return value
+
+
+# Output lines wait at most this long in the run process before a watcher in another process
+# can read them (a replicate's commit writes them sooner). One small commit per interval at
+# most, only when there are new lines: a quiet run pays nothing.
+LIVE_FLUSH_S = 0.2
 
 
 def package_versions() -> dict[str, str]:
@@ -76,6 +83,10 @@ class RunRecorder:
         self._logged = 0
         self.dropped = 0
         self._lost = False  # a commit failed: that error, already raised, said why
+        # The run thread appends lines; the flusher thread writes them out between commits.
+        self._buffer_lock = threading.Lock()
+        self._stop_flushing = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         """Record a new run when the run starts."""
@@ -91,6 +102,35 @@ class RunRecorder:
 
     def start(self) -> None:
         self._start()
+        self._flusher = threading.Thread(target=self._flush_live, daemon=True,
+                                         name=f"crystallize-output-{self.run_id}")
+        self._flusher.start()
+
+    def _flush_live(self) -> None:
+        """Write buffered output lines every LIVE_FLUSH_S, so that a watcher sees a line a
+        step printed before a long computation while that computation still runs."""
+        while not self._stop_flushing.wait(LIVE_FLUSH_S):
+            with self._buffer_lock:
+                events, self._events = self._events, []
+            if not events:
+                continue
+            try:
+                self.store.save_events(self.run_id, events)
+            except StoreError:  # the next replicate's commit reports what is wrong
+                with self._buffer_lock:
+                    self._events[:0] = events
+                return
+
+    def _stop_flusher(self) -> None:
+        self._stop_flushing.set()
+        if self._flusher is not None and self._flusher is not threading.current_thread():
+            self._flusher.join()
+
+    def _take_buffers(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        with self._buffer_lock:
+            events, self._events = self._events, []
+            artifacts, self._artifacts = self._artifacts, []
+        return events, artifacts
 
     def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         self.store.begin_run({
@@ -119,16 +159,18 @@ class RunRecorder:
             self.dropped += 1
             return
         self._logged += 1
-        self._events.append((self.run_id, event.treatment, event.replicate, event.time, kind,
-                             json.dumps(payload, default=repr)))
+        row = (self.run_id, event.treatment, event.replicate, event.time, kind,
+               json.dumps(payload, default=repr))
+        with self._buffer_lock:
+            self._events.append(row)
 
     def replicate(self, outcome: ReplicateResult) -> None:
-        events, self._events = self._events, []
-        artifacts, self._artifacts = self._artifacts, []
+        events, artifacts = self._take_buffers()
         try:
             self.store.save_replicate(self.run_id, outcome, events, artifacts)
         except StoreError:
             self._lost = True
+            self._stop_flusher()
             self.store.release(self.run_id)
             raise
 
@@ -136,10 +178,10 @@ class RunRecorder:
         """Mark the run finished. StoreLostError: the file went away after the last
         replicate's commit, taking the run with it (other StoreErrors leave the run's
         replicates safe in the store; the run then only looks interrupted)."""
+        self._stop_flusher()
         if self._lost:
             return  # the run stopped on that error; repeating it would only add noise
-        events, self._events = self._events, []
-        artifacts, self._artifacts = self._artifacts, []
+        events, artifacts = self._take_buffers()
         try:
             self.store.finish_run(self.run_id, result.status, events=events,
                                   artifacts=artifacts, dropped=self.dropped)

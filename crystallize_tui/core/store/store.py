@@ -395,6 +395,11 @@ class Store:
                 )
             self._insert_events(conn, events, artifacts)
 
+    def save_events(self, run_id: str, events: Iterable[tuple[Any, ...]]) -> None:
+        """Commit output lines of replicates still running (for watchers in other processes)."""
+        with self._write(run_id) as conn:
+            self._insert_events(conn, events, ())
+
     def _insert_events(
         self, conn: sqlite3.Connection, events: Iterable[tuple[Any, ...]],
         artifacts: Iterable[tuple[Any, ...]],
