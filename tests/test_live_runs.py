@@ -151,6 +151,15 @@ def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(wor
     watcher.communicate()
     assert alive(pid)
 
+    interrupted = start_cli(workspace, "attach", run_id)
+    read_until(interrupted, "[baseline #3] line of 3")
+    interrupted.send_signal(signal.SIGINT)  # Ctrl-C detaches the watcher only
+    _, err = interrupted.communicate(timeout=WAIT_S)
+    assert interrupted.returncode == 0
+    assert err.strip() == (f"detached: run {run_id} goes on; attach again with "
+                           f"`crystallize attach {run_id}`")
+    assert alive(pid)
+
     again = start_cli(workspace, "attach", run_id)
     assert read_until(again, "[baseline #0] line of 0")[1] == "progress: baseline 3/8 · fast 3/8"
     (workspace / "experiments" / "slow" / "hold").unlink()  # let the run go on
@@ -233,3 +242,20 @@ def test_attach_logs_and_cancel_name_an_unknown_run(workspace):
         assert done.returncode == 2
         assert done.stderr.strip().endswith(f"no run {detach_id!r}") or \
             "no such file" in done.stderr
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="fork is the default only where the platform has it")
+def test_the_cancel_poller_does_not_turn_forked_workers_into_spawned_ones(tmp_path):
+    # The run process polls for `crystallize cancel` in a thread; workers must still fork
+    # (a spawned worker is slower to start and needs an import guard in scripts).
+    write_experiment(tmp_path, "pool", "pipeline: [steps:work]\nreplicates: 2\n", {"steps.py": '''
+import multiprocessing
+
+def work(config, ctx):
+    print("worker", type(multiprocessing.current_process()).__name__)
+    ctx.metrics.add("x", 1)
+'''})
+    done = cli(tmp_path, "run", "pool", "-w", "2", "-v")
+    assert done.returncode == 0, done.stderr
+    assert "worker ForkProcess" in done.stdout and "SpawnProcess" not in done.stdout

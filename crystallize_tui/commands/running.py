@@ -172,6 +172,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
     per_condition = args.replicates or experiment.replicates
+    _keep_fork(experiment)  # before the cancel poller's thread starts
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
@@ -197,6 +198,22 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)
         return EXIT_FAILED if failed or not result.complete else EXIT_OK
     return report(result, ws.store_path)
+
+
+def _keep_fork(experiment: Any) -> None:
+    """Process workers fork only while the process has one thread (else they spawn, which
+    is slower and needs an import guard in scripts); the thread that polls for a
+    `crystallize cancel` must not change that choice, so it is made now."""
+    import multiprocessing
+    import threading
+
+    from ..core.plugins.parallel import ParallelExecution
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return
+    for plugin in experiment.plugins:
+        if isinstance(plugin, ParallelExecution) and plugin.start_method is None:
+            plugin.start_method = "fork"
 
 
 class _Nothing:

@@ -102,6 +102,10 @@ class RunRecorder:
 
     def start(self) -> None:
         self._start()
+
+    def _start_flusher(self) -> None:
+        # Started at the first line, not with the run: a process pool, started before any
+        # line, forks its workers only while the process has a single thread.
         self._flusher = threading.Thread(target=self._flush_live, daemon=True,
                                          name=f"crystallize-output-{self.run_id}")
         self._flusher.start()
@@ -163,6 +167,8 @@ class RunRecorder:
                json.dumps(payload, default=repr))
         with self._buffer_lock:
             self._events.append(row)
+        if self._flusher is None and not self._stop_flushing.is_set():
+            self._start_flusher()
 
     def replicate(self, outcome: ReplicateResult) -> None:
         events, artifacts = self._take_buffers()
