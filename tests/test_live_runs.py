@@ -259,3 +259,42 @@ def work(config, ctx):
     done = cli(tmp_path, "run", "pool", "-w", "2", "-v")
     assert done.returncode == 0, done.stderr
     assert "worker ForkProcess" in done.stdout and "SpawnProcess" not in done.stdout
+
+
+def test_a_store_of_the_previous_schema_gains_the_cancel_flag_and_keeps_its_runs(tmp_path):
+    from crystallize_tui.core.store import schema
+
+    store_file = tmp_path / ".crystallize" / "crystallize.db"
+    store_file.parent.mkdir(parents=True)
+    conn = sqlite3.connect(store_file, isolation_level=None)
+    for statement in schema.MIGRATIONS[1]:  # a store written before issue 10
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('app', 'crystallize'), ('schema_version', '1')")
+    conn.execute("INSERT INTO runs (run_id, experiment, status, started_at, finished_at, "
+                 "base_seed, replicates, conditions, configs, fingerprint, fingerprint_parts, "
+                 "versions) VALUES ('old-run', 'slow', 'completed', 1.0, 2.0, 0, 1, "
+                 "'[\"baseline\"]', '{}', 'f', '{}', '{}')")
+    conn.close()
+    write_experiment(tmp_path, "slow", YAML, {"steps.py": STEPS})
+
+    done = cli(tmp_path, "cancel", "old-run")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "run old-run is not running (completed); nothing to cancel"
+    columns = [row[1] for row in query(tmp_path, "PRAGMA table_info(runs)")]
+    assert "cancel_requested" in columns
+    assert query(tmp_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert "old-run" in cli(tmp_path, "history", "slow").stdout
+
+
+def test_a_killed_run_process_not_yet_reaped_by_its_parent_reads_interrupted(workspace):
+    # This test is the run process's parent and does not wait() for it yet: the killed
+    # process stays a zombie, which still answers kill(pid, 0).
+    run = start_cli(workspace, "run", "slow")
+    wait_for(lambda: db(workspace).exists() and
+             query(workspace, "SELECT COUNT(*) FROM replicates")[0][0] == 6, "six replicates")
+    run.kill()
+    wait_for(lambda: Path(f"/proc/{run.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+             == "Z", "the killed process to be a zombie")
+    ps = cli(workspace, "ps")
+    assert "\tslow\tinterrupted\tbaseline 3/8 · fast 3/8\t" in ps.stdout
+    run.communicate()

@@ -101,7 +101,17 @@ def _live_status(status: str, host: str | None, pid: int | None) -> str:
         return "interrupted"
     except PermissionError:
         pass
-    return status
+    return "interrupted" if _zombie(pid) else status
+
+
+def _zombie(pid: int) -> bool:
+    """A dead process not yet reaped by its parent (a killed run process whose parent lives
+    on) still answers kill(pid, 0); Linux's /proc says it is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class Store:
