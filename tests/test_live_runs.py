@@ -298,3 +298,24 @@ def test_a_killed_run_process_not_yet_reaped_by_its_parent_reads_interrupted(wor
     ps = cli(workspace, "ps")
     assert "\tslow\tinterrupted\tbaseline 3/8 · fast 3/8\t" in ps.stdout
     run.communicate()
+
+
+def test_attach_exits_1_for_failed_replicates_and_logs_puts_each_failure_after_its_output(
+        tmp_path):
+    write_experiment(tmp_path, "flaky", "pipeline: [steps:work]\nreplicates: 3\n", {"steps.py": '''
+def work(config, ctx):
+    print(f"hello {ctx.replicate}")
+    if ctx.replicate == 1:
+        raise ValueError("bad luck")
+    ctx.metrics.add("x", 1)
+'''})
+    done = cli(tmp_path, "run", "flaky", "--detach")
+    run_id = done.stdout.strip()
+    attach = cli(tmp_path, "attach", run_id)
+    assert attach.returncode == 1
+    assert attach.stdout.splitlines()[-1] == (f"run {run_id} failed: 2 replicate(s) ok, "
+                                              "1 failed (baseline 3/3 (1 failed))")
+    logs = cli(tmp_path, "logs", run_id)
+    assert logs.stdout.splitlines() == [
+        "[baseline #0] hello 0", "[baseline #1] hello 1",
+        "[baseline #1] ✗ failed: ValueError: bad luck", "[baseline #2] hello 2"]

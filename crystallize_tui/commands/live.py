@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.errors import ConfigError, StoreError
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
-from ..watch.format import failure_line, stored_line
+from ..watch.format import failure_line, stored_line, stored_lines
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
 LAST_LINES = 20  # output lines a late watcher is shown before the live tail
@@ -186,7 +186,10 @@ def cmd_logs(args: Any, ws: Workspace) -> int:
     """A run's kept output lines; with -f, then the new ones until the run ends."""
     follower = RunFollower(_reading_store(ws), args.run_id)
     first = follower.poll()
-    _print_rows(first)
+    # Each failed replicate's line after that replicate's own output, as the live run had it.
+    for line in stored_lines(first.rows, first.failures):
+        print(line.text, flush=False)
+    sys.stdout.flush()
     if not args.follow:
         return EXIT_OK
     try:
