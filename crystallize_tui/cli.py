@@ -76,6 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed replicate")
     run.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument("--detach", "-d", action="store_true",
+                     help="run in a process of its own that outlives this terminal: print the "
+                          "run id and return (then: crystallize ps / attach / logs / cancel)")
+    run.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
+
+    command("ps", "list live runs from every process using the store: progress, pid, "
+                 "host (a run whose process is gone reads 'interrupted')", "live:cmd_ps")
+    attach = command("attach", "show a live run's progress and output until it ends (exit "
+                     "code: its outcome); Ctrl-C detaches and the run goes on", "live:cmd_attach")
+    attach.add_argument("run_id", help="run id (see `crystallize ps`)")
+    cancel = command("cancel", "cancel a live run cooperatively (finished replicates are kept) "
+                     "and wait until it has stopped", "live:cmd_cancel")
+    cancel.add_argument("run_id", help="run id (see `crystallize ps`)")
+    cancel.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                        help="give up waiting after S seconds (default 30; exit 1)")
+    logs = command("logs", "print a run's kept output lines", "live:cmd_logs")
+    logs.add_argument("run_id", help="run id")
+    logs.add_argument("--follow", "-f", action="store_true",
+                      help="then print new lines until the run ends")
 
     once = command("run-once", "debug mode: run one replicate serially, showing every event",
                    "running:cmd_run_once")

@@ -17,6 +17,7 @@ from ..core.overrides import apply_overrides, parse_assignment
 from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
+from ..core.store.follow import cancel_requests
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -90,7 +91,18 @@ def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = 
 def resume_command(args: Any) -> str:
     """The command that continues this run: the same options (a resume with other
     treatments, overrides or seed is refused as a changed experiment) plus --resume."""
-    words = ["crystallize"]
+    words = ["crystallize", *run_words(args)]
+    if not args.resume:
+        words.append("--resume")
+    if args.force and "--force" not in words:
+        words.append("--force")
+    return shlex.join(words)
+
+
+def run_words(args: Any) -> list[str]:
+    """The arguments of this ``crystallize run`` (without --detach): what a detached run
+    process is started with."""
+    words: list[str] = []
     for flag, value in (("--root", args.root), ("--store", args.store)):
         if value:
             words += [flag, value]
@@ -106,11 +118,9 @@ def resume_command(args: Any) -> str:
     if args.workers is not None:
         words += ["-w", str(args.workers)]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
-                                    ("--json", args.json)) if on]
-    words.append("--resume")
-    if args.force:
-        words.append("--force")
-    return shlex.join(words)
+                                    ("--json", args.json), ("--resume", args.resume),
+                                    ("--force", args.force)) if on]
+    return words
 
 
 def print_tracebacks(errors: list[ReplicateFailure], con: Any) -> None:
@@ -129,7 +139,7 @@ def print_tracebacks(errors: list[ReplicateFailure], con: Any) -> None:
     con.print()
 
 
-def _check_resume(args: Any, ws: Workspace) -> None:
+def check_resume(args: Any, ws: Workspace) -> None:
     """--force and --resume make sense only together, and only with a run to continue."""
     if args.force and not args.resume:
         raise ConfigError("--force only applies with --resume (it resumes a run whose experiment "
@@ -147,8 +157,12 @@ def _check_resume(args: Any, ws: Workspace) -> None:
 
 @interrupts.guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
 def cmd_run(args: Any, ws: Workspace) -> int:
+    if getattr(args, "detach", False):
+        from .live import start_detached
+
+        return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
-    _check_resume(args, ws)
+    check_resume(args, ws)
     _with_workers(experiment, args.workers)
     overrides = dict(parse_assignment(text) for text in args.set or [])
     conditions = [c for c in experiment.conditions
@@ -158,12 +172,15 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
     per_condition = args.replicates or experiment.replicates
+    _keep_fork(experiment)  # before the cancel poller's thread starts
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
     try:
-        with reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel):
+        with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
+              cancel_requests(ws.store, experiment.cancel)):  # `crystallize cancel RUN_ID`
             result = experiment.run(
+                run_id=getattr(args, "run_id", None),
                 replicates=args.replicates, treatments=args.treatment, seed=args.seed,
                 resume=args.resume, force=args.force, echo=args.verbose and not args.json,
                 overrides=overrides, fail_fast=True if args.fail_fast else None,
@@ -181,6 +198,22 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)
         return EXIT_FAILED if failed or not result.complete else EXIT_OK
     return report(result, ws.store_path)
+
+
+def _keep_fork(experiment: Any) -> None:
+    """Process workers fork only while the process has one thread (else they spawn, which
+    is slower and needs an import guard in scripts); the thread that polls for a
+    `crystallize cancel` must not change that choice, so it is made now."""
+    import multiprocessing
+    import threading
+
+    from ..core.plugins.parallel import ParallelExecution
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return
+    for plugin in experiment.plugins:
+        if isinstance(plugin, ParallelExecution) and plugin.start_method is None:
+            plugin.start_method = "fork"
 
 
 class _Nothing:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import subprocess
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +20,29 @@ from ..result import ReplicateResult, Result
 from .store import Store
 
 MAX_EVENTS_PER_RUN = 20_000
+# Output lines and ctx.emit events kept per run (the first ones; later ones are counted in
+# runs.events_dropped): a long run must not grow the store without limit.
+MAX_EVENTS_ENV = "CRYSTALLIZE_MAX_OUTPUT_LINES"
+
+
+def max_events_per_run() -> int:
+    """The bound on kept output lines per run: $CRYSTALLIZE_MAX_OUTPUT_LINES, else 20,000."""
+    text = os.environ.get(MAX_EVENTS_ENV, "").strip()
+    if not text:
+        return MAX_EVENTS_PER_RUN
+    try:
+        value = int(text)
+    except ValueError:
+        raise StoreError(f"${MAX_EVENTS_ENV}={text!r}: expected a whole number of lines") from None
+    if value < 0:
+        raise StoreError(f"${MAX_EVENTS_ENV}={text!r}: must be 0 or more")
+    return value
+
+
+# Output lines wait at most this long in the run process before a watcher in another process
+# can read them (a replicate's commit writes them sooner). One small commit per interval at
+# most, only when there are new lines: a quiet run pays nothing.
+LIVE_FLUSH_S = 0.2
 
 
 def package_versions() -> dict[str, str]:
@@ -52,12 +77,16 @@ class RunRecorder:
         self.store = store
         self.run_id = run_id
         self._start: Any = None
-        self.max_events = MAX_EVENTS_PER_RUN if max_events is None else max_events
+        self.max_events = max_events_per_run() if max_events is None else max_events
         self._events: list[tuple[Any, ...]] = []
         self._artifacts: list[tuple[Any, ...]] = []
         self._logged = 0
         self.dropped = 0
         self._lost = False  # a commit failed: that error, already raised, said why
+        # The run thread appends lines; the flusher thread writes them out between commits.
+        self._buffer_lock = threading.Lock()
+        self._stop_flushing = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         """Record a new run when the run starts."""
@@ -73,6 +102,39 @@ class RunRecorder:
 
     def start(self) -> None:
         self._start()
+
+    def _start_flusher(self) -> None:
+        # Started at the first line, not with the run: a process pool, started before any
+        # line, forks its workers only while the process has a single thread.
+        self._flusher = threading.Thread(target=self._flush_live, daemon=True,
+                                         name=f"crystallize-output-{self.run_id}")
+        self._flusher.start()
+
+    def _flush_live(self) -> None:
+        """Write buffered output lines every LIVE_FLUSH_S, so that a watcher sees a line a
+        step printed before a long computation while that computation still runs."""
+        while not self._stop_flushing.wait(LIVE_FLUSH_S):
+            with self._buffer_lock:
+                events, self._events = self._events, []
+            if not events:
+                continue
+            try:
+                self.store.save_events(self.run_id, events)
+            except StoreError:  # the next replicate's commit reports what is wrong
+                with self._buffer_lock:
+                    self._events[:0] = events
+                return
+
+    def _stop_flusher(self) -> None:
+        self._stop_flushing.set()
+        if self._flusher is not None and self._flusher is not threading.current_thread():
+            self._flusher.join()
+
+    def _take_buffers(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        with self._buffer_lock:
+            events, self._events = self._events, []
+            artifacts, self._artifacts = self._artifacts, []
+        return events, artifacts
 
     def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         self.store.begin_run({
@@ -101,16 +163,20 @@ class RunRecorder:
             self.dropped += 1
             return
         self._logged += 1
-        self._events.append((self.run_id, event.treatment, event.replicate, event.time, kind,
-                             json.dumps(payload, default=repr)))
+        row = (self.run_id, event.treatment, event.replicate, event.time, kind,
+               json.dumps(payload, default=repr))
+        with self._buffer_lock:
+            self._events.append(row)
+        if self._flusher is None and not self._stop_flushing.is_set():
+            self._start_flusher()
 
     def replicate(self, outcome: ReplicateResult) -> None:
-        events, self._events = self._events, []
-        artifacts, self._artifacts = self._artifacts, []
+        events, artifacts = self._take_buffers()
         try:
             self.store.save_replicate(self.run_id, outcome, events, artifacts)
         except StoreError:
             self._lost = True
+            self._stop_flusher()
             self.store.release(self.run_id)
             raise
 
@@ -118,10 +184,10 @@ class RunRecorder:
         """Mark the run finished. StoreLostError: the file went away after the last
         replicate's commit, taking the run with it (other StoreErrors leave the run's
         replicates safe in the store; the run then only looks interrupted)."""
+        self._stop_flusher()
         if self._lost:
             return  # the run stopped on that error; repeating it would only add noise
-        events, self._events = self._events, []
-        artifacts, self._artifacts = self._artifacts, []
+        events, artifacts = self._take_buffers()
         try:
             self.store.finish_run(self.run_id, result.status, events=events,
                                   artifacts=artifacts, dropped=self.dropped)

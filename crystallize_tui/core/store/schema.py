@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -77,6 +77,12 @@ MIGRATIONS: dict[int, list[str]] = {
             sha256 TEXT NOT NULL,
             PRIMARY KEY (run_id, condition, replicate, name)
         ) WITHOUT ROWID""",
+    ],
+    # A watcher in another process (`crystallize cancel`) asks the run's process to stop:
+    # the time of the request; the run process polls it (only the run process writes a run
+    # otherwise).
+    2: [
+        "ALTER TABLE runs ADD COLUMN cancel_requested REAL",
     ],
 }
 

@@ -101,7 +101,17 @@ def _live_status(status: str, host: str | None, pid: int | None) -> str:
         return "interrupted"
     except PermissionError:
         pass
-    return status
+    return "interrupted" if _zombie(pid) else status
+
+
+def _zombie(pid: int) -> bool:
+    """A dead process not yet reaped by its parent (a killed run process whose parent lives
+    on) still answers kill(pid, 0); Linux's /proc says it is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class Store:
@@ -350,7 +360,8 @@ class Store:
                              "stored replicate(s) are kept in the store but not part of the run")
             conn.execute(
                 """UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
-                   replicates = MAX(replicates, ?), note = ?, conditions = ?, host = ?, pid = ?
+                   replicates = MAX(replicates, ?), note = ?, conditions = ?, host = ?, pid = ?,
+                   cancel_requested = NULL
                    WHERE run_id = ?""",
                 (replicates, "; ".join(notes) or None, json.dumps(kept), socket.gethostname(),
                  os.getpid(), run_id),
@@ -393,6 +404,11 @@ class Store:
                     [(*key, i, name, *_encode(value)) for i, (name, value) in enumerate(rep.values)],
                 )
             self._insert_events(conn, events, artifacts)
+
+    def save_events(self, run_id: str, events: Iterable[tuple[Any, ...]]) -> None:
+        """Commit output lines of replicates still running (for watchers in other processes)."""
+        with self._write(run_id) as conn:
+            self._insert_events(conn, events, ())
 
     def _insert_events(
         self, conn: sqlite3.Connection, events: Iterable[tuple[Any, ...]],
@@ -504,6 +520,67 @@ class Store:
             {"treatment": c, "replicate": r, "time": t, "kind": k, **json.loads(p)}
             for c, r, t, k, p in reversed(rows)
         ]
+
+    # -- live runs, from any process (see follow.py) -----------------------------------
+    def live_status(self, run_id: str) -> tuple[str, str | None, int | None]:
+        """(status, host, pid) of a run; "interrupted" when its process here is gone."""
+        row = self._read("SELECT status, host, pid FROM runs WHERE run_id = ?", (run_id,))
+        if not row:
+            raise StoreError(f"store {self.path}: no run {run_id!r}")
+        status, host, pid = row[0]
+        return _live_status(status, host, pid), host, pid
+
+    def events_since(self, run_id: str, after: int = 0, last: int | None = None,
+                     ) -> list[dict[str, Any]]:
+        """Logged rows of a run with row id above ``after`` (each with its "id"), oldest
+        first; with ``last``, only the last ``last`` of them. Watchers tail a run this way."""
+        if last is None:
+            sql = ("SELECT id, condition, replicate, time, kind, payload FROM events "
+                   "WHERE run_id = ? AND id > ? ORDER BY id")
+            rows = self._read(sql, (run_id, after))
+        else:
+            sql = ("SELECT id, condition, replicate, time, kind, payload FROM events "
+                   "WHERE run_id = ? AND id > ? ORDER BY id DESC LIMIT ?")
+            rows = list(reversed(self._read(sql, (run_id, after, last))))
+        return [
+            {"id": i, "treatment": c, "replicate": r, "time": t, "kind": k, **json.loads(p)}
+            for i, c, r, t, k, p in rows
+        ]
+
+    def condition_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
+        """(finished ok, failed) replicates per condition of a run, in the run's order."""
+        conditions = json.loads(self.run_row(run_id)["conditions"])
+        counts = {c: (0, 0) for c in conditions}
+        for cond, ok, failed in self._read(
+            "SELECT condition, SUM(status = 'ok'), SUM(status = 'failed') FROM replicates "
+            "WHERE run_id = ? GROUP BY condition", (run_id,),
+        ):
+            if cond in counts:
+                counts[cond] = (int(ok or 0), int(failed or 0))
+        return counts
+
+    def failures(self, run_id: str) -> list[tuple[str, int, str]]:
+        """(condition, replicate, error) of each failed replicate of a run."""
+        return [(c, r, e or "") for c, r, e in self._read(
+            "SELECT condition, replicate, error FROM replicates WHERE run_id = ? AND "
+            "status = 'failed' ORDER BY finished_at", (run_id,))]
+
+    def request_cancel(self, run_id: str) -> None:
+        """Ask the process running ``run_id`` to cancel it (it polls cancel_requested).
+        The one write a watcher makes: a flag, never the run's own rows."""
+        with self._write(run_id) as conn:
+            conn.execute("UPDATE runs SET cancel_requested = ? WHERE run_id = ? AND "
+                         "cancel_requested IS NULL", (time.time(), run_id))
+
+    def cancel_requested_here(self) -> bool:
+        """Did a watcher ask to cancel a run this process is recording?"""
+        recording = tuple(self._recording)  # the run's thread may change the set meanwhile
+        if not recording:
+            return False
+        marks = ",".join("?" * len(recording))
+        return bool(self._read(
+            f"SELECT 1 FROM runs WHERE run_id IN ({marks}) AND cancel_requested IS NOT NULL",
+            recording))
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         return [

@@ -1,0 +1,228 @@
+"""``crystallize run --detach``, ``ps``, ``attach``, ``cancel`` and ``logs``: a run in its own
+process, and views that read it live from the store (the run process is its only writer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ConfigError, StoreError
+from ..core.store.follow import POLL_S, RunFollower, Snapshot
+from ..watch.format import failure_line, stored_line, stored_lines
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
+
+LAST_LINES = 20  # output lines a late watcher is shown before the live tail
+STARTUP_TIMEOUT_S = 60.0  # a run process that has not recorded its run by then is reported
+CANCEL_TIMEOUT_S = 30.0
+EXIT_BY_STATUS = {"completed": EXIT_OK, "cancelled": EXIT_INTERRUPTED}
+
+
+def new_run_id() -> str:
+    """A run id in the engine's format (time, then 6 random hex digits)."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def log_path(ws: Workspace, run_id: str) -> Path:
+    """Where a detached run process's own stdout/stderr go (a crash before the run is
+    recorded, or a segfault message, is read there); its output lines are in the store."""
+    return ws.store_path.parent / "logs" / f"{run_id}.log"
+
+
+def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
+    """Start ``crystallize run`` (``words``) in its own process and session, print the run id
+    once the process has recorded the run, and return."""
+    from .running import check_resume
+
+    check_resume(args, ws)
+    run_id = ws.store.runs(args.name)[0].run_id if args.resume else new_run_id()
+    log = log_path(ws, run_id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        # Own session: the terminal's hangup and Ctrl-C do not reach it; no stdin, and its
+        # stdout/stderr are a file, so a closed terminal cannot fail its writes either.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crystallize_tui.cli", *words, "--run-id", run_id],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True,
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not _recorded_by(ws, run_id, proc.pid):
+        code = proc.poll()
+        if code is not None and not _recorded_by(ws, run_id, proc.pid):
+            sys.stderr.write(_tail(log))
+            print(f"crystallize: the run process exited ({code}) before recording run "
+                  f"{run_id}; its output is in {log}", file=sys.stderr)
+            return code or EXIT_FAILED
+        if time.monotonic() > deadline:
+            print(f"crystallize: run {run_id} not recorded {STARTUP_TIMEOUT_S:.0f}s after its "
+                  f"process {proc.pid} started; see {log}", file=sys.stderr)
+            return EXIT_FAILED
+        time.sleep(0.02)
+    print(run_id, flush=True)
+    print(f"run {run_id} of {args.name} goes on in process {proc.pid}: crystallize attach "
+          f"{run_id} · crystallize cancel {run_id} · output of the process in {log}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _recorded_by(ws: Workspace, run_id: str, pid: int) -> bool:
+    if not ws.store_path.exists():
+        return False
+    try:
+        return ws.store.run_row(run_id)["pid"] == pid
+    except StoreError:
+        return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "".join(f"{line}\n" for line in text)
+
+
+def _when(timestamp: float | None) -> str:
+    return "—" if timestamp is None else dt.datetime.fromtimestamp(timestamp).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+def progress_text(counts: dict[str, tuple[int, int]], per_condition: int) -> str:
+    """"baseline 3/10 · fast 2/10 (1 failed)": finished replicates per condition."""
+    parts = []
+    for condition, (ok, failed) in counts.items():
+        extra = f" ({failed} failed)" if failed else ""
+        parts.append(f"{condition} {ok + failed}/{per_condition}{extra}")
+    return " · ".join(parts)
+
+
+def _reading_store(ws: Workspace) -> Any:
+    """The store to read runs from; a missing file is not created."""
+    if not ws.store_path.exists():
+        raise StoreError(f"store {ws.store_path}: there is no such file, no run was recorded "
+                         "there")
+    return ws.store
+
+
+def cmd_ps(args: Any, ws: Workspace) -> int:
+    """Live runs from every process using the store (and runs whose process is gone)."""
+    if not ws.store_path.exists():
+        print("no live runs (no store yet at " + str(ws.store_path) + ")")
+        return EXIT_OK
+    store = ws.store
+    live = [r for r in store.runs() if r.status in ("running", "interrupted")]
+    if not live:
+        print("no live runs")
+        return EXIT_OK
+    print("run id\texperiment\tstatus\tprogress\tstarted\tpid\thost")
+    for record in live:
+        row = store.run_row(record.run_id)
+        progress = progress_text(store.condition_counts(record.run_id), record.replicates)
+        print("\t".join([record.run_id, record.experiment, record.status, progress,
+                         _when(record.started_at), str(row["pid"] or "—"),
+                         row["host"] or "—"]))
+    return EXIT_OK
+
+
+def _print_rows(snapshot: Snapshot) -> None:
+    for row in snapshot.rows:
+        line = stored_line(row)
+        if line is not None:
+            print(line.text, flush=False)
+    for condition, replicate, error in snapshot.failures:
+        print(failure_line(condition, replicate, error).text, flush=False)
+    sys.stdout.flush()
+
+
+def final_line(run_id: str, snapshot: Snapshot, per_condition: int) -> tuple[str, int]:
+    """The status line a watcher ends with, and the exit code of the run's outcome."""
+    ok = sum(o for o, _ in snapshot.counts.values())
+    failed = sum(f for _, f in snapshot.counts.values())
+    code = EXIT_BY_STATUS.get(snapshot.status, EXIT_FAILED)
+    if code == EXIT_OK and failed:
+        code = EXIT_FAILED
+    return (f"run {run_id} {snapshot.status}: {ok} replicate(s) ok, {failed} failed "
+            f"({progress_text(snapshot.counts, per_condition)})", code)
+
+
+def _follow(follower: RunFollower, first: Snapshot, show_progress: bool) -> Snapshot:
+    """Print new lines (and progress when it changes) until the run is no longer running."""
+    snapshot, shown = first, first.counts
+    while snapshot.running:
+        time.sleep(POLL_S)
+        snapshot = follower.poll()
+        _print_rows(snapshot)
+        if show_progress and snapshot.counts != shown:
+            shown = snapshot.counts
+            print(f"progress: {progress_text(shown, follower.replicates)}", flush=True)
+    return snapshot
+
+
+def cmd_attach(args: Any, ws: Workspace) -> int:
+    """The run's state, then its live output and progress until it ends; Ctrl-C detaches."""
+    follower = RunFollower(_reading_store(ws), args.run_id)
+    try:
+        first = follower.poll(last=LAST_LINES)
+        where = f"process {first.pid} on {first.host}" if first.pid else "unknown process"
+        print(f"run {args.run_id}: {first.status} ({where})")
+        print(f"progress: {progress_text(first.counts, follower.replicates)}")
+        _print_rows(first)
+        last = _follow(follower, first, show_progress=True)
+    except KeyboardInterrupt:
+        print(f"\ndetached: run {args.run_id} goes on; attach again with `crystallize attach "
+              f"{args.run_id}`", file=sys.stderr)
+        return EXIT_OK
+    text, code = final_line(args.run_id, last, follower.replicates)
+    print(text, flush=True)
+    return code
+
+
+def cmd_logs(args: Any, ws: Workspace) -> int:
+    """A run's kept output lines; with -f, then the new ones until the run ends."""
+    follower = RunFollower(_reading_store(ws), args.run_id)
+    first = follower.poll()
+    # Each failed replicate's line after that replicate's own output, as the live run had it.
+    for line in stored_lines(first.rows, first.failures):
+        print(line.text, flush=False)
+    sys.stdout.flush()
+    if not args.follow:
+        return EXIT_OK
+    try:
+        _follow(follower, first, show_progress=False)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def cmd_cancel(args: Any, ws: Workspace) -> int:
+    """Ask the run's process to cancel (cooperatively) and wait until the run has stopped."""
+    store = _reading_store(ws)
+    follower = RunFollower(store, args.run_id)
+    status, _, pid = store.live_status(args.run_id)
+    if status != "running":
+        print(f"run {args.run_id} is not running ({status}); nothing to cancel")
+        return EXIT_OK
+    if args.timeout <= 0:
+        raise ConfigError(f"--timeout {args.timeout}: must be more than 0 seconds")
+    store.request_cancel(args.run_id)
+    print(f"cancel requested: run {args.run_id} (process {pid}) stops at its next "
+          "cancellation point; finished replicates are kept", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + args.timeout
+    snapshot = follower.poll(last=0)
+    while snapshot.running:
+        if time.monotonic() > deadline:
+            print(f"crystallize: run {args.run_id} still running {args.timeout:g}s after the "
+                  f"cancel request (a step that never reaches a cancellation point?); "
+                  f"`kill {pid}` stops its process", file=sys.stderr)
+            return EXIT_FAILED
+        time.sleep(POLL_S / 2)
+        snapshot = follower.poll(last=0)
+    print(final_line(args.run_id, snapshot, follower.replicates)[0])
+    return EXIT_OK
+
+
