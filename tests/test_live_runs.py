@@ -140,6 +140,8 @@ def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(wor
     assert ps.returncode == 0
     row = next(line for line in ps.stdout.splitlines() if line.startswith(run_id))
     assert "slow\trunning\tbaseline 3/8 · fast 3/8\t" in row and f"\t{pid}\t" in row
+    elapsed, eta = row.split("\t")[4:6]  # from the progress reducer: m:ss, and an estimate
+    assert elapsed.startswith("0:") and eta.startswith("0:")
 
     watcher = start_cli(workspace, "attach", run_id)
     # Printed by a replicate that has not finished (it waits on the hold file): output
