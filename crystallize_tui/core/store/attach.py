@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ class AttachedRun:  # a RunView (core/handle.py)
         self._store = store
         self._follower = RunFollower(store, run_id)  # unknown ids fail here
         self.run_id = run_id
+        self._lock = threading.Lock()  # progress may be read from several threads
 
     @property
     def status(self) -> str:
@@ -41,7 +43,8 @@ class AttachedRun:  # a RunView (core/handle.py)
     @property
     def progress(self) -> ProgressSnapshot:
         """Per-condition done / failed / of, elapsed and ETA now (see ProgressReducer)."""
-        snapshot = self._follower.poll(last=0)
+        with self._lock:
+            snapshot = self._follower.poll(last=0)
         row = self._store.run_row(self.run_id)
         reducer = ProgressReducer()
         reducer.start(json.loads(row["conditions"]), int(row["replicates"]),
