@@ -1,10 +1,13 @@
 """A detached run and its watchers: how soon ``crystallize run --detach`` returns and the
-first replicate starts, and how soon a printed line reaches a watcher in another process.
+first replicate starts, how soon a printed line reaches a watcher in another process, and
+how soon a watcher attaching to a run with 100,000 finished replicates shows its state.
 
 Each round, in a fresh workspace: the floor (``crystallize run --help``, a fresh interpreter
 importing the command), then ``run NAME --detach`` of a trivial experiment whose step
 prints the wall-clock time and waits for a file. Figures are medians over the rounds; the
-ratios are against the floor of the same run.
+ratios are against the floor of the same run. The big run is that trivial run's row made
+to claim 100,000 replicates (committed rows written straight into the store, 2,000 kept
+output lines) and to belong to this process, so it reads "running".
 """
 
 from __future__ import annotations
@@ -76,6 +79,86 @@ def one_round(root: Path) -> dict[str, float]:
             "printed line read by a watcher": read - printed}
 
 
+BIG = 100_000
+
+
+def big_run(root: Path) -> str:
+    """A running run with BIG finished replicates in ``root``'s store; its run id."""
+    folder = root / "experiments" / "trivial"
+    folder.mkdir(parents=True)
+    (folder / "experiment.yaml").write_text("pipeline: [steps:step]\nreplicates: 1\n")
+    (folder / "steps.py").write_text(STEP)
+    subprocess.run([*COMMAND, "run", "trivial"], cwd=root, env=env(), check=True,
+                   capture_output=True)
+    conn = sqlite3.connect(root / ".crystallize" / "crystallize.db")
+    (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone()
+    now = time.time()
+    with conn:
+        conn.execute("UPDATE runs SET replicates = ?, status = 'running', pid = ?, "
+                     "finished_at = NULL, started_at = ? WHERE run_id = ?",
+                     (BIG * 2, os.getpid(), now - 600, run_id))
+        conn.executemany(
+            "INSERT INTO replicates (run_id, condition, replicate, seed, status, duration, "
+            "finished_at) VALUES (?, 'baseline', ?, ?, ?, 0.001, ?)",
+            ((run_id, k, k, "failed" if k % 1000 == 7 else "ok", now - 600 + k * 0.005)
+             for k in range(1, BIG)))
+        conn.executemany(
+            "INSERT INTO events (run_id, condition, replicate, time, kind, payload) "
+            "VALUES (?, 'baseline', ?, 0, 'output', ?)",
+            ((run_id, k, json.dumps({"stream": "stdout", "text": f"line {k}"}))
+             for k in range(BIG - 2000, BIG)))
+    conn.close()
+    return run_id
+
+
+def attach_round(root: Path, run_id: str) -> dict[str, float]:
+    """Attaching from Python and from the CLI to the big run; a poll with nothing new, and
+    one after a replicate was committed (the per-condition counts are read again)."""
+    from crystallize_tui.core.store.follow import RunFollower
+    from crystallize_tui.core.store.store import Store
+
+    db = root / ".crystallize" / "crystallize.db"
+    start = time.perf_counter()
+    store = Store(db)
+    run = store.attach(run_id)
+    progress = run.progress
+    follower = RunFollower(store, run_id)
+    follower.poll(last=20)
+    attached = time.perf_counter() - start
+    assert progress.done == BIG and progress.failed == BIG // 1000, progress
+    start = time.perf_counter()
+    follower.poll()
+    idle = time.perf_counter() - start
+    # What each poll read before it was made incremental: every count and every failure.
+    start = time.perf_counter()
+    store.condition_counts(run_id)
+    store.failures(run_id)
+    before = time.perf_counter() - start
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO replicates (run_id, condition, replicate, seed, status, "
+                     "duration, finished_at) VALUES (?, 'baseline', ?, 0, 'ok', 0.001, ?)",
+                     (run_id, BIG + len(follower.poll().counts), time.time()))
+    conn.close()
+    start = time.perf_counter()
+    follower.poll()
+    changed = time.perf_counter() - start
+    start = time.perf_counter()
+    watcher = subprocess.Popen([*COMMAND, "attach", run_id], cwd=root, env=env(),
+                               stdout=subprocess.PIPE, text=True)
+    for line in watcher.stdout:
+        if line.startswith("progress:"):
+            break
+    shown = time.perf_counter() - start
+    watcher.kill()
+    watcher.wait()
+    return {"attach 100k run from Python: state": attached,
+            "crystallize attach 100k run: progress": shown,
+            "poll of the 100k run, nothing new": idle,
+            "  (each poll before: counts + failures)": before,
+            "poll of the 100k run, 1 new replicate": changed}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -84,12 +167,14 @@ def main() -> None:
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="crystallize-live-bench-") as tmp:
             rounds.append(one_round(Path(tmp)))
+        with tempfile.TemporaryDirectory(prefix="crystallize-attach-bench-") as tmp:
+            rounds[-1].update(attach_round(Path(tmp), big_run(Path(tmp))))
     floor = statistics.median(r["floor: run --help"] for r in rounds)
     print(f"{'measure':40} {'median s':>9} {'max s':>7} {'x floor':>8}")
-    for key in rounds[0]:
-        values = [r[key] for r in rounds]
+    for key in rounds[-1]:
+        values = [r[key] for r in rounds if key in r]
         median = statistics.median(values)
-        print(f"{key:40} {median:9.3f} {max(values):7.3f} {median / floor:8.2f}")
+        print(f"{key:40} {median:9.4f} {max(values):7.4f} {median / floor:8.2f}")
 
 
 if __name__ == "__main__":

@@ -140,13 +140,18 @@ def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(wor
     assert ps.returncode == 0
     row = next(line for line in ps.stdout.splitlines() if line.startswith(run_id))
     assert "slow\trunning\tbaseline 3/8 · fast 3/8\t" in row and f"\t{pid}\t" in row
+    elapsed, eta = row.split("\t")[4:6]  # from the progress reducer: m:ss, and an estimate
+    assert elapsed.startswith("0:") and eta.startswith("0:")
 
     watcher = start_cli(workspace, "attach", run_id)
     # Printed by a replicate that has not finished (it waits on the hold file): output
     # reaches a watcher while the step still runs, not only when its replicate is committed.
     seen = read_until(watcher, "[baseline #3] line of 3")
-    assert seen[:2] == [f"run {run_id}: running (process {pid} on {os.uname().nodename})",
-                        "progress: baseline 3/8 · fast 3/8"]
+    assert seen[0] == f"run {run_id}: running (process {pid} on {os.uname().nodename})"
+    # The one progress reducer's figures: per condition, elapsed, and an ETA once the run
+    # finished replicates of every condition.
+    assert seen[1].startswith("progress: baseline 3/8 · fast 3/8 · elapsed 0:")
+    assert " · ETA " in seen[1] and not seen[1].endswith("ETA —")
     watcher.kill()  # the watcher dies; the run does not notice
     watcher.communicate()
     assert alive(pid)
@@ -161,7 +166,8 @@ def test_detached_run_outlives_its_watchers_and_attach_ends_with_its_outcome(wor
     assert alive(pid)
 
     again = start_cli(workspace, "attach", run_id)
-    assert read_until(again, "[baseline #0] line of 0")[1] == "progress: baseline 3/8 · fast 3/8"
+    assert read_until(again, "[baseline #0] line of 0")[1].startswith(
+        "progress: baseline 3/8 · fast 3/8 · elapsed ")
     (workspace / "experiments" / "slow" / "hold").unlink()  # let the run go on
     out, err = again.communicate(timeout=WAIT_S)
     assert again.returncode == 0, err

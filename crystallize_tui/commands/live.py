@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError, StoreError
+from ..core.store.attach import AttachedRun
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..watch.format import failure_line, stored_line, stored_lines
+from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
 LAST_LINES = 20  # output lines a late watcher is shown before the live tail
@@ -92,13 +94,28 @@ def _when(timestamp: float | None) -> str:
         "%Y-%m-%d %H:%M:%S")
 
 
-def progress_text(counts: dict[str, tuple[int, int]], per_condition: int) -> str:
-    """"baseline 3/10 · fast 2/10 (1 failed)": finished replicates per condition."""
+def progress_text(progress: ProgressSnapshot) -> str:
+    """"baseline 3/10 · fast 2/10 (1 failed)": finished replicates per condition (failed
+    ones included in the first figure), from the one progress reducer."""
     parts = []
-    for condition, (ok, failed) in counts.items():
-        extra = f" ({failed} failed)" if failed else ""
-        parts.append(f"{condition} {ok + failed}/{per_condition}{extra}")
+    for c in progress.conditions:
+        extra = f" ({c.failed} failed)" if c.failed else ""
+        parts.append(f"{c.condition} {c.done}/{c.total}{extra}")
     return " · ".join(parts)
+
+
+def eta_text(progress: ProgressSnapshot) -> str:
+    """The run's ETA (its slowest condition's), "—" while it cannot be estimated."""
+    etas = [c.eta for c in progress.conditions]
+    if progress.ended or not etas or any(e is None for e in etas):
+        return "—"
+    return clock(max(e for e in etas if e is not None))
+
+
+def progress_line(progress: ProgressSnapshot) -> str:
+    """What attach prints when the counts change: per condition, then elapsed and ETA."""
+    return (f"{progress_text(progress)} · elapsed {clock(progress.elapsed)} · "
+            f"ETA {eta_text(progress)}")
 
 
 def _reading_store(ws: Workspace) -> Any:
@@ -119,13 +136,15 @@ def cmd_ps(args: Any, ws: Workspace) -> int:
     if not live:
         print("no live runs")
         return EXIT_OK
-    print("run id\texperiment\tstatus\tprogress\tstarted\tpid\thost")
+    print("run id\texperiment\tstatus\tprogress\telapsed\tETA\tstarted\tpid\thost")
     for record in live:
         row = store.run_row(record.run_id)
-        progress = progress_text(store.condition_counts(record.run_id), record.replicates)
-        print("\t".join([record.run_id, record.experiment, record.status, progress,
+        progress = store.attach(record.run_id).progress
+        print("\t".join([record.run_id, record.experiment, record.status,
+                         progress_text(progress), clock(progress.elapsed), eta_text(progress),
                          _when(record.started_at), str(row["pid"] or "—"),
                          row["host"] or "—"]))
+    print(ETA_NOTE, file=sys.stderr)
     return EXIT_OK
 
 
@@ -139,45 +158,46 @@ def _print_rows(snapshot: Snapshot) -> None:
     sys.stdout.flush()
 
 
-def final_line(run_id: str, snapshot: Snapshot, per_condition: int) -> tuple[str, int]:
+def final_line(run: AttachedRun) -> tuple[str, int]:
     """The status line a watcher ends with, and the exit code of the run's outcome."""
-    ok = sum(o for o, _ in snapshot.counts.values())
-    failed = sum(f for _, f in snapshot.counts.values())
-    code = EXIT_BY_STATUS.get(snapshot.status, EXIT_FAILED)
-    if code == EXIT_OK and failed:
+    status, progress = run.status, run.progress
+    code = EXIT_BY_STATUS.get(status, EXIT_FAILED)
+    if code == EXIT_OK and progress.failed:
         code = EXIT_FAILED
-    return (f"run {run_id} {snapshot.status}: {ok} replicate(s) ok, {failed} failed "
-            f"({progress_text(snapshot.counts, per_condition)})", code)
+    return (f"run {run.run_id} {status}: {progress.done - progress.failed} replicate(s) ok, "
+            f"{progress.failed} failed ({progress_text(progress)})", code)
 
 
-def _follow(follower: RunFollower, first: Snapshot, show_progress: bool) -> Snapshot:
-    """Print new lines (and progress when it changes) until the run is no longer running."""
+def _follow(follower: RunFollower, first: Snapshot, run: AttachedRun | None = None) -> None:
+    """Print new lines (and, given ``run``, its progress when the counts change) until the
+    run is no longer running."""
     snapshot, shown = first, first.counts
     while snapshot.running:
         time.sleep(POLL_S)
         snapshot = follower.poll()
         _print_rows(snapshot)
-        if show_progress and snapshot.counts != shown:
+        if run is not None and snapshot.counts != shown:
             shown = snapshot.counts
-            print(f"progress: {progress_text(shown, follower.replicates)}", flush=True)
-    return snapshot
+            print(f"progress: {progress_line(run.progress)}", flush=True)
 
 
 def cmd_attach(args: Any, ws: Workspace) -> int:
     """The run's state, then its live output and progress until it ends; Ctrl-C detaches."""
-    follower = RunFollower(_reading_store(ws), args.run_id)
+    store = _reading_store(ws)
+    run = store.attach(args.run_id)
+    follower = RunFollower(store, args.run_id)
     try:
         first = follower.poll(last=LAST_LINES)
         where = f"process {first.pid} on {first.host}" if first.pid else "unknown process"
         print(f"run {args.run_id}: {first.status} ({where})")
-        print(f"progress: {progress_text(first.counts, follower.replicates)}")
+        print(f"progress: {progress_line(run.progress)}")
         _print_rows(first)
-        last = _follow(follower, first, show_progress=True)
+        _follow(follower, first, run)
     except KeyboardInterrupt:
         print(f"\ndetached: run {args.run_id} goes on; attach again with `crystallize attach "
               f"{args.run_id}`", file=sys.stderr)
         return EXIT_OK
-    text, code = final_line(args.run_id, last, follower.replicates)
+    text, code = final_line(run)
     print(text, flush=True)
     return code
 
@@ -193,7 +213,7 @@ def cmd_logs(args: Any, ws: Workspace) -> int:
     if not args.follow:
         return EXIT_OK
     try:
-        _follow(follower, first, show_progress=False)
+        _follow(follower, first)
     except KeyboardInterrupt:
         return EXIT_OK
     return EXIT_OK
@@ -202,7 +222,6 @@ def cmd_logs(args: Any, ws: Workspace) -> int:
 def cmd_cancel(args: Any, ws: Workspace) -> int:
     """Ask the run's process to cancel (cooperatively) and wait until the run has stopped."""
     store = _reading_store(ws)
-    follower = RunFollower(store, args.run_id)
     status, _, pid = store.live_status(args.run_id)
     if status != "running":
         print(f"run {args.run_id} is not running ({status}); nothing to cancel")
@@ -213,16 +232,13 @@ def cmd_cancel(args: Any, ws: Workspace) -> int:
     print(f"cancel requested: run {args.run_id} (process {pid}) stops at its next "
           "cancellation point; finished replicates are kept", file=sys.stderr, flush=True)
     deadline = time.monotonic() + args.timeout
-    snapshot = follower.poll(last=0)
-    while snapshot.running:
+    run = store.attach(args.run_id)
+    while run.status == "running":
         if time.monotonic() > deadline:
             print(f"crystallize: run {args.run_id} still running {args.timeout:g}s after the "
                   f"cancel request (a step that never reaches a cancellation point?); "
                   f"`kill {pid}` stops its process", file=sys.stderr)
             return EXIT_FAILED
         time.sleep(POLL_S / 2)
-        snapshot = follower.poll(last=0)
-    print(final_line(args.run_id, snapshot, follower.replicates)[0])
+    print(final_line(run)[0])
     return EXIT_OK
-
-

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from typing import Protocol
 
 from ..watch.progress import ProgressReducer, ProgressSnapshot
 from . import events as ev
@@ -16,6 +17,22 @@ from .runner import Run
 
 STARTING, RUNNING = "starting", "running"  # then the Result's status: completed, failed, cancelled
 _END = object()  # closes an events() iterator
+
+
+class RunView(Protocol):
+    """What RunHandle (a run in this process) and Store.attach's AttachedRun (a run in
+    another process) both offer, with the same meanings."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def progress(self) -> ProgressSnapshot: ...
+    def cancel(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> Result: ...
 
 
 class RunHandle:

@@ -37,7 +37,12 @@ class Snapshot:
 
 
 class RunFollower:
-    """Tails one run: each ``poll`` returns only what is new since the previous one."""
+    """Tails one run: each ``poll`` returns only what is new since the previous one.
+
+    Cheap on a big run: the per-condition counts are one aggregate read, made only when
+    another connection has committed since the previous poll (SQLite's data_version), and
+    the failed replicates are listed again only when the failed count grew.
+    """
 
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
@@ -45,6 +50,8 @@ class RunFollower:
         self.replicates = int(store.run_row(run_id)["replicates"])  # unknown ids fail here
         self._last_id = 0
         self._failed_seen: set[tuple[str, int]] = set()
+        self._version: tuple[int, int] | None = None  # (thread, data_version): per connection
+        self._counts: dict[str, tuple[int, int]] = {}
 
     def poll(self, last: int | None = None) -> Snapshot:
         """The run's state and the rows logged since the last poll (with ``last``: only the
@@ -54,11 +61,17 @@ class RunFollower:
         rows = self.store.events_since(self.run_id, self._last_id, last)
         if rows:
             self._last_id = rows[-1]["id"]
-        failures = [f for f in self.store.failures(self.run_id)
-                    if (f[0], f[1]) not in self._failed_seen]
-        self._failed_seen.update((c, r) for c, r, _ in failures)
-        return Snapshot(status, host, pid, self.store.condition_counts(self.run_id), rows,
-                        failures)
+        failures: list[tuple[str, int, str]] = []
+        version = (threading.get_ident(), self.store.data_version())
+        if version != self._version:
+            self._version = version
+            before = sum(f for _, f in self._counts.values())
+            self._counts = self.store.condition_counts(self.run_id)
+            if sum(f for _, f in self._counts.values()) != before:
+                failures = [f for f in self.store.failures(self.run_id)
+                            if (f[0], f[1]) not in self._failed_seen]
+                self._failed_seen.update((c, r) for c, r, _ in failures)
+        return Snapshot(status, host, pid, dict(self._counts), rows, failures)
 
 
 @contextmanager

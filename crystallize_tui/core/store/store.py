@@ -13,13 +13,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError, StoreLostError
 from ..hypothesis import Hypothesis
 from ..result import ReplicateResult, Result
 from . import opening, schema
 from .opening import BUSY_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from .attach import AttachedRun
 
 HOME_ENV = "CRYSTALLIZE_HOME"
 FILE_NAME = "crystallize.db"
@@ -547,6 +550,18 @@ class Store:
             for i, c, r, t, k, p in rows
         ]
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits to the store (SQLite's
+        ``PRAGMA data_version``): a watcher skips re-reading what cannot have changed."""
+        return int(self._read("PRAGMA data_version")[0][0])
+
+    def attach(self, run_id: str) -> AttachedRun:
+        """A read-only handle on a run another process is running (or that has ended):
+        status, progress, its output lines, cancel() and wait() -> Result."""
+        from .attach import AttachedRun
+
+        return AttachedRun(self, run_id)
+
     def condition_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
         """(finished ok, failed) replicates per condition of a run, in the run's order."""
         conditions = json.loads(self.run_row(run_id)["conditions"])
@@ -558,6 +573,11 @@ class Store:
             if cond in counts:
                 counts[cond] = (int(ok or 0), int(failed or 0))
         return counts
+
+    def last_commit(self, run_id: str) -> float | None:
+        """When the run's last replicate was committed (None before the first)."""
+        return self._read("SELECT MAX(finished_at) FROM replicates WHERE run_id = ?",
+                          (run_id,))[0][0]
 
     def failures(self, run_id: str) -> list[tuple[str, int, str]]:
         """(condition, replicate, error) of each failed replicate of a run."""
