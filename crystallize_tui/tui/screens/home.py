@@ -53,6 +53,10 @@ def _status_text(record: Any) -> Text:
         return Text("never run", style="dim")
     style = {"completed": "green", "failed": "red", "cancelled": "yellow",
              "running": "cyan"}.get(record.status, "")
+    if record.status == "running":
+        # A live run from any process using the store (this window, the CLI, --detach):
+        # its finished replicates out of all; home re-reads it whenever the store changes.
+        return Text(f"running {record.ok + record.failed}/{record.total}", style=style)
     return Text(f"{record.status} {_when(record.started_at)}", style=style)
 
 

@@ -1,0 +1,63 @@
+"""The UI sees runs from any process through the store: a run started with
+`crystallize run NAME --detach` in a subprocess shows on home as live, with its progress."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from textual.widgets import Tree
+from tui_support import COIN, GAME, SLOW, app_for, on_home, stored, until, write
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    write(tmp_path / "experiments" / "coin", {"experiment.yaml": COIN, "game.py": GAME})
+    write(tmp_path / "experiments" / "slow", {"experiment.yaml": SLOW, "game.py": GAME})
+    return tmp_path
+
+
+def cli(workspace, *words: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
+    return subprocess.run([sys.executable, "-m", "crystallize_tui.cli", *words], cwd=workspace,
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def detached(workspace):
+    """A run of "slow" started detached in its own process; cancelled at the end if still going."""
+    started = cli(workspace, "run", "slow", "--detach")
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.split()[0]
+    yield run_id
+    cli(workspace, "cancel", run_id)
+
+
+def label_of(home, name: str) -> str:
+    tree = home.query_one("#experiments", Tree)
+    for node in tree.root.children:
+        if node.data is not None and node.data[1].name == name:
+            return str(node.label)
+    raise AssertionError(f"{name} not listed")
+
+
+def progress(label: str) -> tuple[int, int] | None:
+    found = re.search(r"running (\d+)/(\d+)", label)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+async def test_home_lists_a_detached_run_as_live_with_its_progress_growing(workspace, detached):
+    app = app_for(workspace, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await on_home(app, pilot, "coin")
+        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+        first = progress(label_of(home, "slow"))
+        assert first[1] == 60  # 30 replicates of the baseline and of "broken"
+        # Refreshed while on screen: the count grows as the other process commits.
+        await until(pilot, lambda: progress(label_of(home, "slow"))[0] > first[0])
+        assert "never run" in label_of(home, "coin")
+        assert cli(workspace, "cancel", detached).returncode == 0
+        await until(pilot, lambda: "cancelled" in label_of(home, "slow"))
+    assert stored(workspace, f"SELECT status FROM runs WHERE run_id = '{detached}'") == [
+        ("cancelled",)]
