@@ -1,5 +1,6 @@
 """The UI sees runs from any process through the store: a run started with
-`crystallize run NAME --detach` in a subprocess shows on home as live, with its progress."""
+`crystallize run NAME --detach` in a subprocess shows on home as live, with its progress;
+opening it attaches the run screen (state, then live tail), and `c` there cancels it."""
 
 import os
 import re
@@ -9,6 +10,10 @@ import sys
 import pytest
 from textual.widgets import Tree
 from tui_support import COIN, GAME, SLOW, app_for, on_home, stored, until, write
+
+from crystallize_tui.tui.screens.attached import AttachedRunScreen
+from crystallize_tui.tui.widgets.output import OutputLog
+from crystallize_tui.tui.widgets.tables import ProgressTable, ReplicateTable
 
 
 @pytest.fixture
@@ -61,3 +66,53 @@ async def test_home_lists_a_detached_run_as_live_with_its_progress_growing(works
         await until(pilot, lambda: "cancelled" in label_of(home, "slow"))
     assert stored(workspace, f"SELECT status FROM runs WHERE run_id = '{detached}'") == [
         ("cancelled",)]
+
+
+async def test_attaching_shows_progress_and_output_growing_and_c_cancels_the_run(
+        workspace, detached):
+    app = app_for(workspace, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await on_home(app, pilot, "coin")
+        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+        await on_home(app, pilot, "slow")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+        screen = app.screen
+        progress_table = screen.query_one("#progress", ProgressTable)
+        output = screen.query_one("#output", OutputLog)
+        replicates = screen.query_one("#replicates", ReplicateTable)
+        # The state first: every replicate the other process finished, its output so far.
+        await until(pilot, lambda: progress_table.finished_count > 0 and output.total > 0)
+        done, lines = progress_table.finished_count, output.total
+        await until(pilot, lambda: progress_table.finished_count > done and output.total > lines)
+        await until(pilot, lambda: replicates.row_count > 0)
+        assert "turn" in "\n".join(output.lines)
+        await pilot.press("c")
+        await until(pilot, lambda: screen.result is not None)
+        kept = stored(workspace, f"SELECT COUNT(*) FROM replicates WHERE run_id = '{detached}'")
+        assert stored(workspace, f"SELECT status FROM runs WHERE run_id = '{detached}'") == [
+            ("cancelled",)]
+        assert kept[0][0] >= done + 1  # finished replicates kept
+        # The final state, as for a stored run: the result, every kept replicate listed.
+        assert screen.result.status == "cancelled"
+        assert len(screen.finished) == kept[0][0]
+        await until(pilot, lambda: replicates.row_count == kept[0][0])
+        status = str(screen.query_one("#run-status").render())
+        assert "cancelled" in status
+
+
+async def test_leaving_the_attached_screen_leaves_the_run_going(workspace, detached):
+    app = app_for(workspace, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await on_home(app, pilot, "slow")
+        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+        await until(pilot, lambda: app.screen.query_one("#progress", ProgressTable)
+                    .finished_count > 0)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is home)
+        before = progress(label_of(home, "slow"))[0]
+        await until(pilot, lambda: progress(label_of(home, "slow"))[0] > before)
+    assert stored(workspace, f"SELECT status FROM runs WHERE run_id = '{detached}'") == [
+        ("running",)]
