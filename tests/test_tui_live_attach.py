@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from textual.widgets import Tree
+from textual.widgets import DataTable, Tree
 from tui_support import COIN, GAME, SLOW, app_for, on_home, stored, until, write
 
 from crystallize_tui.tui.screens.attached import AttachedRunScreen
+from crystallize_tui.tui.screens.history import HistoryScreen
 from crystallize_tui.tui.widgets.output import OutputLog
 from crystallize_tui.tui.widgets.tables import ProgressTable, ReplicateTable
 
@@ -116,3 +117,22 @@ async def test_leaving_the_attached_screen_leaves_the_run_going(workspace, detac
         await until(pilot, lambda: progress(label_of(home, "slow"))[0] > before)
     assert stored(workspace, f"SELECT status FROM runs WHERE run_id = '{detached}'") == [
         ("running",)]
+
+
+async def test_opening_a_running_run_from_history_attaches_to_it(workspace, detached):
+    app = app_for(workspace, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await on_home(app, pilot, "slow")
+        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+        screen = app.screen
+        table = screen.query_one("#progress", ProgressTable)
+        await until(pilot, lambda: table.finished_count > 0)
+        done = table.finished_count
+        await until(pilot, lambda: table.finished_count > done)  # the live tail, not a snapshot
+        assert screen.run_id == detached and screen.result is None
