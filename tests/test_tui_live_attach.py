@@ -4,6 +4,7 @@ opening it attaches the run screen (state, then live tail), and `c` there cancel
 
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -136,3 +137,21 @@ async def test_opening_a_running_run_from_history_attaches_to_it(workspace, deta
         done = table.finished_count
         await until(pilot, lambda: table.finished_count > done)  # the live tail, not a snapshot
         assert screen.run_id == detached and screen.result is None
+
+
+async def test_an_attached_run_whose_process_is_killed_reads_interrupted(workspace, detached):
+    app = app_for(workspace, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await on_home(app, pilot, "slow")
+        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.query_one("#progress", ProgressTable)
+                    .finished_count > 0)
+        [(pid,)] = stored(workspace, f"SELECT pid FROM runs WHERE run_id = '{detached}'")
+        os.kill(pid, signal.SIGKILL)
+        await until(pilot, lambda: screen.result is not None)
+        await until(pilot, lambda: "interrupted" in str(screen.query_one("#run-status").render()))
+        assert "--resume" in str(screen.query_one("#run-status").render())
+        assert screen.result.status == "interrupted"

@@ -32,6 +32,13 @@ class RunPolled(Message):
 
 
 @dataclass
+class RunInterrupted(Message):
+    """The attached run's process is gone without ending the run (killed, crashed)."""
+
+    status: str
+
+
+@dataclass
 class CancelAsked(Message):
     """The cross-process cancel request is in the store (or could not be written)."""
 
@@ -101,11 +108,15 @@ class AttachedRunScreen(RunScreen):
                                 conditions, int(row["replicates"]), int(row["base_seed"]),
                                 int(row["replicates"]) * len(conditions))
         seen: set[tuple[str, int]] = set()
+        counts: dict[str, tuple[int, int]] | None = None
         first = True
         while True:
-            reps = [r for r in store.replicates(self.run_id)
-                    if (r.treatment, r.replicate) not in seen]
-            seen.update((r.treatment, r.replicate) for r in reps)
+            reps = []
+            if snapshot.counts != counts:  # the replicates are read only when some finished
+                counts = snapshot.counts
+                reps = [r for r in store.replicates(self.run_id)
+                        if (r.treatment, r.replicate) not in seen]
+                seen.update((r.treatment, r.replicate) for r in reps)
             lines = stored_lines(snapshot.rows, snapshot.failures)
             self.post_message(RunPolled(snapshot.status, started if first else None,
                                         [_as_event(self.run_id, r) for r in reps],
@@ -123,6 +134,8 @@ class AttachedRunScreen(RunScreen):
                                          f"cannot load it: {exc}"))
             return
         self.post_message(RunCompleted(result))
+        if snapshot.status not in ("completed", "failed", "cancelled"):
+            self.post_message(RunInterrupted(snapshot.status))  # after the final tables
 
     @on(RunPolled)
     def _polled(self, message: RunPolled) -> None:
@@ -145,6 +158,13 @@ class AttachedRunScreen(RunScreen):
             self._set_status(f"running in another process · {progress.finished_count} of "
                              f"{progress.total * len(progress.conditions)} replicates · "
                              "esc leaves it running")
+
+    @on(RunInterrupted)
+    def _interrupted(self, message: RunInterrupted) -> None:
+        self._set_status(f"{message.status}: the run's process is gone · "
+                         f"{len(self.finished)} finished replicates kept in the store · "
+                         f"`crystallize run {self.experiment.name} --resume` continues it",
+                         "bold red")
 
     # -- actions --------------------------------------------------------------------------
     def action_cancel_run(self) -> None:
