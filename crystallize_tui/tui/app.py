@@ -20,6 +20,7 @@ from ..core.folders import DiscoveryCache, discover
 from ..core.plugins.parallel import with_workers
 from .messages import ExperimentFilesChanged, ExperimentsLoaded, RerunOptionsFound
 from .rerun import describe_choices, options_of_run
+from .screens.attached import AttachedRunScreen
 from .screens.debug import DebugScreen, PickConditionScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
 from .screens.diff import DiffScreen
@@ -188,9 +189,18 @@ class CrystallizeApp(App[int]):
 
     @work(thread=True, group="open-run", exit_on_error=False)
     def open_stored_run(self, experiment: Any, run_id: str) -> None:
-        """Load a stored run off the UI thread and show it. The store is checked whole first
+        """Load a stored run off the UI thread and show it (attached, while it runs). The store is checked whole first
         (as `crystallize show` does): a damaged page must not show a run cut short."""
+        own = next((s for s in self.run_screens if s.running and s.started is not None
+                    and s.started.run_id == run_id), None)
+        if own is not None:  # this window runs it: its own screen, not a second view
+            self.call_from_thread(self.push_screen, own)
+            return
         try:
+            if experiment.store.live_status(run_id)[0] == "running":
+                # Another process runs it (the CLI, --detach, another window): attach.
+                self.call_from_thread(self.push_screen, AttachedRunScreen(experiment, run_id))
+                return
             experiment.store.verify()
             result = experiment.store.load(run_id)
         except Exception as exc:

@@ -53,6 +53,10 @@ def _status_text(record: Any) -> Text:
         return Text("never run", style="dim")
     style = {"completed": "green", "failed": "red", "cancelled": "yellow",
              "running": "cyan"}.get(record.status, "")
+    if record.status == "running":
+        # A live run from any process using the store (this window, the CLI, --detach):
+        # its finished replicates out of all; home re-reads it whenever the store changes.
+        return Text(f"running {record.ok + record.failed}/{record.total}", style=style)
     return Text(f"{record.status} {_when(record.started_at)}", style=style)
 
 
@@ -101,6 +105,8 @@ class HomeScreen(Screen):
         Binding("d", "debug", "Debug", tooltip="One replicate of a condition, every event shown"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
+        Binding("a", "attach", "Attach",
+                tooltip="Watch the experiment's live run, from whichever process runs it"),
     ]
 
     def __init__(self) -> None:
@@ -237,6 +243,7 @@ class HomeScreen(Screen):
             self.action_launch()
 
     def _show(self, data: Any) -> None:
+        self.refresh_bindings()  # "a: Attach" follows the selection's live run
         kind, item = data
         details = self.query_one("#details", Static)
         if kind == "error":
@@ -270,6 +277,29 @@ class HomeScreen(Screen):
         exp = self.selected_experiment()
         if exp is not None:
             self.app.action_open_diff(exp)
+
+    def _live_record(self) -> Any:
+        """The selected experiment's last run when it is running (in any process)."""
+        data = self._selected_data()
+        if data is None or data[0] != "experiment":
+            return None
+        record = self.last_runs.get(data[1].name)
+        return record if record is not None and record.status == "running" else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "attach":  # shown only on an experiment with a live run
+            return self._live_record() is not None
+        return True
+
+    def action_attach(self) -> None:
+        exp = self.selected_experiment()
+        if exp is None:
+            return
+        record = self.last_runs.get(exp.name)
+        if record is None or record.status != "running":
+            self.app.notify(f"{exp.name} has no live run", timeout=3)
+            return
+        self.app.open_stored_run(exp, record.run_id)
 
 
 def _leaves(node: Any) -> Any:

@@ -1,0 +1,201 @@
+"""The run screen attached to a run another process runs: its state, then its live tail."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from textual import events, on, work
+from textual.message import Message
+
+from ...core import events as ev
+from ...core.store.follow import POLL_S, RunFollower
+from ...watch.format import stored_lines
+from ..messages import RunCompleted, RunCrashed
+from ..widgets.output import MAX_LINES as OUTPUT_LINES
+from ..widgets.output import OutputLog
+from ..widgets.tables import ProgressTable
+from .run import DRAIN_INTERVAL, ROWS_INTERVAL, STATS_INTERVAL, RunScreen
+
+
+@dataclass
+class RunPolled(Message):
+    """One read of the attached run: what is new since the last read."""
+
+    status: str
+    started: ev.RunStarted | None  # the first read only
+    finished: list[Any]  # ReplicateFinished / ReplicateFailed, newly committed
+    lines: list[tuple[str, str]]  # (condition, text), new output lines
+
+
+@dataclass
+class RunInterrupted(Message):
+    """The attached run's process is gone without ending the run (killed, crashed)."""
+
+    status: str
+
+
+@dataclass
+class CancelAsked(Message):
+    """The cross-process cancel request is in the store (or could not be written)."""
+
+    error: str | None
+
+
+def _as_event(run_id: str, rep: Any) -> Any:
+    if rep.ok:
+        return ev.ReplicateFinished(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
+                                    rep.duration, rep.metrics)
+    return ev.ReplicateFailed(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
+                              rep.duration, rep.error or "", rep.traceback or "")
+
+
+class AttachedRunScreen(RunScreen):
+    """A live run of any process using the store (the CLI, --detach, another window).
+
+    A worker thread tails the store with RunFollower and posts what is new; the screen
+    only reads. Leaving it leaves the run going; ``c`` asks the run's process to cancel."""
+
+    def __init__(self, experiment: Any, run_id: str) -> None:
+        super().__init__(experiment)
+        self.run_id = run_id
+        self.live = False  # not launched here: r opens a new run, as for a stored one
+        self.running = True
+        self._leaving = threading.Event()
+
+    def on_mount(self, event: events.Mount) -> None:
+        # Textual also calls the base class's on_mount (it walks the MRO) unless told not
+        # to: that one would start the run in this process.
+        event.prevent_default()
+        self.title = f"{self.experiment.name}"
+        self.query_one("#progress-pane").border_title = "progress"
+        self.query_one("#stats-pane").border_title = "treatment vs baseline"
+        self.query_one("#output", OutputLog).border_title = "output · all conditions"
+        self.query_one("#replicates").border_title = "replicates (enter: every figure, or the error)"
+        self.sub_title = f"run {self.run_id} · attached"
+        self._set_status("attaching…")
+        self.set_interval(DRAIN_INTERVAL, self._tick)
+        self.set_interval(ROWS_INTERVAL, self.flush_rows)
+        self.set_interval(STATS_INTERVAL, self.refresh_stats)
+        self.app.preload_statistics()
+        self.follow()
+
+    def on_unmount(self) -> None:
+        self._leaving.set()  # the tail stops; the run goes on
+
+    def _tick(self) -> None:
+        if self.is_attached and self.query("#progress"):
+            self.query_one("#progress", ProgressTable).refresh_cells(time.monotonic())
+
+    # -- the tail (a thread: the store is never read on the UI thread) -------------------
+    @work(thread=True, exclusive=True, group="attach", exit_on_error=False)
+    def follow(self) -> None:
+        store = self.experiment.store
+        try:
+            follower = RunFollower(store, self.run_id)
+            row = store.run_row(self.run_id)
+            snapshot = follower.poll(last=OUTPUT_LINES)
+        except Exception as exc:  # noqa: BLE001 - a vanished run or a damaged store: say so
+            self.post_message(RunCrashed(f"cannot attach to run {self.run_id}: {exc}"))
+            return
+        # The clock runs from the run's own start (wall time in the store, monotonic here).
+        started_at = time.monotonic() - (time.time() - float(row["started_at"]))
+        conditions = tuple(json.loads(row["conditions"]))
+        started = ev.RunStarted(self.run_id, None, None, started_at, self.experiment.name,
+                                conditions, int(row["replicates"]), int(row["base_seed"]),
+                                int(row["replicates"]) * len(conditions))
+        seen: set[tuple[str, int]] = set()
+        counts: dict[str, tuple[int, int]] | None = None
+        first = True
+        while True:
+            reps = []
+            if snapshot.counts != counts:  # the replicates are read only when some finished
+                counts = snapshot.counts
+                reps = [r for r in store.replicates(self.run_id)
+                        if (r.treatment, r.replicate) not in seen]
+                seen.update((r.treatment, r.replicate) for r in reps)
+            lines = stored_lines(snapshot.rows, snapshot.failures)
+            self.post_message(RunPolled(snapshot.status, started if first else None,
+                                        [_as_event(self.run_id, r) for r in reps],
+                                        [(line.condition, line.text) for line in lines]))
+            first = False
+            if not snapshot.running:
+                break
+            if self._leaving.wait(POLL_S):
+                return
+            snapshot = follower.poll()
+        try:
+            result = store.load(self.run_id)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(RunCrashed(f"run {self.run_id} ended ({snapshot.status}); "
+                                         f"cannot load it: {exc}"))
+            return
+        self.post_message(RunCompleted(result))
+        if snapshot.status not in ("completed", "failed", "cancelled"):
+            self.post_message(RunInterrupted(snapshot.status))  # after the final tables
+
+    @on(RunPolled)
+    def _polled(self, message: RunPolled) -> None:
+        progress = self.query_one("#progress", ProgressTable)
+        if message.started is not None:
+            self.started = message.started
+            self._filters = [None, *message.started.conditions]
+            progress.setup(list(message.started.conditions), message.started.replicates, {},
+                           message.started.time)
+        if message.lines:
+            self.query_one("#output", OutputLog).add(message.lines)
+        for event in message.finished:
+            progress.count(event)
+        if message.finished:
+            self._pending_rows.extend(message.finished)
+            self.finished.extend(message.finished)
+            self._stats_dirty = True
+        progress.refresh_cells(time.monotonic())
+        if message.status == "running" and not self.cancelling:
+            self._set_status(f"running in another process · {progress.finished_count} of "
+                             f"{progress.total * len(progress.conditions)} replicates · "
+                             "esc leaves it running")
+
+    @on(RunInterrupted)
+    def _interrupted(self, message: RunInterrupted) -> None:
+        self._set_status(f"{message.status}: the run's process is gone · "
+                         f"{len(self.finished)} finished replicates kept in the store · "
+                         f"`crystallize run {self.experiment.name} --resume` continues it",
+                         "bold red")
+
+    # -- actions --------------------------------------------------------------------------
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            self.app.notify("the run is not running any more", timeout=3)
+            return
+        self.cancelling = True
+        self._set_status("cancelling… the run's process stops at its next cancellation "
+                         "point; finished replicates are kept", "yellow")
+        self.ask_cancel()
+
+    @work(thread=True, group="attach-cancel", exit_on_error=False)
+    def ask_cancel(self) -> None:
+        try:
+            self.experiment.store.request_cancel(self.run_id)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(CancelAsked(str(exc)))
+        else:
+            self.post_message(CancelAsked(None))
+
+    @on(CancelAsked)
+    def _cancel_asked(self, message: CancelAsked) -> None:
+        if message.error is not None:
+            self.cancelling = False
+            self.app.notify(message.error, title="cannot cancel", severity="error", timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.running
+        if action in ("resume", "force_resume"):
+            return False
+        if action == "run_again":
+            return not self.running and self.result is not None
+        return True
