@@ -90,3 +90,16 @@ def interrupt_once_stored(root: Path, replicates: int, *args: str) -> tuple[int,
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out, err
+
+
+def damage_middle_page(db: Path) -> None:
+    """Overwrite part of the middle page of a SQLite file (no journal left beside it): its
+    schema stays readable, SQLite's quick_check does not pass."""
+    with sqlite3.connect(db) as conn:
+        page_size, pages = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count"))
+    data = bytearray(db.read_bytes())
+    middle = pages // 2 * page_size
+    data[middle + 100 : middle + 400] = b"\xa5" * 300
+    db.write_bytes(bytes(data))
+    with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:  # the premise
+        assert conn.execute("PRAGMA quick_check").fetchone() != ("ok",)

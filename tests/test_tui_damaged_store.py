@@ -4,7 +4,7 @@ never shown cut short (the UI checks the file whole, as `crystallize show` does)
 import sqlite3
 
 import pytest
-from cli_support import cli
+from cli_support import cli, damage_middle_page
 from textual.widgets import DataTable
 from tui_support import COIN, GAME, app_for, home_ready, select, until, write
 
@@ -13,17 +13,12 @@ from crystallize_tui.tui.screens.run import RunScreen
 
 
 def damage_a_middle_page(db) -> None:
-    """Overwrite part of one data page; the schema and the runs table stay readable."""
+    """Damage one data page; the schema and the runs table stay readable."""
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA journal_mode = delete")
-        page_size, pages = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count"))
-    data = bytearray(db.read_bytes())
-    middle = pages // 2 * page_size
-    data[middle + 100: middle + 400] = b"\xa5" * 300
-    db.write_bytes(bytes(data))
-    with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:  # the premise
-        assert conn.execute("PRAGMA quick_check").fetchone() != ("ok",)
+    damage_middle_page(db)
+    with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
 
 
