@@ -19,8 +19,10 @@ class EventBus:
         self._subs: list[tuple[str, Subscriber]] = list(subscribers or [])
         self.disabled: list[tuple[str, str]] = []  # (subscriber, error) for the record
 
+    # The list is replaced, never changed in place (add, remove, _disable): a publish that
+    # is running keeps iterating the list it started with, and needs no copy per event.
     def add(self, name: str, subscriber: Subscriber) -> None:
-        self._subs.append((name, subscriber))
+        self._subs = [*self._subs, (name, subscriber)]
 
     def remove(self, subscriber: Subscriber) -> None:
         """Stop calling ``subscriber`` (a handle's unsubscribe; safe during a publish)."""
@@ -34,9 +36,9 @@ class EventBus:
         # event it handles: captured, it would come back to it as an Output event, forever.
         paused = capture.pause()
         try:
-            # Iterate over a snapshot: _disable removes from the list, which would make a
-            # live iteration skip the subscriber after the one that raised.
-            for entry in tuple(self._subs):
+            # The list as it is now: _disable replaces it, so the subscriber after one that
+            # raised is still called.
+            for entry in self._subs:
                 try:
                     entry[1](event)
                 except Exception as exc:  # isolate: a watcher must not kill the run
@@ -46,7 +48,7 @@ class EventBus:
 
     def _disable(self, entry: tuple[str, Subscriber], exc: Exception) -> None:
         if entry in self._subs:
-            self._subs.remove(entry)
+            self._subs = [e for e in self._subs if e is not entry]
         message = f"{type(exc).__name__}: {exc}"
         self.disabled.append((entry[0], message))
         warnings.warn(
