@@ -23,6 +23,7 @@ from typing import Any
 
 from . import capture as capture_mod
 from .cancel import CancelToken
+from .channel import BatchSender
 from .errors import PluginError
 from .events import Event
 from .plan import ReplicateHooks, RunPlan
@@ -50,81 +51,6 @@ def run_serial(plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[
 
 
 # -- worker side ----------------------------------------------------------------------
-
-
-class _BatchSender:
-    """Collects a process worker's events and sends them in pickled batches.
-
-    A background thread flushes every ``interval`` seconds, so events reach the parent
-    while a long step is still running; control messages flush at once.
-    """
-
-    def __init__(self, out: Connection, interval: float = 0.02, max_batch: int = 512) -> None:
-        self._out = out
-        self._buf: list[Any] = []
-        self._lock = threading.Lock()
-        self._max = max_batch
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
-        self._thread.start()
-
-    def emit(self, item: Any) -> None:
-        with self._lock:
-            self._buf.append(item)
-            if len(self._buf) >= self._max:
-                self._flush()
-
-    def send_now(self, item: Any) -> None:
-        with self._lock:
-            self._buf.append(item)
-            self._flush()
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            self._flush()
-
-    def _loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            with self._lock:
-                self._flush()
-
-    def _flush(self) -> None:
-        if not self._buf:
-            return
-        batch, self._buf = self._buf, []
-        try:
-            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            data = pickle.dumps([_picklable(item) for item in batch], protocol=pickle.HIGHEST_PROTOCOL)
-        self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
-
-
-def _picklable(item: Any) -> Any:
-    """``item``, or a stand-in with unpicklable parts shown as their repr."""
-    try:
-        pickle.dumps(item)
-        return item
-    except Exception:
-        pass
-    data = getattr(item, "data", None)
-    if isinstance(data, dict):
-        import dataclasses
-
-        return dataclasses.replace(item, data={k: _safe_value(v) for k, v in data.items()})
-    if isinstance(item, tuple) and item and item[0] == "done":
-        result = item[2]
-        result.output = None
-        return item
-    return repr(item)
-
-
-def _safe_value(value: Any) -> Any:
-    try:
-        pickle.dumps(value)
-        return value
-    except Exception:
-        return repr(value)
 
 
 def _worker_loop(
@@ -177,7 +103,7 @@ def _process_worker_main(
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     token = CancelToken(cancel_event)
-    sender = _BatchSender(out)
+    sender = BatchSender(out)
     if plan.capture:
         capture_mod.install()
     try:

@@ -1,0 +1,105 @@
+"""A child process's live channel to its parent: events sent in pickled batches over a pipe.
+
+Process workers use it to send events and finished replicates to the run; a run process
+uses it to send its events to the window that launched it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import threading
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+class BatchSender:
+    """Collects a process's events and sends them to its parent in pickled batches.
+
+    A background thread flushes every ``interval`` seconds, so events reach the parent
+    while a long step is still running; control messages flush at once.
+    """
+
+    def __init__(self, out: Connection, interval: float = 0.02, max_batch: int = 512) -> None:
+        self._out = out
+        self._buf: list[Any] = []
+        self._lock = threading.Lock()
+        self._max = max_batch
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def emit(self, item: Any) -> None:
+        with self._lock:
+            self._buf.append(item)
+            if len(self._buf) >= self._max:
+                self._flush()
+
+    def send_now(self, item: Any) -> None:
+        with self._lock:
+            self._buf.append(item)
+            self._flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._flush()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            with self._lock:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self._buf:
+            return
+        batch, self._buf = self._buf, []
+        try:
+            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            data = pickle.dumps([_picklable(item) for item in batch], protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
+
+
+def _picklable(item: Any) -> Any:
+    """``item``, or a stand-in with unpicklable parts shown as their repr."""
+    try:
+        pickle.dumps(item)
+        return item
+    except Exception:
+        pass
+    data = getattr(item, "data", None)
+    if isinstance(data, dict):
+        return dataclasses.replace(item, data={k: _safe_value(v) for k, v in data.items()})
+    if isinstance(item, tuple) and item and item[0] == "done":
+        result = item[2]
+        result.output = None
+        return item
+    return repr(item)
+
+
+def _safe_value(value: Any) -> Any:
+    try:
+        pickle.dumps(value)
+        return value
+    except Exception:
+        return repr(value)
+
+
+def connection_on_fd(fd: int, *, readable: bool, writable: bool) -> Connection:
+    """A Connection (length-prefixed messages) on an inherited pipe end ``fd``."""
+    return Connection(fd, readable=readable, writable=writable)
+
+
+def receive_batches(conn: Connection) -> Iterator[list[Any]]:
+    """Each batch a BatchSender sent on ``conn``, until the other end is closed."""
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        yield pickle.loads(data)
+
+
+__all__ = ["BatchSender", "connection_on_fd", "receive_batches"]
