@@ -27,6 +27,7 @@ class BatchSender:
         self._lock = threading.Lock()
         self._max = max_batch
         self._stop = threading.Event()
+        self.closed = False  # the other end went away: later sends are dropped
         self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
         self._thread.start()
 
@@ -59,7 +60,12 @@ class BatchSender:
             data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             data = pickle.dumps([_picklable(item) for item in batch], protocol=pickle.HIGHEST_PROTOCOL)
-        self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
+        if self.closed:
+            return
+        try:
+            self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
+        except OSError:  # the parent stopped listening (it detached, quit or died)
+            self.closed = True
 
 
 def _picklable(item: Any) -> Any:
