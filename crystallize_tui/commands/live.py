@@ -4,6 +4,7 @@ process, and views that read it live from the store (the run process is its only
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from ..core.errors import ConfigError, StoreError
 from ..core.store.attach import AttachedRun
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..watch.format import failure_line, stored_line, stored_lines
+from ..watch.live_stats import LiveStatistics
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
@@ -191,6 +193,8 @@ def cmd_attach(args: Any, ws: Workspace) -> int:
         where = f"process {first.pid} on {first.host}" if first.pid else "unknown process"
         print(f"run {args.run_id}: {first.status} ({where})")
         print(f"progress: {progress_line(run.progress)}")
+        if first.running:
+            _print_live_statistics(store, args.run_id)
         _print_rows(first)
         _follow(follower, first, run)
     except KeyboardInterrupt:
@@ -198,8 +202,40 @@ def cmd_attach(args: Any, ws: Workspace) -> int:
               f"{args.run_id}`", file=sys.stderr)
         return EXIT_OK
     text, code = final_line(run)
+    _print_final_statistics(store, args.run_id)
     print(text, flush=True)
     return code
+
+
+def _print_live_statistics(store: Any, run_id: str) -> None:
+    """The comparison over the replicates done so far in every condition, with what it
+    assumes (a late watcher sees where the run stands, not a verdict)."""
+    from .common import console
+
+    row = store.run_row(run_id)
+    live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]))
+    if not live.comparable:
+        return
+    live.add_stored(run_id, store.replicates(run_id))
+    table = live.compute()
+    if table.replicates == 0:
+        return
+    con = console()
+    con.print(table.comparison.renderable(con.width))
+    con.print(table.note, markup=False)
+
+
+def _print_final_statistics(store: Any, run_id: str) -> None:
+    """The run's final comparison, as ``crystallize run`` ends with (nothing for one condition)."""
+    from .common import console
+
+    try:
+        result = store.load(run_id)
+    except StoreError:
+        return
+    if len(result.conditions) > 1 and any(result.metrics[c].metrics for c in result.conditions):
+        con = console()
+        con.print(result.compare().renderable(con.width))
 
 
 def cmd_logs(args: Any, ws: Workspace) -> int:

@@ -1,0 +1,60 @@
+"""The live statistics feed: the comparison over replicates done in every condition, what it
+assumes, its pacing, and `crystallize attach` showing it to a late watcher."""
+
+from __future__ import annotations
+
+from cli_support import start_cli
+from test_live_runs import WAIT_S, detach, read_until, stored, wait_for, workspace  # noqa: F401
+
+from crystallize_tui.core import events as ev
+from crystallize_tui.watch.live_stats import MIN_INTERVAL_S, LiveStatistics
+
+
+def finished(condition: str, k: int, x: float) -> ev.ReplicateFinished:
+    return ev.ReplicateFinished("r", condition, k, 0.0, k, 0.01, {"x": x})
+
+
+def test_only_replicates_done_in_every_condition_are_compared_and_the_note_says_so():
+    live = LiveStatistics("exp", ["baseline", "fast"], 7)
+    live.add([finished("baseline", k, float(k)) for k in range(6)])
+    live.add([finished("fast", k, float(k) + 1) for k in (0, 1, 2, 5)])  # 3 and 4 not yet
+    table = live.compute()
+    assert table.replicates == 4
+    (row,) = list(table.comparison)
+    assert row.metric == "x" and row.treatment == "fast"
+    assert row.n_baseline == row.n_treatment == 4  # replicates 0, 1, 2 and 5, paired
+    assert row.difference == 1.0
+    assert "4 replicate(s) done in every condition" in table.note
+    assert "not a verdict" in table.note
+
+
+def test_the_feed_is_due_again_only_after_new_replicates_and_its_pacing():
+    live = LiveStatistics("exp", ["baseline", "fast"], 7)
+    assert not live.due()  # nothing to compare
+    live.add([finished("baseline", 0, 1.0), finished("fast", 0, 2.0)])
+    assert live.due()
+    live.compute()
+    assert not live.due()  # nothing new
+    live.add([ev.RunStarted("r", None, None, 0.0, "exp", ("baseline", "fast"), 2, 7, 4)])
+    assert not live.due()  # not a replicate
+    live.add([finished("baseline", 1, 1.0)])
+    assert not live.due()  # new, but computed a moment ago
+    assert live.due(now=live._last_at + MIN_INTERVAL_S)
+    assert not LiveStatistics("exp", ["baseline"], 7).comparable
+
+
+def test_a_late_watcher_sees_live_statistics_then_the_final_table(workspace):  # noqa: F811
+    run_id = detach(workspace)
+    wait_for(lambda: stored(workspace, run_id) == 6, "replicates 0-2 of both conditions")
+    watcher = start_cli(workspace, "attach", run_id)
+    seen = read_until(watcher, "not a verdict")
+    text = "\n".join(seen)
+    assert "3 replicate(s) done in every condition" in text
+    assert "fast" in text and "x" in text  # the table: the treatment, the metric
+    (workspace / "experiments" / "slow" / "hold").unlink()
+    out, err = watcher.communicate(timeout=WAIT_S)
+    assert watcher.returncode == 0, err
+    tail = out[out.index("[fast #7] line of 7"):]
+    assert "difference" in tail or "x" in tail.splitlines()[1:-1].__str__()  # a final table
+    assert "not a verdict" not in tail
+    assert tail.splitlines()[-1].startswith(f"run {run_id} completed: 16 replicate(s) ok")
