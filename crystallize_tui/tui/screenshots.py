@@ -13,7 +13,7 @@ from typing import Any
 
 BUNDLED_EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 DEFAULT_SIZE = (160, 48)
-SHOTS = ("home.svg", "run-live.svg", "run-final.svg", "debug-failure.svg", "history.svg", "diff.svg")
+SHOTS = ("home.svg", "home-live.svg", "run-live.svg", "run-final.svg", "debug-failure.svg", "history.svg", "diff.svg")
 
 # The experiment whose treatment fails on purpose, for the debug screenshot. The error is
 # raised in the user's own frame (no list comprehension frame) so its code fits the pane.
@@ -253,7 +253,41 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
     select_experiment(app, demo_name)
     await settle(pilot)
     save("home.svg")
+
+    await _shoot_home_live(app, pilot, demo_name, slow_down, save)
     return saved
+
+
+async def _shoot_home_live(app: Any, pilot: Any, name: str, slow_down: dict[str, Any],
+                           save: Callable[[str], None]) -> None:
+    """Home while a run started by ``crystallize run --detach`` in another process goes on."""
+    import subprocess
+
+    from .screens.home import HomeScreen
+
+    root = app.workspace.root
+    words = [sys.executable, "-m", "crystallize_tui.cli", "--root", str(root), "--store",
+             str(app.workspace.store_path), "run", name, "--detach", "--replicates", "40"]
+    for key, value in slow_down.items():
+        words += ["--set", f"{key}={value}"]
+    started = subprocess.run(words, capture_output=True, text=True, cwd=root, timeout=60)
+    if started.returncode != 0:
+        raise RuntimeError(f"screenshots: could not start a detached run: {started.stderr}")
+    run_id = started.stdout.strip()
+    try:
+        home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+
+        def live_on_home() -> bool:
+            record = home.last_runs.get(name)
+            return (record is not None and record.run_id == run_id
+                    and record.status == "running" and record.ok >= 2)
+        # Home polls the store once a second, off the UI thread.
+        await wait_until(pilot, live_on_home, "home to list the detached run as live", 60)
+        select_experiment(app, name)
+        await settle(pilot)
+        save("home-live.svg")
+    finally:
+        subprocess.run([*words[:7], "cancel", run_id], capture_output=True, cwd=root, timeout=60)
 
 
 async def _export(out_dir: Path, size: tuple[int, int]) -> list[Path]:
