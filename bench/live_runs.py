@@ -159,10 +159,74 @@ def attach_round(root: Path, run_id: str) -> dict[str, float]:
             "poll of the 100k run, 1 new replicate": changed}
 
 
+CHATTY = '''
+def step(config, ctx):
+    for i in range(config["lines"]):
+        print(f"replicate {ctx.replicate} line {i}")
+    ctx.metrics.add("x", ctx.rng.random())
+'''
+CHATTY_REPLICATES, CHATTY_LINES = 4000, 20  # 80,000 output lines, as fast as the step prints
+
+
+def watched_run(root: Path, watchers: int) -> float:
+    """Seconds a detached run of CHATTY_REPLICATES printing replicates takes (its own
+    started_at to finished_at in the store) while ``watchers`` `crystallize attach`
+    processes follow it."""
+    folder = root / "experiments" / "chatty"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        (folder / "experiment.yaml").write_text(
+            f"pipeline: [steps:step]\nreplicates: {CHATTY_REPLICATES}\n"
+            f"datasource: {{lines: {CHATTY_LINES}}}\n")
+        (folder / "steps.py").write_text(CHATTY)
+        (folder / "hold").write_text("")
+    done = subprocess.run([*COMMAND, "run", "chatty", "--detach"], cwd=root, env=env(),
+                          check=True, capture_output=True, text=True)
+    run_id = done.stdout.strip()
+    procs = [subprocess.Popen([*COMMAND, "attach", run_id], cwd=root, env=env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(watchers)]
+    for proc in procs:
+        proc.wait(timeout=600)
+    db = root / ".crystallize" / "crystallize.db"
+    deadline = time.monotonic() + 600
+    while True:
+        conn = sqlite3.connect(db, timeout=5)
+        started, finished = conn.execute("SELECT started_at, finished_at FROM runs WHERE "
+                                         "run_id = ?", (run_id,)).fetchone()
+        conn.close()
+        if finished is not None:
+            return float(finished) - float(started)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"run {run_id} did not finish")
+        time.sleep(0.1)
+
+
+def watcher_rounds(rounds: int) -> None:
+    """The run's own duration with 0, 1 and 3 watchers, interleaved; ratios to 0 watchers."""
+    times: dict[int, list[float]] = {0: [], 1: [], 3: []}
+    with tempfile.TemporaryDirectory(prefix="crystallize-watchers-bench-") as tmp:
+        for _ in range(rounds):
+            for n in times:
+                times[n].append(watched_run(Path(tmp), n))
+    alone = statistics.median(times[0])
+    lines = CHATTY_REPLICATES * CHATTY_LINES
+    print(f"\n{CHATTY_REPLICATES} replicates printing {lines:,} lines; the run's own duration")
+    print(f"{'watchers':10} {'median s':>9} {'lines/s':>9} {'speed vs unwatched':>19}")
+    for n, values in times.items():
+        median = statistics.median(values)
+        print(f"{n:<10} {median:9.3f} {lines / median:9.0f} {alone / median:19.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--watchers-only", action="store_true",
+                        help="only the run's speed with 0, 1 and 3 watchers")
     args = parser.parse_args()
+    if args.watchers_only:
+        watcher_rounds(max(1, args.rounds // 3))
+        return
     rounds = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="crystallize-live-bench-") as tmp:
@@ -175,6 +239,7 @@ def main() -> None:
         values = [r[key] for r in rounds if key in r]
         median = statistics.median(values)
         print(f"{key:40} {median:9.4f} {max(values):7.4f} {median / floor:8.2f}")
+    watcher_rounds(max(1, args.rounds // 3))
 
 
 if __name__ == "__main__":
