@@ -43,13 +43,13 @@ def backend_class(name: Any) -> type[Backend]:
     return entry
 
 
-def backend_for(name: str, **settings: Any) -> Backend:
-    """A ready Backend: ``name`` from the registry with its settings (``workers`` and those
+def backend_for(backend: str, **settings: Any) -> Backend:
+    """A ready Backend: ``backend`` (its name) from the registry with its settings (``workers`` and those
     the backend lists in ``SETTINGS``), each checked; a ConfigError names the bad one."""
-    cls = backend_class(name)
+    cls = backend_class(backend)
     for key in settings:
         if key not in cls.SETTINGS:
-            raise ConfigError(f"backend {name!r} has no setting {key!r}; its settings: "
+            raise ConfigError(f"backend {backend!r} has no setting {key!r}; its settings: "
                               f"{', '.join(cls.SETTINGS)}")
     return cls(**settings)
 

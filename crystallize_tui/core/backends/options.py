@@ -30,13 +30,15 @@ def execution_of(mapping: Mapping[str, Any], what: str = "execution") -> dict[st
         raise ConfigError(f"{what} must be a mapping like {{'backend': 'processes', 'workers': 4}}, "
                           f"got {mapping!r}")
     settings = {k: v for k, v in mapping.items() if k != "backend"}
-    chosen = resolve(SERIAL, mapping.get("backend"), settings, what)
-    backend_for(**chosen)  # every setting checked now, not when the run starts
+    try:
+        chosen = resolve(SERIAL, mapping.get("backend"), settings)
+        backend_for(**chosen)  # every setting checked now, not when the run starts
+    except ConfigError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
     return chosen
 
 
-def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[str, Any],
-            what: str = "run options") -> dict[str, Any]:
+def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The execution a run uses: ``default`` (the experiment's) changed by the run's own
     ``backend`` and settings (None: not given). ``workers`` without a backend keeps the
     default's pool kind for > 1 (processes if the default is serial) and means serial for 1;
@@ -47,7 +49,7 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
         return dict(default)
     workers = given.get("workers")
     if workers is not None:
-        check_workers(workers, "workers" if what == "run options" else f"{what}: workers")
+        check_workers(workers)
     same = backend is None or backend == default["backend"]
     if backend is None:
         if workers == 1 and set(given) == {"workers"}:
