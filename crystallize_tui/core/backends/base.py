@@ -8,8 +8,10 @@ watches pipes and restarts dead workers, Dask would use futures, ``as_completed`
 ``Worker.log_event`` topics). A generator also gives cancel and close for free: the
 ``token`` stops new replicates, and ``close()`` on the generator (the consumer leaving)
 runs the backend's cleanup. So a new backend (Dask) is one module with one class that
-implements ``run`` and is named in the registry; the runner, the options and the store
-do not change.
+implements ``run`` (its settings, e.g. a scheduler address, are its ``__init__``
+keywords, listed in ``SETTINGS``), plus its line in the registry (backends/__init__.py)
+or a ``register_backend`` call; the runner, the run options, the YAML ``run:`` section,
+``--backend`` and the store take it as they are (tests/test_backends.py's ToyBackend).
 
 The contract every backend keeps:
 - ``publish`` is called only in the thread that iterates ``run`` (subscribers and the
