@@ -48,6 +48,7 @@ def test_each_backend_by_name_gives_the_serial_metrics(name):
 
 def test_start_and_stream_take_the_backend_option_too():
     handle = build().start(backend="threads", workers=2)
+    assert handle.backend == "threads x2"
     assert ran(handle.wait(), "worker_thread") == {True}
     streamed = list(build().stream(backend="processes", workers=2))
     assert len(streamed) == 12 and os.getpid() not in {r.metrics["pid"] for r in streamed}

@@ -82,13 +82,8 @@ class RunHandle:
         (so ``experiment.cancel()`` reaches it); ``on_end`` gets the Result."""
         self._run, self._active, self._on_end = run, active, on_end
 
-    def launch(self, run: Run | None = None,
-               active: Callable[[CancelToken], AbstractContextManager[None]] | None = None,
-               on_end: Callable[[Result | None], None] | None = None) -> None:
-        """Drive the run in a new thread (``start()``); the arguments are ``bind``'s."""
-        if run is not None:
-            assert active is not None and on_end is not None
-            self.bind(run, active, on_end)
+    def launch(self) -> None:
+        """Drive the bound run in a new thread (``start()``)."""
         assert self._run is not None
 
         def main() -> None:
@@ -157,6 +152,12 @@ class RunHandle:
     @property
     def status(self) -> str:
         return self._status
+
+    @property
+    def backend(self) -> str:
+        """Where the replicates run, e.g. "serial" or "processes x4"."""
+        assert self._run is not None
+        return self._run.backend.describe()
 
     @property
     def done(self) -> bool:
