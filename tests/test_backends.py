@@ -136,6 +136,17 @@ def test_cli_backend_processes_with_two_workers(tmp_path):
     assert len(parents) == 1 and not parents & pids and os.getpid() not in parents
 
 
+def test_a_detached_run_keeps_the_backend(tmp_path):
+    root = workspace(tmp_path, "")
+    started = cli(root, "run", "where", "--backend", "threads", "-w", "2", "--detach")
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.split()[0]
+    assert cli(root, "attach", run_id).returncode == 0  # waits for the run's end
+    exported = cli(root, "export", run_id, "-f", "json")
+    reps = json.loads(exported.stdout)["replicate_results"]
+    assert len(reps) == 4 and all(dict(r["values"])["worker_thread"] for r in reps)
+
+
 def test_cli_unknown_backend_exits_2_naming_it(tmp_path):
     root = workspace(tmp_path, "")
     proc = cli(root, "run", "where", "--backend", "dask")
