@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set a config value in every condition; the value is read as YAML")
     run.add_argument("--seed", type=int, help="base seed")
     run.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
+    run.add_argument("--backend", "-b", metavar="NAME",
+                     help="where replicates run: serial, threads or processes (default: the "
+                          "experiment's run: section, else serial; -w N > 1 alone: processes)")
     run.add_argument("--resume", action="store_true",
                      help="continue the latest unfinished run of this experiment")
     run.add_argument("--force", action="store_true",

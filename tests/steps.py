@@ -89,3 +89,14 @@ async def async_double(draws, ctx):
 
 def sync_double(draws, ctx):
     ctx.metrics.add("first_draw_doubled", round(2 * draws[0], 12))
+
+
+def where_it_ran(config, ctx):
+    """Records where the replicate ran (this process, a worker thread of it, or another
+    process) next to a seeded draw, so a test can tell which backend ran it."""
+    import threading
+
+    ctx.metrics.add("pid", os.getpid())
+    ctx.metrics.add("ppid", os.getppid())
+    ctx.metrics.add("worker_thread", threading.current_thread() is not threading.main_thread())
+    ctx.metrics.add("draw", ctx.rng.random() * config.get("scale", 1))

@@ -10,11 +10,12 @@ from typing import Any
 
 from ..core import events as ev
 from ..core import interrupts
+from ..core.backends import backend_class
+from ..core.backends.options import resolve
 from ..core.cancel import CancelToken
 from ..core.errors import ConfigError
 from ..core.experiment import describe
 from ..core.overrides import apply_overrides, parse_assignment
-from ..core.plugins.parallel import with_workers
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from ..core.store.follow import cancel_requests
@@ -24,9 +25,10 @@ from .preload import StatisticsPreload
 from .progress import BarProgress, PlainProgress
 
 
-def _with_workers(experiment: Any, workers: int | None) -> None:
-    if workers is not None:
-        experiment.plugins = with_workers(experiment.plugins, workers)
+def _with_execution(experiment: Any, backend: str | None, workers: int | None) -> None:
+    """--backend and -w set the run options the experiment's defaults give way to."""
+    if backend is not None or workers is not None:
+        experiment.execution = resolve(experiment.execution, backend, {"workers": workers})
 
 
 def json_safe(value: Any) -> Any:
@@ -117,6 +119,8 @@ def run_words(args: Any) -> list[str]:
         words += ["--seed", str(args.seed)]
     if args.workers is not None:
         words += ["-w", str(args.workers)]
+    if getattr(args, "backend", None) is not None:
+        words += ["--backend", args.backend]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -157,13 +161,15 @@ def check_resume(args: Any, ws: Workspace) -> None:
 
 @interrupts.guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
 def cmd_run(args: Any, ws: Workspace) -> int:
+    if getattr(args, "backend", None) is not None:
+        backend_class(args.backend)  # an unknown name fails here, also before --detach
     if getattr(args, "detach", False):
         from .live import start_detached
 
         return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
-    _with_workers(experiment, args.workers)
+    _with_execution(experiment, getattr(args, "backend", None), args.workers)
     overrides = dict(parse_assignment(text) for text in args.set or [])
     conditions = [c for c in experiment.conditions
                   if not args.treatment or c == "baseline" or c in args.treatment]
@@ -207,13 +213,11 @@ def _keep_fork(experiment: Any) -> None:
     import multiprocessing
     import threading
 
-    from ..core.plugins.parallel import ParallelExecution
-
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return
-    for plugin in experiment.plugins:
-        if isinstance(plugin, ParallelExecution) and plugin.start_method is None:
-            plugin.start_method = "fork"
+    execution = experiment.execution
+    if execution["backend"] == "processes" and execution.get("start_method") is None:
+        experiment.execution = {**execution, "start_method": "fork"}
 
 
 class _Nothing:

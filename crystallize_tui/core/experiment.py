@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from . import events as ev
 from . import interrupts
+from .backends.options import build as build_backend
+from .backends.options import execution_of
 from .bus import EventBus
 from .cancel import CancelToken
 from .compare import as_hypothesis
@@ -68,6 +70,7 @@ class Experiment:
         description: str = "",
         hypotheses: Iterable[Any] = (),
         store: Any = DEFAULT_STORE,
+        execution: Mapping[str, Any] | None = None,
     ) -> None:
         self.datasource = datasource
         self.pipeline = list(pipeline)
@@ -90,6 +93,7 @@ class Experiment:
         self._lock = threading.Lock()
         self.last_result: Result | None = None
         self.store = store
+        self.execution = execution  # type: ignore[assignment]
 
     # -- the store ----------------------------------------------------------------
     @property
@@ -111,6 +115,24 @@ class Experiment:
             self._store = open_store(Path(value))
         else:
             raise ConfigError(f"store must be a path, a Store or None, got {value!r}")
+
+    # -- where replicates run ----------------------------------------------------------
+    @property
+    def execution(self) -> dict[str, Any]:
+        """The run options ``backend`` and ``workers`` (and backend settings such as
+        ``grace``, ``start_method``) that a run uses unless it says otherwise: set by
+        ``execution=`` (YAML: ``run:``), else by a ParallelExecution plugin, else serial."""
+        return self._default_execution(self.plugins)
+
+    @execution.setter
+    def execution(self, value: Mapping[str, Any] | None) -> None:
+        self._execution = None if value is None else execution_of(value)
+
+    def _default_execution(self, plugins: Iterable[Plugin]) -> dict[str, Any]:
+        if self._execution is not None:
+            return dict(self._execution)
+        parallel = next((p for p in plugins if isinstance(p, ParallelExecution)), None)
+        return parallel.execution() if parallel is not None else {"backend": "serial"}
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> Experiment:
@@ -248,6 +270,10 @@ class Experiment:
         record: bool = True,
         overrides: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        backend: str | None = None,
+        workers: int | None = None,
+        grace: float | None = None,
+        start_method: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
@@ -265,6 +291,8 @@ class Experiment:
         if overrides:
             configs = apply_overrides(configs, overrides)
         plugins = list(self.plugins if plugins is None else plugins)
+        executor = build_backend(self._default_execution(plugins), backend,
+                                 {"workers": workers, "grace": grace, "start_method": start_method})
         steps = self.steps()
         store = self.store if record else None
         # The fingerprint (hashes of configs and step sources) serves resume and the
@@ -320,7 +348,7 @@ class Experiment:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
                                  workspace=workspace_root())
         return Run(
-            info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(),
+            info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
             recorder=recorder, prior=prior,
         )
@@ -352,20 +380,13 @@ class Experiment:
         Options: ``replicates``, ``treatments`` (names to run; the baseline always runs),
         ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal),
         ``overrides`` ({"dotted.key": value} set in every condition's config),
-        ``resume`` (continue the latest unfinished run of this experiment from the store:
-        finished replicates are kept, failed and missing ones run; refused if configs or
-        step code changed since, unless ``force=True``).
+        ``backend`` ("serial", "threads", "processes") and ``workers`` (> 1 alone: the
+        experiment's pool, processes by default; 1: serial), ``grace`` and ``start_method``
+        for the pool, ``resume`` (continue the latest unfinished run of this experiment from
+        the store: finished replicates are kept, failed and missing ones run; refused if
+        configs or step code changed since, unless ``force=True``).
         """
-        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
-            run = self.prepare(**options)
-        with self._active(run.token):
-            try:
-                for _ in run.iterate(each=False):
-                    pass
-            finally:
-                self.last_result = run.result
-        assert run.result is not None
-        return run.result
+        return self._handle(options, listen=False).drive()
 
     def start(self, **options: Any) -> RunHandle:
         """Start a run in a background thread of this process and return its RunHandle
@@ -373,27 +394,31 @@ class Experiment:
         ``cancel()`` (this run only) and ``wait() -> Result``. Same options as ``run()``
         (and ``subscribers=[fn]`` to hear every event from the first). Errors in the
         options, or a refused resume, are raised here, before anything runs."""
-        handle = RunHandle()
-        subscribers = [handle.publish, *options.pop("subscribers", ())]
+        handle = self._handle(options, listen=True)
+        handle.launch()
+        return handle
+
+    def _handle(self, options: dict[str, Any], *, listen: bool) -> RunHandle:
+        """A RunHandle bound to a prepared run: the one path of run(), stream() and start()."""
+        handle = RunHandle(listen=listen)
+        if listen:
+            options = {**options, "subscribers": [handle.publish, *options.get("subscribers", ())]}
         with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
-            run = self.prepare(subscribers=subscribers, **options)
-        handle.launch(run, self._active, self._ended)
+            run = self.prepare(**options)
+        handle.bind(run, self._active, self._ended if listen else self._kept)
         return handle
 
     def _ended(self, result: Result | None) -> None:
         if result is not None:
             self.last_result = result
 
+    def _kept(self, result: Result | None) -> None:
+        self.last_result = result
+
     def stream(self, **options: Any) -> Iterator[ReplicateResult]:
         """Yield each replicate's result as it finishes (completion order). Leaving the
         loop early cancels the rest; ``experiment.last_result`` then holds the Result."""
-        with interrupts.guard():  # Ctrl-C while the store opens: nothing half-written
-            run = self.prepare(**options)
-        with self._active(run.token):
-            try:
-                yield from run.iterate()
-            finally:
-                self.last_result = run.result
+        yield from self._handle(options, listen=False).results()
 
     def debug(
         self, treatment: str = BASELINE, replicate: int = 0, *, verbose: bool = True,
@@ -423,16 +448,14 @@ class Experiment:
             reraise=True,
             echo=echo,
             subscribers=[*([printer] if printer else []), *subscribers],
-            plugins=[p for p in self.plugins if not isinstance(p, ParallelExecution)],
+            backend="serial",
             seed=seed,
         )
         if config is not None:
             run.plan.configs[treatment] = dict(config)
-        with self._active(run.token):
-            try:
-                outcomes = list(run.iterate())
-            finally:
-                self.last_result = run.result
+        handle = RunHandle(listen=False)
+        handle.bind(run, self._active, self._kept)
+        outcomes = list(handle.results())
         if not outcomes:
             raise ConfigError("debug: the replicate was cancelled before it finished")
         return outcomes[0]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .backends import backend_class
+from .backends.options import execution_of
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
@@ -19,11 +22,16 @@ from .treatment import Treatment
 
 TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
-    "treatments", "hypotheses", "plugins",
+    "treatments", "hypotheses", "plugins", "run",
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
 SWAP_KEYS = ("datasource", "overrides")
 _NUMBER = (int, float)
+# The run: section (where replicates run) and the YAML types of its known keys; a
+# registered backend may take more settings, which it checks itself.
+RUN_OPTIONS: dict[str, tuple[Any, ...]] = {
+    "backend": (str,), "workers": (int,), "grace": _NUMBER, "start_method": (str, None),
+}
 # Per plugin: each option and the YAML types it accepts (None: may be null).
 PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
     "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER},
@@ -74,7 +82,35 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "treatments": treatments,
         "hypotheses": _hypotheses(doc, data.get("hypotheses"), [t.name for t in treatments]),
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
+        "execution": _run_section(doc, data),
     }
+
+
+def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
+    """``run: {backend: processes, workers: 4}``: the experiment's default run options."""
+    if "run" not in data:
+        return None
+    value = data["run"]
+    if not isinstance(value, dict):
+        raise doc.error(f"run: expected a mapping like {{backend: processes, workers: 4}}, got "
+                        f"{_kind(value)} {value!r}", data, "run")
+    if isinstance(data.get("plugins"), dict) and "parallel" in data["plugins"]:
+        raise doc.error("run: and plugins.parallel both say where replicates run; keep only run: "
+                        "(plugins.parallel is the older spelling)", data, "run")
+    for key, val in value.items():
+        if key in RUN_OPTIONS and not _is(val, RUN_OPTIONS[key]):
+            kinds = " or ".join("null" if t is None else t.__name__ for t in RUN_OPTIONS[key])
+            raise doc.error(f"run.{key}: expected {kinds}, got {_kind(val)} {val!r}", value, key)
+    try:
+        backend_class(value.get("backend", "serial"))
+    except ConfigError as exc:
+        raise doc.error(f"run.backend: {exc}", value, "backend") from None
+    try:
+        return execution_of(value, "run")
+    except ConfigError as exc:  # point at the setting the message names
+        key = next((k for k in value if k != "backend" and re.search(rf"\b{re.escape(str(k))}\b", str(exc))),
+                   None)
+        raise doc.error(str(exc), value if key else data, key or "run") from None
 
 
 def _name(doc: Document, data: dict[str, Any], folder: Path) -> str:

@@ -1,4 +1,4 @@
-"""RunHandle: one run going in a background thread of this process, watched and cancelled alone."""
+"""RunHandle: one run of this process, driven in a background thread (start()) or the caller's (run(), stream())."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Protocol
 from ..watch.progress import ProgressReducer, ProgressSnapshot
 from . import events as ev
 from .cancel import CancelToken
-from .result import Result
+from .result import ReplicateResult, Result
 from .runner import Run
 
 STARTING, RUNNING = "starting", "running"  # then the Result's status: completed, failed, cancelled
@@ -45,7 +45,13 @@ class RunHandle:
     would have, or raises what ``run()`` would have raised.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, listen: bool = True) -> None:
+        # listen: the handle is a subscriber of the run (status, progress, events()); a run
+        # driven in the calling thread (run(), stream()) has nobody to show them to, and a
+        # run without subscribers skips building events altogether.
+        self._listening = listen
+        self._active: Callable[[CancelToken], AbstractContextManager[None]] | None = None
+        self._on_end: Callable[[Result | None], None] | None = None
         self._lock = threading.Lock()
         self._reducer = ProgressReducer()
         self._queues: list[queue.SimpleQueue[object]] = []
@@ -70,33 +76,72 @@ class RunHandle:
             for q in self._queues:
                 q.put(event)
 
-    def launch(self, run: Run, active: Callable[[CancelToken], AbstractContextManager[None]],
-               on_end: Callable[[Result | None], None]) -> None:
-        """Start ``run`` in a thread; ``active`` registers its token with the experiment
+    def bind(self, run: Run, active: Callable[[CancelToken], AbstractContextManager[None]],
+             on_end: Callable[[Result | None], None]) -> None:
+        """Attach the prepared ``run``; ``active`` registers its token with the experiment
         (so ``experiment.cancel()`` reaches it); ``on_end`` gets the Result."""
-        self._run = run
+        self._run, self._active, self._on_end = run, active, on_end
+
+    def launch(self) -> None:
+        """Drive the bound run in a new thread (``start()``)."""
+        assert self._run is not None
 
         def main() -> None:
             try:
-                with active(run.token):
-                    for _ in run.iterate(each=False):
-                        pass
-            except BaseException as exc:  # handed to wait(), as run() would have raised it
-                self._error = exc
-            finally:
-                self._result = run.result
-                with self._lock:
-                    self._status = run.result.status if run.result is not None else "failed"
-                    for q in self._queues:
-                        q.put(_END)
-                    self._queues.clear()
-                on_end(run.result)  # experiment.last_result is set when wait() returns
-                self._done.set()
+                for _ in self._driven(each=False):
+                    pass
+            except BaseException:  # kept by _driven for wait(), as run() would have raised it
+                pass
 
         # Not a daemon: a script that started a run and reached its end waits for the run
         # (cancel() it to stop early) rather than killing it between two commits.
-        self._thread = threading.Thread(target=main, name=f"crystallize-run-{run.info.run_id}")
+        self._thread = threading.Thread(target=main, name=f"crystallize-run-{self._run.info.run_id}")
         self._thread.start()
+
+    def drive(self) -> Result:
+        """Run to the end in the calling thread and return the Result (``run()``); raises
+        what the run raised (KeyboardInterrupt after a Ctrl-C, once all is recorded)."""
+        for _ in self._driven(each=False):
+            pass
+        assert self._result is not None
+        return self._result
+
+    def results(self) -> Iterator[ReplicateResult]:
+        """Drive the run in the calling thread, yielding each replicate as it finishes
+        (``stream()``); leaving the loop early cancels the rest."""
+        yield from self._driven(each=True)
+
+    def _driven(self, each: bool) -> Iterator[ReplicateResult]:
+        """The one path every run takes, in whichever thread drives it."""
+        run = self._run
+        assert run is not None and self._active is not None
+        if not self._listening:
+            self._status = RUNNING  # no RunStarted reaches a handle that does not listen
+        error: BaseException | None = None
+        try:
+            with self._active(run.token):
+                yield from run.iterate(each=each)
+        except GeneratorExit:  # the consumer left the loop: the run cancelled and finished
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._end(error)
+
+    def _end(self, error: BaseException | None) -> None:
+        run = self._run
+        assert run is not None
+        self._error = error
+        self._result = run.result
+        with self._lock:
+            self._status = run.result.status if run.result is not None else "failed"
+            for q in self._queues:
+                q.put(_END)
+            self._queues.clear()
+        if self._on_end is not None:
+            self._on_end(run.result)  # experiment.last_result is set when wait() returns
+        self._done.set()
 
     # -- user side --------------------------------------------------------------------
     @property
@@ -107,6 +152,12 @@ class RunHandle:
     @property
     def status(self) -> str:
         return self._status
+
+    @property
+    def backend(self) -> str:
+        """Where the replicates run, e.g. "serial" or "processes x4"."""
+        assert self._run is not None
+        return self._run.backend.describe()
 
     @property
     def done(self) -> bool:

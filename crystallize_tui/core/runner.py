@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 
 from . import events as ev
 from . import interrupts
+from .backends import Backend
 from .bus import EventBus
 from .cancel import CancelToken
 from .errors import CrystallizeError, StoreLostError
-from .execution import run_pool, run_serial
 from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
-from .plugins.parallel import ParallelExecution
 from .replicate import call_hook
 from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
 from .store import RunRecorder
@@ -35,6 +34,7 @@ class Run:
         fail_fast: bool,
         recorder: RunRecorder | None = None,
         prior: list[ReplicateResult] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.info = info
         self.plan = plan
@@ -42,6 +42,11 @@ class Run:
         self.bus = bus
         self.token = token
         self.fail_fast = fail_fast
+        if backend is None:
+            from .backends.serial import SerialBackend
+
+            backend = SerialBackend()
+        self.backend = backend  # where the replicates run (see core/backends)
         self.recorder = recorder  # commits each replicate before anyone hears of it
         self.prior = list(prior or [])  # replicates a resumed run had already finished
         self.outcomes: list[ReplicateResult] = list(self.prior)
@@ -116,14 +121,7 @@ class Run:
         return counts
 
     def _backend(self, publish: Callable[[ev.Event], None]) -> Iterator[ReplicateResult]:
-        parallel = next((p for p in self.plugins if isinstance(p, ParallelExecution)), None)
-        if parallel is None or parallel.max_workers == 1 and parallel.kind == "thread":
-            return run_serial(self.plan, self.token, publish)
-        return run_pool(
-            self.plan, self.token, publish, kind=parallel.kind,
-            max_workers=parallel.max_workers, grace=parallel.grace,
-            start_method=parallel.start_method,
-        )
+        return self.backend.run(self.plan, self.token, publish)
 
     def _drain(self, backend: Iterator[ReplicateResult]) -> None:
         try:

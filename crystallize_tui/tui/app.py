@@ -17,7 +17,6 @@ from textual.worker import Worker, WorkerState
 
 from ..commands.common import Workspace
 from ..core.folders import DiscoveryCache, discover
-from ..core.plugins.parallel import with_workers
 from .messages import ExperimentFilesChanged, ExperimentsLoaded, RerunOptionsFound
 from .rerun import describe_choices, options_of_run
 from .screens.attached import AttachedRunScreen
@@ -145,7 +144,7 @@ class CrystallizeApp(App[int]):
         if choices.get("overrides"):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
-            options["plugins"] = with_workers(experiment.plugins, choices["workers"])
+            options["workers"] = choices["workers"]
         screen = RunScreen(experiment, options=options, choices=choices)
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"

@@ -1,8 +1,10 @@
-"""ParallelExecution: run replicates of all conditions concurrently."""
+"""ParallelExecution: the older way to ask for worker threads or processes (now the run
+options ``backend`` and ``workers``, which this plugin sets for the experiment)."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ConfigError
 from .base import Plugin
@@ -13,7 +15,10 @@ KINDS = ("process", "thread")
 class ParallelExecution(Plugin):
     """Run replicates on ``max_workers`` worker processes (default) or threads.
 
-    Results are identical to a serial run with the same seed: every replicate's seed
+    Kept for compatibility: it sets the experiment's default run options (``kind``
+    "process" or "thread" is backend "processes" or "threads", ``max_workers`` is
+    ``workers``); ``run(backend=..., workers=...)`` or the YAML's ``run:`` section are
+    the way to ask for workers now. Results are identical to a serial run with the same seed: every replicate's seed
     depends only on the base seed and its index. ``grace`` is how long (seconds) a cancel
     waits for process workers to reach a cancellation point before terminating them.
     ``start_method`` picks the multiprocessing start method; by default "fork" where it
@@ -40,6 +45,16 @@ class ParallelExecution(Plugin):
         self.kind = kind
         self.grace = grace
         self.start_method = start_method
+
+    def execution(self) -> dict[str, Any]:
+        """The run options this plugin stands for (one thread worker is serial, as before)."""
+        if self.kind == "thread" and self.max_workers == 1:
+            return {"backend": "serial"}
+        chosen: dict[str, Any] = {"backend": "threads" if self.kind == "thread" else "processes",
+                                  "workers": self.max_workers, "grace": self.grace}
+        if self.kind == "process":
+            chosen["start_method"] = self.start_method
+        return chosen
 
     def __repr__(self) -> str:
         return f"ParallelExecution(max_workers={self.max_workers}, kind={self.kind!r})"

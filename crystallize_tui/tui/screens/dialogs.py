@@ -135,8 +135,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         exp = self.experiment
-        workers = next((p.max_workers for p in exp.plugins
-                        if type(p).__name__ == "ParallelExecution"), 1)
+        workers = exp.execution.get("workers", 1)
         with VerticalScroll(classes="dialog launch"):
             yield Label(Text(f"Run {exp.name}", style="bold"))
             with Horizontal(classes="field"):

@@ -1,9 +1,6 @@
-"""Execution backends: serial in the calling thread, and worker pools of threads or processes.
-
-Each backend is a generator of finished ReplicateResults (completion order) that calls
-``publish`` for every event in the calling thread, so subscribers and the store only
-ever run in one thread. Replicates left unstarted by a cancel are simply not yielded.
-"""
+"""Worker threads and processes for the pool backends: the loop a worker runs, and the
+parent's handle on a set of workers (send a task, receive results and events, notice a
+death, restart, stop)."""
 
 from __future__ import annotations
 
@@ -14,41 +11,18 @@ import pickle
 import queue
 import signal
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import capture as capture_mod
-from .cancel import CancelToken
-from .channel import BatchSender
-from .errors import PluginError
-from .events import Event
-from .plan import ReplicateHooks, RunPlan
-from .replicate import replicate_runner
-from .result import FAILED, ReplicateResult
-from .worker_stderr import stderr_with_fd
-
-Publish = Callable[[Event], None]
-PREFETCH = 2  # tasks queued per worker, so a worker never idles waiting for the parent
-
-
-def run_serial(plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
-    run = replicate_runner(plan, publish, token, ReplicateHooks.of(plan.plugins))
-    captured = plan.capture
-    if captured:
-        capture_mod.install()
-    try:
-        for treatment, k in plan.tasks:
-            if token.cancelled:
-                return
-            yield run(treatment, k)
-    finally:
-        if captured:
-            capture_mod.uninstall()
-
+from .. import capture as capture_mod
+from ..cancel import CancelToken
+from ..channel import BatchSender
+from ..errors import PluginError
+from ..plan import ReplicateHooks, RunPlan
+from ..replicate import replicate_runner
+from ..worker_stderr import stderr_with_fd
 
 # -- worker side ----------------------------------------------------------------------
 
@@ -131,7 +105,7 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-class _ThreadWorkers:
+class ThreadWorkers:
     def __init__(self, plan: RunPlan, n: int, token: CancelToken) -> None:
         self.out: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.inboxes = [queue.SimpleQueue() for _ in range(n)]
@@ -179,12 +153,12 @@ class _ThreadWorkers:
         # are daemons and are left behind when the grace period runs out.
 
 
-class _ProcessWorkers:
+class ProcessWorkers:
     """Worker processes, each with its own pipe for tasks and one for results, so the
     parent knows what each runs and notices a death at once (its sentinel)."""
 
     def __init__(self, plan: RunPlan, n: int, start_method: str | None) -> None:
-        self.ctx = mp.get_context(start_method or _default_start_method())
+        self.ctx = mp.get_context(start_method or default_start_method())
         self.plan = plan
         with stderr_with_fd():  # the Event may spawn multiprocessing's resource tracker
             self.cancel_event = self.ctx.Event()
@@ -269,145 +243,9 @@ class _ProcessWorkers:
                 conn.close()
 
 
-def _default_start_method() -> str:
+def default_start_method() -> str:
     # fork is fast and runs unguarded scripts, but forking a process with other threads
     # alive (a TUI, a thread pool) can deadlock the child: use spawn there.
     if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
         return "fork"
     return "spawn"
-
-
-def run_pool(
-    plan: RunPlan,
-    token: CancelToken,
-    publish: Publish,
-    *,
-    kind: str,
-    max_workers: int,
-    grace: float = 2.0,
-    start_method: str | None = None,
-) -> Iterator[ReplicateResult]:
-    """Run the plan's tasks on worker threads or processes, yielding results as they finish."""
-    pending = _Pending(plan.tasks)
-    n = max(1, min(max_workers, len(plan.tasks)))
-    if not pending:
-        return
-    captured = kind == "thread" and plan.capture
-    if captured:
-        capture_mod.install()
-    workers: Any = (
-        _ThreadWorkers(plan, n, token)
-        if kind == "thread"
-        else _ProcessWorkers(plan, n, start_method)
-    )
-    assigned: list[deque[tuple[str, int]]] = [deque() for _ in range(n)]
-    live = set(range(n))
-    fatal: str | None = None
-    cancel_deadline: float | None = None
-
-    def feed(wid: int) -> None:
-        while pending and len(assigned[wid]) < PREFETCH and not token.cancelled:
-            task = pending.popleft()
-            assigned[wid].append(task)
-            workers.send(wid, task)
-        if not pending and not assigned[wid]:
-            workers.send(wid, None)
-
-    def handle(item: Any) -> ReplicateResult | None:
-        nonlocal fatal
-        if isinstance(item, Event):
-            publish(item)
-            return None
-        tag, wid = item[0], item[1]
-        if tag == "done":
-            assigned[wid].popleft()
-            feed(wid)
-            return item[2]
-        if tag == "fatal":
-            fatal = fatal or item[2]
-            token.cancel()
-        elif tag == "exit":
-            live.discard(wid)
-        return None
-
-    try:
-        for wid in range(n):
-            feed(wid)
-        while live:
-            if token.cancelled and cancel_deadline is None:
-                cancel_deadline = time.monotonic() + grace
-                workers.cancel()
-                for wid in live:
-                    workers.send(wid, None)
-            items = workers.receive(0.05)
-            for item in items:
-                result = handle(item)
-                if result is not None:
-                    yield result
-            if not items:
-                if cancel_deadline is not None and time.monotonic() > cancel_deadline:
-                    break
-                for wid in list(live):
-                    code = workers.dead(wid)
-                    if code is None:
-                        continue
-                    # died without saying so: killed, segfault, os._exit
-                    live.discard(wid)
-                    lost = _worker_died(plan, wid, code, assigned[wid], pending)
-                    if lost is not None:
-                        yield lost
-                    if pending and not token.cancelled:
-                        workers.restart(wid)
-                        live.add(wid)
-                        feed(wid)
-    except KeyboardInterrupt:
-        token.cancel()  # Ctrl-C: stop the workers now rather than after their replicates
-        workers.cancel()
-        raise
-    finally:
-        expired = cancel_deadline is not None and time.monotonic() > cancel_deadline
-        workers.stop(grace_expired=expired or bool(live and token.cancelled))
-        if captured:
-            capture_mod.uninstall()
-    if fatal:
-        raise PluginError(fatal)
-
-
-class _Pending:
-    """The tasks not handed to a worker yet: the plan's (lazy) task order, read one at a
-    time, with tasks given back by a dead worker put in front."""
-
-    def __init__(self, tasks: Iterable[tuple[str, int]]) -> None:
-        self._front: deque[tuple[str, int]] = deque()
-        self._rest = iter(tasks)
-
-    def __bool__(self) -> bool:
-        if self._front:
-            return True
-        nxt = next(self._rest, None)
-        if nxt is None:
-            return False
-        self._front.append(nxt)
-        return True
-
-    def popleft(self) -> tuple[str, int]:
-        if self._front:
-            return self._front.popleft()
-        return next(self._rest)
-
-    def extendleft(self, tasks: Iterable[tuple[str, int]]) -> None:
-        self._front.extendleft(tasks)
-
-
-def _worker_died(
-    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: _Pending
-) -> ReplicateResult | None:
-    """The replicate a worker was running when it died, recorded as failed; the tasks it
-    had prefetched but not started go back to the front of the queue."""
-    if not assigned:
-        return None
-    treatment, k = assigned.popleft()
-    pending.extendleft(reversed(assigned))
-    assigned.clear()
-    message = f"WorkerDied: worker process {wid} exited with code {code} while running this replicate"
-    return ReplicateResult(treatment, k, plan.seeds[k], FAILED, [], 0.0, message, message)
