@@ -1,0 +1,152 @@
+"""Debug runs its replicate in a process of its own: a crash or a hang there never takes the
+app down, the output still arrives live, a hung step is stopped with a key."""
+
+import os
+import sys
+
+import pytest
+from textual.widgets import Log, Static
+from tui_support import (  # noqa: F401 - workspace is the fixture
+    home_ready,
+    open_debug,
+    text_of,
+    until,
+    words_of,
+    write,
+)
+
+from crystallize_tui.tui.screens.home import HomeScreen
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sessions")
+
+RISKY = '''
+import ctypes
+import os
+import time
+
+
+def act(config, ctx):
+    mode = config["mode"]
+    print(f"debugging in process {os.getpid()}")
+    if mode == "segfault":
+        ctypes.string_at(0)  # the crash
+    if mode == "raise":
+        raise KeyError("no such card")
+    if mode == "hang":
+        time.sleep(600)
+    while mode == "gate" and not os.path.exists(config["gate"]):
+        time.sleep(0.02)
+    print("through the gate")
+    ctx.metrics.add("ok", 1)
+'''
+CRASH_LINE = next(n for n, line in enumerate(RISKY.splitlines(), 1) if "the crash" in line)
+
+
+@pytest.fixture
+def risky(tmp_path):
+    """An experiment whose treatments crash, raise, hang, or wait on a file (``gate``)."""
+    gate = tmp_path / "gate"
+    write(tmp_path / "experiments" / "risky", {
+        "act.py": RISKY,
+        "experiment.yaml": f"""
+            pipeline: [act:act]
+            datasource: {{mode: fine, gate: "{gate}"}}
+            replicates: 2
+            treatments:
+              segfault: {{mode: segfault}}
+              raise: {{mode: raise}}
+              hang: {{mode: hang}}
+              gate: {{mode: gate}}
+        """,
+    })
+    return tmp_path
+
+
+def app_for(root):
+    from crystallize_tui.tui.app import make_app
+
+    return make_app(root, root / ".crystallize" / "crystallize.db", watch=False)
+
+
+def log_lines(screen) -> list[str]:
+    return list(screen.query_one("#debug-log", Log).lines)
+
+
+def child_pid(screen) -> int:
+    """The process the step printed it runs in, from the debug log."""
+    line = next(line for line in log_lines(screen) if "debugging in process" in line)
+    return int(line.rsplit(" ", 1)[1])
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_a_segfaulting_step_leaves_the_app_up_and_says_how_and_where(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "segfault")
+        await until(pilot, lambda: screen.error is not None)
+        status = words_of(screen.query_one("#debug-status", Static))
+        assert "killed by SIGSEGV (signal 11)" in status
+        assert f"{risky / 'experiments' / 'risky' / 'act.py'}:{CRASH_LINE} in act" in status
+        shown = text_of(screen.query_one("#traceback", Static))
+        assert "Segmentation fault" in shown and f"act.py\", line {CRASH_LINE} in act" in shown
+        # The app lives on: back home, and the same debug again.
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        screen = await open_debug(app, pilot, "risky", "segfault")
+        await until(pilot, lambda: screen.error is not None)
+        assert "SIGSEGV" in words_of(screen.query_one("#debug-status", Static))
+
+
+async def test_an_exception_shows_the_users_highlighted_traceback(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "raise")
+        await until(pilot, lambda: screen.error is not None)
+        assert isinstance(screen.error, KeyError)
+        assert child_pid(screen) != os.getpid()
+        assert "failed: KeyError: 'no such card'" in words_of(screen.query_one("#debug-status", Static))
+        text = text_of(screen.query_one("#traceback", Static))
+        assert "act.py" in text and 'raise KeyError("no such card")' in text
+        assert "crystallize_tui" not in text  # from the user's frame on
+
+
+async def test_a_hung_step_is_stopped_by_a_key_and_runs_again_in_a_new_process(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "hang")
+        await until(pilot, lambda: any("debugging in process" in line for line in log_lines(screen)))
+        first = child_pid(screen)
+        assert first != os.getpid()
+        await pilot.press("c")
+        await until(pilot, lambda: screen.error is not None)
+        assert gone(first)
+        assert "stopped" in words_of(screen.query_one("#debug-status", Static))
+        await pilot.press("r")
+        await until(pilot, lambda: any("debugging in process" in line for line in log_lines(screen)))
+        second = child_pid(screen)
+        assert second != first and not gone(second)
+        # Leaving the screen ends it too: a debug does not outlive its window.
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await until(pilot, lambda: gone(second))
+
+
+async def test_printed_output_arrives_while_the_step_still_runs(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "gate")
+        await until(pilot, lambda: any("debugging in process" in line for line in log_lines(screen)))
+        assert screen.outcome is None  # the step waits for the gate: the line came live
+        assert child_pid(screen) != os.getpid()
+        (risky / "gate").write_text("open")
+        await until(pilot, lambda: screen.outcome is not None)
+        assert screen.outcome.metrics == {"ok": 1}
+        assert any("through the gate" in line for line in log_lines(screen))
+        assert "finished" in words_of(screen.query_one("#debug-status", Static))
