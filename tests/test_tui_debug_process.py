@@ -3,6 +3,7 @@ app down, the output still arrives live, a hung step is stopped with a key."""
 
 import os
 import sys
+import time
 
 import pytest
 from textual.widgets import Log, Static
@@ -96,6 +97,7 @@ async def test_a_segfaulting_step_leaves_the_app_up_and_says_how_and_where(risky
         assert f"{risky / 'experiments' / 'risky' / 'act.py'}:{CRASH_LINE} in act" in status
         shown = text_of(screen.query_one("#traceback", Static))
         assert "Segmentation fault" in shown and f"act.py\", line {CRASH_LINE} in act" in shown
+        assert screen.error.log_path.exists() and screen.error.log_path.name in shown  # kept
         # The app lives on: back home, and the same debug again.
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
@@ -138,6 +140,19 @@ async def test_a_hung_step_is_stopped_by_a_key_and_runs_again_in_a_new_process(r
         await until(pilot, lambda: gone(second))
 
 
+async def test_quitting_the_app_during_a_hung_debug_ends_its_process(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "hang")
+        await until(pilot, lambda: any("debugging in process" in line for line in log_lines(screen)))
+        pid = child_pid(screen)
+        app.exit()
+    deadline = time.monotonic() + 30
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(pid)
+
+
 async def test_printed_output_arrives_while_the_step_still_runs(risky):
     app = app_for(risky)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -150,3 +165,5 @@ async def test_printed_output_arrives_while_the_step_still_runs(risky):
         assert screen.outcome.metrics == {"ok": 1}
         assert any("through the gate" in line for line in log_lines(screen))
         assert "finished" in words_of(screen.query_one("#debug-status", Static))
+        # A debug that ended with its result leaves no log behind.
+        await until(pilot, lambda: not list((risky / ".crystallize" / "debug").glob("*.log")))

@@ -129,7 +129,7 @@ _FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<functio
 def crash_site(log: list[str]) -> str | None:
     """Where a crashed step was, from faulthandler's traceback in the child's log: the first
     frame of the crashing thread outside Crystallize, the standard library and installed
-    packages ("game.py:5 in play", the path shortened), or None."""
+    packages ("/path/to/game.py:5 in play"), or None."""
     outside = tuple(p + os.sep for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
     frames: list[re.Match[str]] = []
     current = False

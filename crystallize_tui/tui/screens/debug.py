@@ -125,6 +125,7 @@ class DebugScreen(Screen):
         self.startup_seconds: float | None = None  # spawn to the child's first message
         self._generation = 0  # each "again" starts a new child; older ones' news is dropped
         self._lock = threading.Lock()
+        self._ended: set[int] = set()  # pids of children we ended: their logs tell nothing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -170,6 +171,7 @@ class DebugScreen(Screen):
         child = self.child
         if child is None or child.returncode is not None:
             return False
+        self._ended.add(child.pid)
         try:
             os.killpg(child.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
@@ -223,6 +225,8 @@ class DebugScreen(Screen):
             died = DebugProcessDied(describe_exit(code), crash_site(log),
                                     log[fatal:] if fatal is not None else log[-40:], log_path)
             self.post_message(_Failed(generation, died=died))
+        if ended or child.pid in self._ended:
+            log_path.unlink(missing_ok=True)  # kept only to tell a death
 
     def _drain(self) -> None:
         if not self.query("#debug-log"):
