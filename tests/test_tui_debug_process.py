@@ -23,7 +23,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals a
 RISKY = '''
 import ctypes
 import os
+import sys
 import time
+import types
 
 
 def act(config, ctx):
@@ -33,6 +35,11 @@ def act(config, ctx):
         ctypes.string_at(0)  # the crash
     if mode == "raise":
         raise KeyError("no such card")
+    if mode == "ghost":  # an event holding an object of a class only this process has
+        ghost = types.ModuleType("ghost_module_of_the_debug")
+        sys.modules[ghost.__name__] = ghost
+        ghost.Ghost = type("Ghost", (), {"__module__": ghost.__name__})
+        ctx.emit("haunt", who=ghost.Ghost())
     if mode == "hang":
         time.sleep(600)
     while mode == "gate" and not os.path.exists(config["gate"]):
@@ -45,7 +52,8 @@ CRASH_LINE = next(n for n, line in enumerate(RISKY.splitlines(), 1) if "the cras
 
 @pytest.fixture
 def risky(tmp_path):
-    """An experiment whose treatments crash, raise, hang, or wait on a file (``gate``)."""
+    """An experiment whose treatments crash, raise, hang, wait on a file (``gate``) or emit
+    what the app cannot unpickle (``ghost``)."""
     gate = tmp_path / "gate"
     write(tmp_path / "experiments" / "risky", {
         "act.py": RISKY,
@@ -58,6 +66,7 @@ def risky(tmp_path):
               raise: {{mode: raise}}
               hang: {{mode: hang}}
               gate: {{mode: gate}}
+              ghost: {{mode: ghost}}
         """,
     })
     return tmp_path
@@ -167,3 +176,13 @@ async def test_printed_output_arrives_while_the_step_still_runs(risky):
         assert "finished" in words_of(screen.query_one("#debug-status", Static))
         # A debug that ended with its result leaves no log behind.
         await until(pilot, lambda: not list((risky / ".crystallize" / "debug").glob("*.log")))
+
+
+async def test_an_event_the_app_cannot_read_is_said_and_the_result_still_arrives(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "ghost")
+        await until(pilot, lambda: screen.outcome is not None or screen.error is not None)
+        assert screen.outcome is not None and screen.outcome.metrics == {"ok": 1}, (screen.error, log_lines(screen))
+        await until(pilot, lambda: any("could not be shown here" in line for line in log_lines(screen)))
+        assert "ghost_module_of_the_debug" in "\n".join(log_lines(screen))

@@ -5,7 +5,8 @@
 workspace the way ``crystallize run-once`` does, reproduces replicate K of TREATMENT (the
 stored run's config and base seed when ``--run-id`` is given) and sends, on the channel:
 ``("source", DebugSource)`` once the config is known, every event of the replicate as it
-happens, then ``("done", TREATMENT, ReplicateResult)`` or ``("failed", DebugFailure)``.
+happens, then ``("done", TREATMENT, ReplicateResult)`` or ``("failed", DebugFailure)``
+in a batch of its own.
 A step that segfaults or hangs takes down only this process. No textual here: the screen
 waits on this process's start-up.
 """
@@ -192,9 +193,13 @@ def main(argv: list[str] | None = None) -> int:
                                echo=False, subscribers=[channel.emit], seed=source.seed,
                                config=source.config)
     except BaseException as exc:  # the user's exception (SystemExit too): shown by the screen
+        channel.send_now(("events", None))
         channel.send_now(("failed", failure_of(exc)))
     else:
         rep.output = None  # the step's return value: may be large or unpicklable; unused there
+        # The events first, in a batch of their own: one the parent cannot unpickle (an
+        # object of a class only this process has) must not take the outcome with it.
+        channel.send_now(("events", None))
         channel.send_now(("done", args.treatment, rep))
     channel.close()
     return 0

@@ -4,9 +4,11 @@ user's traceback if it raises, how the process died if it crashed; stoppable whe
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,10 @@ from ..bridge import RunBridge
 class _DebugLines(RunBridge):
     """Like the run bridge, but keeps a line for every event (steps, metrics too)."""
 
+    def note(self, text: str) -> None:
+        with self._lock:
+            self._lines.append(("", text))
+
     def __call__(self, event: ev.Event) -> None:
         line = describe(event)
         if isinstance(event, ev.Output):
@@ -64,6 +70,23 @@ class PickConditionScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(str(event.option.prompt))
+
+
+def _readable(child: ChildProcess) -> Iterator[Any]:
+    """The child's messages; a batch this process cannot unpickle (an event holding an
+    object of a class only the child has) becomes a line saying so, and the rest still
+    arrives."""
+    while True:
+        try:
+            data = child.channel.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            batch = pickle.loads(data)
+        except Exception as exc:
+            yield f"(some events of the debug could not be shown here: {type(exc).__name__}: {exc})"
+            continue
+        yield from batch
 
 
 class DebugProcessDied(Exception):
@@ -206,8 +229,10 @@ class DebugScreen(Screen):
             child.terminate()
             return
         ended = False
-        for item in child.messages():
-            if isinstance(item, ev.Event):
+        for item in _readable(child):
+            if isinstance(item, str):  # a batch we could not unpickle: said in the log
+                lines.note(item)
+            elif isinstance(item, ev.Event):
                 lines(item)
             elif item[0] == "source":
                 self.startup_seconds = time.monotonic() - began
