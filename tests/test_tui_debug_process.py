@@ -2,6 +2,8 @@
 app down, the output still arrives live, a hung step is stopped with a key."""
 
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals a
 RISKY = '''
 import ctypes
 import os
+import signal
+import subprocess
 import sys
 import time
 import types
@@ -89,11 +93,43 @@ def child_pid(screen) -> int:
 
 
 def gone(pid: int) -> bool:
+    """No such process, or only its zombie (an orphan's reaper may be slow or absent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except OSError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     return False
+
+
+def wait_gone(pid: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return gone(pid)
+
+
+# A window that starts a debug of the hung step, says the debug's pid, then waits to be killed.
+WINDOW = """
+import sys, time
+from pathlib import Path
+from crystallize_tui.commands.debug_child import child_args
+from crystallize_tui.core.child import ChildProcess
+root = Path(sys.argv[1])
+child = ChildProcess.spawn(child_args(root, root / "store.db", "risky", "hang", 0),
+                           log_path=root / "window.log")
+for item in child.messages():
+    if isinstance(item, str) or type(item).__name__ == "Output":
+        print(child.pid, flush=True)
+        break
+time.sleep(600)
+"""
 
 
 async def test_a_segfaulting_step_leaves_the_app_up_and_says_how_and_where(risky):
@@ -156,10 +192,24 @@ async def test_quitting_the_app_during_a_hung_debug_ends_its_process(risky):
         await until(pilot, lambda: any("debugging in process" in line for line in log_lines(screen)))
         pid = child_pid(screen)
         app.exit()
-    deadline = time.monotonic() + 30
-    while not gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gone(pid)
+    assert wait_gone(pid)
+
+
+def test_a_debug_ends_when_its_window_is_killed(risky):
+    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(risky)], stdout=subprocess.PIPE,
+                              text=True)
+    pid = None
+    try:
+        pid = int(window.stdout.readline())  # the step runs: it printed
+        assert not gone(pid)
+        window.kill()  # SIGKILL: no unmount, no atexit; the debug must notice by itself
+        window.wait()
+        assert wait_gone(pid)
+    finally:
+        window.kill()
+        window.wait()
+        if pid is not None and not gone(pid):  # failed: leave no hung process behind
+            os.killpg(pid, signal.SIGKILL)
 
 
 async def test_printed_output_arrives_while_the_step_still_runs(risky):

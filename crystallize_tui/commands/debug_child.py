@@ -19,8 +19,11 @@ import json
 import os
 import pickle
 import re
+import signal
 import sys
 import sysconfig
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +36,7 @@ from ..core.overrides import apply_overrides
 from ..core.replicate import _ASYNCIO_DIR, _ENGINE_DIR
 
 MODULE = "crystallize_tui.commands.debug_child"
+PARENT_POLL_S = 0.25
 
 
 @dataclass
@@ -176,12 +180,23 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _end_with_parent(parent: int) -> None:
+    """Kill this process's group once its parent (the UI) is gone, however it went (even
+    SIGKILL): a debug does not outlive its window, and a hung step would never notice."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the debug replicate and send what it does to the parent; 0 once it is sent."""
     from .common import Workspace
 
     args = _parse(sys.argv[1:] if argv is None else argv)
     channel = parent_channel(args.channel_fd)
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True,
+                     name="end-with-parent").start()
     try:
         overrides = pickle.loads(base64.b64decode(args.overrides)) if args.overrides else None
         ws = Workspace(root=Path(args.root), store_path=Path(args.store))
