@@ -185,6 +185,22 @@ async def test_a_hung_step_is_stopped_by_a_key_and_runs_again_in_a_new_process(r
         await until(pilot, lambda: gone(second))
 
 
+async def test_stop_and_back_work_while_the_process_is_still_starting(risky):
+    app = app_for(risky)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_debug(app, pilot, "risky", "hang")
+        await pilot.press("c")  # before the child has said anything (start-up takes ~0.2 s)
+        await until(pilot, lambda: screen.error is not None)
+        assert "stopped" in words_of(screen.query_one("#debug-status", Static))
+        assert wait_gone(screen.child.pid)
+        await pilot.press("escape")
+        screen = await open_debug(app, pilot, "risky", "hang")
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await until(pilot, lambda: screen.child is not None)
+        assert wait_gone(screen.child.pid)
+
+
 async def test_quitting_the_app_during_a_hung_debug_ends_its_process(risky):
     app = app_for(risky)
     async with app.run_test(size=(160, 48)) as pilot:

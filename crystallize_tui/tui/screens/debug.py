@@ -147,6 +147,9 @@ class DebugScreen(Screen):
         self.child: ChildProcess | None = None
         self.startup_seconds: float | None = None  # spawn to the child's first message
         self._generation = 0  # each "again" starts a new child; older ones' news is dropped
+        self._ended_generation = 0  # the child of this generation is to end (c, back) even
+        # if it is still starting: the worker ends it once it has its pid
+        self.running = False  # a child of the current generation has not told its end yet
         self._lock = threading.Lock()
         self._ended: set[int] = set()  # pids of children we ended: their logs tell nothing
 
@@ -178,38 +181,44 @@ class DebugScreen(Screen):
         self.lines = _DebugLines()
         self.outcome = self.error = self.source = None
         self.stopped = False
+        self.running = True
         self.query_one("#debug-log", Log).clear()
         self.query_one("#traceback", Static).update("")
         self._status(f"starting a process to debug {self.treatment} #{self.replicate}…", "cyan")
         self.execute(generation, self.lines)
 
     def action_stop(self) -> None:
-        if self._end_child():
+        if self.running and not self.stopped:
             self.stopped = True
             self._status(f"stopping {self.treatment} #{self.replicate}…", "yellow")
+            self._end_child()
 
-    def _end_child(self) -> bool:
-        """End the running child, if any (True then). SIGTERM to its process group now, from
-        the UI thread (a quitting app may not wait); SIGKILL, if needed, from a thread."""
-        child = self.child
+    def _end_child(self) -> None:
+        """End the current child, or have its worker end it once started. SIGTERM to its
+        process group now, from the UI thread (a quitting app may not wait); SIGKILL, if
+        needed, from a thread."""
+        with self._lock:
+            self._ended_generation = self._generation
+            child = self.child
         if child is None or child.returncode is not None:
-            return False
+            return
         self._ended.add(child.pid)
         try:
             os.killpg(child.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             pass
         threading.Thread(target=child.terminate, daemon=True, name="debug-terminate").start()
-        return True
 
-    def _log_path(self) -> Path:
+    def _log_path(self, generation: int) -> Path:
+        """A log per child: an older child, ending, removes its own log, not the next one's."""
         folder = Path(self.app.workspace.store_path).parent / "debug"
-        return folder / f"{self.experiment.name}-{self.treatment}-{self.replicate}-{os.getpid()}.log"
+        name = f"{self.experiment.name}-{self.treatment}-{self.replicate}-{os.getpid()}-{generation}"
+        return folder / f"{name}.log"
 
     @work(thread=True, exit_on_error=False, group="debug")
     def execute(self, generation: int, lines: _DebugLines) -> None:
         ws = self.app.workspace
-        log_path = self._log_path()
+        log_path = self._log_path(generation)
         try:
             log_path.unlink(missing_ok=True)  # the tail shown is this child's, not the last one's
             began = time.monotonic()
@@ -222,12 +231,15 @@ class DebugScreen(Screen):
             self.post_message(_Failed(generation, failure=failure_of(exc)))
             return
         with self._lock:
-            current = generation == self._generation
-            if current:
+            stale = generation != self._generation  # "again" was pressed while it started
+            if not stale:
                 self.child = child
-        if not current:  # "again" or back was pressed while it started
+            end_now = stale or generation == self._ended_generation  # c or back, meanwhile
+        if end_now:
+            self._ended.add(child.pid)
             child.terminate()
-            return
+            if stale:
+                return
         ended = False
         for item in _readable(child):
             if isinstance(item, str):  # a batch we could not unpickle: said in the log
@@ -271,6 +283,7 @@ class DebugScreen(Screen):
     def _done(self, message: _Finished) -> None:
         if message.generation != self._generation:
             return
+        self.running = False
         self._drain()
         rep = self.outcome = message.replicate
         shown = ", ".join(f"{k} = {v!r}" for k, v in rep.metrics.items()) or "no metrics"
@@ -288,6 +301,7 @@ class DebugScreen(Screen):
     def _failed(self, message: _Failed) -> None:
         if message.generation != self._generation:
             return
+        self.running = False
         self._drain()
         pane = self.query_one("#traceback", Static)
         died = message.died
