@@ -172,6 +172,9 @@ def _workspace(root: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     # Step and replicate durations (debug log, replicate table) are measured with this
     # clock; frozen, they read 0.000s even on a loaded machine.
     monkeypatch.setattr(replicate_mod, "_clock", lambda: 0.0)
+    # The processes the app starts (a debug) freeze it too: that folder's sitecustomize.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(Path(__file__).parent / "frozen_clock"), os.environ.get("PYTHONPATH")])))
     ws = Workspace(root)
     try:
         _record_runs(root, ws.store_path)
@@ -190,12 +193,6 @@ async def loaded(pilot: Any) -> None:
     """The home screen filled from discovery and the store."""
     await wait_until(pilot, lambda: pilot.app.discovery is not None, "the experiments to load")
     await settle(pilot)
-
-
-def fixed_debug_run_id(experiment: Any, run_id: str) -> None:
-    """Debug runs get a time-and-random id that the debug log shows; pin it."""
-    prepare = experiment.prepare
-    experiment.prepare = lambda **options: prepare(**{**options, "run_id": run_id})
 
 
 def test_home(snap_compare: Any, workspace: Workspace) -> None:
@@ -230,9 +227,7 @@ def test_debug_failure(snap_compare: Any, workspace: Workspace) -> None:
     async def run_before(pilot: Any) -> None:
         app = pilot.app
         await loaded(pilot)
-        experiment = experiment_named(app, "cleaning")
-        fixed_debug_run_id(experiment, "debug-0001")
-        app.action_debug_condition(experiment, "strict_parse", 0)
+        app.action_debug_condition(experiment_named(app, "cleaning"), "strict_parse", 0)
         await settle(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, DebugScreen)
                          and app.screen.error is not None, "the replicate to fail")

@@ -198,3 +198,15 @@ async def pick_row(pilot, screen: RunScreen, condition: str, replicate: int) -> 
     table.move_cursor(row=row)
     await pilot.pause()
     assert screen.query_one("#replicates").selected() == (condition, replicate)
+
+
+async def open_debug(app, pilot, name: str, treatment: str, replicate: int = 0):
+    """The debug screen of replicate ``replicate`` of ``treatment`` of experiment ``name``,
+    opened the way the home screen's debug key does (its condition picked)."""
+    from crystallize_tui.tui.screens.debug import DebugScreen
+
+    home = await home_ready(app, pilot)
+    experiment = next(f.experiment for f in home.discovery.experiments if f.name == name)
+    app.action_debug_condition(experiment, treatment, replicate)
+    await until(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.query("#debug-log"))
+    return app.screen

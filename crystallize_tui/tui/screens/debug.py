@@ -1,10 +1,16 @@
-"""Debug one replicate: every event and print line, and the user's traceback if it fails."""
+"""Debug one replicate in a child process: every event and print line as it happens, the
+user's traceback if it raises, how the process died if it crashed; stoppable when it hangs."""
 
 from __future__ import annotations
 
-import json
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from types import TracebackType
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -13,21 +19,29 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Log, OptionList, Static
 
+from ...commands.debug_child import (
+    DebugFailure,
+    DebugSource,
+    child_args,
+    crash_site,
+    failure_of,
+)
 from ...core import events as ev
-from ...core.errors import ConfigError
+from ...core.child import ChildProcess, describe_exit
 from ...core.experiment import describe
-from ...core.fingerprint import canonical_json
-from ...core.overrides import apply_overrides
-from ...core.replicate import _ENGINE_DIR
 from ..bridge import RunBridge
-from ..messages import DebugCompleted, DebugFailed
 
 
 class _DebugLines(RunBridge):
     """Like the run bridge, but keeps a line for every event (steps, metrics too)."""
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self._lines.append(("", text))
 
     def __call__(self, event: ev.Event) -> None:
         line = describe(event)
@@ -37,58 +51,6 @@ class _DebugLines(RunBridge):
             return
         with self._lock:
             self._lines.append((event.treatment or "", line))
-
-
-@dataclass
-class DebugSource:
-    """What the debug of one replicate runs with: the config and base seed of the run it
-    reproduces (None: the experiment's own), and how the screen names that."""
-
-    config: dict[str, Any] | None
-    seed: int | None
-    stored_seed: int | None  # the replicate's seed as the store has it, to check against
-    note: str
-
-
-def debug_source(experiment: Any, treatment: str, replicate: int, run_id: str | None,
-                 overrides: dict[str, Any] | None, seed: int | None) -> DebugSource:
-    """The config and seed replicate ``replicate`` of ``treatment`` ran with in run ``run_id``
-    (read from the store: what the run recorded, overrides applied), or, without a run, the
-    experiment's config with ``overrides`` and base ``seed``. Reads files and runs user code
-    (datasources): call it off the UI thread."""
-    store = getattr(experiment, "store", None)
-    row = None
-    if run_id is not None and store is not None:
-        try:
-            row = store.run_row(run_id)
-        except Exception:  # a live run not yet written, or gone: fall back to its options
-            row = None
-    current = experiment.resolve_configs([treatment])[treatment]
-    if row is None:
-        config = apply_overrides({treatment: current}, overrides)[treatment] if overrides else None
-        shown = " ".join(f"{k}={v!r}" for k, v in (overrides or {}).items())
-        note = f"config of the experiment{' with ' + shown if shown else ''}"
-        return DebugSource(config, seed, None, note)
-    recorded = json.loads(row["configs"]).get(treatment)
-    if recorded is None:
-        raise ConfigError(f"run {run_id} has no condition {treatment!r}")
-    stored_seed = next((r.seed for r in store.replicates(run_id)
-                        if r.treatment == treatment and r.replicate == replicate), None)
-    # The store keeps configs as JSON (other values as their repr): when today's resolution,
-    # with the run's overrides, gives what the run recorded, run with those exact objects.
-    candidates = [current]
-    if overrides:
-        candidates.insert(0, apply_overrides({treatment: current}, overrides)[treatment])
-    config = next((c for c in candidates if canonical_json(c) == canonical_json(recorded)),
-                  recorded)
-    return DebugSource(config, int(row["base_seed"]), stored_seed, f"config and seed of run {run_id}")
-
-
-def user_frames(tb: TracebackType | None) -> TracebackType | None:
-    """Skip the leading Crystallize frames: the traceback starts at the user's code."""
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
-        tb = tb.tb_next
-    return tb
 
 
 class PickConditionScreen(ModalScreen[str | None]):
@@ -110,11 +72,60 @@ class PickConditionScreen(ModalScreen[str | None]):
         self.dismiss(str(event.option.prompt))
 
 
+def _readable(child: ChildProcess) -> Iterator[Any]:
+    """The child's messages; a batch this process cannot unpickle (an event holding an
+    object of a class only the child has) becomes a line saying so, and the rest still
+    arrives."""
+    while True:
+        try:
+            data = child.channel.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            batch = pickle.loads(data)
+        except Exception as exc:
+            yield f"(some events of the debug could not be shown here: {type(exc).__name__}: {exc})"
+            continue
+        yield from batch
+
+
+class DebugProcessDied(Exception):
+    """The debug process ended without a result: how (a signal, an exit code) and where."""
+
+    def __init__(self, how: str, where: str | None, log: list[str], log_path: Path) -> None:
+        super().__init__(f"the debug process was {how}" + (f" at {where}" if where else ""))
+        self.how = how
+        self.where = where
+        self.log = log
+        self.log_path = log_path
+
+
+@dataclass
+class _Started(Message):
+    generation: int
+    source: DebugSource
+
+
+@dataclass
+class _Finished(Message):
+    generation: int
+    replicate: Any
+
+
+@dataclass
+class _Failed(Message):
+    generation: int
+    failure: DebugFailure | None = None  # the step raised (or the child could not load it)
+    died: DebugProcessDied | None = None  # the process ended without a result
+
+
 class DebugScreen(Screen):
-    """One replicate, serially, with everything it does shown as it happens."""
+    """One replicate, serially, in a process of its own, with everything it does shown as it
+    happens: a crash or a hang in the user's code ends that process, never the app."""
 
     BINDINGS = [
         Binding("r", "again", "Run again"),
+        Binding("c", "stop", "Stop", tooltip="End the debug process (a hung step)"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -132,6 +143,15 @@ class DebugScreen(Screen):
         self.lines = _DebugLines()
         self.outcome: Any = None
         self.error: BaseException | None = None
+        self.stopped = False  # ended by the user (c, or leaving the screen)
+        self.child: ChildProcess | None = None
+        self.startup_seconds: float | None = None  # spawn to the child's first message
+        self._generation = 0  # each "again" starts a new child; older ones' news is dropped
+        self._ended_generation = 0  # the child of this generation is to end (c, back) even
+        # if it is still starting: the worker ends it once it has its pid
+        self.running = False  # a child of the current generation has not told its end yet
+        self._lock = threading.Lock()
+        self._ended: set[int] = set()  # pids of children we ended: their logs tell nothing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -150,27 +170,100 @@ class DebugScreen(Screen):
         self.set_interval(1 / 15, self._drain)
         self.action_again()
 
+    def _status(self, text: str, style: str) -> None:
+        self.query_one("#debug-status", Static).update(Text(text, style=style))
+
     def action_again(self) -> None:
+        self._end_child()
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        self.lines = _DebugLines()
+        self.outcome = self.error = self.source = None
+        self.stopped = False
+        self.running = True
         self.query_one("#debug-log", Log).clear()
         self.query_one("#traceback", Static).update("")
-        self.query_one("#debug-status", Static).update(
-            Text(f"running {self.treatment} #{self.replicate} "
-                 f"({'config and seed of run ' + self.run_id if self.run_id else 'seed as in a full run'})…",
-                 style="cyan"))
-        self.execute()
+        self._status(f"starting a process to debug {self.treatment} #{self.replicate}…", "cyan")
+        self.execute(generation, self.lines)
+
+    def action_stop(self) -> None:
+        if self.running and not self.stopped:
+            self.stopped = True
+            self._status(f"stopping {self.treatment} #{self.replicate}…", "yellow")
+            self._end_child()
+
+    def _end_child(self) -> None:
+        """End the current child, or have its worker end it once started. SIGTERM to its
+        process group now, from the UI thread (a quitting app may not wait); SIGKILL, if
+        needed, from a thread."""
+        with self._lock:
+            self._ended_generation = self._generation
+            child = self.child
+        if child is None or child.returncode is not None:
+            return
+        self._ended.add(child.pid)
+        try:
+            os.killpg(child.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        threading.Thread(target=child.terminate, daemon=True, name="debug-terminate").start()
+
+    def _log_path(self, generation: int) -> Path:
+        """A log per child: an older child, ending, removes its own log, not the next one's."""
+        folder = Path(self.app.workspace.store_path).parent / "debug"
+        name = f"{self.experiment.name}-{self.treatment}-{self.replicate}-{os.getpid()}-{generation}"
+        return folder / f"{name}.log"
 
     @work(thread=True, exit_on_error=False, group="debug")
-    def execute(self) -> None:
+    def execute(self, generation: int, lines: _DebugLines) -> None:
+        ws = self.app.workspace
+        log_path = self._log_path(generation)
         try:
-            source = self.source = debug_source(self.experiment, self.treatment, self.replicate,
-                                                self.run_id, self.overrides, self.seed)
-            outcome = self.experiment.debug(treatment=self.treatment, replicate=self.replicate,
-                                            verbose=False, echo=False, subscribers=[self.lines],
-                                            seed=source.seed, config=source.config)
-        except BaseException as exc:  # the user's exception: shown, never fatal to the app
-            self.post_message(DebugFailed(exc))
-        else:
-            self.post_message(DebugCompleted(outcome))
+            log_path.unlink(missing_ok=True)  # the tail shown is this child's, not the last one's
+            began = time.monotonic()
+            child = ChildProcess.spawn(
+                child_args(ws.root, ws.store_path, self.experiment.name, self.treatment,
+                           self.replicate, run_id=self.run_id, overrides=self.overrides,
+                           seed=self.seed),
+                log_path=log_path)
+        except Exception as exc:  # no python, no room for the log: said, never fatal
+            self.post_message(_Failed(generation, failure=failure_of(exc)))
+            return
+        with self._lock:
+            stale = generation != self._generation  # "again" was pressed while it started
+            if not stale:
+                self.child = child
+            end_now = stale or generation == self._ended_generation  # c or back, meanwhile
+        if end_now:
+            self._ended.add(child.pid)
+            child.terminate()
+            if stale:
+                return
+        ended = False
+        for item in _readable(child):
+            if isinstance(item, str):  # a batch we could not unpickle: said in the log
+                lines.note(item)
+            elif isinstance(item, ev.Event):
+                lines(item)
+            elif item[0] == "source":
+                self.startup_seconds = time.monotonic() - began
+                self.post_message(_Started(generation, item[1]))
+            elif item[0] == "done":
+                ended = True
+                self.post_message(_Finished(generation, item[2]))
+            elif item[0] == "failed":
+                ended = True
+                self.post_message(_Failed(generation, failure=item[1]))
+        code = child.wait()
+        if not ended:
+            log = child.log_tail(400)
+            fatal = next((i for i, line in enumerate(log) if line.startswith("Fatal Python error")), None)
+            died = DebugProcessDied(describe_exit(code), crash_site(log),
+                                    log[fatal:] if fatal is not None else log[-40:], log_path)
+            self.post_message(_Failed(generation, died=died))
+        if ended or child.pid in self._ended:
+            log_path.unlink(missing_ok=True)  # kept only to tell a death
 
     def _drain(self) -> None:
         if not self.query("#debug-log"):
@@ -179,8 +272,18 @@ class DebugScreen(Screen):
         if batch.lines:
             self.query_one("#debug-log", Log).write_lines([t for _, t in batch.lines])
 
-    @on(DebugCompleted)
-    def _done(self, message: DebugCompleted) -> None:
+    @on(_Started)
+    def _started(self, message: _Started) -> None:
+        if message.generation != self._generation:
+            return
+        self.source = message.source
+        self._status(f"running {self.treatment} #{self.replicate} ({message.source.note})…", "cyan")
+
+    @on(_Finished)
+    def _done(self, message: _Finished) -> None:
+        if message.generation != self._generation:
+            return
+        self.running = False
         self._drain()
         rep = self.outcome = message.replicate
         shown = ", ".join(f"{k} = {v!r}" for k, v in rep.metrics.items()) or "no metrics"
@@ -194,16 +297,34 @@ class DebugScreen(Screen):
         self.query_one("#debug-status", Static).update(status)
         self.query_one("#traceback", Static).update(Text(f"metrics: {shown}"))
 
-    @on(DebugFailed)
-    def _failed(self, message: DebugFailed) -> None:
+    @on(_Failed)
+    def _failed(self, message: _Failed) -> None:
+        if message.generation != self._generation:
+            return
+        self.running = False
         self._drain()
-        exc = self.error = message.error
-        self.query_one("#debug-status", Static).update(
-            Text(f"{self.treatment} #{self.replicate} failed: {type(exc).__name__}: {exc}",
-                 style="bold red"))
-        trace = Traceback.from_exception(type(exc), exc, user_frames(exc.__traceback__),
-                                         width=None, show_locals=False, theme="ansi_dark")
-        self.query_one("#traceback", Static).update(trace)
+        pane = self.query_one("#traceback", Static)
+        died = message.died
+        if died is not None:
+            self.error = died
+            if self.stopped:
+                self._status(f"{self.treatment} #{self.replicate} stopped: the debug process was "
+                             f"{died.how} (r runs it again)", "yellow")
+                return
+            self._status(f"{self.treatment} #{self.replicate}: {died}", "bold red")
+            shown = Text(f"the last lines of its log, {died.log_path}:\n", style="dim")
+            shown.append("\n".join(died.log) or "(empty)")
+            pane.update(shown)
+            return
+        failure = message.failure
+        assert failure is not None
+        self.error = failure.exception()
+        self._status(f"{self.treatment} #{self.replicate} failed: {failure.summary}", "bold red")
+        pane.update(Traceback(trace=failure.trace, width=None, show_locals=False, theme="ansi_dark"))
 
     def action_back(self) -> None:
+        self._end_child()  # a debug is not a run: it does not outlive its window
         self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        self._end_child()
