@@ -107,6 +107,14 @@ def _live_status(status: str, host: str | None, pid: int | None) -> str:
     return "interrupted" if _zombie(pid) else status
 
 
+def unchecked_note(status: str, host: str | None) -> str | None:
+    """Why a "running" run cannot be checked from here (its process is on another machine,
+    or the row names none): ps shows it as running with this note rather than guessing."""
+    if status != "running" or host == socket.gethostname():
+        return None
+    return "other host: not checked" if host else "host unknown: not checked"
+
+
 def _zombie(pid: int) -> bool:
     """A dead process not yet reaped by its parent (a killed run process whose parent lives
     on) still answers kill(pid, 0); Linux's /proc says it is a zombie."""
@@ -620,6 +628,11 @@ class Store:
             if cond in counts:
                 counts[cond] = (int(ok or 0), int(failed or 0))
         return counts
+
+    def events_dropped(self, run_id: str) -> int:
+        """Logged rows of a run not kept: its earliest, beyond the bound on kept lines."""
+        rows = self._read("SELECT events_dropped FROM runs WHERE run_id = ?", (run_id,))
+        return int(rows[0][0]) if rows else 0
 
     def last_commit(self, run_id: str) -> float | None:
         """When the run's last replicate was committed (None before the first)."""
