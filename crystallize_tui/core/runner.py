@@ -60,7 +60,8 @@ class Run:
         # No subscriber but the store and no fail-fast: a replicate's end needs no event (a
         # bus only loses subscribers during a run, never gains them), and nothing is held.
         self._listeners = len(bus) - (recorder is not None)
-        self._unheard = not self._listeners and not fail_fast
+        self._unheard = self._listeners <= 0 and not fail_fast
+        plan.lines_only = self._listeners <= 0 and recorder is not None
 
     # -- the run ------------------------------------------------------------------
     def iterate(self, *, each: bool = True) -> Iterator[ReplicateResult]:
@@ -81,9 +82,12 @@ class Run:
         # A replicate handed over (each) is committed first; run() commits in groups.
         self._grouped = not each and self.recorder is not None
         publish = self.bus.publish
-        if self._grouped and self._listeners:
+        if self._grouped and self._listeners > 0:
             publish = self._publish
             self.recorder.after_commit = self._committed  # type: ignore[union-attr]
+        elif self.recorder is not None and self._listeners <= 0:
+            # Only the store listens: its lines go straight to it, not through the bus.
+            publish = self.recorder.on_event
         self._started = time.monotonic()
         for plugin in self.plugins:
             if plugin.overrides("before_run"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -52,6 +53,7 @@ GROUP_MAX = 500
 TRIM_SLACK_FRACTION = 8
 
 
+@functools.cache  # read once per process (~6 ms of metadata parsing, paid by every run)
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for dist in ("crystallize-tui", "numpy", "scipy"):
