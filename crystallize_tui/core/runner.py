@@ -50,6 +50,7 @@ class Run:
         # be committed first, event).
         self._held: deque[tuple[int, ev.Event]] = deque()
         self._grouped = False  # commit in groups (not when each replicate is handed over)
+        self._gated = False  # grouped, with listeners: announcements pass the gate below
         # Held events leave in order: from the run's thread, or from the store's committer
         # thread once a group it committed frees them (the run may be in a long replicate).
         self._gate = threading.Lock()
@@ -57,10 +58,10 @@ class Run:
         self.outcomes: list[ReplicateResult] = list(self.prior)
         self.result: Result | None = None
         self._started = 0.0
-        # No subscriber but the store and no fail-fast: a replicate's end needs no event (a
-        # bus only loses subscribers during a run, never gains them), and nothing is held.
+        # No subscriber but the store: a replicate's end needs no event (a bus only loses
+        # subscribers during a run, never gains them), and nothing is held.
         self._listeners = len(bus) - (recorder is not None)
-        self._unheard = self._listeners <= 0 and not fail_fast
+        self._unheard = self._listeners <= 0
         plan.lines_only = self._listeners <= 0 and recorder is not None
 
     # -- the run ------------------------------------------------------------------
@@ -82,7 +83,8 @@ class Run:
         # A replicate handed over (each) is committed first; run() commits in groups.
         self._grouped = not each and self.recorder is not None
         publish = self.bus.publish
-        if self._grouped and self._listeners > 0:
+        self._gated = self._grouped and self._listeners > 0
+        if self._gated:
             publish = self._publish
             self.recorder.after_commit = self._committed  # type: ignore[union-attr]
         elif self.recorder is not None and self._listeners <= 0:
@@ -161,6 +163,8 @@ class Run:
         if recorder is not None:
             recorder.replicate(outcome, hold=self._grouped and not self.token.cancelled)
         if self._unheard:
+            if outcome.status != OK and self.fail_fast:
+                self.token.cancel()
             return True  # nobody listens: building the event would be wasted work
         now = time.monotonic()
         if outcome.status == OK:
@@ -173,10 +177,14 @@ class Run:
                 self.info.run_id, outcome.treatment, outcome.replicate, now,
                 outcome.seed, outcome.duration, outcome.error or "", outcome.traceback or "",
             )
-        if recorder is not None and (self._held or recorder.committed < recorder.recorded):
-            with self._gate:
-                self._held.append((recorder.recorded, event))
-                self._release()
+        if self._gated:
+            assert recorder is not None
+            with self._gate:  # the committer thread may be announcing held events meanwhile
+                if self._held or recorder.committed < recorder.recorded:
+                    self._held.append((recorder.recorded, event))
+                    self._release()
+                else:
+                    self.bus.publish(event)
         else:
             self.bus.publish(event)
         if outcome.status != OK and self.fail_fast:
