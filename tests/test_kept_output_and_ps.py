@@ -52,6 +52,9 @@ def test_logs_shows_the_last_lines_and_says_how_many_earlier_ones_were_not_kept(
     assert len(printed) == 25, printed
     assert "t 4.5" in printed[0] and "t 5.9" in printed[-1]
     assert not any("t 4.4" in line or "baseline 4." in line for line in printed)
+    attached = cli(tmp_path, "attach", run_id)  # the run has ended: its state, then the end
+    assert attached.returncode == 0, attached.stderr
+    assert "… 95 earlier lines not kept" in attached.stdout
 
 
 def test_a_run_under_the_bound_keeps_every_line_and_logs_has_no_note(tmp_path):

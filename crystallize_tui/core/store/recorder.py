@@ -174,12 +174,6 @@ class RunRecorder:
         if self._flusher is not None and self._flusher is not threading.current_thread():
             self._flusher.join()
 
-    def _take_buffers(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        with self._buffer_lock:
-            events, self._events = self._events, []
-            artifacts, self._artifacts = self._artifacts, []
-        return events, artifacts
-
     def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
         self.store.begin_run({
             "run_id": self.run_id, "experiment": info.name, "started_at": time.time(),
