@@ -124,3 +124,45 @@ def test_a_replicate_before_a_long_one_reaches_watchers_and_subscribers_meanwhil
         out, err = child.communicate(timeout=WAIT)
     assert child.returncode == 0, err
     assert len(_stored(db)) == 6 and _announced(announced) == _stored(db)
+
+
+def _chatty(config, ctx):
+    print(f"replicate {ctx.replicate}")
+    if ctx.replicate % 7 == 3:
+        time.sleep(0.06)  # longer than the window: its group is committed at once
+    ctx.emit("tick", k=ctx.replicate)
+    ctx.metrics.add("x", ctx.rng.random())
+
+
+def test_subscribers_hear_the_same_events_in_the_same_order_each_after_its_commit(tmp_path):
+    from crystallize_tui import Experiment, ReplicateFinished, Treatment
+
+    db = tmp_path / "runs.db"
+    heard: list[tuple[str, str | None, int | None]] = []
+    late: list[tuple[str, int]] = []
+
+    def listen(event):
+        # Called in the run's thread, or in the store's committer thread when a commit
+        # there frees held events: a connection of its own each time.
+        heard.append((type(event).__name__, event.treatment, event.replicate))
+        if isinstance(event, ReplicateFinished):
+            reader = sqlite3.connect(db, timeout=5)
+            try:
+                stored = reader.execute(
+                    "SELECT COUNT(*) FROM replicates WHERE condition = ? AND replicate = ?",
+                    (event.treatment, event.replicate)).fetchone()[0]
+            finally:
+                reader.close()
+            if not stored:
+                late.append((event.treatment, event.replicate))
+
+    def experiment(store):
+        return Experiment(name="ordered", pipeline=[_chatty], replicates=30, seed=3,
+                          treatments=[Treatment("t", {"a": 1})], store=store)
+
+    experiment(db).run(echo=False, subscribers=[listen])
+    assert late == []  # every replicate was in the store when its end was heard
+    grouped, heard[:] = list(heard), []
+    experiment(None).run(echo=False, subscribers=[listen])  # nothing to wait for
+    assert grouped == heard
+    assert sum(name == "ReplicateFinished" for name, _, _ in grouped) == 60
