@@ -94,3 +94,23 @@ def test_ps_does_not_guess_about_a_run_of_another_host(tmp_path):
     assert rows[theirs][2] == "running (other host: not checked)"
     assert rows[theirs][-1] == "lab-node-7"
     assert rows[ours][2] == "interrupted"
+
+
+def _loops(config, ctx):
+    print("before")
+    circular: list = []
+    circular.append(circular)
+    ctx.emit("loop", data=circular)
+    print("after")
+    ctx.metrics.add("x", 1)
+
+
+def test_an_event_whose_data_cannot_be_stored_keeps_its_line_and_the_log_goes_on(tmp_path):
+    from crystallize_tui import Experiment, Store
+
+    db = tmp_path / "s.db"
+    result = Experiment(name="loops", pipeline=[_loops], replicates=2, store=db).run(echo=False)
+    assert result.status == "completed"
+    kept = Store(db).events(result.run_id)
+    assert [e.get("text", e.get("event")) for e in kept] == ["before", "loop", "after"] * 2
+    assert kept[1]["data"] == "<not storable: ValueError: Circular reference detected>"

@@ -200,8 +200,14 @@ class RunRecorder:
             kind, payload = "event", {"event": event.kind, "data": event.data}
         else:
             return
-        row = (self.run_id, event.treatment, event.replicate, event.time, kind,
-               json.dumps(payload, default=repr))
+        try:
+            text = json.dumps(payload, default=repr)
+        except Exception as exc:  # noqa: BLE001 - e.g. a circular ctx.emit payload
+            # Called straight from the step (no bus isolating it): keep the line, say why
+            # its data is not, rather than fail the replicate or lose the log.
+            text = json.dumps({**payload, "data": f"<not storable: {type(exc).__name__}: {exc}>"}
+                              if kind == "event" else {**payload, "text": repr(payload["text"])})
+        row = (self.run_id, event.treatment, event.replicate, event.time, kind, text)
         with self._buffer_lock:
             self._events.append(row)
         if self._flusher is None and not self._stop_flushing.is_set():
