@@ -114,6 +114,7 @@ class RunRecorder:
         self._artifacts: list[tuple[Any, ...]] = []
         self._waiting: list[ReplicateResult] = []
         self._waiting_since = 0.0
+        self._lines_since = 0.0  # when the oldest buffered line (or artifact) came
         self.recorded = 0  # replicates handed to replicate()
         self.committed = 0  # of them, committed (in the order handed over)
         self.muted = False  # the run is re-publishing events it gave to on_event already
@@ -155,11 +156,19 @@ class RunRecorder:
         self._flusher.start()
 
     def _flush_live(self) -> None:
-        """Commit what waits every GROUP_WINDOW_S: a replicate that finished before a long
+        """Commit what has waited GROUP_WINDOW_S: a replicate that finished before a long
         one, and the lines a step printed before a long computation, reach a watcher in
         another process while the long one still runs."""
-        while not self._stop_flushing.wait(GROUP_WINDOW_S):
-            if not (self._waiting or self._events or self._artifacts):
+        # Wakes twice per window and commits only what has waited a window: while the run's
+        # thread commits its own full groups, this thread leaves them alone (a commit here
+        # would compete with the run for the interpreter and cut groups short).
+        while not self._stop_flushing.wait(GROUP_WINDOW_S / 2):
+            now = time.monotonic()
+            with self._buffer_lock:
+                due = ((self._waiting and now - self._waiting_since >= GROUP_WINDOW_S)
+                       or ((self._events or self._artifacts)
+                           and now - self._lines_since >= GROUP_WINDOW_S))
+            if not due:
                 continue
             try:
                 self._commit()
@@ -191,6 +200,8 @@ class RunRecorder:
             return
         if isinstance(event, ev.ArtifactSaved):
             with self._buffer_lock:
+                if not (self._events or self._artifacts):
+                    self._lines_since = time.monotonic()
                 self._artifacts.append((self.run_id, event.treatment, event.replicate,
                                         event.name, event.path, event.size, event.sha256))
             return
@@ -209,6 +220,8 @@ class RunRecorder:
                               if kind == "event" else {**payload, "text": repr(payload["text"])})
         row = (self.run_id, event.treatment, event.replicate, event.time, kind, text)
         with self._buffer_lock:
+            if not (self._events or self._artifacts):
+                self._lines_since = time.monotonic()
             self._events.append(row)
         if self._flusher is None and not self._stop_flushing.is_set():
             self._start_flusher()
