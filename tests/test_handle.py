@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 import pytest
 from steps import chatty_step, coin_game, failing_on_odd
@@ -169,6 +170,10 @@ def test_unsubscribe_stops_the_callback(tmp_path):
                      pipeline=[gated], replicates=2, seed=3, store=tmp_path / "c.db")
     handle = exp.start(echo=False)
     assert entered["g"].acquire(timeout=WAIT)
+    # Replicate 0 is announced once its group is committed (within the commit window).
+    deadline = time.monotonic() + WAIT
+    while handle.progress.of("baseline").done < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     kept, dropped = [], []
     handle.subscribe(kept.append)
     handle.subscribe(dropped.append)()

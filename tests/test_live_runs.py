@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import cli, start_cli, write_experiment
+from cli_support import cli, start_cli, stored_replicates, write_experiment
 
 YAML = """\
 pipeline: [steps:work]
@@ -296,8 +296,8 @@ def test_a_killed_run_process_not_yet_reaped_by_its_parent_reads_interrupted(wor
     # This test is the run process's parent and does not wait() for it yet: the killed
     # process stays a zombie, which still answers kill(pid, 0).
     run = start_cli(workspace, "run", "slow")
-    wait_for(lambda: db(workspace).exists() and
-             query(workspace, "SELECT COUNT(*) FROM replicates")[0][0] == 6, "six replicates")
+    # stored_replicates: 0 while the file exists but its tables are not made yet
+    wait_for(lambda: stored_replicates(db(workspace)) == 6, "six replicates")
     run.kill()
     wait_for(lambda: Path(f"/proc/{run.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
              == "Z", "the killed process to be a zombie")

@@ -337,5 +337,8 @@ def test_the_event_log_is_bounded(tmp_path, monkeypatch):
 
     db = tmp_path / "s.db"
     live = Experiment(name="chatty", pipeline=[step], replicates=3, store=db).run()
-    assert len(Store(db).events(live.run_id, limit=10_000)) == 50
+    kept = Store(db).events(live.run_id, limit=10_000)
+    assert len(kept) == 50
     assert Store(db).run_row(live.run_id)["events_dropped"] == 70
+    # The newest are kept: the last 10 of replicate 1, then all 40 of replicate 2.
+    assert [(e["replicate"], e["data"]["i"]) for e in (kept[0], kept[-1])] == [(1, 30), (2, 39)]

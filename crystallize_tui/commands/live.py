@@ -15,6 +15,8 @@ from typing import Any
 from ..core.errors import ConfigError, StoreError
 from ..core.store.attach import AttachedRun
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
+from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
+from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
 from ..watch.live_stats import LiveStatistics
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
@@ -129,7 +131,9 @@ def _reading_store(ws: Workspace) -> Any:
 
 
 def cmd_ps(args: Any, ws: Workspace) -> int:
-    """Live runs from every process using the store (and runs whose process is gone)."""
+    """Live runs from every process using the store (and runs whose process is gone). A run
+    recorded on another machine cannot be checked by pid here: it shows as running with
+    "(other host: not checked)"; one of this machine whose process is gone, "interrupted"."""
     if not ws.store_path.exists():
         print("no live runs (no store yet at " + str(ws.store_path) + ")")
         return EXIT_OK
@@ -142,12 +146,25 @@ def cmd_ps(args: Any, ws: Workspace) -> int:
     for record in live:
         row = store.run_row(record.run_id)
         progress = store.attach(record.run_id).progress
-        print("\t".join([record.run_id, record.experiment, record.status,
+        status = record.status
+        if (note := unchecked_note(status, row["host"])) is not None:
+            status = f"{status} ({note})"
+        print("\t".join([record.run_id, record.experiment, status,
                          progress_text(progress), clock(progress.elapsed), eta_text(progress),
                          _when(record.started_at), str(row["pid"] or "—"),
                          row["host"] or "—"]))
     print(ETA_NOTE, file=sys.stderr)
     return EXIT_OK
+
+
+def dropped_note(snapshot: Snapshot) -> str | None:
+    """"… 12,345 earlier lines not kept" when the store kept only a run's newest lines."""
+    if not snapshot.dropped:
+        return None
+    # The bound is the run process's ($CRYSTALLIZE_MAX_OUTPUT_LINES there), not ours.
+    return (f"… {snapshot.dropped:,} earlier line{'s' if snapshot.dropped != 1 else ''} not "
+            f"kept (a run keeps its last ${MAX_EVENTS_ENV} lines, default "
+            f"{MAX_EVENTS_PER_RUN:,})")
 
 
 def _print_rows(snapshot: Snapshot) -> None:
@@ -195,6 +212,8 @@ def cmd_attach(args: Any, ws: Workspace) -> int:
         print(f"progress: {progress_line(run.progress)}")
         if first.running:
             _print_live_statistics(store, args.run_id)
+        if (note := dropped_note(first)) is not None:
+            print(note)
         _print_rows(first)
         _follow(follower, first, run)
     except KeyboardInterrupt:
@@ -242,6 +261,8 @@ def cmd_logs(args: Any, ws: Workspace) -> int:
     """A run's kept output lines; with -f, then the new ones until the run ends."""
     follower = RunFollower(_reading_store(ws), args.run_id)
     first = follower.poll()
+    if (note := dropped_note(first)) is not None:
+        print(note)
     # Each failed replicate's line after that replicate's own output, as the live run had it.
     for line in stored_lines(first.rows, first.failures):
         print(line.text, flush=False)

@@ -31,6 +31,9 @@ class EventBus:
     def __bool__(self) -> bool:
         return bool(self._subs)
 
+    def __len__(self) -> int:
+        return len(self._subs)
+
     def publish(self, event: Event) -> None:
         # A subscriber's own print() goes to the terminal, not into the replicate whose
         # event it handles: captured, it would come back to it as an Output event, forever.

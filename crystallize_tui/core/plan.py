@@ -90,6 +90,7 @@ class RunPlan:
     tasks: Collection[tuple[str, int]]  # (condition, replicate) in the order to start them
     want_events: bool = True  # publish fine-grained events (someone is listening)
     capture: bool = True  # capture print() output as Output events
+    lines_only: bool = False  # only the store listens: Output, UserEvent, ArtifactSaved only
     echo: bool = True  # captured output still reaches the terminal
     keep_output: bool = False  # keep the last step's return value (debug mode)
     reraise: bool = False  # a step's exception propagates instead of being recorded (debug)

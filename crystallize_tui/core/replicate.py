@@ -19,6 +19,7 @@ from .async_steps import AsyncSteps
 from .cancel import CancelToken
 from .context import StepContext
 from .errors import Cancelled, PluginError
+from .metrics import Metrics
 from .pipeline import StepSpec
 from .plan import ReplicateHooks, RunPlan
 from .plugins.base import Plugin
@@ -51,6 +52,10 @@ def replicate_runner(
     """``run(treatment, k)`` for every replicate of ``plan`` in this thread or process: what
     is the same for all of them is looked up once here, not once per replicate."""
     emit = emit if plan.want_events else None
+    # Only the store listens: it keeps print output, ctx.emit/log and artifacts; the
+    # bookkeeping events (replicate and step starts, metrics) would be built for nobody.
+    lines_only = plan.lines_only
+    step_emit = None if lines_only else emit
     seeds, configs, flat = plan.seeds, plan.configs, plan.flat_configs
     run_id, name, echo, capturing = plan.run_id, plan.name, plan.echo, plan.capture
     keep_output, reraise = plan.keep_output, plan.reraise
@@ -61,6 +66,9 @@ def replicate_runner(
     step_plan = [(step, plain and not step.retries) for step in plan.steps]
     new_context = StepContext.for_replicate
     check = token.check
+
+    def check_added(name: str, value: Any) -> None:
+        check()
     # Replicate k has the same seed in every condition, and the conditions of a replicate
     # come one after the other: the last seed derived is handed out again. (A runner
     # serves one thread, so this needs no lock.)
@@ -78,7 +86,9 @@ def replicate_runner(
         # the next replicate sees; a dict of scalars needs only a shallow copy for that.
         config = config.copy() if treatment in flat else fresh_copy(config)
         ctx = new_context(config, treatment, k, seed, run_id, name, emit, token, echo)
-        if emit is not None:
+        if lines_only:  # metrics.add stays a cancellation point, without an event
+            ctx.metrics = Metrics(check_added)
+        if step_emit is not None:
             emit(ev.ReplicateStarted(run_id, treatment, k, time.monotonic(), seed))
         capture = None
         if capturing:
@@ -97,7 +107,7 @@ def replicate_runner(
                 else:
                     if coroutines is None:
                         coroutines = AsyncSteps()
-                    data = _run_step(step, data, ctx, hooks, emit, token, coroutines)
+                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines)
                     continue
                 if type(data) is CoroutineType:
                     if coroutines is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from . import events as ev
@@ -48,13 +50,24 @@ class Run:
             backend = SerialBackend()
         self.backend = backend  # where the replicates run (see core/backends)
         self.recorder = recorder  # commits each replicate before anyone hears of it
+        # Announcements waiting for their replicate's group commit, with every event
+        # published after them (so subscribers see the run's order): (replicates that must
+        # be committed first, event).
+        self._held: deque[tuple[int, ev.Event]] = deque()
+        self._grouped = False  # commit in groups (not when each replicate is handed over)
+        self._gated = False  # grouped, with listeners: announcements pass the gate below
+        # Held events leave in order: from the run's thread, or from the store's committer
+        # thread once a group it committed frees them (the run may be in a long replicate).
+        self._gate = threading.Lock()
         self.prior = list(prior or [])  # replicates a resumed run had already finished
         self.outcomes: list[ReplicateResult] = list(self.prior)
         self.result: Result | None = None
         self._started = 0.0
-        # No subscriber and no fail-fast: a replicate's end needs no event (a bus only
-        # loses subscribers during a run, never gains them).
-        self._unheard = not bus and not fail_fast
+        # No subscriber but the store: a replicate's end needs no event (a bus only loses
+        # subscribers during a run, never gains them), and nothing is held.
+        self._listeners = len(bus) - (recorder is not None)
+        self._unheard = self._listeners <= 0
+        plan.lines_only = self._listeners <= 0 and recorder is not None
 
     # -- the run ------------------------------------------------------------------
     def iterate(self, *, each: bool = True) -> Iterator[ReplicateResult]:
@@ -72,7 +85,16 @@ class Run:
                 raise KeyboardInterrupt
 
     def _run(self, each: bool) -> Iterator[ReplicateResult]:
+        # A replicate handed over (each) is committed first; run() commits in groups.
+        self._grouped = not each and self.recorder is not None
         publish = self.bus.publish
+        self._gated = self._grouped and self._listeners > 0
+        if self._gated:
+            publish = self._publish
+            self.recorder.after_commit = self._committed  # type: ignore[union-attr]
+        elif self.recorder is not None and self._listeners <= 0:
+            # Only the store listens: its lines go straight to it, not through the bus.
+            publish = self.recorder.on_event
         self._started = time.monotonic()
         for plugin in self.plugins:
             if plugin.overrides("before_run"):
@@ -131,32 +153,93 @@ class Run:
             backend.close()  # type: ignore[attr-defined]
 
     def _record(self, outcome: ReplicateResult) -> bool:
-        """Keep a finished replicate and announce it; False for a cancelled one."""
+        """Keep a finished replicate and announce it once committed; False for a cancelled one."""
         if outcome.status == CANCELLED:
             return False
         self.outcomes.append(outcome)
-        if self.recorder is not None:
-            self.recorder.replicate(outcome)
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.replicate(outcome, hold=self._grouped and not self.token.cancelled)
         if self._unheard:
+            if outcome.status != OK and self.fail_fast:
+                self.token.cancel()
             return True  # nobody listens: building the event would be wasted work
         now = time.monotonic()
         if outcome.status == OK:
-            self.bus.publish(ev.ReplicateFinished(
+            event: ev.Event = ev.ReplicateFinished(
                 self.info.run_id, outcome.treatment, outcome.replicate, now,
                 outcome.seed, outcome.duration, outcome.metrics,
-            ))
+            )
         else:
-            self.bus.publish(ev.ReplicateFailed(
+            event = ev.ReplicateFailed(
                 self.info.run_id, outcome.treatment, outcome.replicate, now,
                 outcome.seed, outcome.duration, outcome.error or "", outcome.traceback or "",
-            ))
-            if self.fail_fast:
-                self.token.cancel()
+            )
+        if self._gated:
+            assert recorder is not None
+            with self._gate:  # the committer thread may be announcing held events meanwhile
+                if self._held or recorder.committed < recorder.recorded:
+                    self._held.append((recorder.recorded, event))
+                    self._release()
+                else:
+                    self.bus.publish(event)
+        else:
+            self.bus.publish(event)
+        if outcome.status != OK and self.fail_fast:
+            self.token.cancel()
         return True
+
+    def _publish(self, event: ev.Event) -> None:
+        """The backend's publish while replicates are committed in groups: an event after a
+        held announcement waits behind it (the store takes its lines at once)."""
+        with self._gate:
+            if self._held:
+                self._release()
+                if self._held:
+                    assert self.recorder is not None
+                    self.recorder.on_event(event)
+                    self._held.append((0, event))
+                    return
+            self.bus.publish(event)
+
+    def _committed(self) -> None:
+        """The committer thread committed a group: announce what it frees now."""
+        with self._gate:
+            self._release()
+
+    def _release(self) -> None:
+        """Publish the held events whose replicates are committed, in order (with the gate)."""
+        assert self.recorder is not None
+        held, recorder = self._held, self.recorder
+        committed = recorder.committed
+        recorder.muted = True  # it has these events (or needs none of them) already
+        try:
+            while held and held[0][0] <= committed:
+                self.bus.publish(held.popleft()[1])
+        finally:
+            recorder.muted = False
+
+    def _drop_uncommitted(self) -> None:
+        """A commit failed: publish what may be heard, never an uncommitted replicate's end."""
+        assert self.recorder is not None
+        committed = self.recorder.committed
+        with self._gate:
+            self._held = deque((0, e) for need, e in self._held if need <= committed
+                               or not isinstance(e, (ev.ReplicateFinished, ev.ReplicateFailed)))
+            self._release()
 
     def _finish(self, status: str | None = None) -> None:
         if self.result is not None:
             return
+        unsaved: CrystallizeError | None = None
+        if self.recorder is not None:
+            try:  # what waits for a group commit: before the run's end is announced
+                self.recorder.commit()
+            except CrystallizeError as exc:  # those replicates are not in the store
+                unsaved = exc
+                status = FAILED
+            if self._held:
+                self._drop_uncommitted()
         failed = sum(1 for o in self.outcomes if o.status == FAILED)
         finished = len(self.outcomes) - failed
         complete = len(self.outcomes) == len(self.prior) + len(self.plan.tasks)
@@ -194,3 +277,5 @@ class Run:
             # As when a replicate's commit finds the file gone: the caller must not report
             # the run as stored (also after a cancel: nothing finished was kept).
             raise lost
+        if unsaved is not None:
+            raise unsaved  # as a failed commit of a replicate during the run

@@ -30,6 +30,7 @@ class Snapshot:
     counts: dict[str, tuple[int, int]]
     rows: list[dict[str, Any]] = field(default_factory=list)  # new event rows, oldest first
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # new failed replicates
+    dropped: int = 0  # the run's earliest logged rows not kept (the store keeps the newest)
 
     @property
     def running(self) -> bool:
@@ -52,6 +53,7 @@ class RunFollower:
         self._failed_seen: set[tuple[str, int]] = set()
         self._version: tuple[int, int] | None = None  # (thread, data_version): per connection
         self._counts: dict[str, tuple[int, int]] = {}
+        self._dropped = 0
 
     def poll(self, last: int | None = None) -> Snapshot:
         """The run's state and the rows logged since the last poll (with ``last``: only the
@@ -67,11 +69,12 @@ class RunFollower:
             self._version = version
             before = sum(f for _, f in self._counts.values())
             self._counts = self.store.condition_counts(self.run_id)
+            self._dropped = self.store.events_dropped(self.run_id)
             if sum(f for _, f in self._counts.values()) != before:
                 failures = [f for f in self.store.failures(self.run_id)
                             if (f[0], f[1]) not in self._failed_seen]
                 self._failed_seen.update((c, r) for c, r, _ in failures)
-        return Snapshot(status, host, pid, dict(self._counts), rows, failures)
+        return Snapshot(status, host, pid, dict(self._counts), rows, failures, self._dropped)
 
 
 @contextmanager

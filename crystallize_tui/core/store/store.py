@@ -107,6 +107,14 @@ def _live_status(status: str, host: str | None, pid: int | None) -> str:
     return "interrupted" if _zombie(pid) else status
 
 
+def unchecked_note(status: str, host: str | None) -> str | None:
+    """Why a "running" run cannot be checked from here (its process is on another machine,
+    or the row names none): ps shows it as running with this note rather than guessing."""
+    if status != "running" or host == socket.gethostname():
+        return None
+    return "other host: not checked" if host else "host unknown: not checked"
+
+
 def _zombie(pid: int) -> bool:
     """A dead process not yet reaped by its parent (a killed run process whose parent lives
     on) still answers kill(pid, 0); Linux's /proc says it is a zombie."""
@@ -383,35 +391,81 @@ class Store:
         """This process stopped recording ``run_id`` (without finish_run: a write failed)."""
         self._recording.discard(run_id)
 
+    def save_replicates(
+        self,
+        run_id: str,
+        reps: list[ReplicateResult],
+        events: list[tuple[Any, ...]] | tuple[()] = (),
+        artifacts: list[tuple[Any, ...]] | tuple[()] = (),
+        *,
+        replace: bool = False,
+        trim_events_to: int | None = None,
+        dropped: int = 0,
+    ) -> int:
+        """Commit finished replicates with their metrics (and buffered events) in one
+        transaction; with ``replace``, a stored replicate of the same key (a resumed run's
+        failed one) is replaced whole. ``trim_events_to``: then keep only the run's newest
+        that many logged rows; ``dropped`` (plus the rows trimmed) is added to
+        ``runs.events_dropped`` in the same transaction. Returns the rows trimmed."""
+        with self._write(run_id) as conn:
+            if reps:
+                self._insert_replicates(conn, run_id, reps, replace)
+            self._insert_events(conn, events, artifacts)
+            return self._trim(conn, run_id, trim_events_to, dropped)
+
     def save_replicate(
         self,
         run_id: str,
         rep: ReplicateResult,
-        events: Iterable[tuple[Any, ...]] = (),
-        artifacts: Iterable[tuple[Any, ...]] = (),
+        events: list[tuple[Any, ...]] | tuple[()] = (),
+        artifacts: list[tuple[Any, ...]] | tuple[()] = (),
     ) -> None:
         """Commit one finished replicate with its metrics (and buffered events) at once."""
-        key = (run_id, rep.treatment, rep.replicate)
-        with self._write(run_id) as conn:
-            # A rerun of a failed replicate replaces it whole.
-            conn.execute("DELETE FROM metrics WHERE run_id = ? AND condition = ? AND replicate = ?", key)
-            conn.execute(
-                """INSERT OR REPLACE INTO replicates (run_id, condition, replicate, seed, status,
-                   duration, error, traceback, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (*key, rep.seed, rep.status, rep.duration, rep.error, rep.traceback, time.time()),
-            )
-            if rep.values:
-                conn.executemany(
-                    "INSERT INTO metrics (run_id, condition, replicate, seq, name, value, kind) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(*key, i, name, *_encode(value)) for i, (name, value) in enumerate(rep.values)],
-                )
-            self._insert_events(conn, events, artifacts)
+        self.save_replicates(run_id, [rep], events, artifacts, replace=True)
 
-    def save_events(self, run_id: str, events: Iterable[tuple[Any, ...]]) -> None:
-        """Commit output lines of replicates still running (for watchers in other processes)."""
-        with self._write(run_id) as conn:
-            self._insert_events(conn, events, ())
+    def _insert_replicates(
+        self, conn: sqlite3.Connection, run_id: str, reps: list[ReplicateResult], replace: bool,
+    ) -> None:
+        if replace:  # a rerun of a failed replicate replaces it whole (metrics included)
+            conn.executemany(
+                "DELETE FROM metrics WHERE run_id = ? AND condition = ? AND replicate = ?",
+                [(run_id, r.treatment, r.replicate) for r in reps])
+        now = time.time()  # when committed: what last_commit and the failures' order read
+        conn.executemany(
+            """INSERT OR REPLACE INTO replicates (run_id, condition, replicate, seed, status,
+               duration, error, traceback, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(run_id, r.treatment, r.replicate, r.seed, r.status, r.duration, r.error,
+              r.traceback, now) for r in reps],
+        )
+        metrics = [(run_id, r.treatment, r.replicate, i, name, *_encode(value))
+                   for r in reps for i, (name, value) in enumerate(r.values)]
+        if metrics:
+            conn.executemany(
+                "INSERT INTO metrics (run_id, condition, replicate, seq, name, value, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", metrics)
+
+    def _trim(self, conn: sqlite3.Connection, run_id: str, keep: int | None, dropped: int) -> int:
+        """Delete all but the run's newest ``keep`` logged rows; count them (and
+        ``dropped``) in runs.events_dropped. One indexed range read and delete."""
+        trimmed = 0
+        if keep is not None:
+            if keep == 0:
+                cur = conn.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
+            else:
+                row = conn.execute(
+                    "SELECT id FROM events WHERE run_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (run_id, keep)).fetchone()
+                cur = None if row is None else conn.execute(
+                    "DELETE FROM events WHERE run_id = ? AND id <= ?", (run_id, row[0]))
+            trimmed = 0 if cur is None else max(cur.rowcount, 0)
+        if trimmed + dropped:
+            conn.execute("UPDATE runs SET events_dropped = events_dropped + ? WHERE run_id = ?",
+                         (trimmed + dropped, run_id))
+        return trimmed
+
+    def count_events(self, run_id: str) -> int:
+        """Logged rows (output lines, ctx.emit events) kept for a run."""
+        return int(self._read("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,))[0][0])
 
     def _insert_events(
         self, conn: sqlite3.Connection, events: Iterable[tuple[Any, ...]],
@@ -431,16 +485,17 @@ class Store:
             )
 
     def finish_run(
-        self, run_id: str, status: str, *, events: Iterable[tuple[Any, ...]] = (),
-        artifacts: Iterable[tuple[Any, ...]] = (), dropped: int = 0,
+        self, run_id: str, status: str, *, events: list[tuple[Any, ...]] | tuple[()] = (),
+        artifacts: list[tuple[Any, ...]] | tuple[()] = (), dropped: int = 0,
+        trim_events_to: int | None = None,
     ) -> None:
+        """Mark a run ended, with its last buffered rows (and the event log trimmed to
+        ``trim_events_to`` rows, as in save_replicates)."""
         with self._write(run_id, ending=True) as conn:
             self._insert_events(conn, events, artifacts)
-            conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, events_dropped = events_dropped + ? "
-                "WHERE run_id = ?",
-                (status, time.time(), dropped, run_id),
-            )
+            self._trim(conn, run_id, trim_events_to, dropped)
+            conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                         (status, time.time(), run_id))
         self._recording.discard(run_id)
 
     # -- reading ------------------------------------------------------------------
@@ -573,6 +628,11 @@ class Store:
             if cond in counts:
                 counts[cond] = (int(ok or 0), int(failed or 0))
         return counts
+
+    def events_dropped(self, run_id: str) -> int:
+        """Logged rows of a run not kept: its earliest, beyond the bound on kept lines."""
+        rows = self._read("SELECT events_dropped FROM runs WHERE run_id = ?", (run_id,))
+        return int(rows[0][0]) if rows else 0
 
     def last_commit(self, run_id: str) -> float | None:
         """When the run's last replicate was committed (None before the first)."""
