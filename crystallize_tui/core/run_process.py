@@ -112,14 +112,16 @@ class RunProcess:
     @classmethod
     def launch(cls, root: Path, store: Any, experiment_name: str,
                options: dict[str, Any]) -> RunProcess:
-        """Start ``crystallize --root R --store S run NAME`` with ``options`` in a process of
-        its own session; its stdout/stderr go to the run's log file."""
+        """Start ``crystallize --root R --store S run NAME`` with ``options`` (OPTION_KEYS,
+        and ``run_id``) in a process of its own session; its stdout/stderr go to the run's
+        log file."""
         from ..commands.common import Workspace
         from ..commands.live import log_path, new_run_id
 
         store_path = Path(store.path)
         ws = Workspace(root=Path(root), store_path=store_path)
-        run_id = new_run_id()
+        options = dict(options)
+        run_id = options.pop("run_id", None) or new_run_id()  # a fixed id: screenshots
         if options.get("resume"):  # the run a resume continues: the latest one (as the engine does)
             runs = store.runs(experiment_name) if store_path.exists() else []
             run_id = runs[0].run_id if runs else run_id
