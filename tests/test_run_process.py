@@ -5,7 +5,7 @@ import sys
 import time
 
 import pytest
-from cli_support import write
+from cli_support import crashing_experiment
 
 from crystallize_tui.commands.common import Workspace
 from crystallize_tui.core import events as ev
@@ -13,40 +13,9 @@ from crystallize_tui.core.run_process import RunDied, RunEnded, RunErrored, RunP
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX sessions and signals")
 
-# Replicate 2 of the baseline segfaults (or exits, or hangs) while the marker file exists,
-# so a resume without it finishes the run as an uninterrupted one would.
-STEP = '''
-import ctypes, os, pathlib, time
-
-def play(config, ctx):
-    ctx.metrics.add("score", ctx.rng.random() + config["p"])
-    print(f"playing {ctx.treatment} #{ctx.replicate}")
-    marker = pathlib.Path(config["marker"])
-    if ctx.treatment == "baseline" and ctx.replicate == 2 and marker.exists():
-        what = marker.read_text()
-        if what == "segfault":
-            ctypes.string_at(0)
-        elif what == "exit":
-            os._exit(3)
-        elif what == "hang":
-            while True:
-                time.sleep(0.05)  # not a cancellation point: only terminate ends it
-'''
-
-YAML = '''
-pipeline: [game:play]
-datasource: {{p: 0.3, marker: "{marker}"}}
-replicates: 5
-seed: 7
-treatments:
-  better: {{p: 0.5}}
-'''
-
-
 @pytest.fixture
 def ws(tmp_path):
-    write(tmp_path / "experiments" / "game", {
-        "game.py": STEP, "experiment.yaml": YAML.format(marker=tmp_path / "marker")})
+    crashing_experiment(tmp_path / "experiments" / "game", tmp_path / "marker")
     return Workspace(root=tmp_path, store_path=tmp_path / ".crystallize" / "crystallize.db")
 
 
@@ -151,8 +120,8 @@ def test_a_cancel_obeyed_ends_with_a_cancelled_result(ws):
 def test_a_refused_resume_and_an_unknown_treatment_come_back_as_messages(ws, tmp_path):
     (tmp_path / "marker").write_text("exit")
     list(launch(ws).messages())
-    (tmp_path / "experiments" / "game" / "experiment.yaml").write_text(
-        YAML.format(marker=tmp_path / "marker").replace("p: 0.5", "p: 0.6"))
+    yaml = tmp_path / "experiments" / "game" / "experiment.yaml"
+    yaml.write_text(yaml.read_text().replace("p: 0.5", "p: 0.6"))
     refused = list(launch(ws, resume=True).messages())[-1]
     assert isinstance(refused, RunRefused) and "better" in " ".join(refused.changes)
     assert refused.error().run_id == refused.run_id
