@@ -53,6 +53,9 @@ def _as_event(run_id: str, rep: Any) -> Any:
                               rep.duration, rep.error or "", rep.traceback or "")
 
 
+COMMIT_LAG_S = 5.0  # how long after it finished a replicate may still be committed
+
+
 class AttachedRunScreen(RunScreen):
     """A live run of any process using the store (the CLI, --detach, another window).
 
@@ -109,14 +112,19 @@ class AttachedRunScreen(RunScreen):
                                 int(row["replicates"]) * len(conditions))
         seen: set[tuple[str, int]] = set()
         counts: dict[str, tuple[int, int]] | None = None
+        since: float | None = None  # all of them first, then only the recent ones
         first = True
         while True:
             reps = []
             if snapshot.counts != counts:  # the replicates are read only when some finished
                 counts = snapshot.counts
-                reps = [r for r in store.replicates(self.run_id)
+                read_at = time.time()
+                reps = [r for r in store.replicates(self.run_id, finished_since=since)
                         if (r.treatment, r.replicate) not in seen]
                 seen.update((r.treatment, r.replicate) for r in reps)
+                # A replicate is committed shortly after it finished (group commits, a
+                # worker's result in transit): look that far back again; seen drops repeats.
+                since = read_at - COMMIT_LAG_S
             lines = stored_lines(snapshot.rows, snapshot.failures)
             self.post_message(RunPolled(snapshot.status, started if first else None,
                                         [_as_event(self.run_id, r) for r in reps],
