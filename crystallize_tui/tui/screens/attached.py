@@ -29,6 +29,9 @@ class RunPolled(Message):
     started: ev.RunStarted | None  # the first read only
     finished: list[Any]  # ReplicateFinished / ReplicateFailed, newly committed
     lines: list[tuple[str, str]]  # (condition, text), new output lines
+    # (ok, failed) per condition to add to the progress at once; ``finished`` is then not
+    # counted again (a late watcher's first read: counts first, the rows after them).
+    counts: dict[str, tuple[int, int]] | None = None
 
 
 @dataclass
@@ -43,6 +46,19 @@ class CancelAsked(Message):
     """The cross-process cancel request is in the store (or could not be written)."""
 
     error: str | None
+
+
+def _beyond(reps: list[Any], shown: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """(ok, failed) per condition in ``reps`` beyond the ``shown`` counts: the replicates
+    committed between the first count and the first read of the rows."""
+    ok: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for r in reps:
+        into = ok if r.ok else failed
+        into[r.treatment] = into.get(r.treatment, 0) + 1
+    return {c: (max(0, ok.get(c, 0) - shown.get(c, (0, 0))[0]),
+                max(0, failed.get(c, 0) - shown.get(c, (0, 0))[1]))
+            for c in set(ok) | set(failed)}
 
 
 def _as_event(run_id: str, rep: Any) -> Any:
@@ -68,6 +84,7 @@ class AttachedRunScreen(RunScreen):
         self.live = False  # not launched here: r opens a new run, as for a stored one
         self.running = True
         self._leaving = threading.Event()
+        self._state_shown = threading.Event()  # the first read is on screen
 
     def on_mount(self, event: events.Mount) -> None:
         # Textual also calls the base class's on_mount (it walks the MRO) unless told not
@@ -110,6 +127,16 @@ class AttachedRunScreen(RunScreen):
         started = ev.RunStarted(self.run_id, None, None, started_at, self.experiment.name,
                                 conditions, int(row["replicates"]), int(row["base_seed"]),
                                 int(row["replicates"]) * len(conditions))
+        # A late watcher sees the progress and the last lines first (one aggregate read),
+        # then every finished replicate (reading 100,000 of them takes a while).
+        self.post_message(RunPolled(snapshot.status, started, [],
+                                    [(line.condition, line.text) for line in
+                                     stored_lines(snapshot.rows, snapshot.failures)],
+                                    counts=snapshot.counts))
+        shown_counts = snapshot.counts
+        # Reading every row competes with the UI thread for the GIL: let it show the state first.
+        self._state_shown.wait(1.0)
+        snapshot.rows, snapshot.failures = [], []
         seen: set[tuple[str, int]] = set()
         counts: dict[str, tuple[int, int]] | None = None
         since: float | None = None  # all of them first, then only the recent ones
@@ -126,9 +153,11 @@ class AttachedRunScreen(RunScreen):
                 # worker's result in transit): look that far back again; seen drops repeats.
                 since = read_at - COMMIT_LAG_S
             lines = stored_lines(snapshot.rows, snapshot.failures)
-            self.post_message(RunPolled(snapshot.status, started if first else None,
+            extra = _beyond(reps, shown_counts) if first else None  # committed meanwhile
+            self.post_message(RunPolled(snapshot.status, None,
                                         [_as_event(self.run_id, r) for r in reps],
-                                        [(line.condition, line.text) for line in lines]))
+                                        [(line.condition, line.text) for line in lines],
+                                        counts=extra))
             first = False
             if not snapshot.running:
                 break
@@ -153,10 +182,14 @@ class AttachedRunScreen(RunScreen):
             self._filters = [None, *message.started.conditions]
             progress.setup(list(message.started.conditions), message.started.replicates, {},
                            message.started.time)
+            self.call_after_refresh(self._state_shown.set)
         if message.lines:
             self.query_one("#output", OutputLog).add(message.lines)
-        for event in message.finished:
-            progress.count(event)
+        if message.counts is not None:
+            progress.add_counts(message.counts)
+        else:
+            for event in message.finished:
+                progress.count(event)
         if message.finished:
             self._pending_rows.extend(message.finished)
             self.finished.extend(message.finished)
