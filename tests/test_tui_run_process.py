@@ -2,6 +2,8 @@
 takes the app down, the run screen says what happened to which replicate, r resumes; quit
 leaves runs going or cancels them."""
 
+import os
+import signal
 import sys
 import time
 
@@ -166,3 +168,19 @@ async def test_r_on_home_of_an_experiment_another_process_runs_shows_that_run(wo
         assert not any(type(s) is RunScreen for s in second.screen_stack)  # no second run
         await pilot.press("c")  # cancel works from any attached window
         await until(pilot, lambda: status_of(workspace, first.started.run_id) == "cancelled")
+
+
+async def test_a_run_process_killed_with_sigkill_reads_interrupted_and_r_resumes(workspace):
+    app = app_for(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await start_run(app, pilot, "slow")
+        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 4)
+        os.kill(screen.process.pid, signal.SIGKILL)
+        await until(pilot, lambda: screen.died is not None and "kept" in status(screen))
+        assert status(screen).startswith("run process killed by SIGKILL (signal 9) while running ")
+        run_id = screen.started.run_id
+        assert live_status(workspace, run_id) == "interrupted"
+        await pilot.press("r")
+        await until(pilot, lambda: screen.result is not None, timeout=90)
+        assert screen.result.run_id == run_id and screen.result.status == "completed"
+        assert len(screen.result.replicate_results) == 60

@@ -97,6 +97,7 @@ class RunScreen(Screen):
         self.cancelling = False
         self.process: RunProcess | None = None  # the run process of the last run started here
         self.died: RunDied | None = None  # how it died, when it did (r resumes)
+        self._detached = False  # the app is going: a run starting now is left to itself
         self.result: Result | None = stored
         self.finished: list[Any] = []
         self.started: ev.RunStarted | None = None
@@ -165,6 +166,8 @@ class RunScreen(Screen):
         self.process = process
         if self.cancelling:  # c was pressed while it started
             process.cancel()
+        if self._detached:  # the app quit while it started: its reader must not hold the exit
+            process.detach()
         bridge = self.bridge
         for batch in process.batches():
             for message in batch:
@@ -452,6 +455,7 @@ class RunScreen(Screen):
 
     def detach(self) -> None:
         """Stop following the run: it goes on in its process (the app quits, say)."""
+        self._detached = True
         if self.process is not None:
             self.process.detach()
 
