@@ -14,6 +14,7 @@ from tui_support import COIN, GAME, SLOW, app_for, on_home, stored, until, write
 
 from crystallize_tui.tui.screens.attached import AttachedRunScreen
 from crystallize_tui.tui.screens.history import HistoryScreen
+from crystallize_tui.tui.screens.run import RunScreen
 from crystallize_tui.tui.widgets.output import OutputLog
 from crystallize_tui.tui.widgets.tables import ProgressTable, ReplicateTable
 
@@ -155,6 +156,16 @@ async def test_an_attached_run_whose_process_is_killed_reads_interrupted(workspa
         await until(pilot, lambda: "interrupted" in str(screen.query_one("#run-status").render()))
         assert "--resume" in str(screen.query_one("#run-status").render())
         assert screen.result.status == "interrupted"
+        kept = len(stored(workspace, f"SELECT 1 FROM replicates WHERE run_id = '{detached}' "
+                                     "AND status = 'ok'"))  # failed ones run again
+        await pilot.press("r")  # resume it here, in a run process of this window
+        await until(pilot, lambda: type(app.screen) is RunScreen and app.screen.started is not None)
+        resumed = app.screen
+        assert resumed.started.run_id == detached
+        assert sum(resumed.started.done_before.values()) == kept
+        await pilot.press("c")
+        await until(pilot, lambda: resumed.result is not None)
+        assert resumed.result.status == "cancelled"
 
 
 def test_the_attached_tail_rereads_only_the_replicates_finished_lately(workspace):

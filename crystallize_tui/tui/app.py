@@ -156,11 +156,29 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["workers"] = choices["workers"]
-        screen = RunScreen(experiment, options=options, choices=choices)
+        self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
+
+    def _open_run_screen(self, screen: RunScreen) -> None:
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"
         self.install_screen(screen, name=name)  # installed: it lives on when you leave it
         self.push_screen(name)
+
+    @work(thread=True, group="resume", exit_on_error=False)
+    def resume_run(self, experiment: Any, run_id: str) -> None:
+        """Resume ``run_id`` (interrupted in another process) in a run process of this
+        window; the engine resumes an experiment's latest run, so it must be that one."""
+        try:
+            latest = experiment.store.runs(experiment.name)[0].run_id
+        except Exception as exc:  # noqa: BLE001 - the store went away: say so
+            self.call_from_thread(self.notify, str(exc), title="cannot resume", severity="error")
+            return
+        if latest != run_id:
+            self.call_from_thread(self.notify, f"run {run_id} is not the latest run of "
+                                  f"{experiment.name} ({latest} is): only the latest resumes",
+                                  title="cannot resume", severity="warning", timeout=8)
+            return
+        self.call_from_thread(self._open_run_screen, RunScreen(experiment, resume=True))
 
     def run_again(self, experiment: Any, run: Any) -> None:
         """A new run with the options run ``run`` (a Result or a run id) ran with."""

@@ -85,6 +85,7 @@ class AttachedRunScreen(RunScreen):
         self.running = True
         self._leaving = threading.Event()
         self._state_shown = threading.Event()  # the first read is on screen
+        self.interrupted = False  # its process died without ending it: r resumes it here
 
     def on_mount(self, event: events.Mount) -> None:
         # Textual also calls the base class's on_mount (it walks the MRO) unless told not
@@ -202,10 +203,12 @@ class AttachedRunScreen(RunScreen):
 
     @on(RunInterrupted)
     def _interrupted(self, message: RunInterrupted) -> None:
+        self.interrupted = True
+        self.refresh_bindings()
         self._set_status(f"{message.status}: the run's process is gone · "
                          f"{len(self.finished)} finished replicates kept in the store · "
-                         f"`crystallize run {self.experiment.name} --resume` continues it",
-                         "bold red")
+                         f"r resumes it here (or `crystallize run {self.experiment.name} "
+                         "--resume`)", "bold red")
 
     # -- actions --------------------------------------------------------------------------
     def action_cancel_run(self) -> None:
@@ -216,6 +219,10 @@ class AttachedRunScreen(RunScreen):
         self._set_status("cancelling… the run's process stops at its next cancellation "
                          "point; finished replicates are kept", "yellow")
         self.ask_cancel()
+
+    def action_resume(self) -> None:
+        """Continue the interrupted run in a run process of this window (a new run screen)."""
+        self.app.resume_run(self.experiment, self.run_id)
 
     @work(thread=True, group="attach-cancel", exit_on_error=False)
     def ask_cancel(self) -> None:
@@ -235,8 +242,10 @@ class AttachedRunScreen(RunScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
             return self.running
-        if action in ("resume", "force_resume"):
+        if action == "resume":
+            return self.interrupted
+        if action == "force_resume":
             return False
         if action == "run_again":
-            return not self.running and self.result is not None
+            return not self.running and self.result is not None and not self.interrupted
         return True

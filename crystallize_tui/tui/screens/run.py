@@ -82,8 +82,9 @@ class RunScreen(Screen):
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
-                 choices: dict[str, Any] | None = None) -> None:
+                 choices: dict[str, Any] | None = None, resume: bool = False) -> None:
         super().__init__(name=name)
+        self._resume_first = resume  # the first run on this screen resumes the latest one
         self.experiment = experiment
         self.options = dict(options or {})
         self.choices = dict(choices or {})  # as launched (workers, not plugins): to run again
@@ -134,7 +135,7 @@ class RunScreen(Screen):
         self.set_interval(DRAIN_INTERVAL, self.drain)
         self.set_interval(ROWS_INTERVAL, self.flush_rows)
         self.set_interval(STATS_INTERVAL, self.refresh_stats)
-        self.start_run()
+        self.start_run(**({"resume": True} if self._resume_first else {}))
 
     # -- the run ------------------------------------------------------------------
     def start_run(self, **extra: Any) -> None:
