@@ -127,7 +127,9 @@ class RunProcess:
             run_id = runs[0].run_id if runs else run_id
         args = ["crystallize_tui.cli", "--root", str(root), "--store", str(store_path),
                 "run", experiment_name, "--run-id", run_id, "--options-json", options_json(options)]
-        child = ChildProcess.spawn(args, log_path=log_path(ws, run_id), cwd=Path(root))
+        # The window's working directory, as when the run ran in its process: a step's
+        # relative paths mean what they meant before.
+        child = ChildProcess.spawn(args, log_path=log_path(ws, run_id))
         return cls(child, run_id, store)
 
     @property
