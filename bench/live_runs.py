@@ -218,6 +218,52 @@ def watcher_rounds(rounds: int) -> None:
         print(f"{n:<10} {median:9.3f} {lines / median:9.0f} {alone / median:19.2f}")
 
 
+def ui_attach_round(root: Path, run_id: str) -> dict[str, float]:
+    """The app's run screen attaching to the big run (one metric per replicate): from the
+    screen pushed to its progress showing every finished replicate; then what the screen's
+    tail reads when one more replicate finished, against reading every replicate again."""
+    import asyncio
+
+    from crystallize_tui.core.store.store import Store
+    from crystallize_tui.tui.app import make_app
+    from crystallize_tui.tui.screens.attached import COMMIT_LAG_S, AttachedRunScreen
+
+    db = root / ".crystallize" / "crystallize.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany(
+            "INSERT INTO metrics (run_id, condition, replicate, seq, name, value, kind) "
+            "VALUES (?, 'baseline', ?, 0, 'x', ?, 'f')",
+            ((run_id, k, k * 0.5) for k in range(1, BIG)))
+    conn.close()
+    out: dict[str, float] = {}
+
+    async def attach() -> None:
+        app = make_app(root, db, watch=False)
+        async with app.run_test(size=(160, 48)) as pilot:
+            while app.discovery is None:
+                await pilot.pause(0.01)
+            experiment = next(f.experiment for f in app.discovery.experiments)
+            start = time.perf_counter()
+            screen = AttachedRunScreen(experiment, run_id)
+            app.push_screen(screen)
+            while not (screen.is_mounted and screen.query("#progress")
+                       and screen.query_one("#progress").finished_count >= BIG - 1):
+                await pilot.pause(0.005)
+            out["UI attach 100k run: progress shown"] = time.perf_counter() - start
+            app.pop_screen()
+
+    asyncio.run(attach())
+    store = Store(db)
+    start = time.perf_counter()
+    store.replicates(run_id)
+    out["UI tail read before: every replicate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    store.replicates(run_id, finished_since=time.time() - COMMIT_LAG_S)
+    out["UI tail read now: recent replicates"] = time.perf_counter() - start
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -232,7 +278,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="crystallize-live-bench-") as tmp:
             rounds.append(one_round(Path(tmp)))
         with tempfile.TemporaryDirectory(prefix="crystallize-attach-bench-") as tmp:
-            rounds[-1].update(attach_round(Path(tmp), big_run(Path(tmp))))
+            big = big_run(Path(tmp))
+            rounds[-1].update(attach_round(Path(tmp), big))
+            rounds[-1].update(ui_attach_round(Path(tmp), big))
     floor = statistics.median(r["floor: run --help"] for r in rounds)
     print(f"{'measure':40} {'median s':>9} {'max s':>7} {'x floor':>8}")
     for key in rounds[-1]:

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 TARGET_P99_MS = 50.0
 TARGET_STARTUP_S = 1.5
 TARGET_RATE = 20_000
+TARGET_RATIO = 0.9  # a run with the app attached, against the same run unwatched
 
 # One print and one ctx.emit per loop: two events. A rate of 0 streams as fast as it can.
 STREAM_STEP = '''"""Streams print lines and ctx.emit events at a paced rate."""
@@ -115,15 +116,17 @@ def report(f: dict[str, Any]) -> None:
         print(f"{label:44} {p['n']:7} {p['p50_ms']:6.1f} {p['p99_ms']:6.1f} {p['max_ms']:6.1f}{tail}")
     ok = load["loaded"]["p99_ms"] < TARGET_P99_MS and load["events_per_s_ui"] > 0.95 * rate
     # Short replicates cannot reach the rate even headless (per-replicate work and a store
-    # commit each); there the UI must keep the run at the headless rate.
-    ok_many = (many["loaded"]["p99_ms"] < TARGET_P99_MS
-               and many["events_per_s_ui"] > 0.95 * many["headless"]["events_per_s"])
-    ratio_many = many["events_per_s_ui"] / many["headless"]["events_per_s"]
+    # commit each); there the UI must keep the run at >= 0.9 of its unwatched rate.
+    unwatched = many["headless"]["unwatched_replicates_per_s"]
+    ratio_many = many["replicates_per_s_ui"] / unwatched
+    ok_many = many["loaded"]["p99_ms"] < TARGET_P99_MS and ratio_many >= TARGET_RATIO
     print(f"target p99 < {TARGET_P99_MS:.0f} ms at {rate:,} events/s: {mark(ok)} "
           f"(few long replicates); with short replicates: {mark(ok_many)} "
-          f"(p99 {many['loaded']['p99_ms']:.0f} ms, run at {ratio_many:.2f} of its headless rate)")
+          f"(p99 {many['loaded']['p99_ms']:.0f} ms, run at {ratio_many:.2f} of its unwatched "
+          f"rate; target {TARGET_RATIO})")
     print(f"short replicates: {many['replicates_per_s_ui']:,.0f} replicates/s with the UI, "
-          f"{many['headless']['replicates_per_s']:,.0f} headless")
+          f"{many['headless']['replicates_per_s']:,.0f} headless (channel drained, no app), "
+          f"{unwatched:,.0f} unwatched (crystallize run, no channel)")
     for name in ("load", "burst", "many"):
         d = kl[name]
         print(f"{name}: cross-thread UI calls {d['cross_thread_calls_per_s']:.0f}/s for "

@@ -1,4 +1,9 @@
-"""Live-run measurements for bench/tui.py: key latency while a run streams, event rates, memory."""
+"""Live-run measurements for bench/tui.py: key latency while a run streams, event rates, memory.
+
+The app launches each run in a process of its own (core/run_process.py), as a user's r does;
+"headless" is the same run process with nobody watching: its channel drained by a bare
+reader that only counts (no app), and for runs that end by themselves also plain
+``crystallize run`` in a subprocess (no channel at all), timed from the store."""
 
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ from textual.app import App
 from textual.message_pump import MessagePump
 
 from crystallize_tui.commands.common import Workspace
+from crystallize_tui.core import events as ev
+from crystallize_tui.core.run_process import RunEnded, RunProcess
 from crystallize_tui.tui.app import make_app
-from crystallize_tui.tui.bridge import RunBridge
-from crystallize_tui.tui.screens.run import DRAIN_INTERVAL, RunScreen
+from crystallize_tui.tui.screens.run import RunScreen
 from crystallize_tui.tui.widgets.output import OutputLog
 
 SIZE = (160, 48)
@@ -126,7 +132,7 @@ async def open_run(app: App, name: str) -> RunScreen:
     await until(lambda: isinstance(app.screen, RunScreen))
     screen: RunScreen = app.screen  # type: ignore[assignment]
     if screen.experiment.name != name:
-        screen.experiment.cancel()
+        await stop_run(screen)
         raise RuntimeError(f"r ran {screen.experiment.name!r}, not {name!r}")
     await until(lambda: screen.bridge.received > 0)
     return screen
@@ -140,7 +146,19 @@ async def _load(root: Path, name: str, presses: int | None, idle_presses: int,
         try:
             await _presses(app, screen, presses, idle_presses, warmup, out)
         finally:  # a failed measurement must not leave a run streaming
-            screen.experiment.cancel()
+            await stop_run(screen)
+
+
+async def stop_run(screen: RunScreen) -> None:
+    """Cancel the screen's run process and wait until it is gone (terminated after the
+    grace period if it does not stop): the app's exit would leave it running."""
+    await until(lambda: screen.process is not None or not screen.running, timeout=30)
+    process = screen.process
+    if process is None or not process.alive:
+        return
+    if not screen.cancelling:
+        process.cancel(grace=5.0)
+    await until(lambda: not process.alive, timeout=30)
 
 
 async def _presses(app: App, screen: RunScreen, presses: int | None, idle_presses: int,
@@ -202,38 +220,65 @@ def key_latency(root: Path, name: str, presses: int | None, idle_presses: int = 
 
 def headless_rate(root: Path, name: str, window: float | None,
                   warmup: float = 1.0) -> dict[str, float]:
-    """Events/s (and replicates/s) of the same run with no app: same bridge, drained at the
-    same interval. ``window=None``: the whole run (which must end by itself), over the
-    run's own duration as the Result reports it."""
+    """Events/s (and replicates/s) of the same run with no app: the run process the app
+    would start, its channel drained by a reader that only counts. ``window=None``: the
+    whole run (which must end by itself), over the run's own duration as the Result
+    reports it; then also ``crystallize run`` alone (nobody listening), from the store."""
     workspace = Workspace(root=root, store_path=root / ".bench" / f"{name}-headless.db")
-    experiment = workspace.experiment(name)
-    bridge = RunBridge()
-    results: list[Any] = []
-    runner = threading.Thread(  # daemon: a failed benchmark must not wait on a live run
-        target=lambda: results.append(experiment.run(echo=False, subscribers=[bridge])),
-        daemon=True)
-    finished = 0
-    t0 = time.perf_counter()
-    runner.start()
-    r0 = f0 = start = None
-    while runner.is_alive():
-        time.sleep(DRAIN_INTERVAL)
-        finished += len(bridge.drain().finished)
+    process = RunProcess.launch(root, workspace.store, name, {})
+    counts = {"events": 0, "finished": 0}
+    ended: list[Any] = []
+
+    def read() -> None:
+        for batch in process.batches():
+            for message in batch:
+                if isinstance(message, ev.Event):
+                    counts["events"] += 1
+                    if isinstance(message, (ev.ReplicateFinished, ev.ReplicateFailed)):
+                        counts["finished"] += 1
+                elif isinstance(message, RunEnded):
+                    ended.append(message.result)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if window is not None:
+        while counts["events"] == 0:
+            time.sleep(0.01)
+        time.sleep(warmup)
+        r0, f0, start = counts["events"], counts["finished"], time.perf_counter()
+        time.sleep(window)
         now = time.perf_counter()
-        if window is None:
-            continue
-        if start is None and now - t0 >= warmup:
-            r0, f0, start = bridge.received, finished, now
-        elif start is not None and now - start >= window:
-            rates = {"events_per_s": (bridge.received - r0) / (now - start),
-                     "replicates_per_s": (finished - f0) / (now - start)}
-            experiment.cancel()
-            runner.join()
-            return rates
-    runner.join()
-    duration = results[0].duration
-    return {"events_per_s": bridge.received / duration,
-            "replicates_per_s": len(results[0].replicate_results) / duration}
+        rates = {"events_per_s": (counts["events"] - r0) / (now - start),
+                 "replicates_per_s": (counts["finished"] - f0) / (now - start)}
+        process.cancel(grace=5.0)
+        reader.join(60)
+        return rates
+    reader.join()
+    duration = ended[0].duration
+    rates = {"events_per_s": counts["events"] / duration,
+             "replicates_per_s": len(ended[0].replicate_results) / duration}
+    rates["unwatched_replicates_per_s"] = _cli_replicates_per_s(root, name)
+    return rates
+
+
+def _cli_replicates_per_s(root: Path, name: str) -> float:
+    """``crystallize run NAME`` in a subprocess, nobody listening: replicates/s over the
+    run's recorded span (first start to finish, as the store has it)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    store = root / ".bench" / f"{name}-cli.db"
+    subprocess.run([sys.executable, "-m", "crystallize_tui.cli", "--root", str(root), "--store",
+                    str(store), "run", name], check=False, capture_output=True, timeout=600)
+    conn = sqlite3.connect(store)
+    try:
+        (run_id, started, finished), = conn.execute(
+            "SELECT run_id, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1")
+        (count,), = conn.execute("SELECT COUNT(*) FROM replicates WHERE run_id = ?", (run_id,))
+    finally:
+        conn.close()
+    return count / (finished - started)
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -255,7 +300,7 @@ async def _memory(root: Path, name: str, marks: list[int], out: dict[str, Any]) 
             await until(lambda: not screen.running, timeout=120)
         finally:  # a failed measurement must not leave a run streaming
             tracemalloc.stop()
-            screen.experiment.cancel()
+            await stop_run(screen)
         out["samples"] = samples
         out["status"] = screen.result.status if screen.result else "?"
         out["output_lines_kept"] = len(screen.query_one("#output", OutputLog).lines)

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run in a process of its own that outlives this terminal: print the "
                           "run id and return (then: crystallize ps / attach / logs / cancel)")
     run.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
+    # Given by the UI to the run process it launches (core/run_process.py): the live channel
+    # to the window, and the options it chose as JSON (values exactly, no YAML re-quoting).
+    run.add_argument("--channel-fd", type=int, help=argparse.SUPPRESS)
+    run.add_argument("--options-json", help=argparse.SUPPRESS)
 
     command("ps", "list live runs from every process using the store: progress, pid, "
                  "host (a run whose process is gone reads 'interrupted')", "live:cmd_ps")

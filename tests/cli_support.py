@@ -27,6 +27,45 @@ def exits(config, ctx):
 '''
 
 
+# A step whose baseline replicate 2 segfaults, calls os._exit(3) or hangs (not at a
+# cancellation point) while the file named by the "marker" config key says so: without the
+# marker, a resume finishes the run as an uninterrupted one would.
+CRASHING_STEP = '''
+import ctypes, os, pathlib, time
+
+def play(config, ctx):
+    ctx.metrics.add("score", ctx.rng.random() + config["p"])
+    print(f"playing {ctx.treatment} #{ctx.replicate}")
+    time.sleep(config.get("delay", 0))
+    marker = pathlib.Path(config["marker"])
+    if ctx.treatment == "baseline" and ctx.replicate == 2 and marker.exists():
+        what = marker.read_text()
+        if what == "segfault":
+            ctypes.string_at(0)
+        elif what == "exit":
+            os._exit(3)
+        elif what == "hang":
+            while True:
+                time.sleep(0.05)
+'''
+
+CRASHING_YAML = '''
+pipeline: [game:play]
+datasource: {{p: 0.3, marker: "{marker}", delay: {delay}}}
+replicates: {replicates}
+seed: 7
+treatments:
+  better: {{p: 0.5}}
+'''
+
+
+def crashing_experiment(folder: Path, marker: Path, replicates: int = 5,
+                        delay: float = 0.0) -> None:
+    """An experiment ("game" files in ``folder``) running CRASHING_STEP."""
+    write(folder, {"game.py": CRASHING_STEP, "experiment.yaml": CRASHING_YAML.format(
+        marker=marker, replicates=replicates, delay=delay)})
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """This environment without CRYSTALLIZE_HOME, so the store is the workspace's own
     ``.crystallize/crystallize.db`` (or --store), plus ``extra``."""

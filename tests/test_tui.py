@@ -23,7 +23,7 @@ from tui_support import (
 )
 
 from crystallize_tui.tui.screens.debug import DebugScreen
-from crystallize_tui.tui.screens.dialogs import ConfirmScreen, HelpScreen
+from crystallize_tui.tui.screens.dialogs import HelpScreen, QuitScreen
 from crystallize_tui.tui.screens.diff import DiffScreen
 from crystallize_tui.tui.screens.history import CompareRunsScreen, HistoryScreen
 from crystallize_tui.tui.screens.home import HomeScreen
@@ -216,11 +216,11 @@ async def test_quit_asks_first_while_a_run_is_live(workspace):  # noqa: F811
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.running)
         run_screen = app.screen
         await pilot.press("q")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("s")  # stay
         assert app.screen is run_screen
         await pilot.press("q")
-        await pilot.press("y")
+        await pilot.press("c")  # cancel the run, then quit
         await until(pilot, lambda: not run_screen.running, timeout=30)
         assert run_screen.result.cancelled
 

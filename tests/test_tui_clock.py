@@ -15,9 +15,9 @@ from tui_support import (  # noqa: F401 - workspace is the fixture
     text_of,
     until,
     workspace,
+    write,
 )
 
-from crystallize_tui.core.plugins.base import Plugin
 from crystallize_tui.tui.screens.history import HistoryScreen
 from crystallize_tui.tui.screens.run import RunScreen
 from crystallize_tui.tui.widgets.tables import clock
@@ -55,24 +55,27 @@ async def test_a_resumed_run_counts_elapsed_and_eta_while_it_goes(workspace):  #
         await until(pilot, lambda: not screen.running)
 
 
-class FailsOnThirdReplicate(Plugin):
-    """A plugin that breaks the run (not one replicate) once it is under way."""
+EXITS = """
+import os
 
-    def after_replicate(self, ctx, result) -> None:
-        if ctx.replicate == 2:
-            raise RuntimeError("the GPU caught fire")
+def play(config, ctx):
+    ctx.metrics.add("win", 1)
+    if ctx.replicate == 2:
+        os._exit(3)  # the run's process ends, not one replicate
+"""
 
 
 async def test_the_clock_stops_when_the_run_crashes(workspace):  # noqa: F811
+    write(workspace / "experiments" / "exits", {
+        "experiment.yaml": "pipeline: [step:play]\nreplicates: 4\n", "step.py": EXITS})
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await on_home(app, pilot, "coin")
-        home.selected_experiment().plugins.append(FailsOnThirdReplicate())
+        await on_home(app, pilot, "exits")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and not app.screen.running
-                    and "stopped" in text_of(app.screen.query_one("#run-status", Static)))
+                    and "run process" in text_of(app.screen.query_one("#run-status", Static)))
         screen = app.screen
-        assert "GPU caught fire" in text_of(screen.query_one("#run-status", Static))
+        assert "exited with code 3" in text_of(screen.query_one("#run-status", Static))
         first = cells(screen)
         await asyncio.sleep(1.2)  # long enough for a running clock to move on a second
         await pilot.pause()

@@ -14,6 +14,7 @@ from tui_support import COIN, GAME, SLOW, app_for, on_home, stored, until, write
 
 from crystallize_tui.tui.screens.attached import AttachedRunScreen
 from crystallize_tui.tui.screens.history import HistoryScreen
+from crystallize_tui.tui.screens.run import RunScreen
 from crystallize_tui.tui.widgets.output import OutputLog
 from crystallize_tui.tui.widgets.tables import ProgressTable, ReplicateTable
 
@@ -155,3 +156,35 @@ async def test_an_attached_run_whose_process_is_killed_reads_interrupted(workspa
         await until(pilot, lambda: "interrupted" in str(screen.query_one("#run-status").render()))
         assert "--resume" in str(screen.query_one("#run-status").render())
         assert screen.result.status == "interrupted"
+        kept = len(stored(workspace, f"SELECT 1 FROM replicates WHERE run_id = '{detached}' "
+                                     "AND status = 'ok'"))  # failed ones run again
+        await pilot.press("r")  # resume it here, in a run process of this window
+        await until(pilot, lambda: type(app.screen) is RunScreen and app.screen.started is not None)
+        resumed = app.screen
+        assert resumed.started.run_id == detached
+        assert sum(resumed.started.done_before.values()) == kept
+        await pilot.press("c")
+        await until(pilot, lambda: resumed.result is not None)
+        assert resumed.result.status == "cancelled"
+
+
+def test_the_attached_tail_rereads_only_the_replicates_finished_lately(workspace):
+    """A watcher of a 100,000-replicate run must not read all of them at every poll: the
+    store gives the replicates finished since a time, with their metrics."""
+    assert cli(workspace, "run", "coin", "-n", "6").returncode == 0
+    (run_id, ), = stored(workspace, "SELECT run_id FROM runs")
+    times = sorted(t for (t, ) in stored(workspace, "SELECT finished_at FROM replicates"))
+    from crystallize_tui.core.store import Store
+
+    store = Store(workspace / ".crystallize" / "crystallize.db")
+
+    def read(**since):
+        return [(r.treatment, r.replicate, r.seed, dict(r.metrics))
+                for r in store.replicates(run_id, **since)]
+
+    every = read()
+    assert read(finished_since=None) == every
+    late = read(finished_since=times[10])
+    assert len(every) == 18 and len(late) == len([t for t in times if t >= times[10]]) < 18
+    assert all(r in every for r in late) and all(r[3] for r in late)
+    assert read(finished_since=times[-1] + 1) == []

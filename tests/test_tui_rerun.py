@@ -100,7 +100,7 @@ async def test_run_again_from_a_stored_run_and_from_history_uses_the_same_option
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen is not stored_screen
                     and app.screen.result is not None)
-        assert app.screen.options.get("workers", 1) == 1  # the dialog's 1 worker: serial again
+        assert app.screen.options.get("workers", 1) == 1  # serial, as the first run
     first, second = runs_in_store(workspace)
     assert first[1:5] == second[1:5]  # replicates, seed, conditions, configs
     assert (first[1], first[2], json.loads(first[3])) == (5, 7, ["baseline", "biased"])

@@ -159,7 +159,35 @@ def check_resume(args: Any, ws: Workspace) -> None:
                           "completed; run without --resume to start a new one")
 
 
+def reporting_to_window(command: Any) -> Any:
+    """With ``--channel-fd`` (a run process the UI launched, core/run_process.py): the
+    options come as JSON, and a failure is sent to the window before it is raised."""
+    import functools
+
+    from ..core.run_process import WindowChannel, read_options
+
+    @functools.wraps(command)
+    def run(args: Any, ws: Workspace) -> int:
+        args.window = window = WindowChannel(getattr(args, "channel_fd", None))
+        args.window_overrides = {}
+        if not window:
+            return command(args, ws)
+        try:
+            options = read_options(args.options_json or "{}")
+            args.treatment = options.get("treatments")
+            args.window_overrides = options.get("overrides") or {}
+            for key in ("replicates", "seed", "workers", "resume", "force"):
+                setattr(args, key, options.get(key, getattr(args, key)))
+            return command(args, ws)
+        except BaseException as exc:
+            window.failed(exc)
+            raise
+
+    return run
+
+
 @interrupts.guarded  # Ctrl-C from store creation to the report: a clean cancel, exit 130
+@reporting_to_window
 def cmd_run(args: Any, ws: Workspace) -> int:
     if getattr(args, "backend", None) is not None:
         backend_class(args.backend)  # an unknown name fails here, also before --detach
@@ -171,6 +199,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     check_resume(args, ws)
     _with_execution(experiment, getattr(args, "backend", None), args.workers)
     overrides = dict(parse_assignment(text) for text in args.set or [])
+    overrides.update(args.window_overrides)  # values as the UI parsed them
     conditions = [c for c in experiment.conditions
                   if not args.treatment or c == "baseline" or c in args.treatment]
     for name in args.treatment or []:
@@ -182,6 +211,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
+    if args.window:  # the UI shows the statistics; every event goes to it
+        subscribers = [reporter, *args.window.subscribers()]
     try:
         with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
               cancel_requests(ws.store, experiment.cancel)):  # `crystallize cancel RUN_ID`
@@ -198,6 +229,9 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         print(f"\ncancelled: {kept} finished replicate(s) kept in {ws.store_path}; continue with "
               f"`{resume_command(args)}`", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.window:
+        args.window.finished(result)
+        return EXIT_FAILED if result.errors or not result.complete else EXIT_OK
     if args.json:
         json.dump(result_document(result), sys.stdout, indent=2)
         sys.stdout.write("\n")

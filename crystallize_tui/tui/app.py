@@ -21,7 +21,7 @@ from .messages import ExperimentFilesChanged, ExperimentsLoaded, RerunOptionsFou
 from .rerun import describe_choices, options_of_run
 from .screens.attached import AttachedRunScreen
 from .screens.debug import DebugScreen, PickConditionScreen
-from .screens.dialogs import ConfirmScreen, HelpScreen, LaunchScreen
+from .screens.dialogs import HelpScreen, LaunchScreen, QuitScreen
 from .screens.diff import DiffScreen
 from .screens.history import HistoryScreen
 from .screens.home import HomeScreen
@@ -124,8 +124,19 @@ class CrystallizeApp(App[int]):
         return next((f.experiment for f in found if f.experiment.name == experiment.name),
                     experiment)
 
-    def live_run_screen(self, experiment: Any) -> RunScreen | None:
-        return next((s for s in self.run_screens if s.experiment is experiment and s.running), None)
+    def live_run_screen(self, experiment: Any) -> Screen | None:
+        """The screen of ``experiment``'s live run: this window's run screen, or one attached
+        to a run another process runs (the CLI, --detach, another window), as home knows it."""
+        own = next((s for s in self.run_screens
+                    if s.experiment.name == experiment.name and s.running), None)
+        if own is not None:
+            return own
+        home = self._home()
+        record = home.last_runs.get(experiment.name) if home is not None else None
+        ours = {s.started.run_id for s in self.run_screens if s.started is not None}
+        if record is not None and record.status == "running" and record.run_id not in ours:
+            return AttachedRunScreen(experiment, record.run_id)
+        return None
 
     def start_run(self, experiment: Any, choices: dict[str, Any]) -> None:
         """Open a run screen and start the run (or show the one already running)."""
@@ -145,11 +156,29 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["workers"] = choices["workers"]
-        screen = RunScreen(experiment, options=options, choices=choices)
+        self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
+
+    def _open_run_screen(self, screen: RunScreen) -> None:
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"
         self.install_screen(screen, name=name)  # installed: it lives on when you leave it
         self.push_screen(name)
+
+    @work(thread=True, group="resume", exit_on_error=False)
+    def resume_run(self, experiment: Any, run_id: str) -> None:
+        """Resume ``run_id`` (interrupted in another process) in a run process of this
+        window; the engine resumes an experiment's latest run, so it must be that one."""
+        try:
+            latest = experiment.store.runs(experiment.name)[0].run_id
+        except Exception as exc:  # noqa: BLE001 - the store went away: say so
+            self.call_from_thread(self.notify, str(exc), title="cannot resume", severity="error")
+            return
+        if latest != run_id:
+            self.call_from_thread(self.notify, f"run {run_id} is not the latest run of "
+                                  f"{experiment.name} ({latest} is): only the latest resumes",
+                                  title="cannot resume", severity="warning", timeout=8)
+            return
+        self.call_from_thread(self._open_run_screen, RunScreen(experiment, resume=True))
 
     def run_again(self, experiment: Any, run: Any) -> None:
         """A new run with the options run ``run`` (a Result or a run id) ran with."""
@@ -265,22 +294,31 @@ class CrystallizeApp(App[int]):
             self.exit(0)
             return
 
-        def answer(yes: bool | None) -> None:
-            if yes:
+        def answer(choice: str | None) -> None:
+            if choice == "leave":  # the run processes go on; home shows them live next time
+                self._quit_now()
+            elif choice == "cancel":  # quit once every one has stopped (finished ones kept)
                 for screen in live:
-                    screen.experiment.cancel()
-                self._stop_watchers()
-                self.exit(0)
+                    if not screen.cancelling:
+                        screen.action_cancel_run()
+                self.notify("cancelling: the app quits once the run(s) stopped", timeout=5)
+                self.set_interval(0.1, lambda: None if any(s.running for s in live)
+                                  else self._quit_now())
 
         names = ", ".join(s.experiment.name for s in live)
-        self.push_screen(ConfirmScreen(f"A run is still going ({names}). Cancel it and quit? "
-                                       "Finished replicates are kept."), answer)
+        self.push_screen(QuitScreen(names), answer)
+
+    def _quit_now(self) -> None:
+        self._stop_watchers()
+        self.exit(0)
 
     def _stop_watchers(self) -> None:
         self._stop_watching.set()
 
     def on_unmount(self) -> None:
         self._stop_watchers()  # however the app ends, the watcher thread must end too
+        for screen in self.run_screens:  # their runs go on; the threads reading them end
+            screen.detach()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

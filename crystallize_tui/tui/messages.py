@@ -32,9 +32,11 @@ class RunCompleted(Message):
 
 @dataclass
 class RunCrashed(Message):
-    """A run could not start or stopped on an error outside the steps (plugin, store...)."""
+    """A run could not start, stopped on an error outside the steps (plugin, store...), or
+    its process died (``died``: a RunDied, with the replicates it was running)."""
 
     error: str
+    died: Any = None
 
 
 @dataclass

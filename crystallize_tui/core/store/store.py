@@ -532,21 +532,27 @@ class Store:
             raise StoreError(f"store {self.path}: no run {run_id!r}")
         return dict(zip([d[0] for d in cur.description], row, strict=True))
 
-    def replicates(self, run_id: str) -> list[ReplicateResult]:
-        """Every stored replicate of a run, with its metric values in recorded order."""
+    def replicates(self, run_id: str, finished_since: float | None = None) -> list[ReplicateResult]:
+        """Every stored replicate of a run, with its metric values in recorded order; with
+        ``finished_since`` (a wall time), only those finished then or later (a watcher's tail)."""
+        since = "" if finished_since is None else " AND r.finished_at >= ?"
+        params = (run_id,) if finished_since is None else (run_id, finished_since)
         values: dict[tuple[str, int], list[tuple[str, Any]]] = {}
         for cond, rep, name, value, kind in self._read(
-            "SELECT condition, replicate, name, value, kind FROM metrics WHERE run_id = ? "
-            "ORDER BY condition, replicate, seq",
-            (run_id,),
+            "SELECT m.condition, m.replicate, m.name, m.value, m.kind FROM metrics m "
+            + ("" if finished_since is None else
+               "JOIN replicates r ON r.run_id = m.run_id AND r.condition = m.condition AND "
+               "r.replicate = m.replicate ")
+            + "WHERE m.run_id = ?" + since + " ORDER BY m.condition, m.replicate, m.seq",
+            params,
         ):
             values.setdefault((cond, rep), []).append((name, _decode(value, kind)))
         return [
             ReplicateResult(cond, rep, seed, status, values.get((cond, rep), []), duration, error, tb)
             for cond, rep, seed, status, duration, error, tb in self._read(
                 "SELECT condition, replicate, seed, status, duration, error, traceback "
-                "FROM replicates WHERE run_id = ? ORDER BY condition, replicate",
-                (run_id,),
+                "FROM replicates r WHERE run_id = ?" + since + " ORDER BY condition, replicate",
+                params,
             )
         ]
 

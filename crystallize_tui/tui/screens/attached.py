@@ -29,6 +29,9 @@ class RunPolled(Message):
     started: ev.RunStarted | None  # the first read only
     finished: list[Any]  # ReplicateFinished / ReplicateFailed, newly committed
     lines: list[tuple[str, str]]  # (condition, text), new output lines
+    # (ok, failed) per condition to add to the progress at once; ``finished`` is then not
+    # counted again (a late watcher's first read: counts first, the rows after them).
+    counts: dict[str, tuple[int, int]] | None = None
 
 
 @dataclass
@@ -45,12 +48,28 @@ class CancelAsked(Message):
     error: str | None
 
 
+def _beyond(reps: list[Any], shown: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """(ok, failed) per condition in ``reps`` beyond the ``shown`` counts: the replicates
+    committed between the first count and the first read of the rows."""
+    ok: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for r in reps:
+        into = ok if r.ok else failed
+        into[r.treatment] = into.get(r.treatment, 0) + 1
+    return {c: (max(0, ok.get(c, 0) - shown.get(c, (0, 0))[0]),
+                max(0, failed.get(c, 0) - shown.get(c, (0, 0))[1]))
+            for c in set(ok) | set(failed)}
+
+
 def _as_event(run_id: str, rep: Any) -> Any:
     if rep.ok:
         return ev.ReplicateFinished(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
                                     rep.duration, rep.metrics)
     return ev.ReplicateFailed(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
                               rep.duration, rep.error or "", rep.traceback or "")
+
+
+COMMIT_LAG_S = 5.0  # how long after it finished a replicate may still be committed
 
 
 class AttachedRunScreen(RunScreen):
@@ -65,6 +84,8 @@ class AttachedRunScreen(RunScreen):
         self.live = False  # not launched here: r opens a new run, as for a stored one
         self.running = True
         self._leaving = threading.Event()
+        self._state_shown = threading.Event()  # the first read is on screen
+        self.interrupted = False  # its process died without ending it: r resumes it here
 
     def on_mount(self, event: events.Mount) -> None:
         # Textual also calls the base class's on_mount (it walks the MRO) unless told not
@@ -107,20 +128,37 @@ class AttachedRunScreen(RunScreen):
         started = ev.RunStarted(self.run_id, None, None, started_at, self.experiment.name,
                                 conditions, int(row["replicates"]), int(row["base_seed"]),
                                 int(row["replicates"]) * len(conditions))
+        # A late watcher sees the progress and the last lines first (one aggregate read),
+        # then every finished replicate (reading 100,000 of them takes a while).
+        self.post_message(RunPolled(snapshot.status, started, [],
+                                    [(line.condition, line.text) for line in
+                                     stored_lines(snapshot.rows, snapshot.failures)],
+                                    counts=snapshot.counts))
+        shown_counts = snapshot.counts
+        # Reading every row competes with the UI thread for the GIL: let it show the state first.
+        self._state_shown.wait(1.0)
+        snapshot.rows, snapshot.failures = [], []
         seen: set[tuple[str, int]] = set()
         counts: dict[str, tuple[int, int]] | None = None
+        since: float | None = None  # all of them first, then only the recent ones
         first = True
         while True:
             reps = []
             if snapshot.counts != counts:  # the replicates are read only when some finished
                 counts = snapshot.counts
-                reps = [r for r in store.replicates(self.run_id)
+                read_at = time.time()
+                reps = [r for r in store.replicates(self.run_id, finished_since=since)
                         if (r.treatment, r.replicate) not in seen]
                 seen.update((r.treatment, r.replicate) for r in reps)
+                # A replicate is committed shortly after it finished (group commits, a
+                # worker's result in transit): look that far back again; seen drops repeats.
+                since = read_at - COMMIT_LAG_S
             lines = stored_lines(snapshot.rows, snapshot.failures)
-            self.post_message(RunPolled(snapshot.status, started if first else None,
+            extra = _beyond(reps, shown_counts) if first else None  # committed meanwhile
+            self.post_message(RunPolled(snapshot.status, None,
                                         [_as_event(self.run_id, r) for r in reps],
-                                        [(line.condition, line.text) for line in lines]))
+                                        [(line.condition, line.text) for line in lines],
+                                        counts=extra))
             first = False
             if not snapshot.running:
                 break
@@ -145,10 +183,14 @@ class AttachedRunScreen(RunScreen):
             self._filters = [None, *message.started.conditions]
             progress.setup(list(message.started.conditions), message.started.replicates, {},
                            message.started.time)
+            self.call_after_refresh(self._state_shown.set)
         if message.lines:
             self.query_one("#output", OutputLog).add(message.lines)
-        for event in message.finished:
-            progress.count(event)
+        if message.counts is not None:
+            progress.add_counts(message.counts)
+        else:
+            for event in message.finished:
+                progress.count(event)
         if message.finished:
             self._pending_rows.extend(message.finished)
             self.finished.extend(message.finished)
@@ -161,10 +203,12 @@ class AttachedRunScreen(RunScreen):
 
     @on(RunInterrupted)
     def _interrupted(self, message: RunInterrupted) -> None:
+        self.interrupted = True
+        self.refresh_bindings()
         self._set_status(f"{message.status}: the run's process is gone · "
                          f"{len(self.finished)} finished replicates kept in the store · "
-                         f"`crystallize run {self.experiment.name} --resume` continues it",
-                         "bold red")
+                         f"r resumes it here (or `crystallize run {self.experiment.name} "
+                         "--resume`)", "bold red")
 
     # -- actions --------------------------------------------------------------------------
     def action_cancel_run(self) -> None:
@@ -175,6 +219,10 @@ class AttachedRunScreen(RunScreen):
         self._set_status("cancelling… the run's process stops at its next cancellation "
                          "point; finished replicates are kept", "yellow")
         self.ask_cancel()
+
+    def action_resume(self) -> None:
+        """Continue the interrupted run in a run process of this window (a new run screen)."""
+        self.app.resume_run(self.experiment, self.run_id)
 
     @work(thread=True, group="attach-cancel", exit_on_error=False)
     def ask_cancel(self) -> None:
@@ -194,8 +242,10 @@ class AttachedRunScreen(RunScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
             return self.running
-        if action in ("resume", "force_resume"):
+        if action == "resume":
+            return self.interrupted
+        if action == "force_resume":
             return False
         if action == "run_again":
-            return not self.running and self.result is not None
+            return not self.running and self.result is not None and not self.interrupted
         return True

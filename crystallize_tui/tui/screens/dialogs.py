@@ -74,6 +74,35 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class QuitScreen(ModalScreen[str | None]):
+    """Quit while runs are live: leave them running, cancel them, or stay."""
+
+    BINDINGS = [Binding("l", "answer('leave')", "Leave running"),
+                Binding("c", "answer('cancel')", "Cancel runs"),
+                Binding("s,escape", "answer(None)", "Stay")]
+
+    def __init__(self, names: str) -> None:
+        super().__init__()
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(f"Runs are still going ({self.names}). Each runs in its own process: "
+                         "leave them running (they finish on their own; home shows them live "
+                         "next time), or cancel them (finished replicates are kept) and quit?")
+            with Horizontal(classes="buttons"):
+                yield Button("Leave running (l)", id="leave", variant="primary")
+                yield Button("Cancel runs (c)", id="cancel", variant="error")
+                yield Button("Stay (s)", id="stay")
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen below and of the app, with what it does."""
 

@@ -1,4 +1,8 @@
-"""The run screen: progress, live output, per-replicate metrics and live statistics."""
+"""The run screen: progress, live output, per-replicate metrics and live statistics.
+
+A run launched here runs in a process of its own (core/run_process.py): this screen's worker
+thread starts it and feeds its events into the RunBridge, so a step that segfaults, exits or
+hangs takes down only that process, and leaving the screen or the app leaves it going."""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...core import events as ev
-from ...core.errors import ResumeRefused
 from ...core.result import FAILED, OK, ReplicateResult, Result
+from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
@@ -78,8 +82,9 @@ class RunScreen(Screen):
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
-                 choices: dict[str, Any] | None = None) -> None:
+                 choices: dict[str, Any] | None = None, resume: bool = False) -> None:
         super().__init__(name=name)
+        self._resume_first = resume  # the first run on this screen resumes the latest one
         self.experiment = experiment
         self.options = dict(options or {})
         self.choices = dict(choices or {})  # as launched (workers, not plugins): to run again
@@ -91,6 +96,9 @@ class RunScreen(Screen):
         self.live = stored is None
         self.running = False
         self.cancelling = False
+        self.process: RunProcess | None = None  # the run process of the last run started here
+        self.died: RunDied | None = None  # how it died, when it did (r resumes)
+        self._detached = False  # the app is going: a run starting now is left to itself
         self.result: Result | None = stored
         self.finished: list[Any] = []
         self.started: ev.RunStarted | None = None
@@ -127,7 +135,7 @@ class RunScreen(Screen):
         self.set_interval(DRAIN_INTERVAL, self.drain)
         self.set_interval(ROWS_INTERVAL, self.flush_rows)
         self.set_interval(STATS_INTERVAL, self.refresh_stats)
-        self.start_run()
+        self.start_run(**({"resume": True} if self._resume_first else {}))
 
     # -- the run ------------------------------------------------------------------
     def start_run(self, **extra: Any) -> None:
@@ -135,6 +143,8 @@ class RunScreen(Screen):
         self.cancelling = False
         self.ended = False
         self.refused = None
+        self.died = None
+        self.process = None
         self._set_status("starting…")
         self.refresh_bindings()
         self.app.preload_statistics()  # scipy, before the first live statistics are due
@@ -145,14 +155,33 @@ class RunScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group="runs")
     def execute(self, options: dict[str, Any]) -> None:
+        """Start the run process and supervise it: its events go to the bridge, its end
+        (or its death) to the screen as a message."""
+        workspace = self.app.workspace
         try:
-            result = self.experiment.run(echo=False, subscribers=[self.bridge], **options)
-        except ResumeRefused as exc:  # the experiment changed: say what, offer the ways on
-            self.post_message(ResumeWasRefused(exc))
-        except BaseException as exc:  # a plugin or the store failed: say so, keep the app
+            process = RunProcess.launch(workspace.root, workspace.store, self.experiment.name,
+                                        options)
+        except Exception as exc:  # no store, bad options, no fork: say so, keep the app
             self.post_message(RunCrashed(f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(RunCompleted(result))
+            return
+        self.process = process
+        if self.cancelling:  # c was pressed while it started
+            process.cancel()
+        if self._detached:  # the app quit while it started: its reader must not hold the exit
+            process.detach()
+        bridge = self.bridge
+        for batch in process.batches():
+            for message in batch:
+                if isinstance(message, ev.Event):
+                    bridge(message)
+                elif isinstance(message, RunEnded):
+                    self.post_message(RunCompleted(message.result))
+                elif isinstance(message, RunRefused):  # say what changed, offer the ways on
+                    self.post_message(ResumeWasRefused(message.error()))
+                elif isinstance(message, RunErrored):  # a plugin or the store failed
+                    self.post_message(RunCrashed(message.error))
+                elif isinstance(message, RunDied):
+                    self.post_message(RunCrashed(message.describe(), died=message))
 
     def drain(self) -> None:
         if not self.is_attached or not self.query("#progress"):
@@ -284,12 +313,26 @@ class RunScreen(Screen):
         self.drain()
         self.flush_rows(final=True)
         self.running = False
-        self.query_one("#output", OutputLog).mark_ended()
+        output = self.query_one("#output", OutputLog)
         self.ended = True
-        self.refresh_bindings()
         self._stop_clock(None)
-        self._set_status(f"stopped: {message.error}", "bold red")
-        self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+        died = self.died = message.died
+        if died is None:
+            output.mark_ended()
+            self.refresh_bindings()
+            self._set_status(f"stopped: {message.error}", "bold red")
+            self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+            return
+        # The process's own last words (faulthandler's traceback names the step's line).
+        output.add([("", f"── {died.describe()}; its last output ──"),
+                    *(("", line) for line in died.log_tail)])
+        output.mark_ended()
+        self.refresh_bindings()
+        kept = self.query_one("#progress", ProgressTable).finished_count
+        self._set_status(f"{died.describe()}; {kept} finished replicates kept · r resumes",
+                         "bold red")
+        self.app.notify(died.describe(), title="run process died", severity="error", timeout=10)
+        self.app.refresh_home()  # it reads interrupted now
 
     @on(ResumeWasRefused)
     def _refused(self, message: ResumeWasRefused) -> None:
@@ -401,8 +444,21 @@ class RunScreen(Screen):
             self.app.notify("no run in progress on this screen", timeout=3)
             return
         self.cancelling = True
-        self.experiment.cancel()
+        self._request_cancel()
         self._set_status("cancelling… no new replicate starts; finished ones are kept", "yellow")
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _request_cancel(self) -> None:
+        """The cross-process request (a store write: off the UI thread); the run process is
+        terminated if it has not stopped after the grace period (a step that hangs)."""
+        if self.process is not None:
+            self.process.cancel()
+
+    def detach(self) -> None:
+        """Stop following the run: it goes on in its process (the app quits, say)."""
+        self._detached = True
+        if self.process is not None:
+            self.process.detach()
 
     def action_filter_output(self) -> None:
         log = self.query_one("#output", OutputLog)
@@ -421,9 +477,11 @@ class RunScreen(Screen):
         return True
 
     def _resumable(self) -> bool:
-        """A cancelled run, or one with failed replicates, launched here and not refused."""
+        """A cancelled run, one with failed replicates, or one whose process died, launched
+        here and not refused."""
         return (self.live and not self.running and self.refused is None
-                and self.result is not None and self.result.status in ("cancelled", "failed"))
+                and (self.died is not None or self.result is not None
+                     and self.result.status in ("cancelled", "failed")))
 
     def action_resume(self) -> None:
         self._clear_on_start = True

@@ -62,6 +62,14 @@ class ProgressTable(DataTable):
     def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
         self.reducer.count(event.treatment or "", failed=isinstance(event, ev.ReplicateFailed))
 
+    def add_counts(self, counts: dict[str, tuple[int, int]]) -> None:
+        """(ok, failed) replicates per condition finished at once (a late watcher's state)."""
+        for condition, (ok, failed) in counts.items():
+            for _ in range(ok):
+                self.reducer.count(condition)
+            for _ in range(failed):
+                self.reducer.count(condition, failed=True)
+
     def _set(self, row: str, column: str, value: Any) -> None:
         # update_cell re-renders (and caches) the table; skip cells that did not change.
         key = (row, column)
