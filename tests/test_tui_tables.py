@@ -102,6 +102,7 @@ async def test_live_statistics_count_only_pairs_that_ran_in_both_conditions(tmp_
         assert n in (f"{pairs} pairs", f"{pairs} pairs (−1)"), n
         dropped = 1 if n.endswith("(−1)") else 0
         assert f"live: {pairs + dropped} replicate(s) done in every condition" in subtitle
+        assert "not a verdict yet" in subtitle  # a live p-value is not a verdict
     assert final == "9 pairs (−1)"
 
 

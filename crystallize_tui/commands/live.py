@@ -18,7 +18,7 @@ from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
 from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
-from ..watch.live_stats import LiveStatistics
+from ..watch.live_stats import LIVE_ASSUMPTION, LiveStatistics
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
@@ -241,7 +241,7 @@ def _print_live_statistics(store: Any, run_id: str) -> None:
         return
     con = console()
     con.print(table.comparison.renderable(con.width))
-    con.print(table.note, markup=False)
+    con.print(f"{table.note} ({LIVE_ASSUMPTION})", markup=False)
 
 
 def _print_final_statistics(store: Any, run_id: str) -> None:

@@ -59,6 +59,7 @@ class StatsComputed(Message):
 
     table: Any
     replicates: int = 0  # replicate numbers finished in every condition, the ones compared
+    note: str = ""  # what the figures rest on, shown under the table (watch.live_stats)
 
 
 @dataclass

@@ -20,8 +20,9 @@ from typing import Any
 from ..core import events as ev
 from ..core.result import FAILED, OK, ReplicateResult, Result
 
-LIVE_NOTE = ("live: {n} replicate(s) done in every condition · fixed-n tests recomputed as "
-             "replicates arrive: not a verdict until the run ends")
+LIVE_NOTE = "live: {n} replicate(s) done in every condition · not a verdict yet"
+LIVE_ASSUMPTION = ("fixed-n tests recomputed as replicates arrive: stopping when p looks small "
+                   "inflates false positives, so only the final table is a verdict")
 BUDGET = 0.1  # share of the time the comparison may take while the run goes
 MIN_INTERVAL_S = 1.0  # and never more often than this
 

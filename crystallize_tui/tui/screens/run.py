@@ -18,8 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...core import events as ev
-from ...core.result import FAILED, OK, ReplicateResult, Result
+from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
+from ...watch.live_stats import LiveStatistics
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
@@ -29,31 +30,6 @@ from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
-
-
-def result_from_events(name: str, conditions: list[str], replicates: int, seed: int,
-                       finished: list[Any]) -> Result:
-    """A Result over the replicates finished so far (for live statistics).
-
-    Only replicate numbers finished (or failed) in every condition take part, renumbered
-    0..k-1 in order, so a pair is "dropped" only for a real failure or a missing metric,
-    never because one side has not run yet."""
-    done: dict[str, set[int]] = {c: set() for c in conditions}
-    for e in finished:
-        done.setdefault(e.treatment, set()).add(e.replicate)
-    common = sorted(set.intersection(*(done[c] for c in conditions))) if conditions else []
-    index = {k: i for i, k in enumerate(common)}
-    outcomes = [
-        ReplicateResult(e.treatment, index[e.replicate], e.seed, OK, list(e.metrics.items()),
-                        e.duration)
-        if isinstance(e, ev.ReplicateFinished)
-        else ReplicateResult(e.treatment, index[e.replicate], e.seed, FAILED, [], e.duration,
-                             e.error, e.traceback)
-        for e in finished if e.replicate in index
-    ]
-    return Result(run_id="live", experiment=name, seed=seed, replicates=len(common),
-                  conditions=conditions, configs={}, outcomes=outcomes, status="running",
-                  complete=False)
 
 
 class RunScreen(Screen):
@@ -271,18 +247,15 @@ class RunScreen(Screen):
         # it is not part of the comparison's cost, which paces the next recomputation.
         import crystallize_tui.stats  # noqa: F401
 
-        began = time.perf_counter()
-        partial = result_from_events(started.experiment, list(started.conditions),
-                                     started.replicates, started.seed, finished)
-        table = partial.compare()
-        self._stats_cost = time.perf_counter() - began
-        self.post_message(StatsComputed(table, partial.replicates))
+        live = LiveStatistics(started.experiment, started.conditions, started.seed)
+        table = live.compute(finished)
+        self._stats_cost = table.cost_s
+        self.post_message(StatsComputed(table.comparison, table.replicates, table.note))
 
     @on(StatsComputed)
     def _stats_computed(self, message: StatsComputed) -> None:
         if self.running:  # the final table, once shown, is not replaced by a late live one
-            self.query_one("#stats", StatsTable).show(
-                message.table, note=f"live: {message.replicates} replicate(s) done in every condition")
+            self.query_one("#stats", StatsTable).show(message.table, note=message.note)
 
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:
