@@ -57,7 +57,11 @@ def test_a_segfault_is_told_with_its_replicate_and_a_resume_finishes_the_run(ws,
                                "baseline replicate 2")
     tail = "\n".join(died.log_tail)
     assert "Segmentation fault" in tail and "game.py" in tail  # faulthandler's traceback
-    assert died.finished == 4  # replicates 0 and 1 of both conditions (they run in rounds)
+    # Replicates 0 and 1 of both conditions had finished (conditions run in rounds); fast
+    # ones may still wait for their group commit when the process dies: never announced, so
+    # never counted, and every one that was announced is in the store.
+    kept = len(ws.store.replicates(process.run_id))
+    assert died.finished <= kept <= 4
     assert ws.store.live_status(process.run_id)[0] == "interrupted"
 
     (tmp_path / "marker").unlink()

@@ -24,7 +24,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX sessions 
 
 @pytest.fixture
 def workspace(tmp_path):
-    crashing_experiment(tmp_path / "experiments" / "game", tmp_path / "marker")
+    # Replicates of 0.06 s: longer than the store's group-commit window, so each is committed
+    # (and announced) before the next runs, as a real game's would be; see the fast case below.
+    crashing_experiment(tmp_path / "experiments" / "game", tmp_path / "marker", delay=0.06)
+    crashing_experiment(tmp_path / "experiments" / "fast", tmp_path / "marker")
     crashing_experiment(tmp_path / "experiments" / "slow", tmp_path / "marker", replicates=30,
                         delay=0.1)
     return tmp_path
@@ -71,6 +74,9 @@ async def test_a_segfault_leaves_the_app_up_says_which_replicate_and_r_resumes(w
         assert status(screen) == ("run process killed by SIGSEGV (signal 11) while running "
                                   "baseline replicate 2; 4 finished replicates kept · r resumes")
         assert "Segmentation fault" in output(screen) and "game.py" in output(screen)
+        # The statistics end on every replicate it finished, saying the run is incomplete.
+        await until(pilot, lambda: "interrupted: 2 replicate(s) done in every condition"
+                    in str(screen.query_one("#stats-pane").border_subtitle))
         run_id = screen.started.run_id
         assert app.is_running and app.screen is screen
         await pilot.press("escape")
@@ -88,6 +94,24 @@ async def test_a_segfault_leaves_the_app_up_says_which_replicate_and_r_resumes(w
         assert len(screen.result.replicate_results) == 10
         assert "completed" in status(screen)
     assert status_of(workspace, run_id) == "completed"
+
+
+async def test_a_segfault_among_fast_replicates_names_the_right_one_and_counts_only_kept(workspace):
+    """Replicates faster than the group-commit window: the ones finished just before the crash
+    may not be committed yet (never announced, so never counted as kept); the screen still
+    names the replicate that was running, and every replicate it counts is in the store."""
+    (workspace / "marker").write_text("segfault")
+    app = app_for(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await start_run(app, pilot, "fast")
+        await until(pilot, lambda: "SIGSEGV" in status(screen))
+        words = status(screen)
+        assert words.startswith("run process killed by SIGSEGV (signal 11) while running "
+                                "baseline replicate 2;"), words
+        kept = int(words.split("; ")[1].split()[0])
+        run_id = screen.started.run_id
+    stored_count = stored(workspace, f"SELECT COUNT(*) FROM replicates WHERE run_id = '{run_id}'")
+    assert kept <= stored_count[0][0] <= 4
 
 
 async def test_os_exit_in_a_step_is_told_as_an_exit_code(workspace):

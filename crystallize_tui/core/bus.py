@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from . import capture
 from .events import Event
@@ -33,6 +34,10 @@ class EventBus:
 
     def __len__(self) -> int:
         return len(self._subs)
+
+    def attribute(self, name: str) -> list[Any]:
+        """The ``name`` attribute of each subscriber that has one (side hooks, see Run)."""
+        return [hook for _, sub in self._subs if (hook := getattr(sub, name, None)) is not None]
 
     def publish(self, event: Event) -> None:
         # A subscriber's own print() goes to the terminal, not into the replicate whose

@@ -66,7 +66,7 @@ class RunHandle:
 
     # -- engine side: Experiment.start() wires these ---------------------------------
     def publish(self, event: ev.Event) -> None:
-        """The handle's own subscriber on the run's bus (called in the run's thread)."""
+        """The handle's own subscriber on the run's bus (one event at a time, in order)."""
         with self._lock:
             self._reducer.feed(event)
             if isinstance(event, ev.RunStarted):
@@ -193,7 +193,9 @@ class RunHandle:
                     self._queues.remove(q)
 
     def subscribe(self, callback: Callable[[ev.Event], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` for each later event of this run, in the run's thread
+        """Call ``callback(event)`` for each later event of this run, one at a time and in
+        the run's order: in the run's thread, or in the store's committer thread when a
+        group commit it made frees announcements while the run is inside a long replicate
         (a callback that raises is disabled with a warning, as for experiment.subscribe).
         Returns a function that unsubscribes."""
         assert self._run is not None

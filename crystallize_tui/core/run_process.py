@@ -30,6 +30,17 @@ OPTION_KEYS = ("replicates", "seed", "treatments", "overrides", "workers", "resu
 
 
 @dataclass(frozen=True)
+class ReplicateState:
+    """Sent ahead of the ordered events while the run holds them for a group commit: a
+    replicate started (``running``) or its steps returned. Only tells which one a process
+    that dies was in; the events that follow say the rest."""
+
+    condition: str | None
+    replicate: int | None
+    running: bool
+
+
+@dataclass(frozen=True)
 class RunEnded:
     """The run returned (completed, failed replicates, or cancelled): its Result."""
 
@@ -191,6 +202,12 @@ class RunProcess:
                 elif isinstance(m, (ev.ReplicateFinished, ev.ReplicateFailed)):
                     self.running.pop((m.treatment or "", m.replicate or 0), None)
                     self.finished += 1
+                elif isinstance(m, ReplicateState):
+                    key = (m.condition or "", m.replicate or 0)
+                    if m.running:
+                        self.running[key] = None
+                    else:
+                        self.running.pop(key, None)
 
     def wait(self, timeout: float | None = None) -> int | None:
         return self.child.wait(timeout)
@@ -247,6 +264,12 @@ class WindowChannel:
             # knows which one was running (a buffered event would die with the process).
             (send_now if type(event) is ev.ReplicateStarted else emit)(event)
 
+        def replicate_state(condition: str | None, replicate: int | None, running: bool) -> None:
+            # While the run holds events for a group commit (core/runner.py), it says here
+            # at once which replicate started or returned; sent now for the same reason.
+            send_now(ReplicateState(condition, replicate, running))
+
+        forward.replicate_state = replicate_state  # type: ignore[attr-defined]
         return [forward]
 
     def send_final(self, message: Any) -> None:

@@ -181,6 +181,8 @@ class Run:
                 if self._held or recorder.committed < recorder.recorded:
                     self._held.append((recorder.recorded, event))
                     self._release()
+                    if self._held:  # it waits: say at once that the step is no longer running
+                        self._tell_state(outcome.treatment, outcome.replicate, False)
                 else:
                     self.bus.publish(event)
         else:
@@ -193,6 +195,8 @@ class Run:
         """The backend's publish while replicates are committed in groups: an event after a
         held announcement waits behind it (the store takes its lines at once)."""
         with self._gate:
+            if self._held and type(event) is ev.ReplicateStarted:
+                self._tell_state(event.treatment, event.replicate, True)
             if self._held:
                 self._release()
                 if self._held:
@@ -201,6 +205,17 @@ class Run:
                     self._held.append((0, event))
                     return
             self.bus.publish(event)
+
+    def _tell_state(self, condition: str | None, replicate: int | None, running: bool) -> None:
+        """While events wait for a group commit, tell the subscribers that ask for it (a
+        ``replicate_state(condition, replicate, running)`` attribute: the window that launched
+        a run process) at once which replicates run, so that should the process die, the
+        window knows which one it died in. The ordered events follow as usual."""
+        for hook in self.bus.attribute("replicate_state"):
+            try:
+                hook(condition, replicate, running)
+            except Exception:  # noqa: BLE001 - a watcher's failure never fails the run
+                pass
 
     def _committed(self) -> None:
         """The committer thread committed a group: announce what it frees now."""

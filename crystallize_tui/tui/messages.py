@@ -60,6 +60,7 @@ class StatsComputed(Message):
     table: Any
     replicates: int = 0  # replicate numbers finished in every condition, the ones compared
     note: str = ""  # what the figures rest on, shown under the table (watch.live_stats)
+    died: bool = False  # the last table of a run whose process died
 
 
 @dataclass

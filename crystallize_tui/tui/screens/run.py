@@ -241,8 +241,9 @@ class RunScreen(Screen):
             self.compute_stats(s, list(self.finished))
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
-    def compute_stats(self, started: ev.RunStarted, finished: list[Any]) -> None:
-        """scipy off the UI thread: a large run's comparison takes a while."""
+    def compute_stats(self, started: ev.RunStarted, finished: list[Any], died: bool = False) -> None:
+        """scipy off the UI thread: a large run's comparison takes a while. ``died``: the
+        last table of a run whose process died (it stands, with a note saying so)."""
         # The first time, this waits for scipy's import (preloaded since the run started);
         # it is not part of the comparison's cost, which paces the next recomputation.
         import crystallize_tui.stats  # noqa: F401
@@ -250,11 +251,17 @@ class RunScreen(Screen):
         live = LiveStatistics(started.experiment, started.conditions, started.seed)
         table = live.compute(finished)
         self._stats_cost = table.cost_s
-        self.post_message(StatsComputed(table.comparison, table.replicates, table.note))
+        note = table.note
+        if died:
+            note = (f"interrupted: {table.replicates} replicate(s) done in every condition · "
+                    "incomplete, not a verdict")
+        self.post_message(StatsComputed(table.comparison, table.replicates, note, died))
 
     @on(StatsComputed)
     def _stats_computed(self, message: StatsComputed) -> None:
-        if self.running:  # the final table, once shown, is not replaced by a late live one
+        # The final table, once shown, is not replaced by a late live one; a dead run's
+        # last table is shown over every replicate it finished.
+        if self.running or (message.died and self.died is not None):
             self.query_one("#stats", StatsTable).show(message.table, note=message.note)
 
     @on(RunCompleted)
@@ -305,6 +312,8 @@ class RunScreen(Screen):
         self._set_status(f"{died.describe()}; {kept} finished replicates kept · r resumes",
                          "bold red")
         self.app.notify(died.describe(), title="run process died", severity="error", timeout=10)
+        if self.started is not None and len(self.started.conditions) > 1 and self.finished:
+            self.compute_stats(self.started, list(self.finished), died=True)
         self.app.refresh_home()  # it reads interrupted now
 
     @on(ResumeWasRefused)
