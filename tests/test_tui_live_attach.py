@@ -188,3 +188,32 @@ def test_the_attached_tail_rereads_only_the_replicates_finished_lately(workspace
     assert len(every) == 18 and len(late) == len([t for t in times if t >= times[10]]) < 18
     assert all(r in every for r in late) and all(r[3] for r in late)
     assert read(finished_since=times[-1] + 1) == []
+
+
+async def test_the_ui_attaches_to_a_foreground_crystallize_run_in_another_terminal(workspace):
+    """`crystallize run` (no --detach) in a terminal of its own: the UI sees it, attaches, and
+    ends on the same final state the terminal reports."""
+    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
+    terminal = subprocess.Popen([sys.executable, "-m", "crystallize_tui.cli", "run", "slow",
+                                 "-n", "3"], cwd=workspace, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        app = app_for(workspace, watch=True)
+        async with app.run_test(size=(160, 48)) as pilot:
+            home = await on_home(app, pilot, "coin")
+            await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+            await on_home(app, pilot, "slow")
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+            screen = app.screen
+            await until(pilot, lambda: screen.result is not None)
+            assert screen.result.status == "failed"  # "broken" raises in every replicate
+            replicates = screen.query_one("#replicates", ReplicateTable)
+            await until(pilot, lambda: replicates.row_count == 6)
+            assert screen.run_id == screen.result.run_id
+        out, _ = terminal.communicate(timeout=60)
+    finally:
+        if terminal.poll() is None:
+            terminal.kill()
+    assert terminal.returncode == 1  # failed replicates, as the attached screen shows
+    assert f"run {screen.run_id} (failed)" in out
