@@ -5,6 +5,7 @@ opening it attaches the run screen (state, then live tail), and `c` there cancel
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -55,6 +56,16 @@ def progress(label: str) -> tuple[int, int] | None:
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
+async def attach_to_slow(app, pilot) -> AttachedRunScreen:
+    """From home, once it lists "slow" as live: `a` on it; the attached run screen."""
+    home = await on_home(app, pilot, "coin")
+    await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
+    await on_home(app, pilot, "slow")
+    await pilot.press("a")
+    await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
+    return app.screen
+
+
 async def test_home_lists_a_detached_run_as_live_with_its_progress_growing(workspace, detached):
     app = app_for(workspace, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -75,12 +86,7 @@ async def test_attaching_shows_progress_and_output_growing_and_c_cancels_the_run
         workspace, detached):
     app = app_for(workspace, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
-        home = await on_home(app, pilot, "coin")
-        await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
-        await on_home(app, pilot, "slow")
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
-        screen = app.screen
+        screen = await attach_to_slow(app, pilot)
         progress_table = screen.query_one("#progress", ProgressTable)
         output = screen.query_one("#output", OutputLog)
         replicates = screen.query_one("#replicates", ReplicateTable)
@@ -173,6 +179,11 @@ def test_the_attached_tail_rereads_only_the_replicates_finished_lately(workspace
     store gives the replicates finished since a time, with their metrics."""
     assert cli(workspace, "run", "coin", "-n", "6").returncode == 0
     (run_id, ), = stored(workspace, "SELECT run_id FROM runs")
+    # Fast replicates share their group commit's time: spread them as a slow run's would be.
+    db = sqlite3.connect(workspace / ".crystallize" / "crystallize.db")
+    with db:
+        db.execute("UPDATE replicates SET finished_at = finished_at + rowid")
+    db.close()
     times = sorted(t for (t, ) in stored(workspace, "SELECT finished_at FROM replicates"))
     from crystallize_tui.core.store import Store
 
@@ -200,12 +211,7 @@ async def test_the_ui_attaches_to_a_foreground_crystallize_run_in_another_termin
     try:
         app = app_for(workspace, watch=True)
         async with app.run_test(size=(160, 48)) as pilot:
-            home = await on_home(app, pilot, "coin")
-            await until(pilot, lambda: progress(label_of(home, "slow")) is not None)
-            await on_home(app, pilot, "slow")
-            await pilot.press("a")
-            await until(pilot, lambda: isinstance(app.screen, AttachedRunScreen))
-            screen = app.screen
+            screen = await attach_to_slow(app, pilot)
             await until(pilot, lambda: screen.result is not None)
             assert screen.result.status == "failed"  # "broken" raises in every replicate
             replicates = screen.query_one("#replicates", ReplicateTable)
