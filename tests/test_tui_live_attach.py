@@ -182,7 +182,8 @@ def test_the_attached_tail_rereads_only_the_replicates_finished_lately(workspace
     # Fast replicates share their group commit's time: spread them as a slow run's would be.
     db = sqlite3.connect(workspace / ".crystallize" / "crystallize.db")
     with db:
-        db.execute("UPDATE replicates SET finished_at = finished_at + rowid")
+        db.execute("UPDATE replicates SET finished_at = finished_at + replicate "
+                   "+ (condition = 'baseline') * 0.5")
     db.close()
     times = sorted(t for (t, ) in stored(workspace, "SELECT finished_at FROM replicates"))
     from crystallize_tui.core.store import Store
