@@ -38,7 +38,7 @@ treatments:
   worse: {mu: -0.5}
 """
 
-IMPORT = ("import crystallize_tui.stats, crystallize_tui.stats.render, "
+IMPORT = ("import crystallize_tui.stats, crystallize_tui.render.tables, "
           "crystallize_tui.core.compare")
 
 

@@ -224,9 +224,9 @@ def play(config, ctx):
         # The step runs in the command's own process (serial run): it can see whether the
         # statistics were imported while the run went on. Generous limit, no timing claim.
         deadline = time.monotonic() + 60
-        while "crystallize_tui.stats.render" not in sys.modules and time.monotonic() < deadline:
+        while "crystallize_tui.render.tables" not in sys.modules and time.monotonic() < deadline:
             time.sleep(0.05)
-        ready = "crystallize_tui.stats.render" in sys.modules
+        ready = "crystallize_tui.render.tables" in sys.modules
     ctx.metrics.add("ready", int(ready))
 '''
 

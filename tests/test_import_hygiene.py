@@ -53,3 +53,18 @@ def test_the_watch_layer_never_imports_textual_or_rich():
               "assert not bad, bad; print('clean')")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_core_and_statistics_leave_terminal_rendering_to_the_edges():
+    """Rich tables live in crystallize_tui.render; core/ and stats/ stay plain (DESIGN.md)."""
+    for folder in ("core", "stats"):
+        for path in (ROOT / "crystallize_tui" / folder).rglob("*.py"):
+            text = path.read_text()
+            for banned in ("textual", "rich"):
+                assert f"import {banned}" not in text and f"from {banned}" not in text, path
+    script = ("import sys, crystallize_tui.stats, crystallize_tui.core.compare, "
+              "crystallize_tui.stats.cells; "
+              "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+              "assert not bad, bad; print('clean')")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

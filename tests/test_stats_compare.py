@@ -5,6 +5,7 @@ import math
 import pytest
 from rich.console import Console
 
+from crystallize_tui.render.tables import render_table
 from crystallize_tui.stats import (
     DataError,
     adjust_comparisons,
@@ -13,7 +14,7 @@ from crystallize_tui.stats import (
     welch_t,
     wilcoxon_signed_rank,
 )
-from crystallize_tui.stats.render import format_number, render_table
+from crystallize_tui.stats.cells import format_number
 
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
 SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]

@@ -133,7 +133,7 @@ def test_sign_test_fallback_keeps_alpha_under_the_null():
 
 
 def test_p_value_never_rounds_onto_alpha_beside_its_verdict():
-    from crystallize_tui.stats.render import format_p, row_cells
+    from crystallize_tui.stats.cells import format_p, row_cells
 
     c = compare_samples([1.0, 2.0, 3.0, 4.0], [1.5, 2.6, 3.2, 4.9], paired=True)
     shown = row_cells(c.with_p_adjusted(0.049996, "holm"))

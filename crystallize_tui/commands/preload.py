@@ -8,7 +8,7 @@ import threading
 
 from ..core import events as ev
 
-STATISTICS = ("crystallize_tui.stats", "crystallize_tui.core.compare", "crystallize_tui.stats.render")
+STATISTICS = ("crystallize_tui.stats", "crystallize_tui.core.compare", "crystallize_tui.render.tables")
 
 
 def _import_statistics() -> None:

@@ -6,7 +6,6 @@ pairs replicates by index, applies the correction across treatments, and renders
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,7 +49,7 @@ class ComparisonRow:
 
 
 class ComparisonTable:
-    """``result.compare()``: iterable rows; ``str()`` renders a table with rich."""
+    """``result.compare()``: iterable rows; ``str()`` renders a table (crystallize_tui.render)."""
 
     def __init__(self, rows: list[ComparisonRow], title: str, correction: str) -> None:
         self.rows = rows
@@ -71,7 +70,7 @@ class ComparisonTable:
         raise KeyError(key)
 
     def __rich__(self) -> Any:
-        from ..stats.render import render_table
+        from ..render.tables import render_table
 
         return render_table(
             [r.comparison for r in self.rows],
@@ -83,7 +82,7 @@ class ComparisonTable:
 
     def footnotes(self, compact: bool = False) -> list[str]:
         """Lines to show under the table: pairing, one-sided tests, the correction's family."""
-        from ..stats.render import footnotes
+        from ..stats.cells import footnotes
 
         return footnotes([row.comparison for row in self.rows], FAMILY, compact)
 
@@ -91,7 +90,7 @@ class ComparisonTable:
         """The table when ``width`` fits it, else one block of lines per comparison."""
         if width >= WIDE:
             return self
-        from ..stats.render import describe_comparison
+        from ..stats.cells import describe_comparison
 
         blocks = [self.title, ""]
         for row in self.rows:
@@ -101,12 +100,9 @@ class ComparisonTable:
 
     def render(self, width: int = 160) -> str:
         """The comparison as plain text, laid out for ``width`` columns."""
-        from rich.console import Console
+        from ..render.tables import to_text
 
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=width, color_system=None, legacy_windows=False)
-        console.print(self.renderable(width), markup=False, highlight=False)
-        return buffer.getvalue()
+        return to_text(self.renderable(width), width)
 
     def __str__(self) -> str:
         return self.render()
@@ -199,7 +195,7 @@ class HypothesisResult:
         return self.verdict.startswith("inconclusive")
 
     def __str__(self) -> str:
-        from ..stats.render import format_p
+        from ..stats.cells import format_p
 
         h, c = self.hypothesis, self.comparison
         how = c.test or "no test"

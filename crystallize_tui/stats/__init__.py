@@ -2,7 +2,7 @@
 
 Convention throughout: ``a``/``baseline`` is the reference, ``b``/``treatment`` the
 condition under test, and every difference is treatment minus baseline.
-Rendering (rich) lives in :mod:`crystallize_tui.stats.render`, imported on demand.
+Rendering (rich) lives in :mod:`crystallize_tui.render.tables`, imported on demand.
 """
 
 from ._data import DataError

@@ -134,7 +134,7 @@ class StatsTable(FittedComparisonTable):
 
     def show(self, table: Any, note: str = "") -> None:
         """Show a ComparisonTable (rows of metric, treatment, comparison)."""
-        from ...stats.render import row_cells
+        from ...stats.cells import row_cells
 
         lines = []
         for row in table:
@@ -157,7 +157,7 @@ class RunsComparisonTable(FittedComparisonTable):
 
     def show_runs(self, comparisons: list[tuple[str, str, Any]]) -> None:
         """Show (condition, metric, comparison of B against A) rows."""
-        from ...stats.render import row_cells
+        from ...stats.cells import row_cells
 
         lines = []
         for condition, metric, comparison in comparisons:
@@ -170,7 +170,7 @@ class RunsComparisonTable(FittedComparisonTable):
 
 def comparison_figures(c: Any, sides: tuple[str, str] = ("baseline", "treatment")) -> list[tuple[str, str]]:
     """Every figure of one comparison, labelled in words (the dialog behind enter)."""
-    from ...stats.render import format_number, format_p, row_cells
+    from ...stats.cells import format_number, format_p, row_cells
 
     cells = row_cells(c)
     level = f"{c.confidence:.0%}"

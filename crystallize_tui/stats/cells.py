@@ -1,13 +1,11 @@
-"""Rich rendering of Comparison records; computing lives elsewhere in the package."""
+"""Comparison records as plain text: cells, one-line descriptions and the footnotes under a table.
+
+No terminal library here: the rich tables (crystallize_tui.render) and the TUI both build on it."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
 from .comparison import Comparison
 
@@ -59,11 +57,11 @@ SHORT_EFFECTS = {
 }
 
 
-def _mean_sd(m: float | None, s: float | None) -> str:
+def mean_sd(m: float | None, s: float | None) -> str:
     return MISSING if m is None else f"{format_number(m, 3)} ({format_number(s, 3)})"
 
 
-def _difference(c: Comparison) -> str:
+def difference_cell(c: Comparison) -> str:
     text = format_number(c.difference, 3)
     if c.ci_low is not None or c.ci_high is not None:
         text += f" [{format_number(c.ci_low, 3)}, {format_number(c.ci_high, 3)}]"
@@ -75,7 +73,7 @@ def _difference(c: Comparison) -> str:
     return text
 
 
-def _effects(c: Comparison) -> str:
+def effects_cell(c: Comparison) -> str:
     # For 0/1 data the primary effect (risk difference) is the difference column
     # already, so the odds ratio is the informative one to show here.
     shown = [(c.effect_name, c.effect, None, None)] if c.effect_name else []
@@ -89,7 +87,7 @@ def _effects(c: Comparison) -> str:
     return "\n".join(parts) or MISSING
 
 
-def _counts(c: Comparison) -> str:
+def counts_cell(c: Comparison) -> str:
     if c.paired:
         text = f"{c.n_pairs or 0} pairs"
         return text + (f" (−{c.n_pairs_dropped})" if c.n_pairs_dropped else "")
@@ -98,19 +96,14 @@ def _counts(c: Comparison) -> str:
     return text + (f" (−{missing})" if missing else "")
 
 
-def _adjusted(c: Comparison) -> str:
+def adjusted_cell(c: Comparison) -> str:
     # The correction is named once, in the header, rather than in every cell.
     return format_p(c.p_adjusted, c.alpha)
 
 
-def _adjusted_header(comparisons: Sequence[Comparison]) -> str:
+def adjusted_header(comparisons: Sequence[Comparison]) -> str:
     methods = {c.correction for c in comparisons if c.correction != "none"}
     return f"p adj ({', '.join(sorted(methods))})" if methods else "p adj"
-
-
-def _verdict(c: Comparison) -> Text:
-    style = "bold green" if c.verdict == "significant" else ("yellow" if c.inconclusive else "")
-    return Text(c.verdict, style=style)
 
 
 SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
@@ -154,76 +147,14 @@ def footnotes(
     return lines
 
 
-def render_table(
-    comparisons: Sequence[Comparison],
-    labels: Sequence[str | tuple[str, ...]] | None = None,
-    title: str | None = None,
-    label_headers: Sequence[str] = ("comparison",),
-    family: str | None = None,
-) -> Table:
-    """One row per comparison; notes are listed under the table, keyed by label.
-
-    ``labels`` name the rows: strings, or tuples shown as several columns headed by
-    ``label_headers`` (e.g. ("metric", "treatment")). Means show as "mean (sd)"; the
-    difference column is treatment − baseline with its CI in brackets; "n" shows the
-    values used and, in parentheses, how many were dropped as missing. Test and effect
-    names are abbreviated (the legend is in the caption).
-    """
-    if labels is not None and len(labels) != len(comparisons):
-        raise ValueError(f"got {len(labels)} labels for {len(comparisons)} comparisons")
-    names = list(labels) if labels is not None else [str(i + 1) for i in range(len(comparisons))]
-    rows = [n if isinstance(n, tuple) else (n,) for n in names]
-    headers = list(label_headers) if rows and len(rows[0]) == len(label_headers) else [
-        "comparison"
-    ] * (len(rows[0]) if rows else 1)
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in headers:
-        table.add_column(header)
-    for header, justify in (
-        ("test", "left"),
-        ("n", "right"),
-        ("baseline", "right"),
-        ("treatment", "right"),
-        ("difference [CI]", "right"),
-        ("effect", "right"),
-        ("p", "right"),
-        (_adjusted_header(comparisons), "right"),
-        ("verdict", "left"),
-    ):
-        # Numbers never wrap mid-value; names and intervals may wrap onto a second line.
-        keep = header in ("n", "p") or header.startswith("p adj")
-        table.add_column(header, justify=justify, no_wrap=keep)  # type: ignore[arg-type]
-    notes = []
-    for row, c in zip(rows, comparisons, strict=True):
-        table.add_row(
-            *row,
-            SHORT_TESTS.get(c.test or "", c.test or MISSING),
-            _counts(c),
-            _mean_sd(c.mean_baseline, c.sd_baseline),
-            _mean_sd(c.mean_treatment, c.sd_treatment),
-            _difference(c),
-            _effects(c),
-            format_p(c.p_value, c.alpha),
-            _adjusted(c),
-            _verdict(c),
-        )
-        if c.note:
-            notes.append(f"{' / '.join(row)}: {c.note}")
-    legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
-              "g: Hedges' g; OR: odds ratio; r: rank-biserial")
-    table.caption = "\n".join([legend, *footnotes(comparisons, family), *notes])
-    table.caption_justify = "left"
-    return table
-
-
 def describe_comparison(c: Comparison, label: str) -> str:
     """The same numbers as a table row, as a few short lines for narrow terminals."""
-    head = f"{label} — {SHORT_TESTS.get(c.test or '', c.test or 'no test')}, {_counts(c)}"
+    head = f"{label} — {SHORT_TESTS.get(c.test or '', c.test or 'no test')}, {counts_cell(c)}"
     lines = [
         head,
-        f"  baseline {_mean_sd(c.mean_baseline, c.sd_baseline)}   "
-        f"treatment {_mean_sd(c.mean_treatment, c.sd_treatment)}",
-        f"  difference {_difference(c)}   {_effects(c)}".replace("\n", "   "),
+        f"  baseline {mean_sd(c.mean_baseline, c.sd_baseline)}   "
+        f"treatment {mean_sd(c.mean_treatment, c.sd_treatment)}",
+        f"  difference {difference_cell(c)}   {effects_cell(c)}".replace("\n", "   "),
         f"  p {format_p(c.p_value, c.alpha)}   p adj ({c.correction}) "
         f"{format_p(c.p_adjusted, c.alpha)}   {c.verdict}",
     ]
@@ -236,11 +167,11 @@ def row_cells(c: Comparison) -> dict[str, str]:
     """The table's cells for one comparison, keyed by column, for other front ends (the TUI)."""
     return {
         "test": SHORT_TESTS.get(c.test or "", c.test or MISSING),
-        "n": _counts(c),
-        "baseline": _mean_sd(c.mean_baseline, c.sd_baseline),
-        "treatment": _mean_sd(c.mean_treatment, c.sd_treatment),
-        "difference": _difference(c).replace("\n", " "),
-        "effect": _effects(c).replace("\n", " "),
+        "n": counts_cell(c),
+        "baseline": mean_sd(c.mean_baseline, c.sd_baseline),
+        "treatment": mean_sd(c.mean_treatment, c.sd_treatment),
+        "difference": difference_cell(c).replace("\n", " "),
+        "effect": effects_cell(c).replace("\n", " "),
         "p": format_p(c.p_value, c.alpha),
         "p_adjusted": format_p(c.p_adjusted, c.alpha),
         "verdict": c.verdict,

@@ -1,0 +1,1 @@
+"""Terminal rendering at the edges: rich tables shared by the CLI and the TUI (core/ and stats/ stay free of it)."""

@@ -1,0 +1,103 @@
+"""Comparison tables for the terminal (rich), used by the CLI and by ComparisonTable's printing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..stats.cells import (
+    MISSING,
+    SHORT_TESTS,
+    adjusted_cell,
+    adjusted_header,
+    counts_cell,
+    difference_cell,
+    effects_cell,
+    footnotes,
+    format_p,
+    mean_sd,
+)
+from ..stats.comparison import Comparison
+
+
+def _verdict(c: Comparison) -> Text:
+    style = "bold green" if c.verdict == "significant" else ("yellow" if c.inconclusive else "")
+    return Text(c.verdict, style=style)
+
+
+
+def render_table(
+    comparisons: Sequence[Comparison],
+    labels: Sequence[str | tuple[str, ...]] | None = None,
+    title: str | None = None,
+    label_headers: Sequence[str] = ("comparison",),
+    family: str | None = None,
+) -> Table:
+    """One row per comparison; notes are listed under the table, keyed by label.
+
+    ``labels`` name the rows: strings, or tuples shown as several columns headed by
+    ``label_headers`` (e.g. ("metric", "treatment")). Means show as "mean (sd)"; the
+    difference column is treatment − baseline with its CI in brackets; "n" shows the
+    values used and, in parentheses, how many were dropped as missing. Test and effect
+    names are abbreviated (the legend is in the caption).
+    """
+    if labels is not None and len(labels) != len(comparisons):
+        raise ValueError(f"got {len(labels)} labels for {len(comparisons)} comparisons")
+    names = list(labels) if labels is not None else [str(i + 1) for i in range(len(comparisons))]
+    rows = [n if isinstance(n, tuple) else (n,) for n in names]
+    headers = list(label_headers) if rows and len(rows[0]) == len(label_headers) else [
+        "comparison"
+    ] * (len(rows[0]) if rows else 1)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in headers:
+        table.add_column(header)
+    for header, justify in (
+        ("test", "left"),
+        ("n", "right"),
+        ("baseline", "right"),
+        ("treatment", "right"),
+        ("difference [CI]", "right"),
+        ("effect", "right"),
+        ("p", "right"),
+        (adjusted_header(comparisons), "right"),
+        ("verdict", "left"),
+    ):
+        # Numbers never wrap mid-value; names and intervals may wrap onto a second line.
+        keep = header in ("n", "p") or header.startswith("p adj")
+        table.add_column(header, justify=justify, no_wrap=keep)  # type: ignore[arg-type]
+    notes = []
+    for row, c in zip(rows, comparisons, strict=True):
+        table.add_row(
+            *row,
+            SHORT_TESTS.get(c.test or "", c.test or MISSING),
+            counts_cell(c),
+            mean_sd(c.mean_baseline, c.sd_baseline),
+            mean_sd(c.mean_treatment, c.sd_treatment),
+            difference_cell(c),
+            effects_cell(c),
+            format_p(c.p_value, c.alpha),
+            adjusted_cell(c),
+            _verdict(c),
+        )
+        if c.note:
+            notes.append(f"{' / '.join(row)}: {c.note}")
+    legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
+              "g: Hedges' g; OR: odds ratio; r: rank-biserial")
+    table.caption = "\n".join([legend, *footnotes(comparisons, family), *notes])
+    table.caption_justify = "left"
+    return table
+
+
+def to_text(renderable: Any, width: int) -> str:
+    """``renderable`` (a table or plain lines) as plain text laid out for ``width`` columns."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, legacy_windows=False)
+    console.print(renderable, markup=False, highlight=False)
+    return buffer.getvalue()
