@@ -53,8 +53,9 @@ def test_a_segfault_is_told_with_its_replicate_and_a_resume_finishes_the_run(ws,
     assert isinstance(died, RunDied)
     assert died.how == "killed by SIGSEGV (signal 11)"
     assert died.running == [("baseline", 2)]
+    # faulthandler's traceback in the log names the user's line (cli_support's CRASHING_STEP)
     assert died.describe() == ("run process killed by SIGSEGV (signal 11) while running "
-                               "baseline replicate 2")
+                               "baseline replicate 2 (at game.py:12 in play)")
     tail = "\n".join(died.log_tail)
     assert "Segmentation fault" in tail and "game.py" in tail  # faulthandler's traceback
     # Replicates 0 and 1 of both conditions had finished (conditions run in rounds); fast

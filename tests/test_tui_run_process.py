@@ -72,7 +72,8 @@ async def test_a_segfault_leaves_the_app_up_says_which_replicate_and_r_resumes(w
         await until(pilot, lambda: screen.died is not None)
         await until(pilot, lambda: "SIGSEGV" in status(screen))
         assert status(screen) == ("run process killed by SIGSEGV (signal 11) while running "
-                                  "baseline replicate 2; 4 finished replicates kept · r resumes")
+                                  "baseline replicate 2 (at game.py:12 in play); 4 finished "
+                                  "replicates kept · r resumes")
         assert "Segmentation fault" in output(screen) and "game.py" in output(screen)
         # The statistics end on every replicate it finished, saying the run is incomplete.
         await until(pilot, lambda: "interrupted: 2 replicate(s) done in every condition"
@@ -107,7 +108,7 @@ async def test_a_segfault_among_fast_replicates_names_the_right_one_and_counts_o
         await until(pilot, lambda: "SIGSEGV" in status(screen))
         words = status(screen)
         assert words.startswith("run process killed by SIGSEGV (signal 11) while running "
-                                "baseline replicate 2;"), words
+                                "baseline replicate 2 (at game.py:12 in play);"), words
         kept = int(words.split("; ")[1].split()[0])
         run_id = screen.started.run_id
     stored_count = stored(workspace, f"SELECT COUNT(*) FROM replicates WHERE run_id = '{run_id}'")

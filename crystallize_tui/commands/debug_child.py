@@ -18,22 +18,19 @@ import base64
 import json
 import os
 import pickle
-import re
 import signal
 import sys
-import sysconfig
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ..core.child import CHANNEL_FLAG, parent_channel
 from ..core.errors import ConfigError
 from ..core.fingerprint import canonical_json
 from ..core.overrides import apply_overrides
-from ..core.replicate import _ASYNCIO_DIR, _ENGINE_DIR
+from ..core.replicate import user_frames
 
 MODULE = "crystallize_tui.commands.debug_child"
 PARENT_POLL_S = 0.25
@@ -107,14 +104,6 @@ def debug_source(experiment: Any, treatment: str, replicate: int, run_id: str | 
     return DebugSource(config, int(row["base_seed"]), stored_seed, f"config and seed of run {run_id}")
 
 
-def user_frames(tb: TracebackType | None) -> TracebackType | None:
-    """Skip the leading Crystallize frames (and the event loop's, for an async step): the
-    traceback starts at the user's code."""
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith((_ENGINE_DIR, _ASYNCIO_DIR)):
-        tb = tb.tb_next
-    return tb
-
-
 def failure_of(exc: BaseException) -> DebugFailure:
     """What the screen shows of ``exc``: its line, its traceback from the user's code."""
     from rich.traceback import Traceback
@@ -126,29 +115,6 @@ def failure_of(exc: BaseException) -> DebugFailure:
     except Exception:
         error = None
     return DebugFailure(f"{type(exc).__name__}: {exc}", trace, error)
-
-
-_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)')
-
-
-def crash_site(log: list[str]) -> str | None:
-    """Where a crashed step was, from faulthandler's traceback in the child's log: the first
-    frame of the crashing thread outside Crystallize, the standard library and installed
-    packages ("/path/to/game.py:5 in play"), or None."""
-    outside = tuple(p + os.sep for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
-    frames: list[re.Match[str]] = []
-    current = False
-    for line in log:
-        if line.startswith(("Current thread", "Thread ", "Fatal Python error")):
-            current = line.startswith("Current thread")
-            continue
-        found = _FRAME.match(line)
-        if found and current:
-            frames.append(found)
-    for frame in frames:
-        if not frame["file"].startswith((_ENGINE_DIR, *outside)):
-            return f"{frame['file']}:{frame['line']} in {frame['function']}"
-    return None
 
 
 def child_args(root: Path, store: Path, name: str, treatment: str, replicate: int, *,

@@ -11,14 +11,17 @@ runs in a session of its own: closing the terminal or the window does not end it
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .channel import BatchSender, connection_on_fd, receive_batches
+from .replicate import ENGINE_DIR
 
 CHANNEL_FLAG = "--channel-fd"
 TERMINATE_GRACE_S = 2.0  # after SIGTERM, the child's process group gets SIGKILL
@@ -120,6 +123,29 @@ class ChildProcess:
         except OSError:
             return []
         return text.splitlines()[-lines:]
+
+
+_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)')
+
+
+def crash_site(log: list[str]) -> str | None:
+    """Where a crashed step was, from faulthandler's traceback in the child's log: the first
+    frame of the crashing thread outside Crystallize, the standard library and installed
+    packages ("/path/to/game.py:5 in play"), or None."""
+    outside = tuple(p + os.sep for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+    frames: list[re.Match[str]] = []
+    current = False
+    for line in log:
+        if line.startswith(("Current thread", "Thread ", "Fatal Python error")):
+            current = line.startswith("Current thread")
+            continue
+        found = _FRAME.match(line)
+        if found and current:
+            frames.append(found)
+    for frame in frames:
+        if not frame["file"].startswith((ENGINE_DIR, *outside)):
+            return f"{frame['file']}:{frame['line']} in {frame['function']}"
+    return None
 
 
 def parent_channel(fd: int) -> BatchSender:

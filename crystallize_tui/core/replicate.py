@@ -9,7 +9,7 @@ import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable
-from types import CoroutineType
+from types import CoroutineType, TracebackType
 from typing import Any
 
 from . import capture as capture_mod
@@ -207,18 +207,23 @@ interrupts.register_step_caller(_call_step.__code__)
 interrupts.register_step_caller(AsyncSteps.run.__code__)
 
 # The package folder: frames of the engine, the CLI and the TUI all sit under it.
-_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 # The event loop that runs a replicate's ``async def`` steps is the engine's, so its
 # frames above the user's coroutine are left out like the engine's own.
-_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+
+
+def user_frames(tb: TracebackType | None) -> TracebackType | None:
+    """Skip the leading Crystallize frames (and the event loop's, for an async step): the
+    traceback starts at the user's code."""
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith((ENGINE_DIR, ASYNCIO_DIR)):
+        tb = tb.tb_next
+    return tb
 
 
 def user_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` starting at the user's code (leading Crystallize frames,
     and those of the event loop running an async step, left out)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith((_ENGINE_DIR, _ASYNCIO_DIR)):
-        tb = tb.tb_next
-    return "".join(tb_mod.format_exception(type(exc), exc, tb))
+    return "".join(tb_mod.format_exception(type(exc), exc, user_frames(exc.__traceback__)))

@@ -12,6 +12,7 @@ out of memory, kill -9, or terminated after a cancel it ignored), the parent mak
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
-from .child import ChildProcess, describe_exit, parent_channel
+from .child import ChildProcess, crash_site, describe_exit, parent_channel
 from .errors import ResumeRefused
 
 CANCEL_GRACE_S = 5.0  # after a cancel request, a run process that has not stopped is terminated
@@ -86,6 +87,11 @@ class RunDied:
             named = ", ".join(f"{c} replicate {r}" for c, r in self.running[:4])
             more = f" and {len(self.running) - 4} more" if len(self.running) > 4 else ""
             text += f" while running {named}{more}"
+        site = crash_site(self.log_tail)
+        if site is not None and not self.terminated:  # faulthandler named the user's line
+            where, _, function = site.rpartition(" in ")
+            path, _, line = where.rpartition(":")
+            text += f" (at {os.path.basename(path)}:{line} in {function})"
         return text
 
 

@@ -27,11 +27,10 @@ from ...commands.debug_child import (
     DebugFailure,
     DebugSource,
     child_args,
-    crash_site,
     failure_of,
 )
 from ...core import events as ev
-from ...core.child import ChildProcess, describe_exit
+from ...core.child import ChildProcess, crash_site, describe_exit
 from ...core.experiment import describe
 from ..bridge import RunBridge
 
