@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -134,6 +135,21 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+class SharedFlag:
+    """The run's cancel flag as worker processes see it: one byte of shared memory. Every
+    replicate checks it, and reading it costs a memory read where a multiprocessing
+    Event's ``is_set`` takes a lock."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def is_set(self) -> bool:
+        return self._value.value != 0
+
+
 class ThreadWorkers:
     def __init__(self, plan: RunPlan, n: int, token: CancelToken) -> None:
         self.out: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -190,8 +206,12 @@ class ProcessWorkers:
     def __init__(self, plan: RunPlan, n: int, start_method: str | None) -> None:
         self.ctx = mp.get_context(start_method or default_start_method())
         self.plan = plan
-        with stderr_with_fd():  # the Event may spawn multiprocessing's resource tracker
-            self.cancel_event = self.ctx.Event()
+        if self.ctx.get_start_method() != "fork":
+            # Started now, not by the first worker's start: starting it unblocks SIGINT,
+            # which would let a Ctrl-C kill that worker while it imports (_sigint_blocked).
+            with stderr_with_fd():
+                resource_tracker.ensure_running()
+        self.cancel_event = SharedFlag(self.ctx)
         # What each worker is running (see _worker_loop), in shared memory: written twice
         # per replicate by the worker for nothing, read by the parent only if it dies.
         self.running = self.ctx.RawArray("q", n)
