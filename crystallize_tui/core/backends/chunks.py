@@ -27,7 +27,8 @@ SMOOTHING = 0.5  # weight of the newest chunk in the running per-replicate figur
 
 class ChunkSizer:
     """Chunk sizes for ``workers`` workers. ``fixed`` (a whole number >= 1) turns the
-    measuring off: every chunk holds that many (``fixed=1`` is one replicate per task)."""
+    measuring off: chunks hold that many (``fixed=1``: one replicate per task), fewer only
+    towards the end, where the last replicates are spread over every worker."""
 
     def __init__(self, workers: int, *, target: float = TARGET_SECONDS, max_size: int = MAX_SIZE,
                  share: int = 2, fixed: int | None = None) -> None:
@@ -53,12 +54,12 @@ class ChunkSizer:
     def size(self, remaining: int) -> int:
         """How many of the ``remaining`` replicates to put in the next chunk (>= 1)."""
         if self.fixed is not None:
-            return max(1, min(self.fixed, remaining))
-        if self.per_replicate is None:
+            want = self.fixed
+        elif self.per_replicate is None:
             want = 1
         else:
             want = int(self.target / max(self.per_replicate, 1e-9))
-        want = min(want, 2 * self._last if self._last else 1, self.max_size)
+            want = min(want, 2 * self._last if self._last else 1, self.max_size)
         spread = math.ceil(remaining / (self.share * self.workers))
         size = max(1, min(want, spread))
         self._last = size

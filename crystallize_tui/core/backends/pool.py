@@ -40,7 +40,7 @@ class PoolBackend(Backend):
 
     def __init__(self, *, workers: int = 4, grace: float = DEFAULT_GRACE, chunk: int | None = None) -> None:
         """``chunk``: replicates per task, sized from measured durations if None (the
-        default), else that fixed number (1: one replicate per round trip)."""
+        default), else at most that many (1: one replicate per round trip)."""
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"backend {self.name!r}: workers must be a whole number >= 1, got {workers!r}")
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
@@ -112,7 +112,11 @@ class PoolBackend(Backend):
                             back = [assigned[wid].popleft() for _ in range(given_back)]
                             base[wid] += given_back
                             pending.give_back(back)
-                        feed(wid)
+                            # the rest of a slow chunk: to the least busy workers first
+                            for other in sorted(live, key=outstanding.__getitem__):
+                                feed(other)
+                        else:
+                            feed(wid)
                     elif tag == "fatal":
                         fatal = fatal or item[2]
                         token.cancel()
