@@ -79,6 +79,8 @@ class PoolBackend(Backend):
         def feed(wid: int) -> None:
             while pending and outstanding[wid] < PREFETCH and not token.cancelled:
                 chunk = pending.take(sizer.size(pending.remaining))
+                if not chunk:
+                    break
                 assigned[wid].extend(chunk)
                 outstanding[wid] += 1
                 workers.send(wid, chunk)
