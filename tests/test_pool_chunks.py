@@ -4,7 +4,10 @@ cancel stops a chunk at once, and slow chunks give their rest to idle workers.""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -176,3 +179,19 @@ def test_chunk_sizes_grow_from_one_with_fast_replicates_and_stay_one_with_slow()
     # The last replicates spread over every worker, whatever the speed.
     assert fast.size(40) == 10 and fast.size(3) == 1
     assert ChunkSizer(2, fixed=50).size(1000) == 50 and ChunkSizer(2, fixed=50).size(30) == 8
+
+
+def test_pool_bench_measures_the_floor_the_pool_and_the_stdlib_reference_in_one_run(tmp_path):
+    bench = Path(__file__).resolve().parent.parent / "bench" / "pool.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--trivial", "20", "--rounds", "1", "--cpu", "4",
+         "--cpu-ms", "1", "--cpu-rounds", "1", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert set(figures["trivial"]) == {"serial (floor)", "processes x2", "processes x4",
+                                       "processes x2, chunk=1"}
+    assert set(figures["cpu"]) == {"crystallize processes x2", "ProcessPoolExecutor(2).map"}
+    assert all(row["cpu_seconds"] > 0 for row in figures["cpu"].values())
+    assert not (tmp_path / ".crystallize").exists()  # in memory: no store left behind
