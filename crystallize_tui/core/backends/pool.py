@@ -75,8 +75,10 @@ class PoolBackend(Backend):
         live = set(range(n))
         fatal: str | None = None
         cancel_deadline: float | None = None
+        stopping = False
 
         def feed(wid: int) -> None:
+            nonlocal stopping
             while pending and outstanding[wid] < PREFETCH and not token.cancelled:
                 chunk = pending.take(sizer.size(pending.remaining))
                 if not chunk:
@@ -84,12 +86,19 @@ class PoolBackend(Backend):
                 assigned[wid].extend(chunk)
                 outstanding[wid] += 1
                 workers.send(wid, chunk)
-            if not pending and not outstanding[wid]:
-                workers.send(wid, None)
+            # An idle worker waits until every chunk is in: a slow one may still give
+            # replicates back, or a dying worker leave some to run again.
+            if not pending and not stopping and not any(outstanding):
+                stopping = True
+                for other in live:
+                    workers.send(other, None)
+
+        def feed_all() -> None:
+            for wid in sorted(live, key=outstanding.__getitem__):  # the least busy first
+                feed(wid)
 
         try:
-            for wid in range(n):
-                feed(wid)
+            feed_all()
             while live:
                 if token.cancelled and cancel_deadline is None:
                     cancel_deadline = time.monotonic() + self.grace
@@ -114,9 +123,7 @@ class PoolBackend(Backend):
                             back = [assigned[wid].popleft() for _ in range(given_back)]
                             base[wid] += given_back
                             pending.give_back(back)
-                            # the rest of a slow chunk: to the least busy workers first
-                            for other in sorted(live, key=outstanding.__getitem__):
-                                feed(other)
+                            feed_all()  # the rest of a slow chunk: to idle workers first
                         else:
                             feed(wid)
                     elif tag == "fatal":
@@ -141,7 +148,7 @@ class PoolBackend(Backend):
                         if pending and not token.cancelled:
                             workers.restart(wid)
                             live.add(wid)
-                            feed(wid)
+                        feed_all()
         except KeyboardInterrupt:
             token.cancel()  # Ctrl-C: stop the workers now rather than after their replicates
             workers.cancel()
