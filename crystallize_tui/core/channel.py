@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .events import Event
+from .result import ReplicateResult
 
 
 class BatchSender:
@@ -96,6 +97,9 @@ for _cls in _event_classes(Event):
     _reduce = _event_reducer(_cls)
     if _reduce is not None:
         _DISPATCH[_cls] = _reduce
+# A pool worker's results, the same way: their slots are ReplicateResult's arguments in order.
+_result_fields = operator.attrgetter(*ReplicateResult.__slots__)
+_DISPATCH[ReplicateResult] = lambda result: (ReplicateResult, _result_fields(result))
 
 
 def dumps_batch(batch: list[Any]) -> bytes:
@@ -118,12 +122,8 @@ def _picklable(item: Any) -> Any:
     if isinstance(data, dict):
         return dataclasses.replace(item, data={k: _safe_value(v) for k, v in data.items()})
     if isinstance(item, tuple) and item and item[0] == "done":
-        # a pool worker's result, its fields as a tuple: the last step's output is what
-        # did not pickle (debug runs keep it)
-        fields = item[2]
-        if isinstance(fields, tuple):
-            return (*item[:2], (*fields[:-1], None))
-        fields.output = None
+        result = item[2]
+        result.output = None
         return item
     return repr(item)
 

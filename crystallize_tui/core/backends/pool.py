@@ -114,7 +114,7 @@ class PoolBackend(Backend):
                     if tag == "done":
                         assigned[wid].popleft()
                         base[wid] += 1
-                        yield ReplicateResult(*item[2])
+                        yield item[2]
                     elif tag == "chunk":
                         _, _, seconds, ran, given_back = item
                         sizer.observe(seconds, ran)

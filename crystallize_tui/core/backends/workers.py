@@ -36,9 +36,8 @@ def _worker_loop(
 ) -> None:
     """Run the chunks ``tasks`` hands out until it says stop (None) or the run is cancelled.
 
-    Each result goes out behind the replicate's events as ``("done", wid, fields)``, its
-    fields in ``ReplicateResult.__init__`` order (a tuple pickles and loads several times
-    faster than the object); each chunk ends with ``("chunk", wid, seconds, ran, given_back)``,
+    Each result goes out behind the replicate's events as ``("done", wid, result)``; each
+    chunk ends with ``("chunk", wid, seconds, ran, given_back)``,
     sent at once. ``running[wid]`` holds 1 + the position (in everything this worker was
     sent) of the replicate it is running, 0 between replicates: if the process dies, the
     parent reads it there to know which replicate killed it.
@@ -60,9 +59,7 @@ def _worker_loop(
                     break
                 position += 1
                 running[wid] = position
-                r = run(treatment, k)
-                emit(("done", wid, (r.treatment, r.replicate, r.seed, r.status, r.values,
-                                    r.duration, r.error, r.traceback, r.output)))
+                emit(("done", wid, run(treatment, k)))
                 running[wid] = 0
                 ran += 1
                 if ran <= last and clock() - start > GIVE_BACK_SECONDS:
