@@ -70,11 +70,14 @@ def test_chunked_runs_give_the_serial_metrics_for_the_same_seed(chunk):
             r.seed for r in serial.metrics[condition].replicates]
 
 
-@pytest.mark.parametrize("chunk,die", [(6, 1), (None, 250)], ids=["fixed-chunk", "measured-late"])
-def test_a_worker_killed_mid_chunk_fails_only_the_replicate_it_was_running(chunk, die):
+@pytest.mark.parametrize("chunk,die,method", [(6, 1, None), (None, 250, None), (None, 250, "spawn")],
+                         ids=["fixed-chunk", "measured-late", "measured-late-spawn"])
+def test_a_worker_killed_mid_chunk_fails_only_the_replicate_it_was_running(chunk, die, method):
     # fixed-chunk: replicate 1's baseline is the third task of the first chunk, after two
     # finished ones; measured-late: by replicate 250 chunks hold many fast replicates.
     settings = {} if chunk is None else {"chunk": chunk}
+    if method:
+        settings["start_method"] = method
     exp = Experiment(datasource={"die": die}, pipeline=[die_on], replicates=400,
                      treatments=[Treatment("t", {})], execution=pool(**settings), store=None)
     result = exp.run(echo=False)
