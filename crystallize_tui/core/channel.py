@@ -6,12 +6,18 @@ uses it to send its events to the window that launched it.
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
+import io
+import operator
 import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
+
+from .events import Event
+from .result import ReplicateResult
 
 
 class BatchSender:
@@ -57,15 +63,52 @@ class BatchSender:
             return
         batch, self._buf = self._buf, []
         try:
-            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            data = dumps_batch(batch)
         except Exception:
-            data = pickle.dumps([_picklable(item) for item in batch], protocol=pickle.HIGHEST_PROTOCOL)
+            data = dumps_batch([_picklable(item) for item in batch])
         if self.closed:
             return
         try:
             self._out.send_bytes(data)  # synchronous: nothing is lost if the process dies next
         except OSError:  # the parent stopped listening (it detached, quit or died)
             self.closed = True
+
+
+def _event_reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """Pickle an event as its class and its fields, rebuilt by calling the class: half the
+    cost both ways of the default for a slotted dataclass (per-field ``__setstate__``)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    if len(names) < 2 or any(not f.init for f in dataclasses.fields(cls)):
+        return None
+    fields_of = operator.attrgetter(*names)
+    return lambda event: (cls, fields_of(event))
+
+
+def _event_classes(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _event_classes(sub)
+
+
+# The engine's events, each pickled by its reducer (a plugin's own Event subclass, defined
+# later, is pickled the default way).
+_DISPATCH = copyreg.dispatch_table.copy()
+for _cls in _event_classes(Event):
+    _reduce = _event_reducer(_cls)
+    if _reduce is not None:
+        _DISPATCH[_cls] = _reduce
+# A pool worker's results, the same way: their slots are ReplicateResult's arguments in order.
+_result_fields = operator.attrgetter(*ReplicateResult.__slots__)
+_DISPATCH[ReplicateResult] = lambda result: (ReplicateResult, _result_fields(result))
+
+
+def dumps_batch(batch: list[Any]) -> bytes:
+    """``batch`` pickled for ``receive_batches`` (plain ``pickle.loads`` reads it)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(batch)
+    return buffer.getvalue()
 
 
 def _picklable(item: Any) -> Any:
@@ -108,4 +151,4 @@ def receive_batches(conn: Connection) -> Iterator[list[Any]]:
         yield pickle.loads(data)
 
 
-__all__ = ["BatchSender", "connection_on_fd", "receive_batches"]
+__all__ = ["BatchSender", "connection_on_fd", "dumps_batch", "receive_batches"]

@@ -1,9 +1,13 @@
 """The pool backends, threads and processes: one supervision loop over a set of workers.
 
-The loop keeps every worker fed (PREFETCH tasks each, so none idles waiting for the
-parent), publishes the events they send in this thread, yields results as they finish,
-records a replicate whose process worker died as failed and restarts the worker, and on
-a cancel waits ``grace`` seconds for workers to reach a cancellation point.
+The loop hands out replicates in chunks sized from measured durations (backends/chunks.py:
+one at first, up to ~20 ms of work once replicates prove fast, so a trivial replicate does
+not pay a round trip) and keeps every worker fed (PREFETCH chunks each, so none idles
+waiting for the parent). It publishes the events workers send in this thread, yields
+results as they finish (a worker sends them, with the events, at least every 20 ms),
+records the replicate a process worker died in as failed and restarts the worker (the
+rest of its chunks run again), and on a cancel waits ``grace`` seconds for workers to
+reach a cancellation point (every replicate is one, whatever the chunk size).
 """
 
 from __future__ import annotations
@@ -11,41 +15,48 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterator
+from itertools import islice
 from typing import Any, ClassVar
 
 from .. import capture as capture_mod
 from ..cancel import CancelToken
 from ..errors import ConfigError, PluginError
-from ..events import Event
 from ..plan import RunPlan
 from ..result import FAILED, ReplicateResult
 from .base import Backend, Publish
+from .chunks import ChunkSizer
 from .workers import ProcessWorkers, ThreadWorkers
 
-PREFETCH = 2  # tasks queued per worker, so a worker never idles waiting for the parent
+PREFETCH = 2  # chunks queued per worker, so a worker never idles waiting for the parent
 DEFAULT_GRACE = 2.0
 
 
 class PoolBackend(Backend):
     """Replicates on ``workers`` workers; subclasses say what a worker is."""
 
-    SETTINGS: ClassVar[tuple[str, ...]] = ("workers", "grace")
+    SETTINGS: ClassVar[tuple[str, ...]] = ("workers", "grace", "chunk")
     captures: ClassVar[bool] = False  # print capture installed in this process
 
-    def __init__(self, *, workers: int = 4, grace: float = DEFAULT_GRACE) -> None:
+    def __init__(self, *, workers: int = 4, grace: float = DEFAULT_GRACE, chunk: int | None = None) -> None:
+        """``chunk``: replicates per task, sized from measured durations if None (the
+        default), else at most that many (1: one replicate per round trip)."""
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"backend {self.name!r}: workers must be a whole number >= 1, got {workers!r}")
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
             raise ConfigError(f"backend {self.name!r}: grace must be a number of seconds >= 0, got {grace!r}")
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+            raise ConfigError(f"backend {self.name!r}: chunk must be a whole number >= 1 (replicates "
+                              f"per task) or left out to size chunks from measured durations, got {chunk!r}")
         super().__init__(workers=workers)
         self.grace = float(grace)
+        self.chunk = chunk
 
     def _workers(self, plan: RunPlan, n: int, token: CancelToken) -> Any:
         raise NotImplementedError
 
     def run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
-        """Run the plan's tasks on the workers, yielding results as they finish."""
+        """Run the plan's tasks on the workers in chunks, yielding results as they finish."""
         pending = _Pending(plan.tasks)
         n = max(1, min(self.workers, len(plan.tasks)))
         if not pending:
@@ -53,40 +64,41 @@ class PoolBackend(Backend):
         captured = self.captures and plan.capture
         if captured:
             capture_mod.install()
+        sizer = ChunkSizer(n, fixed=self.chunk)
         workers = self._workers(plan, n, token)
+        # assigned[wid]: what the worker was sent and has not reported, in its order;
+        # outstanding[wid]: its chunks not reported; base[wid]: how many tasks it was sent
+        # since it started that are no longer in assigned (reported or given back).
         assigned: list[deque[tuple[str, int]]] = [deque() for _ in range(n)]
+        outstanding = [0] * n
+        base = [0] * n
         live = set(range(n))
         fatal: str | None = None
         cancel_deadline: float | None = None
+        stopping = False
 
         def feed(wid: int) -> None:
-            while pending and len(assigned[wid]) < PREFETCH and not token.cancelled:
-                task = pending.popleft()
-                assigned[wid].append(task)
-                workers.send(wid, task)
-            if not pending and not assigned[wid]:
-                workers.send(wid, None)
+            nonlocal stopping
+            while pending and outstanding[wid] < PREFETCH and not token.cancelled:
+                chunk = pending.take(sizer.size(pending.remaining))
+                if not chunk:
+                    break
+                assigned[wid].extend(chunk)
+                outstanding[wid] += 1
+                workers.send(wid, chunk)
+            # An idle worker waits until every chunk is in: a slow one may still give
+            # replicates back, or a dying worker leave some to run again.
+            if not pending and not stopping and not any(outstanding):
+                stopping = True
+                for other in live:
+                    workers.send(other, None)
 
-        def handle(item: Any) -> ReplicateResult | None:
-            nonlocal fatal
-            if isinstance(item, Event):
-                publish(item)
-                return None
-            tag, wid = item[0], item[1]
-            if tag == "done":
-                assigned[wid].popleft()
+        def feed_all() -> None:
+            for wid in sorted(live, key=outstanding.__getitem__):  # the least busy first
                 feed(wid)
-                return item[2]
-            if tag == "fatal":
-                fatal = fatal or item[2]
-                token.cancel()
-            elif tag == "exit":
-                live.discard(wid)
-            return None
 
         try:
-            for wid in range(n):
-                feed(wid)
+            feed_all()
             while live:
                 if token.cancelled and cancel_deadline is None:
                     cancel_deadline = time.monotonic() + self.grace
@@ -95,9 +107,30 @@ class PoolBackend(Backend):
                         workers.send(wid, None)
                 items = workers.receive(0.05)
                 for item in items:
-                    result = handle(item)
-                    if result is not None:
-                        yield result
+                    if type(item) is not tuple:
+                        publish(item)  # an event: published here, in the consumer's thread
+                        continue
+                    tag, wid = item[0], item[1]
+                    if tag == "done":
+                        assigned[wid].popleft()
+                        base[wid] += 1
+                        yield item[2]
+                    elif tag == "chunk":
+                        _, _, seconds, ran, given_back = item
+                        sizer.observe(seconds, ran)
+                        outstanding[wid] -= 1
+                        if given_back:
+                            back = [assigned[wid].popleft() for _ in range(given_back)]
+                            base[wid] += given_back
+                            pending.give_back(back)
+                            feed_all()  # the rest of a slow chunk: to idle workers first
+                        else:
+                            feed(wid)
+                    elif tag == "fatal":
+                        fatal = fatal or item[2]
+                        token.cancel()
+                    elif tag == "exit":
+                        live.discard(wid)
                 if not items:
                     if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                         break
@@ -107,13 +140,15 @@ class PoolBackend(Backend):
                             continue
                         # died without saying so: killed, segfault, os._exit
                         live.discard(wid)
-                        lost = _worker_died(plan, wid, code, assigned[wid], pending)
+                        lost = _worker_died(plan, wid, code, assigned[wid], pending,
+                                            workers.running[wid] - 1 - base[wid])
+                        outstanding[wid] = base[wid] = 0
                         if lost is not None:
                             yield lost
                         if pending and not token.cancelled:
                             workers.restart(wid)
                             live.add(wid)
-                            feed(wid)
+                        feed_all()
         except KeyboardInterrupt:
             token.cancel()  # Ctrl-C: stop the workers now rather than after their replicates
             workers.cancel()
@@ -144,11 +179,11 @@ class ProcessBackend(PoolBackend):
     where it is safe (POSIX, one thread in this process), else "spawn"."""
 
     name = "processes"
-    SETTINGS = ("workers", "grace", "start_method")
+    SETTINGS = ("workers", "grace", "chunk", "start_method")
 
-    def __init__(self, *, workers: int = 4, grace: float = DEFAULT_GRACE,
+    def __init__(self, *, workers: int = 4, grace: float = DEFAULT_GRACE, chunk: int | None = None,
                  start_method: str | None = None) -> None:
-        super().__init__(workers=workers, grace=grace)
+        super().__init__(workers=workers, grace=grace, chunk=chunk)
         if start_method is not None and start_method not in mp.get_all_start_methods():
             methods = ", ".join(mp.get_all_start_methods())
             raise ConfigError(f"backend 'processes': start_method must be one of {methods}, "
@@ -160,40 +195,50 @@ class ProcessBackend(PoolBackend):
 
 
 class _Pending:
-    """The tasks not handed to a worker yet: the plan's (lazy) task order, read one at a
-    time, with tasks given back by a dead worker put in front."""
+    """The tasks not handed to a worker yet: the plan's (lazy) task order, read as needed,
+    with tasks given back (by a dead worker, or the unstarted rest of a slow chunk) put in
+    front; ``remaining`` counts them all."""
 
-    def __init__(self, tasks: Iterable[tuple[str, int]]) -> None:
+    def __init__(self, tasks: Collection[tuple[str, int]]) -> None:
         self._front: deque[tuple[str, int]] = deque()
         self._rest = iter(tasks)
+        self.remaining = len(tasks)
 
     def __bool__(self) -> bool:
-        if self._front:
-            return True
-        nxt = next(self._rest, None)
-        if nxt is None:
-            return False
-        self._front.append(nxt)
-        return True
+        return self.remaining > 0
 
-    def popleft(self) -> tuple[str, int]:
-        if self._front:
-            return self._front.popleft()
-        return next(self._rest)
+    def take(self, count: int) -> list[tuple[str, int]]:
+        """Up to ``count`` tasks, given-back ones first."""
+        front = self._front
+        chunk = [front.popleft() for _ in range(min(count, len(front)))]
+        if len(chunk) < count:
+            chunk.extend(islice(self._rest, count - len(chunk)))
+        self.remaining -= len(chunk)
+        if not chunk:  # the plan had fewer tasks than it said: trust what it yields
+            self.remaining = 0
+        return chunk
 
-    def extendleft(self, tasks: Iterable[tuple[str, int]]) -> None:
-        self._front.extendleft(tasks)
+    def give_back(self, tasks: list[tuple[str, int]]) -> None:
+        """Put ``tasks`` (in their order) before all others."""
+        self._front.extendleft(reversed(tasks))
+        self.remaining += len(tasks)
 
 
 def _worker_died(
-    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: _Pending
+    plan: RunPlan, wid: int, code: int, assigned: deque[tuple[str, int]], pending: _Pending,
+    running: int,
 ) -> ReplicateResult | None:
-    """The replicate a worker was running when it died, recorded as failed; the tasks it
-    had prefetched but not started go back to the front of the queue."""
+    """The replicate a worker was running when it died (``running``: its index in
+    ``assigned``, negative if none), recorded as failed; the worker's other tasks go back
+    to the front of the queue: those it had not started, and those it finished whose
+    results had not reached this process yet (run again)."""
     if not assigned:
         return None
-    treatment, k = assigned.popleft()
-    pending.extendleft(reversed(assigned))
+    if not 0 <= running < len(assigned):
+        running = 0  # died between replicates (or before its first): blame the next, as a crash in it would
+    tasks = list(assigned)
     assigned.clear()
+    treatment, k = tasks.pop(running)
+    pending.give_back(tasks)
     message = f"WorkerDied: worker process {wid} exited with code {code} while running this replicate"
     return ReplicateResult(treatment, k, plan.seeds[k], FAILED, [], 0.0, message, message)

@@ -11,8 +11,10 @@ import pickle
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -23,31 +25,56 @@ from ..errors import PluginError
 from ..plan import ReplicateHooks, RunPlan
 from ..replicate import replicate_runner
 from ..worker_stderr import stderr_with_fd
+from .chunks import GIVE_BACK_SECONDS
 
 # -- worker side ----------------------------------------------------------------------
 
 
 def _worker_loop(
-    plan: RunPlan, wid: int, tasks: Any, emit: Callable[[Any], None], send: Callable[[Any], None],
-    token: CancelToken,
+    plan: RunPlan, wid: int, tasks: Any, emit: Callable[[Any], None], flush: Callable[[Any], None],
+    token: CancelToken, running: Any,
 ) -> None:
+    """Run the chunks ``tasks`` hands out until it says stop (None) or the run is cancelled.
+
+    Each result goes out behind the replicate's events as ``("done", wid, result)``; each
+    chunk ends with ``("chunk", wid, seconds, ran, given_back)``,
+    sent at once. ``running[wid]`` holds 1 + the position (in everything this worker was
+    sent) of the replicate it is running, 0 between replicates: if the process dies, the
+    parent reads it there to know which replicate killed it.
+    """
     run = replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
+    clock = time.perf_counter
+    position = 0  # of the next task, counted over every chunk received
     try:
         while True:
-            task = tasks.get()
-            if task is None or token.cancelled:
+            chunk = tasks.get()
+            if chunk is None or token.cancelled:
                 break
-            result = run(task[0], task[1])
-            send(("done", wid, result))
+            start = clock()
+            ran = 0
+            last = len(chunk) - 1
+            for treatment, k in chunk:
+                # Every replicate is a cancellation point, so a chunk's size never delays a cancel.
+                if token.cancelled:
+                    break
+                position += 1
+                running[wid] = position
+                emit(("done", wid, run(treatment, k)))
+                running[wid] = 0
+                ran += 1
+                if ran <= last and clock() - start > GIVE_BACK_SECONDS:
+                    break  # slower than measured: let idle workers take the rest
+            position += len(chunk) - ran
+            flush(("chunk", wid, clock() - start, ran, len(chunk) - ran))
     except PluginError as exc:
-        send(("fatal", wid, str(exc)))
+        flush(("fatal", wid, str(exc)))
     except BaseException as exc:  # anything escaping the worker is the engine's bug
         import traceback
 
-        send(("fatal", wid, f"worker {wid} crashed: {type(exc).__name__}: {exc}\n"
-                            f"{traceback.format_exc()}"))
+        flush(("fatal", wid, f"worker {wid} crashed: {type(exc).__name__}: {exc}\n"
+                             f"{traceback.format_exc()}"))
     finally:
-        send(("exit", wid))
+        flush(("exit", wid))
 
 
 class _PipeInbox:
@@ -69,7 +96,7 @@ class _PipeInbox:
 
 
 def _process_worker_main(
-    plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any
+    plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any, running: Any
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent turns it into a cancel, so a
     # worker must not die of it mid-replicate on its own.
@@ -81,7 +108,7 @@ def _process_worker_main(
     if plan.capture:
         capture_mod.install()
     try:
-        _worker_loop(plan, wid, _PipeInbox(tasks), sender.emit, sender.send_now, token)
+        _worker_loop(plan, wid, _PipeInbox(tasks), sender.emit, sender.send_now, token, running)
     finally:
         sender.close()
 
@@ -105,14 +132,30 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+class SharedFlag:
+    """The run's cancel flag as worker processes see it: one byte of shared memory. Every
+    replicate checks it, and reading it costs a memory read where a multiprocessing
+    Event's ``is_set`` takes a lock."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def is_set(self) -> bool:
+        return self._value.value != 0
+
+
 class ThreadWorkers:
     def __init__(self, plan: RunPlan, n: int, token: CancelToken) -> None:
         self.out: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.inboxes = [queue.SimpleQueue() for _ in range(n)]
+        self.running = [0] * n
         self.threads = [
             threading.Thread(
                 target=_worker_loop,
-                args=(plan, wid, self.inboxes[wid], self.out.put, self.out.put, token),
+                args=(plan, wid, self.inboxes[wid], self.out.put, self.out.put, token, self.running),
                 name=f"crystallize-worker-{wid}",
                 daemon=True,
             )
@@ -160,8 +203,15 @@ class ProcessWorkers:
     def __init__(self, plan: RunPlan, n: int, start_method: str | None) -> None:
         self.ctx = mp.get_context(start_method or default_start_method())
         self.plan = plan
-        with stderr_with_fd():  # the Event may spawn multiprocessing's resource tracker
-            self.cancel_event = self.ctx.Event()
+        if self.ctx.get_start_method() != "fork":
+            # Started now, not by the first worker's start: starting it unblocks SIGINT,
+            # which would let a Ctrl-C kill that worker while it imports (_sigint_blocked).
+            with stderr_with_fd():
+                resource_tracker.ensure_running()
+        self.cancel_event = SharedFlag(self.ctx)
+        # What each worker is running (see _worker_loop), in shared memory: written twice
+        # per replicate by the worker for nothing, read by the parent only if it dies.
+        self.running = self.ctx.RawArray("q", n)
         self.task_conns: list[Any] = [None] * n
         self.result_conns: list[Any] = [None] * n
         self.procs: list[Any] = [None] * n
@@ -176,11 +226,12 @@ class ProcessWorkers:
         for old in (self.task_conns[wid], self.result_conns[wid]):
             if old is not None:
                 old.close()
+        self.running[wid] = 0
         task_read, task_write = self.ctx.Pipe(duplex=False)
         result_read, result_write = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(
             target=_process_worker_main,
-            args=(self.plan, wid, task_read, result_write, self.cancel_event),
+            args=(self.plan, wid, task_read, result_write, self.cancel_event, self.running),
             name=f"crystallize-worker-{wid}",
             daemon=True,
         )
