@@ -181,14 +181,21 @@ class DebugScreen(Screen):
         self.outcome = self.error = self.source = None
         self.stopped = False
         self.running = True
+        self.refresh_bindings()
         self.query_one("#debug-log", Log).clear()
         self.query_one("#traceback", Static).update("")
         self._status(f"starting a process to debug {self.treatment} #{self.replicate}…", "cyan")
         self.execute(generation, self.lines)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":  # only while a debug process runs
+            return self.running and not self.stopped
+        return True
+
     def action_stop(self) -> None:
         if self.running and not self.stopped:
             self.stopped = True
+            self.refresh_bindings()
             self._status(f"stopping {self.treatment} #{self.replicate}…", "yellow")
             self._end_child()
 
@@ -283,6 +290,7 @@ class DebugScreen(Screen):
         if message.generation != self._generation:
             return
         self.running = False
+        self.refresh_bindings()
         self._drain()
         rep = self.outcome = message.replicate
         shown = ", ".join(f"{k} = {v!r}" for k, v in rep.metrics.items()) or "no metrics"
@@ -301,6 +309,7 @@ class DebugScreen(Screen):
         if message.generation != self._generation:
             return
         self.running = False
+        self.refresh_bindings()
         self._drain()
         pane = self.query_one("#traceback", Static)
         died = message.died
