@@ -1,0 +1,221 @@
+"""One run on a Dask cluster: chunks of replicates submitted as workers free up, their
+events and results taken in order in the run's thread, lost chunks retried once."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import queue
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from distributed import KilledWorker
+
+from ..cancel import CancelToken
+from ..errors import ConfigError, PluginError
+from ..events import Event, Output
+from ..plan import RunPlan
+from ..result import FAILED, ReplicateResult
+from . import dask_ship
+from .base import Publish
+from .dask import chunk_size, echo_output
+from .dask_worker import RunSetup, cancel_run, run_chunk
+
+IN_FLIGHT = 2  # chunks per worker thread, so a worker starts its next chunk at once
+ATTEMPTS = 2  # a replicate whose worker died runs once more, alone, then counts as failed
+
+Task = tuple[str, int]
+
+
+class DaskRun:
+    def __init__(self, client: Any, plan: RunPlan, token: CancelToken, publish: Publish,
+                 grace: float) -> None:
+        self.client = client
+        self.plan = plan
+        self.token = token
+        self.publish = publish
+        self.grace = grace
+        self.key = f"{plan.run_id}-{uuid.uuid4().hex[:8]}"
+        self.topic = f"crystallize-events-{self.key}"
+        self.inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.echo = plan.echo and plan.capture
+        self.chunks: dict[str, tuple[Any, int, list[Task]]] = {}  # future key -> chunk
+        self.retry: deque[tuple[int, list[Task]]] = deque()
+        self.done: set[Task] = set()
+        # (condition, replicate) -> (execution, last sequence) of the attempt being shown
+        self.live: dict[Task, tuple[str, int]] = {}
+        self.seen_attempt: dict[Task, int] = {}
+        self.failure: BaseException | None = None
+        self.spent = 0.0
+        self.measured = 0
+
+    def results(self) -> Iterator[ReplicateResult]:
+        client = self.client
+        client.subscribe_topic(self.topic, lambda event: self.inbox.put(("events", event[1])))
+        worker_plan = dataclasses.replace(self.plan, tasks=(), echo=False)
+        data, folders = dask_ship.pack(worker_plan)
+        plugin = f"crystallize-{self.key}"
+        client.register_plugin(RunSetup(self.key, self.topic, data, folders), name=plugin)
+        try:
+            yield from self._loop()
+        except KeyboardInterrupt:
+            self.token.cancel()
+            self._cancel_workers()
+            raise
+        finally:
+            futures = [f for f, _, _ in self.chunks.values()]
+            for action in (lambda: futures and client.cancel(futures),
+                           lambda: client.unsubscribe_topic(self.topic),
+                           lambda: client.unregister_worker_plugin(plugin)):
+                try:
+                    action()
+                except Exception:  # the cluster is going away: nothing left to tidy
+                    pass
+        if self.failure is not None:
+            raise self.failure
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def _loop(self) -> Iterator[ReplicateResult]:
+        tasks = iter(self.plan.tasks)
+        remaining = len(self.plan.tasks)
+        slots = self._slots()
+        token = self.token
+        deadline: float | None = None
+
+        def feed() -> None:
+            nonlocal remaining
+            while not token.cancelled and len(self.chunks) < IN_FLIGHT * slots:
+                if self.retry:
+                    attempt, chunk = self.retry.popleft()
+                else:
+                    mean = self.spent / self.measured if self.measured else None
+                    n = chunk_size(mean, remaining, slots)
+                    chunk = list(islice(tasks, n))
+                    remaining -= len(chunk)
+                    attempt = 1
+                if not chunk:
+                    return
+                self._submit(attempt, chunk)
+
+        feed()
+        while self.chunks:
+            if token.cancelled and deadline is None:
+                deadline = time.monotonic() + self.grace
+                self._cancel_workers()
+            if deadline is not None and time.monotonic() > deadline:
+                break  # what is still running is cancelled with its futures
+            try:
+                items = [self.inbox.get(timeout=0.1)]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    items.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for kind, item in items:
+                if kind == "events":
+                    self._events(item)
+                else:
+                    yield from self._chunk_done(item)
+            feed()
+
+    def _slots(self) -> int:
+        """Worker threads in the cluster (waiting for a first worker if it has none yet)."""
+        try:
+            self.client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            raise ConfigError("the Dask cluster has no workers (waited 60 s for one)") from None
+        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        return max(1, sum(w.get("nthreads", 1) for w in workers))
+
+    def _submit(self, attempt: int, chunk: list[Task]) -> None:
+        seeds = self.plan.seeds
+        # pure=False: Dask would otherwise merge calls with equal arguments into one.
+        future = self.client.submit(run_chunk, self.key, attempt,
+                                    [(t, k, seeds[k]) for t, k in chunk], pure=False)
+        self.chunks[future.key] = (future, attempt, chunk)
+        future.add_done_callback(lambda f: self.inbox.put(("done", f.key)))
+
+    def _cancel_workers(self) -> None:
+        """Set the run's cancel flag on every worker: running replicates stop at their
+        next cancellation point, queued chunks return at once."""
+        try:
+            self.client.run(cancel_run, self.key, on_error="ignore")
+        except Exception:
+            pass
+
+    # -- what comes back ----------------------------------------------------------------
+
+    def _events(self, data: bytes) -> None:
+        publish, live, done = self.publish, self.live, self.done
+        for treatment, k, attempt, execution, seq, event in pickle.loads(data):
+            task = (treatment, k)
+            if task in done or not isinstance(event, Event):
+                continue
+            shown = live.get(task)
+            if shown is None or shown[0] != execution:
+                # A new attempt (or Dask's rerun of one) of this replicate: show it from
+                # its start, and nothing more of an older one.
+                if attempt < self.seen_attempt.get(task, 0):
+                    continue
+                self.seen_attempt[task] = attempt
+                shown = (execution, 0)
+            if seq <= shown[1]:
+                continue  # already published: the same event never appears twice
+            live[task] = (execution, seq)
+            publish(event)
+            if self.echo and isinstance(event, Output):
+                echo_output(event)
+
+    def _chunk_done(self, key: str) -> Iterator[ReplicateResult]:
+        entry = self.chunks.pop(key, None)
+        if entry is None:
+            return
+        future, attempt, chunk = entry
+        if future.status == "finished":
+            for result in future.result():
+                task = (result.treatment, result.replicate)
+                if task in self.done:
+                    continue
+                self.done.add(task)
+                self.live.pop(task, None)
+                self.spent += result.duration
+                self.measured += 1
+                yield result
+            return
+        if future.status == "cancelled":
+            return
+        exc = future.exception()
+        if isinstance(exc, KilledWorker):
+            for task in chunk:
+                if task in self.done:
+                    continue
+                if attempt < ATTEMPTS and not self.token.cancelled:
+                    self.retry.append((attempt + 1, [task]))  # alone: an innocent one then passes
+                else:
+                    self.done.add(task)
+                    yield _died(self.plan, task, attempt, exc)
+            return
+        self.token.cancel()
+        self._cancel_workers()
+        if self.failure is None:
+            if isinstance(exc, dask_ship.UserCodeError):
+                self.failure = ConfigError(str(exc))
+            elif isinstance(exc, PluginError):
+                self.failure = PluginError(str(exc))
+            else:
+                self.failure = PluginError(f"a Dask task of the run failed: {type(exc).__name__}: {exc}")
+
+
+def _died(plan: RunPlan, task: Task, attempts: int, exc: BaseException) -> ReplicateResult:
+    treatment, k = task
+    message = (f"WorkerDied: the Dask worker running this replicate died (attempt {attempts} of "
+               f"{ATTEMPTS}: {exc}); Dask blames every task that was on a dying worker, so this replicate "
+               "may be innocent of a crash another one caused")
+    return ReplicateResult(treatment, k, plan.seeds[k], FAILED, [], 0.0, message, message)
