@@ -26,6 +26,23 @@ MISSING = ("backend 'dask' needs the Dask extra, which is not installed: "
            "pip install 'crystallize-tui[dask]'")
 DEFAULT_TIMEOUT = 10.0  # seconds to reach a scheduler at an address
 DEFAULT_GRACE = 2.0
+# The scheduler of a LocalCluster the run starts. A task whose worker dies is not retried
+# by Dask: this backend retries it (once, alone). A worker holds only the task it runs
+# (no task queued on it), so its death blames no bystander. Workers are not daemons, so
+# a step may start processes of its own, as in a local run.
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.daemon": False,
+}
+
+
+def _installed() -> bool:
+    """Whether ``distributed`` can be imported (found, not imported: that takes a second)."""
+    try:
+        return importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):  # ValueError: blocked by a None in sys.modules
+        return False
 
 
 def _number(value: Any, what: str, minimum: float) -> float:
@@ -55,7 +72,7 @@ class DaskBackend(Backend):
         self.address = address.strip() if address else None
         self.timeout = _number(timeout, "timeout", 0.1)
         self.grace = _number(grace, "grace", 0)
-        if importlib.util.find_spec("distributed") is None:
+        if not _installed():
             raise ConfigError(MISSING)
 
     def describe(self) -> str:
@@ -83,19 +100,18 @@ class DaskBackend(Backend):
         if self.address:
             try:
                 client = Client(self.address, timeout=self.timeout, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError):
                 raise ConfigError(f"cannot reach the Dask scheduler at {self.address} within "
-                                  f"{self.timeout:g} s ({type(exc).__name__})") from None
+                                  f"{self.timeout:g} s") from None
         else:
             import logging
 
-            # Our scheduler: a task whose worker dies is not retried by Dask, so this
-            # backend decides (once, alone); workers are not daemons, so a step may start
-            # processes of its own as in a local run; no dashboard, no log lines in the UI.
-            with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                                  "distributed.worker.daemon": False}):
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+            with dask.config.set(LOCAL_CONFIG):
+                cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    silence_logs=logging.ERROR, dashboard_address=None,
+                    # no dashboard; its HTTP server (always started) on any free port
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
                 client = Client(cluster, set_as_default=False)
         try:
             yield client
