@@ -324,3 +324,23 @@ def test_without_the_extra_the_error_gives_the_pip_command(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == ("crystallize: error: execution: backend 'dask' needs the Dask extra, which "
                                   "is not installed: pip install 'crystallize-tui[dask]'")
+
+
+async def test_the_launch_dialog_runs_on_dask_when_chosen(tmp_path):
+    pytest.importorskip("distributed")
+    from textual.widgets import Select
+    from tui_support import app_for, launch_to_end, open_launch, text_of
+
+    write_experiment(tmp_path, "where", "pipeline: [s:step]\nreplicates: 3\ntreatments:\n  t: {}\n",
+                     {"s.py": "import os\ndef step(config, ctx):\n    ctx.metrics.add('pid', os.getpid())\n"})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        dialog = await open_launch(app, pilot, "where")
+        backend = dialog.query_one("#backend", Select)
+        assert backend.value == "serial"  # the experiment's own
+        backend.value = "dask"
+        dialog.query_one("#workers").value = "2"
+        screen = await launch_to_end(app, pilot, dialog, timeout=120)
+        assert "completed" in text_of(screen.query_one("#run-status"))
+        pids = {o.metrics["pid"] for o in screen.result.replicate_results}
+    assert len(pids) == 2 and os.getpid() not in pids

@@ -145,6 +145,8 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["workers"] = choices["workers"]
+        if "backend" in choices:
+            options["backend"] = choices["backend"]
         screen = RunScreen(experiment, options=options, choices=choices)
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"

@@ -20,6 +20,7 @@ from ..cancel import CancelToken
 from ..errors import ConfigError
 from ..plan import RunPlan
 from ..result import ReplicateResult
+from ..worker_stderr import stderr_with_fd
 from .base import Backend, Publish
 
 MISSING = ("backend 'dask' needs the Dask extra, which is not installed: "
@@ -106,7 +107,8 @@ class DaskBackend(Backend):
         else:
             import logging
 
-            with dask.config.set(LOCAL_CONFIG):
+            # stderr_with_fd: the worker processes start from a terminal UI too.
+            with dask.config.set(LOCAL_CONFIG), stderr_with_fd():
                 cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
                     silence_logs=logging.ERROR, dashboard_address=None,
