@@ -124,7 +124,7 @@ class DaskBackend(Backend):
 
 
 def chunk_size(mean_duration: float | None, remaining: int, slots: int,
-               target: float = 0.1, largest: int = 2000) -> int:
+               target: float = 0.25, largest: int = 2000) -> int:
     """How many replicates one Dask task runs: enough to last about ``target`` seconds
     (so trivial replicates do not pay a round trip each), but never more than a share
     of what is left that keeps every worker slot busy to the end (slow replicates one
