@@ -344,3 +344,32 @@ async def test_the_launch_dialog_runs_on_dask_when_chosen(tmp_path):
         assert "completed" in text_of(screen.query_one("#run-status"))
         pids = {o.metrics["pid"] for o in screen.result.replicate_results}
     assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_distributed_is_imported_only_by_a_run_on_dask(tmp_path):
+    pytest.importorskip("distributed")
+    write_experiment(tmp_path, "lazy", "pipeline: [s:step]\nreplicates: 2\nrun: {backend: dask, workers: 2}\n",
+                     {"s.py": "def step(config, ctx):\n    ctx.metrics.add('x', 1)\n"})
+    code = textwrap.dedent("""
+        import sys
+        from crystallize_tui import Experiment
+        experiment = Experiment.from_yaml("experiments/lazy")
+        assert experiment.execution["backend"] == "dask"
+        print("before", "distributed" in sys.modules)
+        experiment.store = None
+        experiment.run()
+        print("after", "distributed" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.split() == ["before", "False", "after", "True"], out.stderr
+
+
+def test_chunks_last_about_a_quarter_second_and_leave_work_for_every_worker():
+    from crystallize_tui.core.backends.dask import chunk_size
+
+    assert chunk_size(None, 10_000, 2) == 1  # nothing measured yet: one replicate a task
+    assert chunk_size(1e-5, 10_000, 2) == 2000  # trivial: capped, not one round trip each
+    assert chunk_size(0.02, 200, 2) == 12  # ~20 ms: about 0.25 s a task
+    assert chunk_size(1e-5, 10, 2) == 3  # the tail: a share for each of 2 slots x 2 in flight
+    assert chunk_size(30.0, 500, 8) == 1  # slow replicates: one a task, over every worker

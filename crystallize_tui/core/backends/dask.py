@@ -38,7 +38,7 @@ LOCAL_CONFIG = {
 }
 
 
-def _installed() -> bool:
+def installed() -> bool:
     """Whether ``distributed`` can be imported (found, not imported: that takes a second)."""
     try:
         return importlib.util.find_spec("distributed") is not None
@@ -73,7 +73,7 @@ class DaskBackend(Backend):
         self.address = address.strip() if address else None
         self.timeout = _number(timeout, "timeout", 0.1)
         self.grace = _number(grace, "grace", 0)
-        if not _installed():
+        if not installed():
             raise ConfigError(MISSING)
 
     def describe(self) -> str:

@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from ...core.backends import backend_names
+from ...core.backends.dask import installed as dask_installed
 from ...core.overrides import apply_overrides, parse_assignment
 
 
@@ -150,8 +151,10 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 yield Input(str(workers), id="workers", type="integer")
             with Horizontal(classes="field"):
                 yield Label("runs on")
-                yield Select([(name, name) for name in backend_names()], id="backend",
-                             value=exp.execution["backend"], allow_blank=False)
+                names = [n for n in backend_names() if n != "dask" or dask_installed()]
+                current = exp.execution["backend"]
+                yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
+                             value=current, allow_blank=False)
             with Horizontal(classes="field"):
                 yield Label("set in every config")
                 yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
