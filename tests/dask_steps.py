@@ -53,3 +53,9 @@ def dies(config, ctx):
 def draw(config, ctx):
     ctx.metrics.add("draw", ctx.rng.random() * config.get("scale", 1))
     ctx.metrics.add("pid", os.getpid())
+
+
+def fails_on_odd(config, ctx):
+    ctx.metrics.add("pid", os.getpid())
+    if ctx.replicate % 2 == 1:
+        raise ValueError(f"odd replicate {ctx.replicate}")

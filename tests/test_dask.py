@@ -373,3 +373,24 @@ def test_chunks_last_about_a_quarter_second_and_leave_work_for_every_worker():
     assert chunk_size(0.02, 200, 2) == 12  # ~20 ms: about 0.25 s a task
     assert chunk_size(1e-5, 10, 2) == 3  # the tail: a share for each of 2 slots x 2 in flight
     assert chunk_size(30.0, 500, 8) == 1  # slow replicates: one a task, over every worker
+
+
+def test_dask_execution_plugin_and_failing_steps_on_workers(cluster):
+    from dask_steps import fails_on_odd
+
+    from crystallize_tui import DaskExecution
+
+    address, client = cluster
+    workers = set(client.run(os.getpid).values())
+    experiment = build(plugins=[DaskExecution(address)])
+    assert experiment.execution == {"backend": "dask", "workers": 4, "grace": 2.0, "address": address}
+    result = experiment.run()
+    assert set(values(result, "pid").values()) <= workers
+    experiment = build(step=fails_on_odd, plugins=[DaskExecution(address)])
+    result = experiment.run()
+    failed = sorted((o.replicate, o.error) for o in result.replicate_results if o.status == "failed")
+    assert failed == [(k, f"ValueError: odd replicate {k}") for k in (1, 1, 3, 3, 5, 5)]
+    trace = next(o.traceback for o in result.replicate_results if o.status == "failed")
+    assert trace.startswith("Traceback") and "dask_steps.py" in trace and "crystallize_tui" not in trace
+    with pytest.raises(ConfigError, match="DaskExecution: workers must be a whole number >= 1, got 0"):
+        DaskExecution(n_workers=0)

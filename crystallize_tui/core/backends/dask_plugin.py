@@ -16,7 +16,7 @@ class DaskExecution(ParallelExecution):
 
     def __init__(self, address: str | None = None, n_workers: int | None = None, *,
                  timeout: float | None = None, grace: float = 2.0) -> None:
-        chosen: dict[str, Any] = {"backend": "dask", "workers": n_workers or DEFAULT_WORKERS,
+        chosen: dict[str, Any] = {"backend": "dask", "workers": DEFAULT_WORKERS if n_workers is None else n_workers,
                                   "grace": grace}
         if address is not None:
             chosen["address"] = address
