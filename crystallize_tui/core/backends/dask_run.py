@@ -68,9 +68,18 @@ class DaskRun:
             raise
         finally:
             futures = [f for f, _, _ in self.chunks.values()]
+            topic = self.topic
+
+            def forget(dask_scheduler: Any) -> None:
+                # The scheduler keeps a topic's last 1,000 messages for late subscribers; a
+                # long-lived one would keep every run's. (Nested: it travels by value, so
+                # the scheduler needs no crystallize_tui.)
+                dask_scheduler._broker._topics.pop(topic, None)
+
             for action in (lambda: futures and client.cancel(futures),
-                           lambda: client.unsubscribe_topic(self.topic),
-                           lambda: client.unregister_worker_plugin(plugin)):
+                           lambda: client.unsubscribe_topic(topic),
+                           lambda: client.unregister_worker_plugin(plugin),
+                           lambda: client.run_on_scheduler(forget)):
                 try:
                     action()
                 except Exception:  # the cluster is going away: nothing left to tidy
@@ -131,7 +140,11 @@ class DaskRun:
             self.client.wait_for_workers(1, timeout=60)
         except TimeoutError:
             raise ConfigError("the Dask cluster has no workers (waited 60 s for one)") from None
-        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        try:
+            info = self.client.scheduler_info(n_workers=-1)  # all of them, not the first few
+        except TypeError:  # distributed before 2025 lists every worker anyway
+            info = self.client.scheduler_info()
+        workers = info["workers"].values()
         return max(1, sum(w.get("nthreads", 1) for w in workers))
 
     def _submit(self, attempt: int, chunk: list[Task]) -> None:
