@@ -191,8 +191,21 @@ class DaskRun:
         if entry is None:
             return
         future, attempt, chunk = entry
-        if future.status == "finished":
-            for result in future.result():
+        status = future.status
+        if status == "cancelled":
+            return
+        if status not in ("finished", "error"):
+            # "lost": the worker holding the finished chunk died before its results were
+            # fetched; Dask computes it again. Wait for that.
+            self.chunks[key] = entry
+            future.add_done_callback(lambda f: self.inbox.put(("done", f.key)))
+            return
+        try:
+            results = future.result()
+        except Exception as error:
+            exc: BaseException = error
+        else:
+            for result in results:
                 task = (result.treatment, result.replicate)
                 if task in self.done:
                     continue
@@ -202,9 +215,6 @@ class DaskRun:
                 self.measured += 1
                 yield result
             return
-        if future.status == "cancelled":
-            return
-        exc = future.exception()
         if isinstance(exc, KilledWorker):
             for task in chunk:
                 if task in self.done:
