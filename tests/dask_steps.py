@@ -59,3 +59,13 @@ def fails_on_odd(config, ctx):
     ctx.metrics.add("pid", os.getpid())
     if ctx.replicate % 2 == 1:
         raise ValueError(f"odd replicate {ctx.replicate}")
+
+
+def sleepy(config, ctx):
+    """Says which process runs it, then works for a moment (so a test can kill that process)."""
+    ctx.emit("pid", pid=os.getpid())
+    deadline = time.monotonic() + config.get("seconds", 0.3)
+    while time.monotonic() < deadline:
+        ctx.check_cancelled()
+        time.sleep(0.01)
+    ctx.metrics.add("draw", ctx.rng.random())

@@ -188,6 +188,36 @@ def test_a_worker_that_dies_fails_only_its_replicate_after_one_retry(tmp_path):
     assert len(ok) == 11 and ok == {k: v for k, v in values(serial, "draw").items() if k in ok}
 
 
+def test_a_worker_killed_mid_run_loses_nothing_its_replicate_runs_again(tmp_path):
+    pytest.importorskip("distributed")
+    import signal
+
+    from dask_steps import sleepy
+
+    killed: list[tuple[str, int]] = []
+    started: list[tuple[str, int]] = []
+
+    def kill_first(event):
+        if isinstance(event, ev.ReplicateStarted):
+            started.append((event.treatment, event.replicate))
+        if isinstance(event, ev.UserEvent) and event.kind == "pid" and not killed:
+            killed.append((event.treatment, event.replicate))
+            os.kill(event.data["pid"], signal.SIGKILL)  # as the OOM killer would
+
+    def make():
+        return Experiment(name="killed", datasource={}, pipeline=[sleepy], replicates=3, seed=9,
+                          treatments=[Treatment("t", {})], store=None)
+
+    serial = make().run()
+    experiment = make()
+    experiment.subscribe(kill_first)
+    result = experiment.run(backend="dask", workers=2)
+    assert result.status == "completed" and len(result.replicate_results) == 6
+    assert values(result, "draw") == values(serial, "draw")
+    # The killed replicate started twice (its second attempt elsewhere), the others once.
+    assert sorted(started) == sorted([*killed, *[(c, k) for c in ("baseline", "t") for k in range(3)]])
+
+
 YAML = """\
 pipeline: [steps:step]
 replicates: 8
