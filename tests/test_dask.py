@@ -424,3 +424,27 @@ def test_dask_execution_plugin_and_failing_steps_on_workers(cluster):
     assert trace.startswith("Traceback") and "dask_steps.py" in trace and "crystallize_tui" not in trace
     with pytest.raises(ConfigError, match="DaskExecution: workers must be a whole number >= 1, got 0"):
         DaskExecution(n_workers=0)
+
+
+def test_each_event_is_published_once_by_its_key_and_a_later_attempt_starts_afresh():
+    pytest.importorskip("distributed")
+    import pickle
+    from types import SimpleNamespace
+
+    from crystallize_tui.core.backends.dask_run import DaskRun
+    from crystallize_tui.core.cancel import CancelToken
+
+    published: list[tuple[int, str]] = []
+    run = DaskRun(None, SimpleNamespace(run_id="r", echo=False, capture=True), CancelToken(),
+                  lambda e: published.append((e.data["attempt"], e.kind)), 1.0)
+
+    def batch(attempt, *seqs):
+        return pickle.dumps([("baseline", 0, attempt, seq,
+                              ev.UserEvent("r", "baseline", 0, 0.0, f"e{seq}", {"attempt": attempt}))
+                             for seq in seqs])
+
+    run._events(batch(1, 1, 2))
+    run._events(batch(1, 1, 2, 3))  # Dask computed the chunk again: 1 and 2 are repeats
+    run._events(batch(2, 1, 2))  # our retry: a new attempt, shown from its start
+    run._events(batch(1, 4))  # the first attempt, still running somewhere: silenced
+    assert published == [(1, "e1"), (1, "e2"), (1, "e3"), (2, "e1"), (2, "e2")]

@@ -46,9 +46,8 @@ class DaskRun:
         self.chunks: dict[str, tuple[Any, int, list[Task]]] = {}  # future key -> chunk
         self.retry: deque[tuple[int, list[Task]]] = deque()
         self.done: set[Task] = set()
-        # (condition, replicate) -> (execution, last sequence) of the attempt being shown
-        self.live: dict[Task, tuple[str, int]] = {}
-        self.seen_attempt: dict[Task, int] = {}
+        # (condition, replicate) -> (attempt, last sequence) of the events published
+        self.live: dict[Task, tuple[int, int]] = {}
         self.failure: BaseException | None = None
         self.spent = 0.0
         self.measured = 0
@@ -167,21 +166,17 @@ class DaskRun:
 
     def _events(self, data: bytes) -> None:
         publish, live, done = self.publish, self.live, self.done
-        for treatment, k, attempt, execution, seq, event in pickle.loads(data):
+        for treatment, k, attempt, seq, event in pickle.loads(data):
             task = (treatment, k)
             if task in done or not isinstance(event, Event):
                 continue
-            shown = live.get(task)
-            if shown is None or shown[0] != execution:
-                # A new attempt (or Dask's rerun of one) of this replicate: show it from
-                # its start, and nothing more of an older one.
-                if attempt < self.seen_attempt.get(task, 0):
-                    continue
-                self.seen_attempt[task] = attempt
-                shown = (execution, 0)
-            if seq <= shown[1]:
-                continue  # already published: the same event never appears twice
-            live[task] = (execution, seq)
+            # Each event once, by its key: a later attempt starts afresh (and silences an
+            # earlier one still running); Dask's second computation of the same attempt
+            # repeats keys already published.
+            shown = live.get(task, (attempt, 0))
+            if attempt < shown[0] or (attempt == shown[0] and seq <= shown[1]):
+                continue
+            live[task] = (attempt, seq)
             publish(event)
             if self.echo and isinstance(event, Output):
                 echo_output(event)

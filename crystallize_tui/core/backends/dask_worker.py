@@ -8,7 +8,6 @@ import dataclasses
 import os
 import pickle
 import threading
-import uuid
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
@@ -120,15 +119,14 @@ def cancel_run(run_key: str, dask_worker: Any = None) -> bool:
 
 class _Tagger:
     """Tags each event of the running replicate with its key: (condition, replicate,
-    attempt, execution, sequence). The execution id tells two runs of the same attempt
-    apart (Dask reran a task whose worker it thought lost)."""
+    attempt, sequence) (the run is the topic). Dask computing a chunk again (its worker
+    died holding the results) repeats the same keys, which the run drops."""
 
-    __slots__ = ("sender", "attempt", "execution", "treatment", "k", "seq")
+    __slots__ = ("sender", "attempt", "treatment", "k", "seq")
 
     def __init__(self, sender: _TopicSender, attempt: int) -> None:
         self.sender = sender
         self.attempt = attempt
-        self.execution = uuid.uuid4().hex[:12]
         self.treatment = ""
         self.k = -1
         self.seq = 0
@@ -138,7 +136,7 @@ class _Tagger:
 
     def emit(self, event: Event) -> None:
         self.seq += 1
-        self.sender.add((self.treatment, self.k, self.attempt, self.execution, self.seq, event))
+        self.sender.add((self.treatment, self.k, self.attempt, self.seq, event))
 
 
 class _TopicSender:
