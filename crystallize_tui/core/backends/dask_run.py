@@ -32,6 +32,9 @@ Task = tuple[str, int]
 
 
 class DaskRun:
+    """The run's side of one run on a cluster: what was submitted, what came back, what
+    is published; ``results()`` is the backend's generator."""
+
     def __init__(self, client: Any, plan: RunPlan, token: CancelToken, publish: Publish,
                  grace: float) -> None:
         self.client = client
@@ -54,9 +57,11 @@ class DaskRun:
 
     def results(self) -> Iterator[ReplicateResult]:
         client = self.client
-        client.subscribe_topic(self.topic, lambda event: self.inbox.put(("events", event[1])))
+        # The workers echo nothing (their terminal is not the user's): this process does.
         worker_plan = dataclasses.replace(self.plan, tasks=(), echo=False)
         data, folders = dask_ship.pack(worker_plan)
+        # Subscribed before any task is submitted: no event is logged before it counts.
+        client.subscribe_topic(self.topic, lambda event: self.inbox.put(("events", event[1])))
         plugin = f"crystallize-{self.key}"
         client.register_plugin(RunSetup(self.key, self.topic, data, folders), name=plugin)
         try:
