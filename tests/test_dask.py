@@ -401,7 +401,9 @@ def test_chunks_last_about_a_quarter_second_and_leave_work_for_every_worker():
     assert chunk_size(None, 10_000, 2) == 1  # nothing measured yet: one replicate a task
     assert chunk_size(1e-5, 10_000, 2) == 2000  # trivial: capped, not one round trip each
     assert chunk_size(0.02, 200, 2) == 12  # ~20 ms: about 0.25 s a task
-    assert chunk_size(1e-5, 10, 2) == 3  # the tail: a share for each of 2 slots x 2 in flight
+    assert chunk_size(0.02, 20, 2) == 5  # the tail: a share for each of 2 slots x 2 in flight
+    assert chunk_size(0.02, 4, 2) == 3  # ... unless a share would last under 0.05 s
+    assert chunk_size(1e-5, 3000, 2) == 2000  # trivial: no tail of tiny tasks
     assert chunk_size(30.0, 500, 8) == 1  # slow replicates: one a task, over every worker
 
 

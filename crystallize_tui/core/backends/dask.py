@@ -124,16 +124,18 @@ class DaskBackend(Backend):
 
 
 def chunk_size(mean_duration: float | None, remaining: int, slots: int,
-               target: float = 0.25, largest: int = 2000) -> int:
+               target: float = 0.25, smallest: float = 0.05, largest: int = 2000) -> int:
     """How many replicates one Dask task runs: enough to last about ``target`` seconds
-    (so trivial replicates do not pay a round trip each), but never more than a share
-    of what is left that keeps every worker slot busy to the end (slow replicates one
-    per task). Unknown duration: one."""
+    (so trivial replicates do not pay a round trip each), and no more than a share of
+    what is left that keeps every worker slot busy to the end (slow replicates one per
+    task), unless that share would last under ``smallest`` seconds: a round trip costs
+    more than the balance it buys. Unknown duration: one."""
     if mean_duration is None or remaining <= 0:
         return 1
-    by_time = target / mean_duration if mean_duration > 0 else largest
-    share = math.ceil(remaining / (2 * max(1, slots)))
-    return max(1, min(int(by_time), share, largest))
+    if mean_duration <= 0:
+        return min(largest, remaining)
+    share = max(math.ceil(remaining / (2 * max(1, slots))), math.ceil(smallest / mean_duration))
+    return max(1, min(int(target / mean_duration), share, largest))
 
 
 def echo_output(event: Any) -> None:

@@ -135,7 +135,7 @@ class DaskRun:
                 if kind == "events":
                     self._events(item)
                 else:
-                    yield from self._chunk_done(item)
+                    yield from self._chunk_done(*item)
             feed()
 
     def _slots(self) -> int:
@@ -154,10 +154,21 @@ class DaskRun:
     def _submit(self, attempt: int, chunk: list[Task]) -> None:
         seeds = self.plan.seeds
         # pure=False: Dask would otherwise merge calls with equal arguments into one.
-        future = self.client.submit(run_chunk, self.key, attempt,
-                                    [(t, k, seeds[k]) for t, k in chunk], pure=False)
+        tasks = pickle.dumps([(t, k, seeds[k]) for t, k in chunk], protocol=pickle.HIGHEST_PROTOCOL)
+        future = self.client.submit(run_chunk, self.key, attempt, tasks, pure=False)
         self.chunks[future.key] = (future, attempt, chunk)
-        future.add_done_callback(lambda f: self.inbox.put(("done", f.key)))
+        future.add_done_callback(self._fetch)
+
+    def _fetch(self, future: Any) -> None:
+        """A chunk's end, in Dask's callback thread: its results are fetched there, so the
+        run's thread goes on publishing meanwhile."""
+        outcome: Any = None
+        if future.status in ("finished", "error"):
+            try:
+                outcome = pickle.loads(future.result())
+            except BaseException as exc:  # the chunk's error, handed to the run's thread
+                outcome = exc
+        self.inbox.put(("done", (future.key, outcome)))
 
     def _cancel_workers(self) -> None:
         """Set the run's cancel flag on every worker: running replicates stop at their
@@ -186,26 +197,20 @@ class DaskRun:
             if self.echo and isinstance(event, Output):
                 echo_output(event)
 
-    def _chunk_done(self, key: str) -> Iterator[ReplicateResult]:
+    def _chunk_done(self, key: str, outcome: Any) -> Iterator[ReplicateResult]:
         entry = self.chunks.pop(key, None)
         if entry is None:
             return
         future, attempt, chunk = entry
-        status = future.status
-        if status == "cancelled":
+        if outcome is None:
+            if future.status != "cancelled":
+                # "lost": the worker holding the finished chunk died before its results
+                # were fetched; Dask computes it again. Wait for that.
+                self.chunks[key] = entry
+                future.add_done_callback(self._fetch)
             return
-        if status not in ("finished", "error"):
-            # "lost": the worker holding the finished chunk died before its results were
-            # fetched; Dask computes it again. Wait for that.
-            self.chunks[key] = entry
-            future.add_done_callback(lambda f: self.inbox.put(("done", f.key)))
-            return
-        try:
-            results = future.result()
-        except Exception as error:
-            exc: BaseException = error
-        else:
-            for result in results:
+        if isinstance(outcome, list):
+            for result in outcome:
                 task = (result.treatment, result.replicate)
                 if task in self.done:
                     continue
@@ -215,6 +220,7 @@ class DaskRun:
                 self.measured += 1
                 yield result
             return
+        exc = outcome
         if isinstance(exc, KilledWorker):
             for task in chunk:
                 if task in self.done:
