@@ -114,7 +114,11 @@ class DaskBackend(Backend):
                     silence_logs=logging.ERROR, dashboard_address=None,
                     # no dashboard; its HTTP server (always started) on any free port
                     scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
+            try:
                 client = Client(cluster, set_as_default=False)
+            except BaseException:
+                cluster.close()
+                raise
         try:
             yield client
         finally:
