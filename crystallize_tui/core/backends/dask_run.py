@@ -171,11 +171,17 @@ class DaskRun:
         self.inbox.put(("done", (future.key, outcome)))
 
     def _cancel_workers(self) -> None:
-        """Set the run's cancel flag on every worker: running replicates stop at their
-        next cancellation point, queued chunks return at once."""
+        """Set the run's cancel flag on every worker (running replicates stop at their
+        next cancellation point) and drop the chunks no worker has begun (a worker that
+        joins later has no flag)."""
+        client = self.client
         try:
-            self.client.run(cancel_run, self.key, on_error="ignore")
-        except Exception:
+            client.run(cancel_run, self.key, on_error="ignore")
+            running = {key for keys in client.processing().values() for key in keys}
+            queued = [f for f, _, _ in self.chunks.values() if f.key not in running]
+            if queued:
+                client.cancel(queued)
+        except Exception:  # the cluster is going away: the grace period still ends the run
             pass
 
     # -- what comes back ----------------------------------------------------------------
