@@ -450,3 +450,17 @@ def test_each_event_is_published_once_by_its_key_and_a_later_attempt_starts_afre
     run._events(batch(2, 1, 2))  # our retry: a new attempt, shown from its start
     run._events(batch(1, 4))  # the first attempt, still running somewhere: silenced
     assert published == [(1, "e1"), (1, "e2"), (1, "e3"), (2, "e1"), (2, "e2")]
+
+
+def test_a_detached_run_keeps_dask_and_its_address(cluster, tmp_path):
+    address, client = cluster
+    workers = set(client.run(os.getpid).values())
+    write_experiment(tmp_path, "away", "pipeline: [s:step]\nreplicates: 3\n",
+                     {"s.py": "import os\ndef step(config, ctx):\n    ctx.metrics.add('pid', os.getpid())\n"})
+    started = cli(tmp_path, "run", "away", "--dask", address, "--detach")
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.split()[0]
+    assert cli(tmp_path, "attach", run_id).returncode == 0  # waits for the run's end
+    out = cli(tmp_path, "export", run_id, "-f", "json")
+    reps = json.loads(out.stdout)["replicate_results"]
+    assert len(reps) == 3 and {dict(r["values"])["pid"] for r in reps} <= workers
