@@ -464,3 +464,16 @@ def test_a_detached_run_keeps_dask_and_its_address(cluster, tmp_path):
     out = cli(tmp_path, "export", run_id, "-f", "json")
     reps = json.loads(out.stdout)["replicate_results"]
     assert len(reps) == 3 and {dict(r["values"])["pid"] for r in reps} <= workers
+
+
+def test_a_cli_run_on_its_own_local_cluster_is_quiet(tmp_path):
+    pytest.importorskip("distributed")
+    write_experiment(tmp_path, "quiet", "pipeline: [s:step]\nreplicates: 4\n",
+                     {"s.py": "def step(config, ctx):\n    print('said', ctx.replicate)\n"
+                              "    ctx.metrics.add('x', ctx.replicate)\n"})
+    out = cli(tmp_path, "run", "quiet", "--dask", "-w", "2")
+    assert out.returncode == 0 and out.stderr == ""  # no Dask log lines, no dashboard notice
+    assert "said" not in out.stdout  # print output is kept in the store, shown with -v
+    shown = cli(tmp_path, "run", "quiet", "--dask", "-w", "2", "-v")
+    assert sorted(line for line in shown.stdout.splitlines() if line.startswith("said")) == [
+        f"said {k}" for k in range(4)]
