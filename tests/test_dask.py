@@ -181,7 +181,8 @@ def test_a_worker_that_dies_fails_only_its_replicate_after_one_retry(tmp_path):
     failed = [(o.treatment, o.replicate) for o in result.replicate_results if o.status == "failed"]
     assert failed == [("baseline", 1)]
     error = next(o.error for o in result.replicate_results if o.status == "failed")
-    assert error.startswith("WorkerDied: the Dask worker running this replicate died (attempt 2 of 2")
+    assert error.startswith("WorkerDied: the Dask worker running this replicate died, on "
+                            "attempt 2 of 2 (worker tcp://")
     assert "may be innocent" in error
     assert (markers / "died-3").exists()  # replicate 3 killed its first worker, then passed
     ok = {k: v for k, v in values(result, "draw").items() if k != ("baseline", 1)}

@@ -111,7 +111,8 @@ class DaskBackend(Backend):
             with dask.config.set(LOCAL_CONFIG), stderr_with_fd():
                 cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
-                    silence_logs=logging.ERROR, dashboard_address=None,
+                    # a worker's death is the replicate's record, not a log line
+                    silence_logs=logging.CRITICAL, dashboard_address=None,
                     # no dashboard; its HTTP server (always started) on any free port
                     scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
             try:

@@ -250,7 +250,9 @@ class DaskRun:
 
 def _died(plan: RunPlan, task: Task, attempts: int, exc: BaseException) -> ReplicateResult:
     treatment, k = task
-    message = (f"WorkerDied: the Dask worker running this replicate died (attempt {attempts} of "
-               f"{ATTEMPTS}: {exc}); Dask blames every task that was on a dying worker, so this replicate "
-               "may be innocent of a crash another one caused")
+    worker = getattr(getattr(exc, "last_worker", None), "address", None)
+    where = f" (worker {worker})" if worker else ""
+    message = (f"WorkerDied: the Dask worker running this replicate died, on attempt {attempts} "
+               f"of {ATTEMPTS}{where}; Dask blames every task that was on a dying worker, so "
+               "this replicate may be innocent of a crash another one caused")
     return ReplicateResult(treatment, k, plan.seeds[k], FAILED, [], 0.0, message, message)
