@@ -478,3 +478,13 @@ def test_a_cli_run_on_its_own_local_cluster_is_quiet(tmp_path):
     shown = cli(tmp_path, "run", "quiet", "--dask", "-w", "2", "-v")
     assert sorted(line for line in shown.stdout.splitlines() if line.startswith("said")) == [
         f"said {k}" for k in range(4)]
+
+
+def test_a_worker_death_is_in_the_record_not_in_log_lines(tmp_path):
+    pytest.importorskip("distributed")
+    write_experiment(tmp_path, "dying", "pipeline: [s:step]\nreplicates: 4\n",
+                     {"s.py": "import os\ndef step(config, ctx):\n    if ctx.replicate == 1:\n"
+                              "        os._exit(3)\n    ctx.metrics.add('x', 1)\n"})
+    out = cli(tmp_path, "run", "dying", "--dask", "-w", "2")
+    assert out.returncode == 1 and out.stderr == ""
+    assert "baseline #1 failed: WorkerDied: the Dask worker running this replicate died" in out.stdout
