@@ -97,8 +97,9 @@ def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
                         f"{_kind(value)} {value!r}", data, "run")
     for older in ("parallel", "dask"):
         if isinstance(data.get("plugins"), dict) and older in data["plugins"]:
+            why = " (plugins.parallel is the older spelling)" if older == "parallel" else ""
             raise doc.error(f"run: and plugins.{older} both say where replicates run; keep only "
-                            f"run: (plugins.{older} is the older spelling)", data, "run")
+                            f"run:{why}", data, "run")
     for key, val in value.items():
         if key in RUN_OPTIONS and not _is(val, RUN_OPTIONS[key]):
             kinds = " or ".join("null" if t is None else t.__name__ for t in RUN_OPTIONS[key])
