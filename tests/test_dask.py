@@ -488,3 +488,21 @@ def test_a_worker_death_is_in_the_record_not_in_log_lines(tmp_path):
     out = cli(tmp_path, "run", "dying", "--dask", "-w", "2")
     assert out.returncode == 1 and out.stderr == ""
     assert "baseline #1 failed: WorkerDied: the Dask worker running this replicate died" in out.stdout
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("plugins:\n  dask: {adress: 'tcp://h:1'}\n", "plugins.dask: unknown key 'adress'"),
+    ("plugins:\n  dask: {address: 8786}\n", "plugins.dask.address: expected str or null, got int 8786"),
+    ("run: {backend: dask, workers: 0}\n", "run: workers must be a whole number >= 1, got 0"),
+    ("run: {backend: dask, timeout: -1}\n", "timeout must be a number of seconds >= 0.1, got -1"),
+    ("run: {backend: dask, adress: x}\n", "backend 'dask' has no setting 'adress'; its settings: "
+                                         "workers, address, timeout, grace"),
+])
+def test_bad_dask_settings_in_yaml_are_one_line_naming_them(tmp_path, section, message):
+    pytest.importorskip("distributed")
+    folder = write_experiment(tmp_path, "bad", "pipeline: [s:step]\nreplicates: 2\n" + section,
+                              {"s.py": "def step(config, ctx):\n    pass\n"})
+    with pytest.raises(ConfigError) as caught:
+        Experiment.from_yaml(folder)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert "experiment.yaml" in str(caught.value)
