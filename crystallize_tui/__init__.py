@@ -21,6 +21,7 @@ _LAZY = {
     "ConfigError": ".core.errors",
     "CrystallizeError": ".core.errors",
     "DEFAULT_SEED": ".core.seeds",
+    "DaskExecution": ".core.backends.dask_plugin",
     "Event": ".core.events",
     "Experiment": ".core.experiment",
     "Hypothesis": ".core.hypothesis",
@@ -60,6 +61,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .core.backends.dask_plugin import DaskExecution
     from .core.context import StepContext, standalone_context
     from .core.errors import (
         Cancelled,
@@ -123,6 +125,7 @@ __all__ = [
     "ConfigError",
     "CrystallizeError",
     "DEFAULT_SEED",
+    "DaskExecution",
     "Event",
     "Experiment",
     "Hypothesis",

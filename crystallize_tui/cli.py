@@ -70,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="base seed")
     run.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
     run.add_argument("--backend", "-b", metavar="NAME",
-                     help="where replicates run: serial, threads or processes (default: the "
+                     help="where replicates run: serial, threads, processes or dask (default: the "
                           "experiment's run: section, else serial; -w N > 1 alone: processes)")
+    run.add_argument("--dask", nargs="?", const="", metavar="ADDRESS",
+                     help="run the replicates on Dask: the scheduler at ADDRESS (tcp://host:8786), "
+                          "else a local cluster of -w N processes (needs the [dask] extra)")
     run.add_argument("--resume", action="store_true",
                      help="continue the latest unfinished run of this experiment")
     run.add_argument("--force", action="store_true",

@@ -73,7 +73,7 @@ def test_the_plugin_and_the_experiment_option_are_the_same_setting():
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"backend": "nope"}, "unknown backend 'nope'; backends: serial, threads, processes"),
+    ({"backend": "nope"}, "unknown backend 'nope'; backends: serial, threads, processes, dask"),
     ({"backend": "serial", "workers": 3}, "backend 'serial' runs one replicate at a time"),
     ({"workers": 0}, "workers must be a whole number >= 1, got 0"),
     ({"backend": "threads", "start_method": "fork"}, "backend 'threads' has no setting 'start_method'"),
@@ -149,16 +149,16 @@ def test_a_detached_run_keeps_the_backend(tmp_path):
 
 def test_cli_unknown_backend_exits_2_naming_it(tmp_path):
     root = workspace(tmp_path, "")
-    proc = cli(root, "run", "where", "--backend", "dask")
+    proc = cli(root, "run", "where", "--backend", "ray")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("crystallize: error: unknown backend 'dask'; backends: "
-                                   "serial, threads, processes")
+    assert proc.stderr.strip() == ("crystallize: error: unknown backend 'ray'; backends: "
+                                   "serial, threads, processes, dask")
     assert not (root / ".crystallize" / "crystallize.db").exists()  # nothing ran
 
 
 @pytest.mark.parametrize(("run_section", "message"), [
     ("run: {backend: thread}\n", ":3: run.backend: unknown backend 'thread'; backends: "
-                                 "serial, threads, processes"),
+                                 "serial, threads, processes, dask"),
     ("run: {backend: serial, workers: 2}\n", ":3: run: backend 'serial' runs one replicate"),
     ("run: {workers: two}\n", ":3: run.workers: expected int, got str 'two'"),
     ("run: {workers: 2}\nplugins: {parallel: {max_workers: 2}}\n",

@@ -25,10 +25,16 @@ from .preload import StatisticsPreload
 from .progress import BarProgress, PlainProgress
 
 
-def _with_execution(experiment: Any, backend: str | None, workers: int | None) -> None:
-    """--backend and -w set the run options the experiment's defaults give way to."""
+def _with_execution(experiment: Any, backend: str | None, workers: int | None,
+                    dask: str | None = None) -> None:
+    """--backend, --dask [ADDRESS] and -w set the run options the experiment's defaults give way to."""
+    settings: dict[str, Any] = {"workers": workers}
+    if dask is not None:
+        if backend not in (None, "dask"):
+            raise ConfigError(f"--dask and --backend {backend} ask for two backends; give one")
+        backend, settings["address"] = "dask", dask or None  # no address: the experiment's, or local
     if backend is not None or workers is not None:
-        experiment.execution = resolve(experiment.execution, backend, {"workers": workers})
+        experiment.execution = resolve(experiment.execution, backend, settings)
 
 
 def json_safe(value: Any) -> Any:
@@ -121,6 +127,8 @@ def run_words(args: Any) -> list[str]:
         words += ["-w", str(args.workers)]
     if getattr(args, "backend", None) is not None:
         words += ["--backend", args.backend]
+    if getattr(args, "dask", None) is not None:
+        words += ["--dask", args.dask] if args.dask else ["--dask"]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -176,7 +184,7 @@ def reporting_to_window(command: Any) -> Any:
             options = read_options(args.options_json or "{}")
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
-            for key in ("replicates", "seed", "workers", "resume", "force"):
+            for key in ("replicates", "seed", "workers", "backend", "resume", "force"):
                 setattr(args, key, options.get(key, getattr(args, key)))
             return command(args, ws)
         except BaseException as exc:
@@ -197,7 +205,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
-    _with_execution(experiment, getattr(args, "backend", None), args.workers)
+    _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None))
     overrides = dict(parse_assignment(text) for text in args.set or [])
     overrides.update(args.window_overrides)  # values as the UI parsed them
     conditions = [c for c in experiment.conditions

@@ -38,6 +38,7 @@ PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
     "seed": {"auto_seed": (bool,)},
     "logging": {"verbose": (bool,)},
     "artifacts": {"root_dir": (str,), "versioned": (bool,)},
+    "dask": {"address": (str, None), "workers": (int, None), "timeout": _NUMBER, "grace": _NUMBER},
 }
 
 
@@ -94,9 +95,11 @@ def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise doc.error(f"run: expected a mapping like {{backend: processes, workers: 4}}, got "
                         f"{_kind(value)} {value!r}", data, "run")
-    if isinstance(data.get("plugins"), dict) and "parallel" in data["plugins"]:
-        raise doc.error("run: and plugins.parallel both say where replicates run; keep only run: "
-                        "(plugins.parallel is the older spelling)", data, "run")
+    for older in ("parallel", "dask"):
+        if isinstance(data.get("plugins"), dict) and older in data["plugins"]:
+            why = " (plugins.parallel is the older spelling)" if older == "parallel" else ""
+            raise doc.error(f"run: and plugins.{older} both say where replicates run; keep only "
+                            f"run:{why}", data, "run")
     for key, val in value.items():
         if key in RUN_OPTIONS and not _is(val, RUN_OPTIONS[key]):
             kinds = " or ".join("null" if t is None else t.__name__ for t in RUN_OPTIONS[key])
@@ -280,6 +283,11 @@ def _make_plugin(name: str, options: dict[str, Any], folder: Path, seed: int | N
             methods = ", ".join(multiprocessing.get_all_start_methods())
             raise ConfigError(f"start_method must be one of {methods}, got {method!r}")
         return ParallelExecution(**options)
+    if name == "dask":
+        from .backends.dask_plugin import DaskExecution
+
+        return DaskExecution(options.get("address"), options.get("workers"),
+                             timeout=options.get("timeout"), grace=options.get("grace", 2.0))
     if name == "seed":
         # The plugin carries the experiment's seed, so both agree on the base seed.
         return SeedPlugin(seed=DEFAULT_SEED if seed is None else seed, **options)

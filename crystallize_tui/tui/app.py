@@ -156,6 +156,8 @@ class CrystallizeApp(App[int]):
             options["overrides"] = choices["overrides"]
         if "workers" in choices:
             options["workers"] = choices["workers"]
+        if "backend" in choices:
+            options["backend"] = choices["backend"]
         self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
 
     def _open_run_screen(self, screen: RunScreen) -> None:

@@ -15,6 +15,7 @@ _REGISTRY: dict[str, type[Backend] | str] = {
     "serial": "crystallize_tui.core.backends.serial:SerialBackend",
     "threads": "crystallize_tui.core.backends.pool:ThreadBackend",
     "processes": "crystallize_tui.core.backends.pool:ProcessBackend",
+    "dask": "crystallize_tui.core.backends.dask:DaskBackend",  # needs the [dask] extra
 }
 
 

@@ -12,8 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.strip import Strip
-from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
+from ...core.backends import backend_names
+from ...core.backends.dask import installed as dask_installed
 from ...core.overrides import apply_overrides, parse_assignment
 
 
@@ -177,6 +179,12 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 yield Label("workers (1 = serial)")
                 yield Input(str(workers), id="workers", type="integer")
             with Horizontal(classes="field"):
+                yield Label("runs on")
+                names = [n for n in backend_names() if n != "dask" or dask_installed()]
+                current = exp.execution["backend"]
+                yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
+                             value=current, allow_blank=False)
+            with Horizontal(classes="field"):
                 yield Label("set in every config")
                 yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
             yield Label("treatments (space toggles; the baseline always runs)")
@@ -250,12 +258,19 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 apply_overrides(self.experiment.resolve_configs(conditions), overrides)
         except Exception as exc:  # a typo in a key: say which, keep the dialog open
             self.errors["overrides"] = str(exc)
+        # The backend is a choice only when changed: workers alone keep the experiment's
+        # pool, or make one (processes) from a serial default.
+        backend = self.query_one("#backend", Select).value
+        changed = backend != self.experiment.execution["backend"]
+        if changed and backend == "serial" and (numbers["workers"] or 1) > 1:
+            self.errors["workers"] = ("workers: serial runs one replicate at a time; set 1, "
+                                      "or pick another backend in 'runs on'")
         self._show_errors()
         if self.errors:
             return
         self.dismiss({"replicates": numbers["replicates"], "seed": numbers["seed"],
                       "workers": numbers["workers"], "treatments": chosen,
-                      "overrides": overrides})
+                      "overrides": overrides, **({"backend": backend} if changed else {})})
 
 
 NUMBER_FIELDS = {"replicates": 1, "seed": 0, "workers": 1}  # field id -> smallest value
