@@ -26,6 +26,17 @@ def die_on(config, ctx):
     ctx.metrics.add("v", ctx.replicate)
 
 
+def print_then_die(config, ctx):
+    """Replicate 1 prints and outlasts the worker's 20 ms flush (its line reaches the run),
+    then replicate 2, in the same chunk, kills the worker before replicate 1's result is sent."""
+    print(f"line of {ctx.treatment} {ctx.replicate}")
+    if ctx.treatment == "baseline" and ctx.replicate == 1:
+        time.sleep(0.1)
+    if ctx.treatment == "baseline" and ctx.replicate == 2:
+        os._exit(3)
+    ctx.metrics.add("v", ctx.replicate)
+
+
 def ack_on(config, ctx):
     """Replicate ``config["wait"]`` emits, then waits for the parent to acknowledge (a
     file): it only finishes with ack=1 if its event reached the parent while it ran."""
@@ -88,6 +99,27 @@ def test_a_worker_killed_mid_chunk_fails_only_the_replicate_it_was_running(chunk
     (error,) = result.errors
     assert (error.treatment, error.replicate) == ("baseline", die)
     assert "WorkerDied" in error.error and "exited with code 3" in error.error
+
+
+def test_a_replicate_run_again_after_its_worker_died_says_why_its_lines_repeat():
+    from crystallize_tui.core.backends.pool import RUNS_AGAIN
+    from crystallize_tui.core.events import Output
+
+    lines = []
+    exp = Experiment(pipeline=[print_then_die], replicates=40, store=None,
+                     execution=pool(1, chunk=8))  # replicates 0-7 in the first chunk
+    exp.subscribe(lambda e: lines.append((e.treatment, e.replicate, e.text))
+                  if isinstance(e, Output) else None)
+    result = exp.run(echo=False)
+    assert result.metrics.baseline.metrics["v"] == [0, 1, None, *range(3, 40)]
+    said = [(c, k) for c, k, text in lines if text == RUNS_AGAIN]
+    repeated = {(c, k) for c, k, text in lines
+                if text.startswith("line of") and lines.count((c, k, text)) > 1}
+    assert ("baseline", 1) in repeated  # its line came, then its rerun's
+    assert set(said) == repeated and len(said) == len(repeated)
+    first, notice, again = (i for i, (c, k, text) in enumerate(lines)
+                            if (c, k) == ("baseline", 1))
+    assert lines[notice][2] == RUNS_AGAIN and first < notice < again
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from .. import capture as capture_mod
 from ..cancel import CancelToken
 from ..errors import ConfigError, PluginError
+from ..events import Output
 from ..plan import RunPlan
 from ..result import FAILED, ReplicateResult
 from .base import Backend, Publish
@@ -76,6 +77,8 @@ class PoolBackend(Backend):
         fatal: str | None = None
         cancel_deadline: float | None = None
         stopping = False
+        # Replicates some of whose events were published and whose result is not in yet.
+        heard: set[tuple[str | None, int | None]] = set()
 
         def feed(wid: int) -> None:
             nonlocal stopping
@@ -109,11 +112,13 @@ class PoolBackend(Backend):
                 for item in items:
                     if type(item) is not tuple:
                         publish(item)  # an event: published here, in the consumer's thread
+                        heard.add((item.treatment, item.replicate))
                         continue
                     tag, wid = item[0], item[1]
                     if tag == "done":
                         assigned[wid].popleft()
                         base[wid] += 1
+                        heard.discard((item[2].treatment, item[2].replicate))
                         yield item[2]
                     elif tag == "chunk":
                         _, _, seconds, ran, given_back = item
@@ -140,8 +145,10 @@ class PoolBackend(Backend):
                             continue
                         # died without saying so: killed, segfault, os._exit
                         live.discard(wid)
+                        again = [t for t in assigned[wid] if t in heard]
                         lost = _worker_died(plan, wid, code, assigned[wid], pending,
                                             workers.running[wid] - 1 - base[wid])
+                        _say_run_again(plan, again, lost, publish)
                         outstanding[wid] = base[wid] = 0
                         if lost is not None:
                             yield lost
@@ -222,6 +229,20 @@ class _Pending:
         """Put ``tasks`` (in their order) before all others."""
         self._front.extendleft(reversed(tasks))
         self.remaining += len(tasks)
+
+
+RUNS_AGAIN = ("the worker process died before this replicate's result reached the run: it runs "
+              "again from the start, so its lines above may be repeated below")
+
+
+def _say_run_again(plan: RunPlan, again: list[tuple[str, int]], lost: ReplicateResult | None,
+                   publish: Publish) -> None:
+    """A line in the output of each replicate that will run again after its worker died
+    although some of its events were already published (they come again with the rerun)."""
+    for treatment, k in again:
+        if lost is not None and (lost.treatment, lost.replicate) == (treatment, k):
+            continue  # the one it died in is recorded as failed, not run again
+        publish(Output(plan.run_id, treatment, k, time.monotonic(), "stderr", RUNS_AGAIN))
 
 
 def _worker_died(
