@@ -14,6 +14,7 @@ from textual.message import Message
 from ...core import events as ev
 from ...core.store.follow import POLL_S, RunFollower
 from ...watch.format import stored_lines
+from ...watch.live_stats import as_finished_event
 from ..messages import RunCompleted, RunCrashed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
@@ -59,14 +60,6 @@ def _beyond(reps: list[Any], shown: dict[str, tuple[int, int]]) -> dict[str, tup
     return {c: (max(0, ok.get(c, 0) - shown.get(c, (0, 0))[0]),
                 max(0, failed.get(c, 0) - shown.get(c, (0, 0))[1]))
             for c in set(ok) | set(failed)}
-
-
-def _as_event(run_id: str, rep: Any) -> Any:
-    if rep.ok:
-        return ev.ReplicateFinished(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
-                                    rep.duration, rep.metrics)
-    return ev.ReplicateFailed(run_id, rep.treatment, rep.replicate, 0.0, rep.seed,
-                              rep.duration, rep.error or "", rep.traceback or "")
 
 
 COMMIT_LAG_S = 5.0  # how long after it finished a replicate may still be committed
@@ -156,7 +149,7 @@ class AttachedRunScreen(RunScreen):
             lines = stored_lines(snapshot.rows, snapshot.failures)
             extra = _beyond(reps, shown_counts) if first else None  # committed meanwhile
             self.post_message(RunPolled(snapshot.status, None,
-                                        [_as_event(self.run_id, r) for r in reps],
+                                        [as_finished_event(self.run_id, r) for r in reps],
                                         [(line.condition, line.text) for line in lines],
                                         counts=extra))
             first = False
