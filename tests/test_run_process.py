@@ -132,3 +132,24 @@ def test_a_refused_resume_and_an_unknown_treatment_come_back_as_messages(ws, tmp
     assert refused.error().run_id == refused.run_id
     errored = list(launch(ws, treatments=["nope"]).messages())[-1]
     assert isinstance(errored, RunErrored) and "nope" in errored.error
+
+
+def test_override_values_reach_the_run_process_as_the_window_parsed_them(ws, tmp_path):
+    """The launch dialog parses `when=2024-01-01 grid=[1, [2, 3]]` as YAML: a date and a nested
+    list. The run process must get those values, not their JSON-mangled or re-quoted forms."""
+    import datetime
+
+    from cli_support import write_experiment
+
+    write_experiment(tmp_path, "types", "pipeline: [steps:look]\nreplicates: 1\n"
+                     "datasource: {when: 2000-01-01, grid: []}\n", {"steps.py": (
+                         "def look(config, ctx):\n"
+                         "    ctx.metrics.add('is_date', type(config['when']).__name__ == 'date')\n"
+                         "    ctx.metrics.add('year', config['when'].year)\n"
+                         "    ctx.metrics.add('inner', config['grid'][1][1])\n")})
+    overrides = {"when": datetime.date(2024, 1, 1), "grid": [1, [2, 3]]}
+    process = RunProcess.launch(ws.root, ws.store, "types", {"overrides": overrides})
+    end = list(process.messages())[-1]
+    assert isinstance(end, RunEnded), end
+    (only,) = end.result.replicate_results
+    assert dict(only.metrics) == {"is_date": True, "year": 2024, "inner": 3}

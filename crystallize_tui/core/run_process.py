@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import events as ev
 from .child import ChildProcess, crash_site, describe_exit, parent_channel
 from .errors import ResumeRefused
@@ -97,12 +99,16 @@ class RunDied:
 
 
 def options_json(options: dict[str, Any]) -> str:
-    """The run options the window chose, as the run process reads them (values exactly:
-    no re-quoting as YAML). Unknown keys are refused here, in the window."""
+    """The run options the window chose, as the run process reads them. Override values
+    travel as YAML (the language they were written in: a date or a nested list comes back
+    as the same value, which JSON could not carry). Unknown keys are refused here."""
     unknown = sorted(set(options) - set(OPTION_KEYS))
     if unknown:
         raise ValueError(f"run options not passed to a run process: {', '.join(unknown)}")
-    return json.dumps({k: v for k, v in options.items() if v is not None})
+    chosen = {k: v for k, v in options.items() if v is not None}
+    if chosen.get("overrides"):
+        chosen["overrides"] = {key: yaml.safe_dump(value) for key, value in chosen["overrides"].items()}
+    return json.dumps(chosen)
 
 
 def read_options(text: str) -> dict[str, Any]:
@@ -110,6 +116,9 @@ def read_options(text: str) -> dict[str, Any]:
     options = json.loads(text)
     if not isinstance(options, dict) or set(options) - set(OPTION_KEYS):
         raise ValueError(f"--options-json: expected an object with keys among {OPTION_KEYS}")
+    if options.get("overrides"):
+        options["overrides"] = {key: yaml.safe_load(value)
+                                for key, value in options["overrides"].items()}
     return options
 
 
