@@ -242,7 +242,8 @@ class Result:
             if pair is not None:
                 raise TypeError("compare: give the pair either as compare(a, b) or as pair=, not both")
             if len(positional) != 2 or not isinstance(positional[1], str):
-                raise TypeError(f"compare(a, b) takes two condition names, got {positional!r}")
+                raise TypeError(f"compare(a, b) takes two condition names and then options by "
+                                f"keyword (alpha=...), got {positional!r}")
             pair, positional = positional, ()
         if len(positional) > 3:
             raise TypeError(f"compare takes at most 3 positional arguments, got {len(positional)}")
