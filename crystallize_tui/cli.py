@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = command("show", "show one stored run: metrics, statistics, failures", "browsing:cmd_show")
     show.add_argument("run_id", help="run id (see `crystallize history NAME`)")
+    show.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                      help="compare two conditions (e.g. two treatments): B − A, paired by replicate")
+    show.add_argument("--family", choices=("metric", "table"), default="metric",
+                      help="what one correction covers: each metric's comparisons (default) or "
+                           "every row of the table")
+    show.add_argument("--correction", choices=("holm", "bh", "none"), default="holm",
+                      help="multiple-comparison correction (default holm)")
 
     export = command("export", "export one stored run as CSV or JSON", "browsing:cmd_export")
     export.add_argument("run_id", help="run id")

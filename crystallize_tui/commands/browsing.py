@@ -131,6 +131,7 @@ def cmd_history(args: Any, ws: Workspace) -> int:
 def cmd_show(args: Any, ws: Workspace) -> int:
     start_statistics_import()  # while the run loads from the store
     result = ws.store_holding(args.run_id).load(args.run_id)
+    options = compare_options(args, result)
     con = console()
     row = ws.store.run_row(args.run_id)
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "
@@ -148,7 +149,19 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         done = sum(1 for r in result.metrics[condition].replicates if r is not None and r.ok)
         con.print(f"  {condition:<20} {done}/{result.replicates} ok  " + "  ".join(shown),
                   markup=False)
-    return report(result, ws.store_path, con, tracebacks=True)
+    return report(result, ws.store_path, con, tracebacks=True, compare=options)
+
+
+def compare_options(args: Any, result: Result) -> dict[str, Any]:
+    """``--compare A B`` and ``--family``/``--correction`` as result.compare options; an
+    unknown condition fails here, in one line, before anything is printed."""
+    options: dict[str, Any] = {"family": args.family, "correction": args.correction}
+    if args.compare:
+        from ..core.compare import check_pair
+
+        a, b = check_pair(result, args.compare)
+        options["pair"] = (a, b)
+    return options
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:

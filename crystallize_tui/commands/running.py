@@ -65,14 +65,16 @@ def result_document(result: Result) -> dict[str, Any]:
     return json_safe(doc)
 
 
-def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = False) -> int:
+def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = False,
+           compare: dict[str, Any] | None = None) -> int:
     """Print the statistics, verdicts and failures of a result; return the exit code.
 
     With ``tracebacks`` (``crystallize show``) every failure's traceback is printed, each
-    distinct one once; otherwise one line per failure and where to find the tracebacks."""
+    distinct one once; otherwise one line per failure and where to find the tracebacks.
+    ``compare``: options for ``result.compare`` (``crystallize show --compare A B``)."""
     con = out or console()
     if any(result.metrics[c].metrics for c in result.conditions) and len(result.conditions) > 1:
-        con.print(result.compare().renderable(con.width))
+        con.print(result.compare(**(compare or {})).renderable(con.width))
     elif not any(result.metrics[c].metrics for c in result.conditions):
         con.print("no metrics were recorded")
     verdicts = result.hypotheses

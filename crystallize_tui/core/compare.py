@@ -1,7 +1,7 @@
-"""Treatment-vs-baseline comparisons and hypothesis verdicts over a Result's replicate lists.
+"""Treatment-vs-baseline (or any two conditions) comparisons and hypothesis verdicts over a Result.
 
 scipy does the tests (``crystallize_tui.stats``); this module chooses what to compare,
-pairs replicates by index, applies the correction across treatments, and renders.
+pairs replicates by index, applies the correction over the chosen family, and renders.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .result import Result
 
 CORRECTIONS = ("holm", "bh", "none")
+# What one correction covers: each metric's comparisons, or every row of the table.
+FAMILIES = ("metric", "table")
 # Tests that fix the pairing themselves (the others follow ``paired``).
 UNPAIRED_TESTS = ("welch", "fisher", "boschloo", "mann_whitney")
 PAIRED_TESTS = ("paired_t", "mcnemar", "wilcoxon")
@@ -30,18 +32,27 @@ def pairing_for(test: str, paired: bool | None) -> bool | None:
     if paired is not None or test in UNPAIRED_TESTS or test in PAIRED_TESTS:
         return paired
     return True
-# compare_result adjusts each metric's treatments together (see its docstring).
+# compare_result adjusts each metric's treatments together by default (see its docstring).
 FAMILY = "within each metric, across its treatments"
 WIDE = 165  # columns the table needs; narrower terminals get one block per comparison
 
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One treatment vs the baseline on one metric."""
+    """One treatment vs the baseline (or condition ``treatment`` vs ``reference``) on one metric;
+    the difference is treatment minus reference."""
 
     treatment: str
     metric: str
     comparison: Comparison
+    reference: str = BASELINE
+
+    @property
+    def label(self) -> str:
+        """"fast vs baseline", or "slow − fast" for a pair (which minus which)."""
+        if self.reference == BASELINE:
+            return f"{self.treatment} vs baseline"
+        return f"{self.treatment} − {self.reference}"
 
     def __getattr__(self, name: str) -> Any:
         # row.p_value, row.verdict, ... read straight from the comparison
@@ -51,10 +62,13 @@ class ComparisonRow:
 class ComparisonTable:
     """``result.compare()``: iterable rows; ``str()`` renders a table (crystallize_tui.render)."""
 
-    def __init__(self, rows: list[ComparisonRow], title: str, correction: str) -> None:
+    def __init__(self, rows: list[ComparisonRow], title: str, correction: str,
+                 family: str = FAMILY, pair: tuple[str, str] | None = None) -> None:
         self.rows = rows
         self.title = title
         self.correction = correction
+        self.family = family  # what one correction covered, as the footnote says it
+        self.pair = pair  # (reference, other) when two chosen conditions were compared
 
     def __iter__(self) -> Iterator[ComparisonRow]:
         return iter(self.rows)
@@ -72,19 +86,29 @@ class ComparisonTable:
     def __rich__(self) -> Any:
         from ..render.tables import render_table
 
+        if self.pair is None:
+            return render_table(
+                [r.comparison for r in self.rows],
+                labels=[(r.metric, r.treatment) for r in self.rows],
+                title=self.title,
+                label_headers=("metric", "treatment"),
+                family=self.family,
+            )
         return render_table(
             [r.comparison for r in self.rows],
-            labels=[(r.metric, r.treatment) for r in self.rows],
+            labels=[(r.metric, r.label) for r in self.rows],
             title=self.title,
-            label_headers=("metric", "treatment"),
-            family=FAMILY,
+            label_headers=("metric", "difference of"),
+            family=self.family,
+            sides=self.pair,
         )
 
     def footnotes(self, compact: bool = False) -> list[str]:
         """Lines to show under the table: pairing, one-sided tests, the correction's family."""
         from ..stats.cells import footnotes
 
-        return footnotes([row.comparison for row in self.rows], FAMILY, compact)
+        sides = self.pair or ("baseline", "treatment")
+        return footnotes([row.comparison for row in self.rows], self.family, compact, sides=sides)
 
     def renderable(self, width: int) -> Any:
         """The table when ``width`` fits it, else one block of lines per comparison."""
@@ -94,7 +118,8 @@ class ComparisonTable:
 
         blocks = [self.title, ""]
         for row in self.rows:
-            blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+            blocks.append(describe_comparison(row.comparison, f"{row.metric}: {row.label}",
+                                              sides=self.pair or ("baseline", "treatment")))
         blocks.extend(self.footnotes())
         return "\n".join(blocks)
 
@@ -114,6 +139,8 @@ class ComparisonTable:
         out = []
         for row in self.rows:
             record = {"treatment": row.treatment, "metric": row.metric, **asdict(row.comparison)}
+            if self.pair is not None:  # which minus which; the default table's records stay as they were
+                record = {"reference": row.reference, **record}
             out.append(record)
         return out
 
@@ -133,6 +160,8 @@ def compare_result(
     alpha: float = 0.05,
     correction: str = "holm",
     *,
+    pair: Sequence[str] | None = None,
+    family: str = "metric",
     tests: Mapping[str, str] | None = None,
     test: str = "auto",
     paired: bool | None = None,
@@ -140,45 +169,102 @@ def compare_result(
     confidence: float = 0.95,
     bootstrap: bool = False,
 ) -> ComparisonTable:
-    """Compare each treatment with the baseline on each metric.
+    """Compare each treatment with the baseline on each metric, or two chosen conditions.
 
+    ``pair=(a, b)`` compares condition ``b`` with condition ``a`` (any two, e.g. treatment
+    vs treatment): differences are b minus a, ``alternative="greater"`` asks whether b is
+    larger, and replicates pair by index exactly as against the baseline.
     The correction (Holm by default, "bh" for Benjamini-Hochberg, "none") runs over the
-    treatments of each metric: one family per question "does any treatment move this
-    metric?". ``tests`` overrides the test per metric ({"rounds": "rank"}).
+    treatments of each metric (``family="metric"``: one family per question "does any
+    treatment move this metric?"), or over every row of the table at once
+    (``family="table"``: one family for all metrics and comparisons). ``tests`` overrides
+    the test per metric ({"rounds": "rank"}).
     """
     from ..stats import adjust_comparisons, compare_samples
 
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    chosen_pair = check_pair(result, pair) if pair is not None else None
     names = list(metrics) if metrics is not None else metric_names(result)
     partial = ""
     if not result.complete:  # cancelled or stopped: pair only what ran on both sides
         result = result.ran_in_every_condition()
         partial = f", {result.status} run: the {result.replicates} replicate(s) that ran in every condition"
-    treatments = [c for c in result.conditions if c != BASELINE]
-    rows: list[ComparisonRow] = []
+    reference = chosen_pair[0] if chosen_pair else BASELINE
+    others = [chosen_pair[1]] if chosen_pair else [c for c in result.conditions if c != BASELINE]
+    missing = [None] * result.replicates
+    raw: list[tuple[str, str, Comparison]] = []
     for metric in names:
-        base = result.metrics.baseline.metrics.get(metric, [None] * result.replicates)
-        family = []
-        for treatment in treatments:
-            values = result.metrics[treatment].metrics.get(metric, [None] * result.replicates)
+        base = result.metrics[reference].metrics.get(metric, missing)
+        for other in others:
+            values = result.metrics[other].metrics.get(metric, missing)
             chosen = (tests or {}).get(metric, test)
-            family.append(compare_samples(
+            raw.append((other, metric, compare_samples(
                 base, values, paired=pairing_for(chosen, paired), test=chosen,
                 alternative=alternative, alpha=alpha, confidence=confidence,
                 bootstrap=bootstrap, seed=result.seed,
-            ))
-        for treatment, comparison in zip(treatments, adjust_comparisons(family, correction), strict=True):
-            rows.append(ComparisonRow(treatment, metric, comparison))
-    if correction == "none":
-        family = "no correction"
-    elif len(treatments) == 1:  # a family of one: the correction leaves p as it is
-        family = "one treatment: nothing to correct, p adj = p"
+            )))
+    if family == "table":
+        groups = [list(range(len(raw)))]
     else:
-        family = f"{correction} correction within each metric, across its {len(treatments)} treatments"
-    sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
-    title = f"{result.experiment}: treatments vs baseline ({family}, alpha {alpha}{sides}{partial})"
-    return ComparisonTable(rows, title, correction)
+        groups = [[i for i, (_, m, _) in enumerate(raw) if m == metric] for metric in names]
+    adjusted: list[Comparison | None] = [None] * len(raw)
+    for group in groups:
+        for i, comparison in zip(group, adjust_comparisons([raw[i][2] for i in group], correction),
+                                 strict=True):
+            adjusted[i] = comparison
+    rows = [ComparisonRow(other, metric, c, reference)  # type: ignore[arg-type]
+            for (other, metric, _), c in zip(raw, adjusted, strict=True)]
+    described, footnote = _family_text(correction, family, len(others), len(names), len(rows),
+                                       chosen_pair is not None)
+    if chosen_pair:
+        a, b = chosen_pair
+        what = f"{b} − {a}"
+        sides = "" if alternative == "two-sided" else f", one-sided: {b} {alternative} than {a}"
+    else:
+        what = "treatments vs baseline"
+        sides = "" if alternative == "two-sided" else f", one-sided: treatment {alternative} than baseline"
+    title = f"{result.experiment}: {what} ({described}, alpha {alpha}{sides}{partial})"
+    return ComparisonTable(rows, title, correction, footnote, chosen_pair)
+
+
+def check_pair(result: Result, pair: Sequence[str]) -> tuple[str, str]:
+    """The two conditions of ``pair``, refused with a one-line message naming a bad one."""
+    from .errors import ConfigError
+
+    if isinstance(pair, str) or len(pair) != 2:
+        raise ConfigError(f"compare: a pair is two condition names, got {pair!r}")
+    a, b = pair
+    for name in (a, b):
+        if name not in result.conditions:
+            raise ConfigError(f"compare: no condition named {name!r} in run {result.run_id} "
+                              f"(conditions: {', '.join(result.conditions)})")
+    if a == b:
+        raise ConfigError(f"compare: a pair needs two different conditions, got {a!r} twice")
+    return a, b
+
+
+def _family_text(correction: str, family: str, per_metric: int, metrics: int,
+                 rows: int, pair: bool) -> tuple[str, str]:
+    """What the correction covered: for the title, and for the footnote under the table."""
+    if correction == "none":
+        return "no correction", FAMILY
+    if family == "table":
+        where = f"across all {rows} rows of the table, {metrics} metric(s) x {per_metric} comparison(s)"
+        if rows == 1:
+            return "one row: nothing to correct, p adj = p", where
+        return f"{correction} correction {where}", where
+    if per_metric == 1 and not pair:  # a family of one: the correction leaves p as it is
+        return "one treatment: nothing to correct, p adj = p", FAMILY
+    if per_metric == 1:
+        what = "one comparison per metric" if metrics > 1 else "one comparison"
+        return (f"{what}: nothing to correct, p adj = p",
+                "within each metric (one comparison each, so p adj = p; family=table corrects "
+                "across the metrics)")
+    return (f"{correction} correction within each metric, across its {per_metric} treatments",
+            FAMILY)
 
 
 @dataclass(frozen=True)

@@ -227,15 +227,32 @@ class Result:
                 })
         return rows
 
-    def compare(
-        self, metrics: Any = None, alpha: float = 0.05, correction: str = "holm", **options: Any
-    ) -> Any:
+    def compare(self, *positional: Any, pair: Any = None, **options: Any) -> Any:
         """Each treatment vs the baseline on each metric: a ComparisonTable (iterable rows;
-        ``print()`` it for a table). Options: ``tests={"metric": "rank"}``, ``test``,
-        ``paired``, ``alternative``, ``confidence``, ``bootstrap``. See the README."""
+        ``print()`` it for a table). ``compare("fast", "slow")`` (or ``pair=("fast",
+        "slow")``) compares any two conditions instead: slow − fast, paired by replicate.
+        Options: ``metrics``, ``alpha``, ``correction`` ("holm", "bh", "none"),
+        ``family`` ("metric": correct within each metric; "table": across every row),
+        ``tests={"metric": "rank"}``, ``test``, ``paired``, ``alternative``,
+        ``confidence``, ``bootstrap``. See the README."""
         from .compare import compare_result
 
-        return compare_result(self, metrics, alpha, correction, **options)
+        if positional and isinstance(positional[0], str):
+            # compare(a, b): two condition names (a list of metrics is never a str)
+            if pair is not None:
+                raise TypeError("compare: give the pair either as compare(a, b) or as pair=, not both")
+            if len(positional) != 2 or not isinstance(positional[1], str):
+                raise TypeError(f"compare(a, b) takes two condition names and then options by "
+                                f"keyword (alpha=...), got {positional!r}")
+            pair, positional = positional, ()
+        if len(positional) > 3:
+            raise TypeError(f"compare takes at most 3 positional arguments, got {len(positional)}")
+        # the old positional order: compare(metrics, alpha, correction)
+        for key, value in zip(("metrics", "alpha", "correction"), positional, strict=False):
+            if key in options:
+                raise TypeError(f"compare: {key} given twice")
+            options[key] = value
+        return compare_result(self, pair=pair, **options)
 
     @property
     def hypotheses(self) -> list[Any]:

@@ -37,6 +37,7 @@ def render_table(
     title: str | None = None,
     label_headers: Sequence[str] = ("comparison",),
     family: str | None = None,
+    sides: tuple[str, str] = ("baseline", "treatment"),
 ) -> Table:
     """One row per comparison; notes are listed under the table, keyed by label.
 
@@ -44,7 +45,8 @@ def render_table(
     ``label_headers`` (e.g. ("metric", "treatment")). Means show as "mean (sd)"; the
     difference column is treatment − baseline with its CI in brackets; "n" shows the
     values used and, in parentheses, how many were dropped as missing. Test and effect
-    names are abbreviated (the legend is in the caption).
+    names are abbreviated (the legend is in the caption). ``sides`` names the two
+    compared conditions (reference, other) when they are not baseline and treatment.
     """
     if labels is not None and len(labels) != len(comparisons):
         raise ValueError(f"got {len(labels)} labels for {len(comparisons)} comparisons")
@@ -59,8 +61,8 @@ def render_table(
     for header, justify in (
         ("test", "left"),
         ("n", "right"),
-        ("baseline", "right"),
-        ("treatment", "right"),
+        (sides[0], "right"),
+        (sides[1], "right"),
         ("difference [CI]", "right"),
         ("effect", "right"),
         ("p", "right"),
@@ -86,9 +88,9 @@ def render_table(
         )
         if c.note:
             notes.append(f"{' / '.join(row)}: {c.note}")
-    legend = ("baseline/treatment: mean (sd); difference: treatment − baseline; "
+    legend = (f"{sides[0]}/{sides[1]}: mean (sd); difference: {sides[1]} − {sides[0]}; "
               "g: Hedges' g; OR: odds ratio; r: rank-biserial")
-    table.caption = "\n".join([legend, *footnotes(comparisons, family), *notes])
+    table.caption = "\n".join([legend, *footnotes(comparisons, family, sides=sides), *notes])
     table.caption_justify = "left"
     return table
 

@@ -106,17 +106,21 @@ def adjusted_header(comparisons: Sequence[Comparison]) -> str:
     return f"p adj ({', '.join(sorted(methods))})" if methods else "p adj"
 
 
-SIDES = {"greater": "treatment greater than baseline", "less": "treatment less than baseline"}
-SIDES_ASKED = {"greater": "treatment is greater than baseline", "less": "treatment is less than baseline"}
+SIDES = {"greater": "{b} greater than {a}", "less": "{b} less than {a}"}
+SIDES_ASKED = {"greater": "{b} is greater than {a}", "less": "{b} is less than {a}"}
+DEFAULT_SIDES = ("baseline", "treatment")
 
 
 def footnotes(
-    comparisons: Sequence[Comparison], family: str | None = None, compact: bool = False
+    comparisons: Sequence[Comparison], family: str | None = None, compact: bool = False,
+    sides: tuple[str, str] = DEFAULT_SIDES,
 ) -> list[str]:
     """Short lines a reader needs under any table of these comparisons: what pairing
     means, one-sided tests, what the correction covers (``family``, e.g. "within each
-    metric, across its treatments"). Shared by the CLI and the TUI (``compact``: one
-    short line each, for a narrow pane)."""
+    metric, across its treatments", or "across all 6 rows of the table"). Shared by the
+    CLI and the TUI (``compact``: one short line each, for a narrow pane). ``sides``
+    names the two conditions (reference, other) when they are not baseline and treatment."""
+    a, b = sides
     lines = []
     if any(c.paired for c in comparisons):
         lines.append(
@@ -127,12 +131,14 @@ def footnotes(
             "A/B test) use an unpaired test: compare(paired=False) in Python, or a hypothesis "
             "with test: fisher (0/1) or welch in experiment.yaml."
         )
-    sides = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
-    if sides:
-        asked = " / ".join(SIDES[s] for s in sides)
+    one_sided = sorted({c.alternative for c in comparisons if c.alternative != "two-sided"})
+    if one_sided:
+        asked = " / ".join(SIDES[s].format(a=a, b=b) for s in one_sided)
+        the = "the " if (a, b) == DEFAULT_SIDES else ""
         lines.append(
             f"one-sided: {asked}; intervals are bounds" if compact else
-            f"one-sided: the tests ask whether the {' / '.join(SIDES_ASKED[s] for s in sides)}; "
+            f"one-sided: the tests ask whether {the}"
+            f"{' / '.join(SIDES_ASKED[s].format(a=a, b=b) for s in one_sided)}; "
             "the intervals are one-sided bounds "
             "(∞ on the open side)."
         )
@@ -147,13 +153,14 @@ def footnotes(
     return lines
 
 
-def describe_comparison(c: Comparison, label: str) -> str:
-    """The same numbers as a table row, as a few short lines for narrow terminals."""
+def describe_comparison(c: Comparison, label: str, sides: tuple[str, str] = DEFAULT_SIDES) -> str:
+    """The same numbers as a table row, as a few short lines for narrow terminals
+    (``sides``: the names of the reference and the other condition)."""
     head = f"{label} — {SHORT_TESTS.get(c.test or '', c.test or 'no test')}, {counts_cell(c)}"
     lines = [
         head,
-        f"  baseline {mean_sd(c.mean_baseline, c.sd_baseline)}   "
-        f"treatment {mean_sd(c.mean_treatment, c.sd_treatment)}",
+        f"  {sides[0]} {mean_sd(c.mean_baseline, c.sd_baseline)}   "
+        f"{sides[1]} {mean_sd(c.mean_treatment, c.sd_treatment)}",
         f"  difference {difference_cell(c)}   {effects_cell(c)}".replace("\n", "   "),
         f"  p {format_p(c.p_value, c.alpha)}   p adj ({c.correction}) "
         f"{format_p(c.p_adjusted, c.alpha)}   {c.verdict}",
