@@ -274,8 +274,10 @@ class Experiment:
         workers: int | None = None,
         grace: float | None = None,
         start_method: str | None = None,
+        confirmatory: bool = False,
     ) -> Run:
-        """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
+        """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
+        use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         if treatments is None:
@@ -311,6 +313,14 @@ class Experiment:
                      if r.status == OK and r.replicate < n and r.treatment in names]
         else:
             run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        # A resumed run keeps its seed stream (a confirmatory one its fresh seeds); a new
+        # confirmatory run takes a stream no earlier run of the experiment touched.
+        seed_stream, lock = (previous.seed_stream if previous is not None else 0), None
+        if confirmatory and previous is None and store is not None:
+            from .confirm import lock_run
+
+            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses)
+            seed_stream = lock["seed_stream"]
         bus = EventBus()
         recorder = None
         if store is not None:
@@ -328,7 +338,7 @@ class Experiment:
             name=self.name,
             steps=steps,
             configs=configs,
-            seeds=Seeds(base_seed, n),
+            seeds=Seeds(base_seed, n, seed_stream),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
             tasks=tasks,
             want_events=bool(bus),
@@ -346,7 +356,7 @@ class Experiment:
                                      conditions=names)
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
-                                 workspace=workspace_root())
+                                 workspace=workspace_root(), extra=lock)
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
@@ -387,6 +397,17 @@ class Experiment:
         configs or step code changed since, unless ``force=True``).
         """
         return self._handle(options, listen=False).drive()
+
+    def confirm(self, **options: Any) -> Result:
+        """A confirmatory run of the declared hypotheses on fresh seeds: replicate seeds no
+        earlier run of this experiment used (checked against the store), with the configs,
+        code and hypotheses locked and fingerprinted before the first replicate. Same
+        options as ``run()`` except ``resume``, ``force`` and ``overrides`` (it tests the
+        experiment as declared). See ``crystallize_tui.core.confirm``."""
+        from .confirm import check_confirmable
+
+        check_confirmable(self, options)
+        return self._handle({**options, "confirmatory": True}, listen=False).drive()
 
     def start(self, **options: Any) -> RunHandle:
         """Start a run in a background thread of this process and return its RunHandle
