@@ -219,3 +219,15 @@ async def test_the_history_screen_marks_a_confirmatory_run(tmp_path):
         await until(pilot, lambda: runs.row_count == 2)
         statuses = [str(runs.get_row_at(i)[3]) for i in range(2)]
         assert statuses == ["completed · confirmatory", "completed"]
+
+
+def test_a_resumed_confirmatory_run_keeps_its_fresh_seed_stream(tmp_path):
+    db = tmp_path / "store.db"
+    experiment(db).run(echo=False)
+    failed = experiment(db, fail_at=2).confirm(echo=False)
+    assert failed.errors  # replicate 2 failed in both conditions: the run can resume
+    resumed = experiment(db).run(echo=False, resume=True, force=True)
+    assert resumed.run_id == failed.run_id and not resumed.errors
+    assert query(db, "SELECT kind, seed_stream FROM runs WHERE run_id = ?", (failed.run_id,)) == [
+        ("confirmatory", 1)]
+    assert seeds_by_run(db)[failed.run_id] == {derive_seed(11, k, stream=1) for k in range(5)}
