@@ -231,3 +231,38 @@ def test_a_resumed_confirmatory_run_keeps_its_fresh_seed_stream(tmp_path):
     assert query(db, "SELECT kind, seed_stream FROM runs WHERE run_id = ?", (failed.run_id,)) == [
         ("confirmatory", 1)]
     assert seeds_by_run(db)[failed.run_id] == {derive_seed(11, k, stream=1) for k in range(5)}
+
+
+def test_debugging_a_confirmatory_replicate_reproduces_its_fresh_seed(tmp_path):
+    from crystallize_tui.commands.debug_child import debug_source
+
+    exp = experiment(tmp_path / "store.db")
+    result = exp.confirm(echo=False)
+    stored = next(r for r in result.replicate_results if (r.treatment, r.replicate) == ("better", 3))
+    source = debug_source(exp, "better", 3, result.run_id, None, None)
+    rep = exp.debug("better", 3, verbose=False, echo=False, seed=source.seed,
+                    config=source.config, seed_stream=source.seed_stream)
+    assert rep.seed == source.stored_seed == stored.seed
+    assert rep.metrics == stored.metrics
+
+
+def test_two_confirmatory_runs_prepared_together_cannot_share_a_seed_stream(tmp_path):
+    from crystallize_tui.core.errors import StoreError
+    from crystallize_tui.core.handle import RunHandle
+
+    exp = experiment(tmp_path / "store.db")
+    first, second = (exp.prepare(confirmatory=True, echo=False) for _ in range(2))
+    assert first.plan.seeds.stream == second.plan.seeds.stream == 1  # neither stored yet
+    for run in (first, second):
+        handle = RunHandle(listen=False)
+        handle.bind(run, exp._active, exp._kept)
+        if run is first:
+            assert handle.drive().complete
+            continue
+        try:
+            handle.drive()
+        except StoreError as exc:
+            assert "seed stream 1 of 'dice' was just taken by run" in str(exc)
+        else:
+            raise AssertionError("two confirmatory runs shared seed stream 1")
+    assert query(tmp_path / "store.db", "SELECT COUNT(*) FROM runs") == [(1,)]

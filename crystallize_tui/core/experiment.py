@@ -275,6 +275,7 @@ class Experiment:
         grace: float | None = None,
         start_method: str | None = None,
         confirmatory: bool = False,
+        seed_stream: int = 0,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
         use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
@@ -315,7 +316,8 @@ class Experiment:
             run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         # A resumed run keeps its seed stream (a confirmatory one its fresh seeds); a new
         # confirmatory run takes a stream no earlier run of the experiment touched.
-        seed_stream, lock = (previous.seed_stream if previous is not None else 0), None
+        seed_stream = previous.seed_stream if previous is not None else seed_stream
+        lock = None
         if confirmatory and previous is None and store is not None:
             from .confirm import lock_run
 
@@ -446,13 +448,14 @@ class Experiment:
         out: TextIO | None = None, echo: bool = True,
         subscribers: Iterable[Callable[[ev.Event], None]] = (),
         seed: int | None = None, config: Mapping[str, Any] | None = None,
+        seed_stream: int = 0,
     ) -> ReplicateResult:
         """Run exactly one replicate, serially, printing its events; return its result.
 
         Same seed as replicate ``replicate`` of a full run with base ``seed`` (default: the
         experiment's), so it reproduces it. ``config`` replaces the condition's resolved
-        config (a run's, with its overrides). An exception in a step propagates with its
-        own traceback.
+        config (a run's, with its overrides); ``seed_stream`` the seed stream of a
+        confirmatory run's replicate. An exception in a step propagates with its own traceback.
         """
         if treatment != BASELINE:
             self._treatment(treatment)
@@ -471,6 +474,7 @@ class Experiment:
             subscribers=[*([printer] if printer else []), *subscribers],
             backend="serial",
             seed=seed,
+            seed_stream=seed_stream,
         )
         if config is not None:
             run.plan.configs[treatment] = dict(config)

@@ -320,8 +320,19 @@ class Store:
 
     # -- writing ------------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> None:
-        """Insert a new run (status "running")."""
+        """Insert a new run (status "running"). A confirmatory run's seed stream must be
+        one no other run of the experiment holds: checked here, in the insert's transaction,
+        since two confirm commands started together choose their stream at the same time."""
         with self._write(row["run_id"], new_run=True) as conn:
+            stream = row.get("seed_stream") or 0
+            taken = stream and conn.execute(
+                "SELECT run_id FROM runs WHERE experiment = ? AND seed_stream = ?",
+                (row["experiment"], stream)).fetchone()
+            if taken:
+                raise StoreError(
+                    f"store {self.path}: seed stream {stream} of {row['experiment']!r} was just "
+                    f"taken by run {taken[0]} (a confirmatory run started at the same time); "
+                    "nothing was run — start this one again: it takes the next fresh stream")
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
