@@ -14,8 +14,10 @@ from crystallize_tui.core.seeds import derive_seed
 from crystallize_tui.core.store import Store, schema
 
 GAME = '''
+import pathlib
+
 def play(config, ctx):
-    if config.get("fail_at") == ctx.replicate:
+    if config.get("fail_at") == ctx.replicate or (ctx.replicate == 2 and pathlib.Path("flaky").exists()):
         raise ValueError("flaky")
     ctx.metrics.add("draw", ctx.rng.random())
     ctx.metrics.add("score", ctx.rng.gauss(0, 1) + config["p"])
@@ -266,3 +268,21 @@ def test_two_confirmatory_runs_prepared_together_cannot_share_a_seed_stream(tmp_
         else:
             raise AssertionError("two confirmatory runs shared seed stream 1")
     assert query(tmp_path / "store.db", "SELECT COUNT(*) FROM runs") == [(1,)]
+
+
+def test_cli_resume_of_a_confirmatory_run_reports_it_confirmatory_on_its_stream(tmp_path):
+    dice(tmp_path)
+    (tmp_path / "flaky").write_text("replicate 2 fails")
+    failed = cli(tmp_path, "confirm", "dice")
+    assert failed.returncode == 1 and "not confirmed" in failed.stdout
+    (tmp_path / "flaky").unlink()
+    resumed = cli(tmp_path, "run", "dice", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "confirmatory run: fresh seeds (seed stream 1" in resumed.stdout
+    assert "unchanged since the lock" in resumed.stdout
+    [(kind, stream)] = query(tmp_path / ".crystallize" / "crystallize.db",
+                             "SELECT kind, seed_stream FROM runs")
+    assert (kind, stream) == ("confirmatory", 1)
+    assert {s for (s,) in query(tmp_path / ".crystallize" / "crystallize.db",
+                                "SELECT seed FROM replicates")} == {
+        derive_seed(11, k, stream=1) for k in range(8)}
