@@ -135,6 +135,8 @@ def test_confirm_refuses_an_experiment_without_hypotheses_and_resume(tmp_path):
 
 def test_cli_confirm_exits_by_the_verdicts_and_history_marks_the_run(tmp_path):
     dice(tmp_path)
+    helped = cli(tmp_path, "confirm", "--help")
+    assert helped.returncode == 0 and "fresh seeds" in helped.stdout and "--store" in helped.stdout
     assert cli(tmp_path, "run", "dice").returncode == 0
     out = cli(tmp_path, "confirm", "dice")
     assert out.returncode == 0, out.stderr
