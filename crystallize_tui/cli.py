@@ -91,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--channel-fd", type=int, help=argparse.SUPPRESS)
     run.add_argument("--options-json", help=argparse.SUPPRESS)
 
+    confirm = command("confirm", "run the experiment's declared hypotheses again on fresh seeds "
+                      "(disjoint from every earlier run's), configs, code and hypotheses locked "
+                      "first; exit 0 when every hypothesis is supported, else 1",
+                      "confirming:cmd_confirm")
+    confirm.add_argument("name", help="experiment name (see `crystallize list`)")
+    confirm.add_argument("--replicates", "-n", type=int, metavar="N", help="replicates per condition")
+    confirm.add_argument("--treatment", "-t", action="append", metavar="T",
+                         help="run only this treatment (repeatable); the baseline always runs")
+    confirm.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
+    confirm.add_argument("--backend", "-b", metavar="NAME",
+                         help="where replicates run: serial, threads, processes or dask")
+    confirm.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
+    confirm.add_argument("--json", action="store_true", help="print the result as JSON")
+
     command("ps", "list live runs from every process using the store: progress, pid, "
                  "host (a run whose process is gone reads 'interrupted')", "live:cmd_ps")
     attach = command("attach", "show a live run's progress and output until it ends (exit "

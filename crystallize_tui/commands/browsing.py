@@ -118,11 +118,11 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         return EXIT_OK
     table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
                   box=None, pad_edge=False)
-    for header in ("run id", "started", "status", "ok", "failed", "of", "seed", "took"):
+    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took"):
         table.add_column(header)
     for r in runs:
         took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
-        table.add_row(r.run_id, _when(r.started_at), r.status, str(r.ok), str(r.failed),
+        table.add_row(r.run_id, _when(r.started_at), r.status, r.kind, str(r.ok), str(r.failed),
                       str(r.total), str(r.base_seed), took)
     console().print(table)
     return EXIT_OK
@@ -139,6 +139,8 @@ def cmd_show(args: Any, ws: Workspace) -> int:
               f"x {len(result.conditions)} conditions", markup=False)
     if row.get("note"):
         con.print(f"note: {row['note']}", markup=False)
+    for line in _kind_lines(row, ws):
+        con.print(line, markup=False)
     for condition in result.conditions:
         metrics = result.metrics[condition].metrics
         shown = []
@@ -162,6 +164,20 @@ def compare_options(args: Any, result: Result) -> dict[str, Any]:
         a, b = check_pair(result, args.compare)
         options["pair"] = (a, b)
     return options
+
+
+def _kind_lines(row: dict[str, Any], ws: Workspace) -> list[str]:
+    """Exploratory or confirmatory; for a confirmatory run, what changed since its lock
+    (against the experiment as it is on disk now)."""
+    from ..core.confirm import CONFIRMATORY, describe_run
+
+    if row.get("kind") != CONFIRMATORY:
+        return describe_run(row, None)
+    try:
+        experiment = ws.experiment(row["experiment"], with_store=False)
+    except CrystallizeError as exc:
+        return describe_run(row, None, missing=f"the experiment does not load: {exc}")
+    return describe_run(row, experiment)
 
 
 def cmd_export(args: Any, ws: Workspace) -> int:

@@ -45,6 +45,7 @@ class DebugSource:
     seed: int | None
     stored_seed: int | None  # the replicate's seed as the store has it, to check against
     note: str
+    seed_stream: int = 0  # a confirmatory run's fresh-seed stream (core/confirm.py)
 
 
 @dataclass
@@ -101,7 +102,8 @@ def debug_source(experiment: Any, treatment: str, replicate: int, run_id: str | 
         candidates.insert(0, apply_overrides({treatment: current}, overrides)[treatment])
     config = next((c for c in candidates if canonical_json(c) == canonical_json(recorded)),
                   recorded)
-    return DebugSource(config, int(row["base_seed"]), stored_seed, f"config and seed of run {run_id}")
+    return DebugSource(config, int(row["base_seed"]), stored_seed, f"config and seed of run {run_id}",
+                       int(row.get("seed_stream") or 0))
 
 
 def failure_of(exc: BaseException) -> DebugFailure:
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         channel.send_now(("source", replace(source, config=None)))  # the config stays here
         rep = experiment.debug(treatment=args.treatment, replicate=args.replicate, verbose=False,
                                echo=False, subscribers=[channel.emit], seed=source.seed,
-                               config=source.config)
+                               config=source.config, seed_stream=source.seed_stream)
     except BaseException as exc:  # the user's exception (SystemExit too): shown by the screen
         channel.send_now(("events", None))
         channel.send_now(("failed", failure_of(exc)))

@@ -247,7 +247,20 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         sys.stdout.write("\n")
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)
         return EXIT_FAILED if failed or not result.complete else EXIT_OK
-    return report(result, ws.store_path)
+    code = report(result, ws.store_path)
+    _confirmatory_lines(ws, result.run_id, experiment)
+    return code
+
+
+def _confirmatory_lines(ws: Workspace, run_id: str, experiment: Any) -> None:
+    """A resumed confirmatory run's report says so, and what changed since its lock."""
+    from ..core.confirm import CONFIRMATORY, describe_run
+
+    row = ws.store.run_row(run_id)
+    if row.get("kind") == CONFIRMATORY:
+        con = console()
+        for line in describe_run(row, experiment):
+            con.print(line, markup=False)
 
 
 def _keep_fork(experiment: Any) -> None:

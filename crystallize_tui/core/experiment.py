@@ -274,8 +274,11 @@ class Experiment:
         workers: int | None = None,
         grace: float | None = None,
         start_method: str | None = None,
+        confirmatory: bool = False,
+        seed_stream: int = 0,
     ) -> Run:
-        """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
+        """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
+        use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         if treatments is None:
@@ -311,6 +314,15 @@ class Experiment:
                      if r.status == OK and r.replicate < n and r.treatment in names]
         else:
             run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        # A resumed run keeps its seed stream (a confirmatory one its fresh seeds); a new
+        # confirmatory run takes a stream no earlier run of the experiment touched.
+        seed_stream = previous.seed_stream if previous is not None else seed_stream
+        lock = None
+        if confirmatory and previous is None and store is not None:
+            from .confirm import lock_run
+
+            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses)
+            seed_stream = lock["seed_stream"]
         bus = EventBus()
         recorder = None
         if store is not None:
@@ -328,7 +340,7 @@ class Experiment:
             name=self.name,
             steps=steps,
             configs=configs,
-            seeds=Seeds(base_seed, n),
+            seeds=Seeds(base_seed, n, seed_stream),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
             tasks=tasks,
             want_events=bool(bus),
@@ -346,7 +358,7 @@ class Experiment:
                                      conditions=names)
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
-                                 workspace=workspace_root())
+                                 workspace=workspace_root(), extra=lock)
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
@@ -388,6 +400,17 @@ class Experiment:
         """
         return self._handle(options, listen=False).drive()
 
+    def confirm(self, **options: Any) -> Result:
+        """A confirmatory run of the declared hypotheses on fresh seeds: replicate seeds no
+        earlier run of this experiment used (checked against the store), with the configs,
+        code and hypotheses locked and fingerprinted before the first replicate. Same
+        options as ``run()`` except ``resume``, ``force`` and ``overrides`` (it tests the
+        experiment as declared). See ``crystallize_tui.core.confirm``."""
+        from .confirm import check_confirmable
+
+        check_confirmable(self, options)
+        return self._handle({**options, "confirmatory": True}, listen=False).drive()
+
     def start(self, **options: Any) -> RunHandle:
         """Start a run in a background thread of this process and return its RunHandle
         at once: ``run_id``, ``status``, ``progress``, ``events()``, ``subscribe(fn)``,
@@ -425,13 +448,14 @@ class Experiment:
         out: TextIO | None = None, echo: bool = True,
         subscribers: Iterable[Callable[[ev.Event], None]] = (),
         seed: int | None = None, config: Mapping[str, Any] | None = None,
+        seed_stream: int = 0,
     ) -> ReplicateResult:
         """Run exactly one replicate, serially, printing its events; return its result.
 
         Same seed as replicate ``replicate`` of a full run with base ``seed`` (default: the
         experiment's), so it reproduces it. ``config`` replaces the condition's resolved
-        config (a run's, with its overrides). An exception in a step propagates with its
-        own traceback.
+        config (a run's, with its overrides); ``seed_stream`` the seed stream of a
+        confirmatory run's replicate. An exception in a step propagates with its own traceback.
         """
         if treatment != BASELINE:
             self._treatment(treatment)
@@ -450,6 +474,7 @@ class Experiment:
             subscribers=[*([printer] if printer else []), *subscribers],
             backend="serial",
             seed=seed,
+            seed_stream=seed_stream,
         )
         if config is not None:
             run.plan.configs[treatment] = dict(config)

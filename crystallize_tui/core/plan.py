@@ -30,23 +30,25 @@ def check_replicates(value: Any, what: str = "replicates") -> int:
 
 
 class Seeds(Sequence[int]):
-    """The seeds of replicates 0..n-1, each derived when asked for (no list is built)."""
+    """The seeds of replicates 0..n-1, each derived when asked for (no list is built);
+    ``stream`` >= 1 for a confirmatory run's fresh seeds (see core/seeds.py)."""
 
-    __slots__ = ("base", "n")
+    __slots__ = ("base", "n", "stream")
 
-    def __init__(self, base: int, n: int) -> None:
+    def __init__(self, base: int, n: int, stream: int = 0) -> None:
         self.base = base
         self.n = n
+        self.stream = stream
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, slice):
-            return [derive_seed(self.base, i) for i in range(*k.indices(self.n))]
+            return [derive_seed(self.base, i, self.stream) for i in range(*k.indices(self.n))]
         if not 0 <= k < self.n:
             raise IndexError(f"replicate {k} is not in 0..{self.n - 1}")
-        return derive_seed(self.base, k)
+        return derive_seed(self.base, k, self.stream)
 
 
 class TaskOrder:

@@ -24,14 +24,19 @@ def check_seed(seed: int) -> int:
     return seed
 
 
-def derive_seed(base_seed: int, replicate: int) -> int:
-    """Seed of replicate ``replicate`` under ``base_seed``.
+def derive_seed(base_seed: int, replicate: int, stream: int = 0) -> int:
+    """Seed of replicate ``replicate`` under ``base_seed`` (in seed stream ``stream``).
 
     The first 8 bytes of BLAKE2b over ``"crystallize:<base_seed>:<replicate>"``, read as a
     big-endian unsigned integer and cut to 63 bits (so it fits a signed 64-bit column and
     torch accepts it). The condition is deliberately not part of the input: replicate k
     draws the same random numbers in every condition, so conditions can be paired.
+    Stream 0 is every ordinary run's; a confirmatory run draws from stream s >= 1, hashed
+    from ``"crystallize:<base_seed>:confirm<s>:<replicate>"`` (see core/confirm.py).
     """
+    if stream:
+        data = f"crystallize:{int(base_seed)}:confirm{int(stream)}:{int(replicate)}".encode()
+        return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") & _MASK_63
     global _prefix
     base = int(base_seed)
     cached = _prefix
@@ -47,6 +52,6 @@ def derive_seed(base_seed: int, replicate: int) -> int:
 _prefix: tuple | None = None  # (base seed, hash state)
 
 
-def derive_seeds(base_seed: int, replicates: int) -> list[int]:
+def derive_seeds(base_seed: int, replicates: int, stream: int = 0) -> list[int]:
     """Seeds of replicates ``0 .. replicates-1`` (computed once per run, shared by conditions)."""
-    return [derive_seed(base_seed, k) for k in range(replicates)]
+    return [derive_seed(base_seed, k, stream) for k in range(replicates)]

@@ -128,9 +128,11 @@ class RunRecorder:
         self._flusher: threading.Thread | None = None
         self._failure: StoreError | None = None  # the committer's, reported by the run
 
-    def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
-        """Record a new run when the run starts."""
-        self._start = lambda: self._begin(info, parts, fingerprint, workspace)
+    def new_run(self, *, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path,
+                extra: dict[str, Any] | None = None) -> None:
+        """Record a new run when the run starts; ``extra``: more columns of its row (a
+        confirmatory run's kind, seed_stream and lock_fingerprint)."""
+        self._start = lambda: self._begin(info, parts, fingerprint, workspace, extra or {})
 
     def resumed_run(
         self, *, replicates: int, note: str | None, resumes: int | None = None,
@@ -183,7 +185,8 @@ class RunRecorder:
         if self._flusher is not None and self._flusher is not threading.current_thread():
             self._flusher.join()
 
-    def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path) -> None:
+    def _begin(self, info: Any, parts: dict[str, str], fingerprint: str, workspace: Path,
+               extra: dict[str, Any]) -> None:
         self.store.begin_run({
             "run_id": self.run_id, "experiment": info.name, "started_at": time.time(),
             "base_seed": info.seed, "replicates": info.replicates,
@@ -193,6 +196,7 @@ class RunRecorder:
             "git_commit": git_commit(workspace),
             "hypotheses": json.dumps([dataclasses.asdict(h) for h in
                                       getattr(info.experiment, "hypotheses", [])]),
+            **extra,
         })
 
     def on_event(self, event: ev.Event) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -83,6 +83,15 @@ MIGRATIONS: dict[int, list[str]] = {
     # otherwise).
     2: [
         "ALTER TABLE runs ADD COLUMN cancel_requested REAL",
+    ],
+    # Confirm on fresh seeds (core/confirm.py): a run is "exploratory" (every run before)
+    # or "confirmatory"; the seed stream its replicates' seeds come from (0: the ordinary
+    # one); a confirmatory run's lock, the fingerprint of its configs, code and hypotheses
+    # taken before its first replicate.
+    3: [
+        "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'exploratory'",
+        "ALTER TABLE runs ADD COLUMN seed_stream INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN lock_fingerprint TEXT",
     ],
 }
 

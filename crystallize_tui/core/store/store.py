@@ -61,6 +61,8 @@ class RunRecord:
     failed: int
     fingerprint: str
     resumes: int
+    kind: str = "exploratory"  # or "confirmatory" (core/confirm.py)
+    seed_stream: int = 0
 
     @property
     def total(self) -> int:
@@ -318,16 +320,28 @@ class Store:
 
     # -- writing ------------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> None:
-        """Insert a new run (status "running")."""
+        """Insert a new run (status "running"). A confirmatory run's seed stream must be
+        one no other run of the experiment holds: checked here, in the insert's transaction,
+        since two confirm commands started together choose their stream at the same time."""
         with self._write(row["run_id"], new_run=True) as conn:
+            stream = row.get("seed_stream") or 0
+            taken = stream and conn.execute(
+                "SELECT run_id FROM runs WHERE experiment = ? AND seed_stream = ?",
+                (row["experiment"], stream)).fetchone()
+            if taken:
+                raise StoreError(
+                    f"store {self.path}: seed stream {stream} of {row['experiment']!r} was just "
+                    f"taken by run {taken[0]} (a confirmatory run started at the same time); "
+                    "nothing was run — start this one again: it takes the next fresh stream")
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
-                   hypotheses, host, pid)
+                   hypotheses, host, pid, kind, seed_stream, lock_fingerprint)
                    VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
                    :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit,
-                   :hypotheses, :host, :pid)""",
-                {**row, "host": socket.gethostname(), "pid": os.getpid()},
+                   :hypotheses, :host, :pid, :kind, :seed_stream, :lock_fingerprint)""",
+                {"kind": "exploratory", "seed_stream": 0, "lock_fingerprint": None, **row,
+                 "host": socket.gethostname(), "pid": os.getpid()},
             )
         self._recording.add(row["run_id"])
 
@@ -512,7 +526,8 @@ class Store:
                 (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'ok'
                  AND p.condition IN (SELECT value FROM json_each(r.conditions))),
                 (SELECT COUNT(*) FROM replicates p WHERE p.run_id = r.run_id AND p.status = 'failed'
-                 AND p.condition IN (SELECT value FROM json_each(r.conditions)))
+                 AND p.condition IN (SELECT value FROM json_each(r.conditions))),
+                r.kind, r.seed_stream
                 FROM runs r {where} ORDER BY r.started_at DESC, r.rowid DESC""",
             params,
         )
@@ -520,7 +535,7 @@ class Store:
             RunRecord(run_id=r[0], experiment=r[1], status=_live_status(r[2], r[10], r[11]),
                       started_at=r[3], finished_at=r[4], base_seed=r[5], replicates=r[6],
                       conditions=json.loads(r[7]), fingerprint=r[8], resumes=r[9], ok=r[12],
-                      failed=r[13])
+                      failed=r[13], kind=r[14], seed_stream=r[15])
             for r in rows
         ]
 
@@ -622,6 +637,13 @@ class Store:
         from .attach import AttachedRun
 
         return AttachedRun(self, run_id)
+
+    def experiment_seeds(self, experiment: str) -> set[int]:
+        """Every replicate seed stored for the runs of ``experiment`` (any condition, any
+        status): what a confirmatory run's fresh seeds must avoid (core/confirm.py)."""
+        return {int(s) for (s,) in self._read(
+            "SELECT DISTINCT p.seed FROM replicates p JOIN runs r ON r.run_id = p.run_id "
+            "WHERE r.experiment = ?", (experiment,))}
 
     def condition_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
         """(finished ok, failed) replicates per condition of a run, in the run's order."""

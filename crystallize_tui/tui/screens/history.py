@@ -88,8 +88,11 @@ class HistoryScreen(Screen):
             # As the run screen shows elapsed, so that the two agree.
             took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
             style = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(r.status, "")
+            status = Text(r.status, style=style)
+            if r.kind == "confirmatory":  # run on fresh seeds, locked (crystallize confirm)
+                status.append(" · confirmatory", style="bold cyan")
             table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
-                          Text(r.status, style=style), str(r.ok), str(r.failed), str(r.total),
+                          status, str(r.ok), str(r.failed), str(r.total),
                           str(r.base_seed), took, key=r.run_id)
         status = self.query_one("#history-status", Static)
         if not runs:

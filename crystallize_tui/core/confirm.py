@@ -1,0 +1,140 @@
+"""Confirm on fresh seeds: a confirmatory run's disjoint seed stream, its lock, and what changed since."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+from .fingerprint import _digest, canonical_json, describe_changes, fingerprint_parts
+from .hypothesis import Hypothesis
+from .plan import Seeds
+
+if TYPE_CHECKING:
+    from .experiment import Experiment
+    from .store import Store
+
+EXPLORATORY = "exploratory"
+CONFIRMATORY = "confirmatory"
+# Streams tried past the next unused one before giving up: each is a fresh hash input, so
+# a clash (two 63-bit hashes equal) is already beyond any realistic run count.
+MAX_STREAM_TRIES = 64
+# Options of run() a confirmatory run refuses: it tests the experiment as declared, afresh.
+REFUSED_OPTIONS = {
+    "resume": "a confirmatory run starts afresh (continue an interrupted one with "
+              "`crystallize run NAME --resume`: it keeps its fresh seeds)",
+    "force": "a confirmatory run is never a forced resume",
+    "overrides": "a confirmatory run tests the experiment as declared; --set is for "
+                 "exploratory runs",
+}
+
+
+def check_confirmable(experiment: Experiment, options: Mapping[str, Any]) -> None:
+    """A ConfigError unless ``experiment`` can be confirmed with ``options``."""
+    for key, why in REFUSED_OPTIONS.items():
+        if options.get(key):
+            raise ConfigError(f"confirm: option {key!r} is refused: {why}")
+    if not experiment.hypotheses:
+        raise ConfigError(f"confirm: experiment {experiment.name!r} declares no hypotheses; a "
+                          "confirmatory run tests declared ones (add `hypotheses:` to its "
+                          "experiment.yaml, or hypotheses=[...] in Python)")
+    if experiment.store is None:
+        raise ConfigError("confirm needs a store: its fresh seeds are checked against the "
+                          "experiment's earlier runs there (this experiment has store=None)")
+
+
+def hypotheses_json(hypotheses: Iterable[Hypothesis]) -> list[dict[str, Any]]:
+    """Hypotheses as stored in runs.hypotheses (what the lock fingerprints)."""
+    return json.loads(json.dumps([dataclasses.asdict(h) for h in hypotheses]))
+
+
+def lock_fingerprint(parts: Mapping[str, str], hypotheses: list[dict[str, Any]]) -> str:
+    """One hash over the run's fingerprint parts (configs, step and module code, base
+    seed) and its hypotheses: what a confirmatory run locks before its first replicate."""
+    return _digest(canonical_json({"parts": dict(parts), "hypotheses": hypotheses}))
+
+
+def used_seeds(store: Store, experiment: str) -> set[int]:
+    """Every seed an earlier run of ``experiment`` used or would use: those stored with
+    its replicates, and those its plan holds (an unfinished run resumes with them)."""
+    used = store.experiment_seeds(experiment)
+    for record in store.runs(experiment):
+        used.update(Seeds(record.base_seed, record.replicates, record.seed_stream))
+    return used
+
+
+def fresh_stream(store: Store, experiment: str, base_seed: int, replicates: int) -> int:
+    """A seed stream whose first ``replicates`` seeds no earlier run of ``experiment``
+    used: the next after the highest stream stored, checked seed by seed."""
+    used = used_seeds(store, experiment)
+    stream = max((r.seed_stream for r in store.runs(experiment)), default=0) + 1
+    for _ in range(MAX_STREAM_TRIES):
+        if used.isdisjoint(Seeds(base_seed, replicates, stream)):
+            return stream
+        stream += 1
+    raise ConfigError(f"confirm: no seed stream of base seed {base_seed} avoids the "
+                      f"{len(used)} seeds earlier runs of {experiment!r} used")
+
+
+def lock_run(store: Store, experiment: str, base_seed: int, replicates: int,
+             parts: Mapping[str, str], hypotheses: Iterable[Hypothesis]) -> dict[str, Any]:
+    """The row columns of a new confirmatory run: its kind, fresh seed stream and lock."""
+    stream = fresh_stream(store, experiment, base_seed, replicates)
+    return {"kind": CONFIRMATORY, "seed_stream": stream,
+            "lock_fingerprint": lock_fingerprint(parts, hypotheses_json(hypotheses))}
+
+
+def changes_since_lock(experiment: Experiment, row: Mapping[str, Any]) -> list[str]:
+    """What differs between a stored confirmatory run's lock (its ``runs`` row) and
+    ``experiment`` now: configs, step and module code, hypotheses; one line each."""
+    stored_parts = json.loads(row["fingerprint_parts"])
+    stored_hypotheses = json.loads(row["hypotheses"])
+    changes: list[str] = []
+    if lock_fingerprint(stored_parts, stored_hypotheses) != row.get("lock_fingerprint"):
+        changes.append("the run's stored record no longer matches its lock (edited in the store)")
+    names = [c for c in json.loads(row["conditions"]) if c in experiment.conditions]
+    configs = experiment.resolve_configs(names)
+    parts = fingerprint_parts(configs, experiment.steps(), row["base_seed"])
+    changes += describe_changes(stored_parts, parts, json.loads(row["configs"]), configs)
+    now = hypotheses_json(experiment.hypotheses)
+    for h in stored_hypotheses:
+        if h not in now:
+            changes.append(f"hypothesis removed or changed: {_describe(h)}")
+    for h in now:
+        if h not in stored_hypotheses:
+            changes.append(f"hypothesis added or changed: {_describe(h)}")
+    return changes
+
+
+def _describe(h: dict[str, Any]) -> str:
+    try:
+        return Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))}).describe()
+    except (ConfigError, TypeError):
+        return canonical_json(h)
+
+
+def describe_run(row: Mapping[str, Any], experiment: Experiment | None,
+                 missing: str | None = None) -> list[str]:
+    """Report lines on a run's kind; for a confirmatory run, its seeds and whether anything
+    changed since its lock (``experiment`` as it is now; None with ``missing`` saying why
+    it could not be loaded)."""
+    kind = row.get("kind") or EXPLORATORY
+    if kind != CONFIRMATORY:
+        return [f"{EXPLORATORY} run (seed stream {row.get('seed_stream') or 0})"]
+    lines = [f"{CONFIRMATORY} run: fresh seeds (seed stream {row['seed_stream']}, disjoint from "
+             f"every earlier run of {row['experiment']}), locked {row['lock_fingerprint']}"]
+    if experiment is None:
+        return [*lines, f"changes since the lock: not checked ({missing})"]
+    changes = changes_since_lock(experiment, row)
+    if not changes:
+        return [*lines, "unchanged since the lock (configs, code, hypotheses)"]
+    return [*lines, "CHANGED since the lock:", *(f"  - {c}" for c in changes)]
+
+
+def verdicts_hold(result: Any) -> bool:
+    """Did every declared hypothesis come out supported (and every replicate finish)?"""
+    verdicts = result.hypotheses
+    return (bool(verdicts) and all(v.verdict == "supported" for v in verdicts)
+            and not result.errors and result.complete)
