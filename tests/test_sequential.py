@@ -18,6 +18,7 @@ from crystallize_tui.stats.sequential import (
     asymptotic_log_e,
     asymptotic_sequence,
     decide,
+    e_bh,
     eb_log_e,
     eb_sequence,
     mixture_rho,
@@ -57,6 +58,7 @@ def test_streaming_gives_the_batch_numbers_at_every_look(method, alpha):
         got = updater.interval(alpha)
         assert (got.lower, got.upper) == pytest.approx((lower[i], upper[i]), rel=1e-12, abs=1e-12)
         assert updater.p_value() == pytest.approx(p[i], rel=1e-9, abs=1e-300)
+        assert math.log(updater.e_value()) == pytest.approx(log_e[i], rel=1e-9, abs=1e-12)
     assert np.isfinite(upper[-1]) and upper[-1] - lower[-1] < 1.0
 
 
@@ -292,3 +294,26 @@ def test_bad_input_names_the_value_at_fault():
         SequentialDifference("bounded")
     with pytest.raises(DataError, match="alpha must be between 0 and 1, got 5"):
         t_sequence([1.0, 2.0], alpha=5)
+
+
+def test_a_rare_event_not_yet_seen_is_no_zero_width_interval():
+    # 40 replicates where a 0/1 metric tied every time: the spread is 0 so far, which says
+    # nothing about a 1-in-100 event; a zero-width interval would meet any width target.
+    ties = [0.0] * 40
+    lower, upper = asymptotic_sequence(ties)
+    assert math.isinf(upper[-1]) and asymptotic_log_e(ties)[-1] == 0.0
+    updater = SequentialDifference("asymptotic")
+    for x in ties:
+        updater.update(x)
+    assert updater.interval().note == "no spread yet: every difference so far is the same"
+    assert updater.decision() == "undecided"
+
+
+def test_e_bh_rejects_the_largest_e_values_step_up():
+    # K = 4: e_(1) = 100 >= 4 / 0.05 = 80; e_(2) = 30 < 4 / 0.1 = 40: only the first.
+    assert e_bh([1.0, 100.0, 30.0, 0.5]) == [False, True, False, False]
+    # K = 3: e_(1) = 50 < 60 but e_(2) = 45 >= 30: step-up rejects both of the top two.
+    assert e_bh([45.0, 2.0, 50.0]) == [True, False, True]
+    assert e_bh([10.0, 10.0]) == [False, False]
+    with pytest.raises(DataError, match="e-values must be a list of non-negative numbers"):
+        e_bh([1.0, -2.0])

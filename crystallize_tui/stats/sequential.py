@@ -41,7 +41,8 @@ every unbounded distribution (Bahadur & Savage 1956): the gate is what keeps it 
 *silently* wrong; declaring the metric's bounds (``"bounded"``) makes it exact. The t sequence
 is the better choice only for differences known to be close to normal.
 
-Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
+Across treatments: :func:`e_bh` on the current e-values (false discovery rate), or Holm on the
+anytime p-values (family-wise). Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
 difference = 0"; ``p <= alpha`` exactly when the sequence at that alpha has excluded 0 at some
 look so far (for the bounded method: at the alpha its bets were tuned for).
 """
@@ -161,10 +162,11 @@ def _running_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 # --- asymptotic confidence sequence (Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas 2024) ---
 
 
-def _asymptotic_open(n, skew, burn_in: int, skew_gate: float):  # noqa: ANN001, ANN202
-    """Whether a look may decide: past the burn-in, and n >= skew_gate * skewness^2 (why: the
+def _asymptotic_open(n, sd, skew, burn_in: int, skew_gate: float):  # noqa: ANN001, ANN202
+    """Whether a look may decide: past the burn-in, some spread seen (a rare 0/1 event not yet
+    seen would otherwise give a zero-width interval), and n >= skew_gate * skewness^2 (why: the
     normal approximation's error grows with |skewness| / sqrt(n); see the module docstring)."""
-    return (n >= max(burn_in, 2)) & (n >= skew_gate * skew * skew)
+    return (n >= max(burn_in, 2)) & (sd > 0) & (n >= skew_gate * skew * skew)
 
 
 def _asymptotic_half(n, sd, alpha: float, rho: float):  # noqa: ANN001, ANN202
@@ -195,7 +197,7 @@ def asymptotic_sequence(
     x = _as_array(differences)
     n, mean, sd, skew = _running_moments(x)
     half = _asymptotic_half(n, sd, alpha, mixture_rho(target_n, alpha))
-    half = np.where(_asymptotic_open(n, skew, burn_in, skew_gate), half, np.inf)
+    half = np.where(_asymptotic_open(n, sd, skew, burn_in, skew_gate), half, np.inf)
     return mean - half, mean + half
 
 
@@ -215,7 +217,7 @@ def asymptotic_log_e(
     x = _as_array(differences)
     n, mean, sd, skew = _running_moments(x)
     log_e = _asymptotic_log_e(n, mean, sd, null, mixture_rho(target_n, alpha) ** 2)
-    return np.where(_asymptotic_open(n, skew, burn_in, skew_gate), log_e, 0.0)
+    return np.where(_asymptotic_open(n, sd, skew, burn_in, skew_gate), log_e, 0.0)
 
 
 # --- anytime-valid t sequence (Lindon, Ham, Tingley & Bojinov 2022) ---
@@ -359,6 +361,26 @@ def anytime_p_values(log_e: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, np.exp(-np.maximum.accumulate(np.asarray(log_e, dtype=float), axis=-1)))
 
 
+def e_bh(e_values: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[bool]:
+    """Which hypotheses the e-BH procedure rejects (Wang & Ramdas 2022, "False discovery rate
+    control with e-values", JRSS-B 84(3)): the k* largest e-values, k* = max{k : e_(k) >= K / (k
+    alpha)}. Controls the false discovery rate at alpha under any dependence; the e-values are
+    the e-processes at the same look (``SequentialDifference.e_value``). For family-wise control
+    across treatments, Holm on the anytime p-values (``stats.adjust_pvalues``) is valid too.
+    """
+    _check_alpha(alpha)
+    e = np.asarray(e_values, dtype=float)
+    if e.ndim != 1 or np.isnan(e).any() or (e < 0).any():
+        raise DataError(f"e-values must be a list of non-negative numbers, got {list(e_values)!r}")
+    k = len(e)
+    order = np.argsort(-e, kind="stable")
+    passing = [i for i in range(1, k + 1) if e[order[i - 1]] >= k / (i * alpha)]
+    rejected = np.zeros(k, dtype=bool)
+    if passing:
+        rejected[order[: max(passing)]] = True
+    return rejected.tolist()
+
+
 class _EBState:
     """Running sums of the PrPl-EB sequence at one alpha (bets depend on alpha)."""
 
@@ -370,7 +392,7 @@ class _EBState:
         self.mu_prev, self.sigma2_prev = 0.5, 0.25
         self.sum_l = self.sum_ly = self.sum_pen = 0.0
         self.lo, self.hi = 0.0, 1.0
-        self.log_e_max = 0.0
+        self.log_e = self.log_e_max = 0.0
 
     def update(self, y: float) -> None:
         self.t += 1
@@ -390,8 +412,8 @@ class _EBState:
         self.lo = max(self.lo, centre - half, 0.0)
         self.hi = min(self.hi, centre + half, 1.0)
         drift = self.sum_ly - self.null * self.sum_l
-        log_e = float(np.logaddexp(drift - self.sum_pen, -drift - self.sum_pen)) - math.log(2.0)
-        self.log_e_max = max(self.log_e_max, log_e)
+        self.log_e = float(np.logaddexp(drift - self.sum_pen, -drift - self.sum_pen)) - math.log(2.0)
+        self.log_e_max = max(self.log_e_max, self.log_e)
 
 
 class SequentialDifference:
@@ -428,7 +450,7 @@ class SequentialDifference:
         # Power sums of x - shift, added in the order np.cumsum adds them: batch == streaming.
         self._shift = 0.0
         self._sums = np.zeros(3)
-        self._log_e_max = 0.0
+        self._log_e = self._log_e_max = 0.0
         self._eb: dict[float, _EBState] = {}
 
     @property
@@ -462,8 +484,8 @@ class SequentialDifference:
         self.values.append(x)
         c = np.float64(x - self._shift)
         self._sums += (c, c * c, c * c * c)
-        log_e = float(self._log_e_now())
-        self._log_e_max = max(self._log_e_max, log_e)
+        self._log_e = float(self._log_e_now())
+        self._log_e_max = max(self._log_e_max, self._log_e)
 
     def _moments(self):  # noqa: ANN202
         n = np.float64(self.n)
@@ -475,7 +497,7 @@ class SequentialDifference:
         n, mean, sd, skew = self._moments()
         if self.method == "t":
             return float(_t_log_e(n, mean, sd, 0.0, _t_phi(self.target_n, self.alpha)))
-        if not _asymptotic_open(n, skew, self.burn_in, self.skew_gate):
+        if not _asymptotic_open(n, sd, skew, self.burn_in, self.skew_gate):
             return 0.0
         return float(_asymptotic_log_e(n, mean, sd, 0.0, mixture_rho(self.target_n, self.alpha) ** 2))
 
@@ -508,12 +530,14 @@ class SequentialDifference:
             half = float(_t_half(n, sd, alpha, _t_phi(self.target_n, alpha)))
             if self.n < 2:
                 note = "needs 2 replicates"
-        elif _asymptotic_open(n, skew, self.burn_in, self.skew_gate):
+        elif _asymptotic_open(n, sd, skew, self.burn_in, self.skew_gate):
             half = float(_asymptotic_half(n, sd, alpha, mixture_rho(self.target_n, alpha)))
         else:
             half = math.inf
             if self.n < max(self.burn_in, 2):
                 note = f"burn-in: {self.n} of {max(self.burn_in, 2)} replicates"
+            elif sd == 0:
+                note = "no spread yet: every difference so far is the same"
             else:
                 wait = math.ceil(self.skew_gate * float(skew) ** 2)
                 note = f"skewed (skewness {float(skew):.1f}): no decision before {wait} replicates"
@@ -523,6 +547,12 @@ class SequentialDifference:
         """Anytime-valid p-value for "no difference": min(1, 1 / running max of the e-process)."""
         log_max = self._eb_state(self.alpha).log_e_max if self.method == "bounded" else self._log_e_max
         return min(1.0, math.exp(-log_max))
+
+    def e_value(self) -> float:
+        """The e-process for "no difference" at the current look (an e-value at any stopping
+        time, unlike its running max): what :func:`e_bh` combines across treatments."""
+        log_e = self._eb_state(self.alpha).log_e if self.method == "bounded" else self._log_e
+        return math.exp(min(log_e, 700.0))
 
     def decision(self, alpha: float | None = None, higher_is_better: bool = True) -> str:
         return decide(self.interval(alpha), higher_is_better)
