@@ -42,6 +42,8 @@ def differences(kind: str, rng: np.random.Generator, shape: tuple[int, int]) -> 
         base = rng.random(shape) < 0.3
         treat = np.where(rng.random(shape) < 0.7, base, rng.random(shape) < 0.3)
         return treat.astype(float) - base, 0.0
+    if kind.startswith("rare 0/1"):  # independent sides, baseline 1%, treatment 5%
+        return (rng.random(shape) < 0.05).astype(float) - (rng.random(shape) < 0.01), 0.04
     if kind == "lognormal pair":  # iid lognormal(0, 1) sides: the difference is symmetric
         return rng.lognormal(0, 1, shape) - rng.lognormal(0, 1, shape), 0.0
     if kind.startswith("skewed"):  # the difference itself is a centred lognormal(0, sigma)
@@ -81,7 +83,7 @@ def validity(runs: int, looks: int, seed: int) -> None:
     se = math.sqrt(ALPHA * (1 - ALPHA) / runs)
     print(f"Null / coverage: {runs} runs x {looks} looks, alpha {ALPHA}, limit alpha + 3 SE = "
           f"{ALPHA + 3 * se:.3f}; 'ever missed' = share of runs whose interval ever excluded the truth")
-    kinds = ["normal", "t(3)", "0/1", "paired 0/1", "lognormal pair",
+    kinds = ["normal", "t(3)", "0/1", "paired 0/1", "rare 0/1: 5% vs 1%", "lognormal pair",
              "skewed sigma=1", "skewed sigma=1.5", "skewed sigma=2"]
     for kind in kinds:
         rng = np.random.default_rng(seed)

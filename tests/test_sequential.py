@@ -307,6 +307,7 @@ def test_a_rare_event_not_yet_seen_is_no_zero_width_interval():
         updater.update(x)
     assert updater.interval().note == "no spread yet: every difference so far is the same"
     assert updater.decision() == "undecided"
+    assert math.isinf(t_sequence(ties)[1][-1]) and t_log_e(ties)[-1] == 0.0
 
 
 def test_e_bh_rejects_the_largest_e_values_step_up():

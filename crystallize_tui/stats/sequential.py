@@ -35,8 +35,8 @@ the t sequence missed 0.17 / 0.38 / 0.62, the asymptotic sequence without burn-i
 0.85, with burn-in 30 alone 0.15 / 0.31 / 0.53 and with burn-in 100 alone 0.07 / 0.17 / 0.33,
 all silently invalid; with the gate 0.037 / 0.006 / 0.000, because such runs stay undecided
 and the interval says why (``Interval.note``: "skewed ... no decision before N replicates"). On
-normal, t(3), 0/1 and lognormal-pair (symmetric) differences the default held (0.041, 0.032, 0.041,
-0.018) and decided as early as without the gate. No interval can be valid in finite samples for
+normal, t(3), 0/1, rare 0/1 (5% vs 1%) and lognormal-pair (symmetric) differences the default
+held (0.041, 0.032, 0.041, 0.033, 0.018) and decided as early as without the gate. No interval can be valid in finite samples for
 every unbounded distribution (Bahadur & Savage 1956): the gate is what keeps it from being
 *silently* wrong; declaring the metric's bounds (``"bounded"``) makes it exact. The t sequence
 is the better choice only for differences known to be close to normal.
@@ -236,7 +236,9 @@ def _t_half(n, sd_n, alpha: float, phi: float):  # noqa: ANN001, ANN202
         u = (k - 1.0) / (1.0 - k * r)
         s = sd_n * np.sqrt(n / nu)  # sample sd, divisor n - 1
         half = s / np.sqrt(n) * np.sqrt(nu * u)
-    return np.where((nu < 1) | (k * r >= 1.0), np.inf, half)
+    # No spread yet (every difference equal): under normality that never happens; with 0/1 or
+    # rounded metrics it means the rare outcome is unseen, not a zero-width interval.
+    return np.where((nu < 1) | (k * r >= 1.0) | (sd_n == 0), np.inf, half)
 
 
 def _t_log_e(n, mean, sd_n, null: float, phi: float):  # noqa: ANN001, ANN202
@@ -248,7 +250,7 @@ def _t_log_e(n, mean, sd_n, null: float, phi: float):  # noqa: ANN001, ANN202
         # log((1 + q) / (1 + r q)), tending to -log r as q -> inf
         ratio = np.where(np.isinf(q), -np.log(r), np.log1p(q) - np.log1p(r * q))
         log_e = 0.5 * np.log(r) + (nu + 1.0) / 2.0 * ratio
-    return np.where(nu < 1, 0.0, log_e)
+    return np.where((nu < 1) | (sd_n == 0), 0.0, log_e)
 
 
 def t_sequence(
@@ -530,6 +532,8 @@ class SequentialDifference:
             half = float(_t_half(n, sd, alpha, _t_phi(self.target_n, alpha)))
             if self.n < 2:
                 note = "needs 2 replicates"
+            elif sd == 0:
+                note = "no spread yet: every difference so far is the same"
         elif _asymptotic_open(n, sd, skew, self.burn_in, self.skew_gate):
             half = float(_asymptotic_half(n, sd, alpha, mixture_rho(self.target_n, alpha)))
         else:
