@@ -17,6 +17,8 @@ from crystallize_tui.stats.sequential import (
     anytime_p_values,
     asymptotic_log_e,
     asymptotic_sequence,
+    betting_log_e,
+    betting_sequence,
     decide,
     e_bh,
     eb_log_e,
@@ -30,6 +32,8 @@ ALPHA = 0.05
 
 
 def batch(method: str, d: np.ndarray, alpha: float = ALPHA, **kw) -> tuple:
+    if method == "betting":
+        return betting_sequence(d, -1.0, 1.0, alpha), betting_log_e(d, -1.0, 1.0, alpha=ALPHA)
     if method == "bounded":
         return eb_sequence(d, -1.0, 1.0, alpha), eb_log_e(d, -1.0, 1.0, alpha=ALPHA)
     if method == "asymptotic":
@@ -39,19 +43,19 @@ def batch(method: str, d: np.ndarray, alpha: float = ALPHA, **kw) -> tuple:
 
 def sample(method: str, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    if method == "bounded":  # paired 0/1 metrics: differences in {-1, 0, 1}
+    if method in ("bounded", "betting"):  # paired 0/1 metrics: differences in {-1, 0, 1}
         return (rng.random(n) < 0.6).astype(float) - (rng.random(n) < 0.4)
     return rng.normal(0.2, 1.0, n)
 
 
-@pytest.mark.parametrize("method", ["bounded", "asymptotic", "t"])
+@pytest.mark.parametrize("method", ["bounded", "betting", "asymptotic", "t"])
 @pytest.mark.parametrize("alpha", [0.05, 0.1])
 def test_streaming_gives_the_batch_numbers_at_every_look(method, alpha):
     d = sample(method, 150, seed=3)
     kw = {"burn_in": 10} if method == "asymptotic" else {}
     (lower, upper), log_e = batch(method, d, alpha, **kw)
     p = anytime_p_values(log_e)
-    low, high = (-1.0, 1.0) if method == "bounded" else (None, None)
+    low, high = (-1.0, 1.0) if method in ("bounded", "betting") else (None, None)
     updater = SequentialDifference(method, low, high, **kw)
     for i, x in enumerate(d):
         updater.update(x)
@@ -123,6 +127,42 @@ def test_bounded_sequence_matches_theorem_2_recomputed():
     assert eb_sequence(wins, -1.0, 1.0)[0][-1] == pytest.approx(0.2664338447646035, abs=1e-12)
 
 
+def betting_reference(d: list[float], alpha: float, grid: int) -> list[tuple[float, float]]:
+    """Waudby-Smith & Ramdas (2024) Theorem 3, hedged capital with c = 1/2 and the PrPl bets,
+    on the grid m = k / grid of [0, 1], rounded outwards one step, intersected over time."""
+    ys = [(x + 1) / 2 for x in d]
+    ms = [k / grid for k in range(grid + 1)]
+    kp, km = [1.0] * len(ms), [1.0] * len(ms)
+    mu, sigma2, total, squares = 0.5, 0.25, 0.0, 0.0
+    lo_run, hi_run, out = 0.0, 1.0, []
+    for t, y in enumerate(ys, start=1):
+        bet = math.sqrt(2 * math.log(2 / alpha) / (sigma2 * t * math.log(1 + t)))
+        for j, m in enumerate(ms):
+            kp[j] *= 1 + min(bet, 0.5 / m if m > 0 else math.inf) * (y - m)
+            km[j] *= 1 - min(bet, 0.5 / (1 - m) if m < 1 else math.inf) * (y - m)
+        total += y
+        mu = (0.5 + total) / (t + 1)
+        squares += (y - mu) ** 2
+        sigma2 = (0.25 + squares) / (t + 1)
+        inside = [j for j in range(len(ms)) if max(kp[j], km[j]) / 2 < 1 / alpha]
+        if inside:
+            lo_run = max(lo_run, ms[inside[0] - 1] if inside[0] > 0 else 0.0)
+            hi_run = min(hi_run, ms[inside[-1] + 1] if inside[-1] < grid else 1.0)
+        out.append((2 * lo_run - 1, 2 * hi_run - 1))
+    return out
+
+
+def test_betting_sequence_matches_theorem_3_recomputed_and_beats_eb_early():
+    d = sample("betting", 40, seed=14).tolist()
+    lower, upper = betting_sequence(d, -1.0, 1.0, ALPHA, grid=50)
+    ref = betting_reference(d, ALPHA, 50)
+    assert list(zip(lower, upper, strict=True)) == [pytest.approx(r, abs=1e-12) for r in ref]
+    d = sample("betting", 300, seed=3)
+    (b_lo, b_hi), (e_lo, e_hi) = betting_sequence(d), eb_sequence(d)
+    for n in (20, 30, 50):
+        assert b_hi[n - 1] - b_lo[n - 1] < 0.8 * (e_hi[n - 1] - e_lo[n - 1])
+
+
 def test_asymptotic_sequence_matches_theorem_2_2_recomputed():
     d = sample("asymptotic", 120, seed=12).tolist()
     lower, upper = asymptotic_sequence(d, ALPHA, target_n=50, burn_in=2, skew_gate=0)
@@ -163,7 +203,7 @@ def test_t_e_process_has_mean_one_under_normal_data():
 # --- shape ---
 
 
-@pytest.mark.parametrize("method", ["bounded", "asymptotic", "t"])
+@pytest.mark.parametrize("method", ["bounded", "betting", "asymptotic", "t"])
 def test_intervals_shrink_like_sqrt_log_n_over_n(method):
     d = sample(method, 6400, seed=21)
     (lower, upper), _ = batch(method, d)
@@ -218,6 +258,7 @@ def test_monitored_after_every_replicate_the_null_is_rarely_rejected(kind):
     methods = {"asymptotic": asymptotic_sequence(d, ALPHA)}
     if kind in ("binary", "paired binary"):
         methods["bounded"] = eb_sequence(d, -1.0, 1.0, ALPHA)
+        methods["betting"] = betting_sequence(d, -1.0, 1.0, ALPHA, grid=200)
     if kind == "normal":
         methods["t"] = t_sequence(d, ALPHA)
     for name, (lower, upper) in methods.items():
@@ -241,10 +282,10 @@ def test_skewed_differences_are_not_decided_silently_wrong():
         assert "skewed" in shown.note and decide(shown) == "undecided"
 
 
-@pytest.mark.parametrize("method", ["bounded", "asymptotic", "t"])
+@pytest.mark.parametrize("method", ["bounded", "betting", "asymptotic", "t"])
 def test_a_real_difference_is_decided_and_its_p_value_agrees(method):
     rng = np.random.default_rng(8)
-    if method == "bounded":
+    if method in ("bounded", "betting"):
         d = (rng.random((50, 300)) < 0.7).astype(float) - (rng.random((50, 300)) < 0.4)
     else:
         d = rng.normal(0.5, 1.0, (50, 300))
@@ -252,7 +293,7 @@ def test_a_real_difference_is_decided_and_its_p_value_agrees(method):
     assert np.mean(lower[:, -1] > 0) > 0.9  # decided "better" by 300 replicates in most runs
     decided_ever = (lower > 0).any(axis=1) | (upper < 0).any(axis=1)
     p_final = anytime_p_values(log_e)[:, -1]
-    if method != "bounded":  # exact duality for the mixtures; EB's p uses its own alpha-tuned bets
+    if method in ("asymptotic", "t"):  # exact duality for the mixtures; bounded: alpha-tuned bets
         assert np.array_equal(decided_ever, p_final <= ALPHA)
     assert np.all(p_final[decided_ever] <= ALPHA)
 
