@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crystallize_tui.stats.sequential import (  # noqa: E402
     asymptotic_sequence,
+    betting_sequence,
     eb_sequence,
     t_sequence,
 )
@@ -66,6 +67,8 @@ def methods(kind: str) -> dict:
     }
     if "0/1" in kind:
         out["bounded PrPl-EB [-1, 1]"] = lambda d: eb_sequence(d, -1.0, 1.0, ALPHA)
+        out["betting, hedged capital [-1, 1], grid 200"] = lambda d: betting_sequence(
+            d, -1.0, 1.0, ALPHA, grid=200)
     return out
 
 
@@ -118,6 +121,7 @@ def power(runs: int, looks: int, seed: int) -> None:
         }
         if case.startswith("0/1"):
             named["bounded PrPl-EB [-1, 1]"] = eb_sequence(d, -1.0, 1.0, ALPHA)
+            named["betting, grid 200"] = betting_sequence(d, -1.0, 1.0, ALPHA, grid=200)
         for name, (lower, _) in named.items():
             hit = lower > 0
             decided = hit.any(axis=1)
