@@ -24,6 +24,7 @@ from crystallize_tui.stats.sequential import (
     eb_log_e,
     eb_sequence,
     mixture_rho,
+    paired_sequence,
     t_log_e,
     t_sequence,
 )
@@ -359,3 +360,32 @@ def test_e_bh_rejects_the_largest_e_values_step_up():
     assert e_bh([10.0, 10.0]) == [False, False]
     with pytest.raises(DataError, match="e-values must be a list of non-negative numbers"):
         e_bh([1.0, -2.0])
+
+
+def test_paired_sequence_picks_the_method_from_the_metric():
+    wins = paired_sequence([0, 1, 0, 0, 1, 0], [1, 1, 1, 0, 1, 1])
+    assert (wins.method, wins.low, wins.high) == ("bounded", -1.0, 1.0)
+    assert "declared bounds" in wins.assumes
+    accuracy = paired_sequence([0.71, 0.69], [0.74, 0.70], bounds=(0.0, 1.0))
+    assert (accuracy.method, accuracy.low, accuracy.high) == ("bounded", -1.0, 1.0)
+    latency = paired_sequence([12.5, 13.0, None, 11.0], [11.0, 12.5, 10.0, 10.5])
+    assert latency.method == "asymptotic" and latency.values == [-1.5, -0.5, -0.5]  # pair 2 dropped
+    assert "no decision during burn-in" in latency.assumes
+    # Differences rounded as the fixed-n paired tests round them: 0.3 - 0.1 counts as 0.2.
+    base, treat = [0.1, 0.0, 0.5] * 5, [0.3, 0.5, 0.25] * 5
+    shown = paired_sequence(base, treat, method="t")
+    assert shown.values == [0.2, 0.5, -0.25] * 5
+    fed = SequentialDifference("t")
+    for d in [0.2, 0.5, -0.25] * 5:
+        fed.update(d)
+    assert shown.interval() == fed.interval() and math.isfinite(shown.interval().width)
+
+
+def test_paired_sequence_refuses_values_outside_declared_bounds():
+    with pytest.raises(DataError, match=r"value 1\.2 in treatment \(replicate 1\) is outside the "
+                                        r"metric's declared bounds \[0\.0, 1\.0\]"):
+        paired_sequence([0.5, 0.5], [0.6, 1.2], bounds=(0, 1))
+    with pytest.raises(DataError, match="method 'betting' needs the metric's bounds"):
+        paired_sequence([0.5, 2.5], [0.6, 1.2], method="betting")
+    with pytest.raises(DataError, match="paired samples need equal lengths, got 2 and 1"):
+        paired_sequence([0.5, 2.5], [0.6])

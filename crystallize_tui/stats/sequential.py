@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import DataError
+from ._data import DataError, differences, is_binary, read_side
 from .betting import DEFAULT_GRID, BettingState, betting_run
 
 METHODS = ("bounded", "betting", "asymptotic", "t")
@@ -611,3 +611,47 @@ class SequentialDifference:
 
     def decision(self, alpha: float | None = None, higher_is_better: bool = True) -> str:
         return decide(self.interval(alpha), higher_is_better)
+
+
+def paired_sequence(
+    baseline: Sequence[float | None],
+    treatment: Sequence[float | None],
+    bounds: tuple[float, float] | None = None,
+    method: str | None = None,
+    **options: float,
+) -> SequentialDifference:
+    """The confidence sequence of ``treatment - baseline`` over replicates paired by index.
+
+    Pairs as the fixed-n paired tests do (a pair with a missing side is dropped; differences
+    rounded as :func:`stats._data.differences` does). Method unless given: "bounded" when the
+    metric's ``bounds`` (low, high) are declared (the difference then lies in [low - high,
+    high - low]) or every value is 0/1, else the unbounded default "asymptotic". ``options``
+    go to :class:`SequentialDifference` (alpha, target_n, burn_in, skew_gate).
+    """
+    a, b = read_side(baseline, "baseline"), read_side(treatment, "treatment")
+    if len(a) != len(b):
+        raise DataError(f"paired samples need equal lengths, got {len(a)} and {len(b)}")
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    if bounds is not None:
+        low, high = (float(v) for v in bounds)
+        if not high > low:
+            raise DataError(f"metric bounds need low < high, got {bounds!r}")
+        for side, values in (("baseline", a), ("treatment", b)):
+            for i, v in enumerate(values):
+                if v is not None and not low <= v <= high:
+                    raise DataError(f"value {v!r} in {side} (replicate {i}) is outside the "
+                                    f"metric's declared bounds [{low!r}, {high!r}]")
+        span: tuple[float | None, float | None] = (low - high, high - low)
+    elif pairs and is_binary(xs) and is_binary(ys):
+        span = (-1.0, 1.0)
+    else:
+        span = (None, None)
+    if method is None:
+        method = "asymptotic" if span[0] is None else "bounded"
+    elif method in ("bounded", "betting") and span[0] is None:
+        raise DataError(f"method {method!r} needs the metric's bounds (or 0/1 values)")
+    sequence = SequentialDifference(method, *span, **options)
+    for d in differences(xs, ys):
+        sequence.update(d)
+    return sequence
