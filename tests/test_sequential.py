@@ -264,6 +264,13 @@ def test_monitored_after_every_replicate_the_null_is_rarely_rejected(kind):
         methods["t"] = t_sequence(d, ALPHA)
     for name, (lower, upper) in methods.items():
         assert ever_excludes(lower, upper) <= LIMIT, (kind, name)
+    # The anytime p-values, read at the last look, are valid p-values too.
+    log_es = {"asymptotic": asymptotic_log_e(d), "t": t_log_e(d)}
+    if kind in ("binary", "paired binary"):
+        log_es["bounded"] = eb_log_e(d)
+        log_es["betting"] = betting_log_e(d)
+    for name, log_e in log_es.items():
+        assert np.mean(anytime_p_values(log_e)[:, -1] <= ALPHA) <= LIMIT, (kind, name)
     assert naive_repeated_t(d) > 0.25, kind  # the same runs, peeked at with a fixed-n test
 
 
@@ -389,3 +396,15 @@ def test_paired_sequence_refuses_values_outside_declared_bounds():
         paired_sequence([0.5, 2.5], [0.6, 1.2], method="betting")
     with pytest.raises(DataError, match="paired samples need equal lengths, got 2 and 1"):
         paired_sequence([0.5, 2.5], [0.6])
+
+
+def test_e_bh_across_treatments_keeps_false_discoveries_rare():
+    # 300 runs of 4 treatments against one baseline at the 200th look: 2 without effect, 2 with.
+    rng = np.random.default_rng(31)
+    effects = np.array([0.0, 0.0, 0.4, 0.6])
+    d = rng.normal(size=(4, RUNS, LOOKS)) + effects[:, None, None]
+    e_last = np.exp(np.stack([t_log_e(d[k])[:, -1] for k in range(4)], axis=1))
+    rejected = np.array([e_bh(row) for row in e_last])
+    false = rejected[:, :2].sum(axis=1)
+    fdr = np.mean(false / np.maximum(rejected.sum(axis=1), 1))
+    assert fdr <= LIMIT and rejected[:, 3].mean() > 0.8

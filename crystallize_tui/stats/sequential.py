@@ -26,7 +26,7 @@ Methods:
 - ``"t"``: the anytime-valid t sequence of Lindon, Ham, Tingley & Bojinov (2022), "Anytime-valid
   linear models and regression adjusted causal inference in randomized experiments" (a
   Gaussian-mixture Bayes factor over the t statistic, right-Haar prior on the scale). Exact for
-  normal differences at every n, including n = 2.
+  normal differences at every n (finite from about 11 replicates with ``target_n`` = 100).
 
 The default for unbounded metrics is ``"asymptotic"`` with ``burn_in=30`` and a skewness gate:
 no decision while n < 50 * (sample skewness)^2 (``DEFAULT_BURN_IN``, ``DEFAULT_SKEW_GATE``), found
@@ -38,15 +38,18 @@ the t sequence missed 0.17 / 0.38 / 0.62, the asymptotic sequence without burn-i
 all silently invalid; with the gate 0.037 / 0.006 / 0.000, because such runs stay undecided
 and the interval says why (``Interval.note``: "skewed ... no decision before N replicates"). On
 normal, t(3), 0/1, rare 0/1 (5% vs 1%) and lognormal-pair (symmetric) differences the default
-held (0.041, 0.032, 0.041, 0.033, 0.018) and decided as early as without the gate. No interval can be valid in finite samples for
-every unbounded distribution (Bahadur & Savage 1956): the gate is what keeps it from being
-*silently* wrong; declaring the metric's bounds (``"bounded"``) makes it exact. The t sequence
-is the better choice only for differences known to be close to normal.
+held (0.041, 0.032, 0.041, 0.033, 0.018) and decided as early as without the gate. No interval
+can be valid in finite samples for every unbounded distribution (Bahadur & Savage 1956): the
+gate is what keeps it from being *silently* wrong; declaring the metric's bounds
+(``"bounded"``/``"betting"``) makes it exact. The t sequence suits only differences known to be
+close to normal. Both unbounded methods also wait while every difference so far is equal (a
+rare 0/1 outcome not yet seen is no zero-width interval).
 
-Across treatments: :func:`e_bh` on the current e-values (false discovery rate), or Holm on the
-anytime p-values (family-wise). Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
-difference = 0"; ``p <= alpha`` exactly when the sequence at that alpha has excluded 0 at some
-look so far (for the bounded method: at the alpha its bets were tuned for).
+Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
+difference = 0". For the mixtures ``p <= alpha`` exactly when the sequence at that alpha has
+excluded 0 at some look so far; for the bounded methods whenever it has (their bets are tuned
+for the updater's alpha). Across treatments: :func:`e_bh` on the current e-values (false
+discovery rate), or Holm on the anytime p-values (family-wise, ``stats.adjust_pvalues``).
 """
 
 from __future__ import annotations
