@@ -5,7 +5,8 @@ distribution of paired differences, RUNS simulated runs are watched after every 
 to LOOKS; a method "misses" a run if its interval ever excludes the true mean difference. The
 target is a miss rate <= alpha + 3 standard errors; the naive paired t-test checked after every
 replicate is the negative control on the same runs. Then, with a true difference, how often
-and how early each method decides. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
+and how early each method decides; last, the incremental updater's cost per look against a
+floor measured in the same run. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crystallize_tui.stats.sequential import (  # noqa: E402
+    SequentialDifference,
     asymptotic_sequence,
     betting_sequence,
     eb_sequence,
@@ -130,6 +132,43 @@ def power(runs: int, looks: int, seed: int) -> None:
             print(f"  {name:28s} decided {decided.mean():.2f}  median first look {median}")
 
 
+def speed(updates: int = 10_000, repeat: int = 3) -> None:
+    """Cost of one look of the incremental updater (update + interval + p-value), against a
+    floor measured in the same run: a bare Python loop keeping a running mean and variance."""
+    xs = np.random.default_rng(1).integers(-1, 2, updates).astype(float).tolist()
+
+    def floor() -> None:
+        n, mean, m2 = 0, 0.0, 0.0
+        for x in xs:
+            n += 1
+            delta = x - mean
+            mean += delta / n
+            m2 += delta * (x - mean)
+
+    def look(method: str) -> None:
+        bounds = (-1.0, 1.0) if method in ("bounded", "betting") else (None, None)
+        updater = SequentialDifference(method, *bounds)
+        for x in xs:
+            updater.update(x)
+            updater.interval()
+            updater.p_value()
+
+    def best(fn) -> float:  # noqa: ANN001
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times) / updates * 1e6
+
+    base = best(floor)
+    print(f"\nSpeed: one look (update + interval + p_value), best of {repeat} x {updates:,}; "
+          f"floor (running mean/variance in a bare loop) {base:.2f} us")
+    for method in ("bounded", "betting", "asymptotic", "t"):
+        cost = best(lambda m=method: look(m))
+        print(f"  {method:10s} {cost:6.1f} us per look = {cost / base:5.0f}x the floor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
@@ -139,6 +178,7 @@ def main() -> None:
     start = time.perf_counter()
     validity(args.runs, args.looks, args.seed)
     power(args.runs // 4, args.looks, args.seed)
+    speed()
     print(f"\n({time.perf_counter() - start:.1f} s)")
 
 
