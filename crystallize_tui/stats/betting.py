@@ -16,8 +16,12 @@ reported interval contains the exact one. Costs O(grid) per replicate (``DEFAULT
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+
+from ._data import DataError
+from ._sequence_input import DEFAULT_ALPHA, _as_array, _check_alpha, _check_bounds
 
 DEFAULT_GRID = 1000
 HEDGE_CAP = 0.5  # c above: capital never falls below 1 - c of its value in one step
@@ -93,3 +97,35 @@ def betting_run(y: np.ndarray, alpha: float, null: float, grid: int = DEFAULT_GR
     if np.ndim(y) == 1:
         return out[0, 0], out[1, 0], out[2, 0]
     return out[0], out[1], out[2]
+
+
+def betting_sequence(
+    differences: Sequence[float] | np.ndarray,
+    low: float = -1.0,
+    high: float = 1.0,
+    alpha: float = DEFAULT_ALPHA,
+    grid: int = DEFAULT_GRID,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds after each replicate of the hedged-capital betting sequence
+    (Waudby-Smith & Ramdas 2024, Theorem 3, above), for differences in [low, high]:
+    tighter than :func:`.bernstein.eb_sequence`, at O(grid) work per replicate."""
+    _check_alpha(alpha)
+    x = _as_array(differences)
+    _check_bounds(x, low, high)
+    lo, hi, _ = betting_run((x - low) / (high - low), alpha, (0.0 - low) / (high - low), grid)
+    return low + (high - low) * lo, low + (high - low) * hi
+
+
+def betting_log_e(
+    differences: Sequence[float] | np.ndarray,
+    low: float = -1.0,
+    high: float = 1.0,
+    null: float = 0.0,
+    alpha: float = DEFAULT_ALPHA,
+) -> np.ndarray:
+    """Log of the e-process (K+ + K-) / 2 for "mean = null", bets tuned at ``alpha``."""
+    x = _as_array(differences)
+    _check_bounds(x, low, high)
+    if not low <= null <= high:
+        raise DataError(f"null {null!r} is outside the declared bounds [{low!r}, {high!r}]")
+    return betting_run((x - low) / (high - low), alpha, (null - low) / (high - low), grid=2)[2]
