@@ -23,8 +23,8 @@ Methods:
   & Ramdas (2024), "Time-uniform central limit theory and asymptotic confidence sequences",
   Annals of Statistics, Theorem 2.2 (:mod:`.mixtures`; Robbins' normal-mixture boundary with
   the sample standard deviation plugged in; rho tuned so the boundary is tightest at
-  ``target_n``), with no decision before ``burn_in`` replicates. Valid as n grows for any distribution with a finite
-  (2 + delta)-th moment.
+  ``target_n``), with no decision before ``burn_in`` replicates. Valid as n grows for any
+  distribution with a finite (2 + delta)-th moment.
 - ``"t"``: the anytime-valid t sequence of Lindon, Ham, Tingley & Bojinov (2022), "Anytime-valid
   linear models and regression adjusted causal inference in randomized experiments" (a
   Gaussian-mixture Bayes factor over the t statistic, right-Haar prior on the scale). Exact for
