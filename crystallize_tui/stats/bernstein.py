@@ -117,5 +117,7 @@ class EBState:
         self.lo = max(self.lo, centre - half, 0.0)
         self.hi = min(self.hi, centre + half, 1.0)
         drift = self.sum_ly - self.null * self.sum_l
-        self.log_e = float(np.logaddexp(drift - self.sum_pen, -drift - self.sum_pen)) - math.log(2.0)
+        # log((exp(drift) + exp(-drift)) / 2) - penalty, as np.logaddexp would, without numpy
+        spread = abs(drift)
+        self.log_e = spread + math.log1p(math.exp(-2.0 * spread)) - self.sum_pen - math.log(2.0)
         self.log_e_max = max(self.log_e_max, self.log_e)

@@ -171,3 +171,55 @@ def t_log_e(
     x = _as_array(differences)
     n, mean, sd, _ = _running_moments(x)
     return _t_log_e(n, mean, sd, null, _t_phi(target_n, alpha))
+
+
+# --- the same formulas on Python floats, for the incremental updater (numpy's per-call cost on
+# scalars was 5-10x the arithmetic); tests/test_sequential.py checks both give the same numbers ---
+
+
+def moments_scalar(n: int, s1: float, s2: float, s3: float, shift: float) -> tuple[float, float, float]:
+    """:func:`_moments` for one look: mean, standard deviation (divisor n) and skewness."""
+    m = s1 / n
+    m2 = max(s2 / n - m * m, 0.0)
+    m3 = s3 / n - 3.0 * m * (s2 / n) + 2.0 * m ** 3
+    return m + shift, math.sqrt(m2), (m3 / m2 ** 1.5 if m2 > 0 else 0.0)
+
+
+def asymptotic_open_scalar(n: int, sd: float, skew: float, burn_in: int, skew_gate: float) -> bool:
+    return n >= max(burn_in, 2) and sd > 0 and n >= skew_gate * skew * skew
+
+
+def asymptotic_half_scalar(n: int, sd: float, alpha: float, rho: float) -> float:
+    r2 = rho * rho
+    return sd * math.sqrt(2.0 * (n * r2 + 1.0) / (n * n * r2) * math.log(math.sqrt(n * r2 + 1.0) / alpha))
+
+
+def asymptotic_log_e_scalar(n: int, mean: float, sd: float, null: float, r2: float) -> float:
+    if mean == null:
+        s2 = 0.0
+    elif sd == 0:
+        return math.inf
+    else:
+        s2 = (n * (mean - null) / sd) ** 2
+    return r2 * s2 / (2.0 * (n * r2 + 1.0)) - 0.5 * math.log(n * r2 + 1.0)
+
+
+def t_half_scalar(n: int, sd_n: float, alpha: float, phi: float) -> float:
+    nu = n - 1.0
+    if nu < 1 or sd_n == 0:
+        return math.inf
+    r = phi / (phi + n)
+    k = math.exp(2.0 / (nu + 1.0) * (-math.log(alpha) - 0.5 * math.log(r)))
+    if k * r >= 1.0:
+        return math.inf
+    s = sd_n * math.sqrt(n / nu)
+    return s / math.sqrt(n) * math.sqrt(nu * ((k - 1.0) / (1.0 - k * r)))
+
+
+def t_log_e_scalar(n: int, mean: float, sd_n: float, null: float, phi: float) -> float:
+    nu = n - 1.0
+    if nu < 1 or sd_n == 0:
+        return 0.0
+    r = phi / (phi + n)
+    q = 0.0 if mean == null else (mean - null) ** 2 / (sd_n * sd_n)
+    return 0.5 * math.log(r) + (nu + 1.0) / 2.0 * (math.log1p(q) - math.log1p(r * q))

@@ -69,17 +69,17 @@ from .betting import BettingState, betting_log_e, betting_sequence
 from .mixtures import (
     DEFAULT_BURN_IN,
     DEFAULT_SKEW_GATE,
-    _asymptotic_half,
-    _asymptotic_log_e,
-    _asymptotic_open,
-    _moments,
-    _t_half,
-    _t_log_e,
     _t_phi,
+    asymptotic_half_scalar,
     asymptotic_log_e,
+    asymptotic_log_e_scalar,
+    asymptotic_open_scalar,
     asymptotic_sequence,
     mixture_rho,
+    moments_scalar,
+    t_half_scalar,
     t_log_e,
+    t_log_e_scalar,
     t_sequence,
 )
 
@@ -171,6 +171,11 @@ def e_bh(e_values: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[bool]:
     return rejected.tolist()
 
 
+def _one(value: float | np.ndarray) -> float:
+    """A bounded state's figure: a float (PrPl-EB) or a one-run array (betting)."""
+    return value if isinstance(value, float) else float(value[0])
+
+
 class SequentialDifference:
     """Incremental confidence sequence for one treatment-minus-baseline difference.
 
@@ -205,7 +210,7 @@ class SequentialDifference:
         self.values: list[float] = []
         # Power sums of x - shift, added in the order np.cumsum adds them: batch == streaming.
         self._shift = 0.0
-        self._sums = np.zeros(3)
+        self._s1 = self._s2 = self._s3 = 0.0
         self._log_e = self._log_e_max = 0.0
         self._eb: dict[float, EBState | BettingState] = {}
 
@@ -238,24 +243,24 @@ class SequentialDifference:
         if not self.values:
             self._shift = x
         self.values.append(x)
-        c = np.float64(x - self._shift)
-        self._sums += (c, c * c, c * c * c)
+        c = x - self._shift
+        self._s1 += c
+        self._s2 += c * c
+        self._s3 += c * c * c
         self._log_e = float(self._log_e_now())
         self._log_e_max = max(self._log_e_max, self._log_e)
 
-    def _moments(self):  # noqa: ANN202
-        n = np.float64(self.n)
-        mean, sd, skew = _moments(n, self._sums[0], self._sums[1], self._sums[2],
-                                  np.float64(self._shift))
-        return n, mean, sd, skew
+    def _moments(self) -> tuple[float, float, float]:
+        return moments_scalar(self.n, self._s1, self._s2, self._s3, self._shift)
 
     def _log_e_now(self) -> float:
-        n, mean, sd, skew = self._moments()
+        mean, sd, skew = self._moments()
         if self.method == "t":
-            return float(_t_log_e(n, mean, sd, 0.0, _t_phi(self.target_n, self.alpha)))
-        if not _asymptotic_open(n, sd, skew, self.burn_in, self.skew_gate):
+            return t_log_e_scalar(self.n, mean, sd, 0.0, _t_phi(self.target_n, self.alpha))
+        if not asymptotic_open_scalar(self.n, sd, skew, self.burn_in, self.skew_gate):
             return 0.0
-        return float(_asymptotic_log_e(n, mean, sd, 0.0, mixture_rho(self.target_n, self.alpha) ** 2))
+        r2 = mixture_rho(self.target_n, self.alpha) ** 2
+        return asymptotic_log_e_scalar(self.n, mean, sd, 0.0, r2)
 
     @staticmethod
     def _feed(state: EBState | BettingState, y: float) -> None:
@@ -284,20 +289,21 @@ class SequentialDifference:
             assert self.low is not None and self.high is not None
             state = self._eb_state(alpha)
             span = self.high - self.low
-            lo, hi = float(np.min(state.lo)), float(np.max(state.hi))
+            lo, hi = _one(state.lo), _one(state.hi)
             return Interval(self.low + span * lo, self.low + span * hi, self.n, self.method, alpha)
         if not self.values:
             return Interval(-math.inf, math.inf, 0, self.method, alpha, "no replicates yet")
-        n, mean, sd, skew = self._moments()
+        n = self.n
+        mean, sd, skew = self._moments()
         note = ""
         if self.method == "t":
-            half = float(_t_half(n, sd, alpha, _t_phi(self.target_n, alpha)))
+            half = t_half_scalar(n, sd, alpha, _t_phi(self.target_n, alpha))
             if self.n < 2:
                 note = "needs 2 replicates"
             elif sd == 0:
                 note = "no spread yet: every difference so far is the same"
-        elif _asymptotic_open(n, sd, skew, self.burn_in, self.skew_gate):
-            half = float(_asymptotic_half(n, sd, alpha, mixture_rho(self.target_n, alpha)))
+        elif asymptotic_open_scalar(n, sd, skew, self.burn_in, self.skew_gate):
+            half = asymptotic_half_scalar(n, sd, alpha, mixture_rho(self.target_n, alpha))
         else:
             half = math.inf
             if self.n < max(self.burn_in, 2):
@@ -305,14 +311,14 @@ class SequentialDifference:
             elif sd == 0:
                 note = "no spread yet: every difference so far is the same"
             else:
-                wait = math.ceil(self.skew_gate * float(skew) ** 2)
-                note = f"skewed (skewness {float(skew):.1f}): no decision before {wait} replicates"
-        return Interval(float(mean) - half, float(mean) + half, self.n, self.method, alpha, note)
+                wait = math.ceil(self.skew_gate * skew ** 2)
+                note = f"skewed (skewness {skew:.1f}): no decision before {wait} replicates"
+        return Interval(mean - half, mean + half, self.n, self.method, alpha, note)
 
     def p_value(self) -> float:
         """Anytime-valid p-value for "no difference": min(1, 1 / running max of the e-process)."""
         if self.method in ("bounded", "betting"):
-            log_max = float(np.max(self._eb_state(self.alpha).log_e_max))
+            log_max = _one(self._eb_state(self.alpha).log_e_max)
         else:
             log_max = self._log_e_max
         return min(1.0, math.exp(-log_max))
@@ -321,7 +327,7 @@ class SequentialDifference:
         """The e-process for "no difference" at the current look (an e-value at any stopping
         time, unlike its running max): what :func:`e_bh` combines across treatments."""
         if self.method in ("bounded", "betting"):
-            log_e = float(np.max(self._eb_state(self.alpha).log_e))
+            log_e = _one(self._eb_state(self.alpha).log_e)
         else:
             log_e = self._log_e
         return math.exp(min(log_e, 700.0))
