@@ -1,0 +1,140 @@
+"""Validity and power of the confidence sequences (stats/sequential.py) under continuous monitoring.
+
+Run: ``python bench/sequential.py`` (``--runs 300 --looks 200`` for a quick pass). For each
+distribution of paired differences, RUNS simulated runs are watched after every replicate up
+to LOOKS; a method "misses" a run if its interval ever excludes the true mean difference. The
+target is a miss rate <= alpha + 3 standard errors; the naive paired t-test checked after every
+replicate is the negative control on the same runs. Then, with a true difference, how often
+and how early each method decides. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crystallize_tui.stats.sequential import (  # noqa: E402
+    asymptotic_sequence,
+    eb_sequence,
+    t_sequence,
+)
+
+ALPHA = 0.05
+
+
+def differences(kind: str, rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """Paired differences (treatment minus baseline) and their true mean."""
+    if kind == "normal":
+        return rng.normal(size=shape) - rng.normal(size=shape), 0.0
+    if kind == "t(3)":
+        return rng.standard_t(3, size=shape) - rng.standard_t(3, size=shape), 0.0
+    if kind == "0/1":
+        return (rng.random(shape) < 0.3).astype(float) - (rng.random(shape) < 0.3), 0.0
+    if kind == "paired 0/1":  # a replicate's two outcomes agree 70% of the time
+        base = rng.random(shape) < 0.3
+        treat = np.where(rng.random(shape) < 0.7, base, rng.random(shape) < 0.3)
+        return treat.astype(float) - base, 0.0
+    if kind == "lognormal pair":  # iid lognormal(0, 1) sides: the difference is symmetric
+        return rng.lognormal(0, 1, shape) - rng.lognormal(0, 1, shape), 0.0
+    if kind.startswith("skewed"):  # the difference itself is a centred lognormal(0, sigma)
+        sigma = float(kind.split("=")[1])
+        return rng.lognormal(0, sigma, shape) - math.exp(sigma**2 / 2), 0.0
+    raise ValueError(kind)
+
+
+def methods(kind: str) -> dict:
+    out = {
+        "asymptotic (default: burn-in 30, skew gate 50)": lambda d: asymptotic_sequence(d, ALPHA),
+        "asymptotic, burn-in 30, no skew gate": lambda d: asymptotic_sequence(d, ALPHA, skew_gate=0),
+        "asymptotic, no burn-in, no skew gate": lambda d: asymptotic_sequence(d, ALPHA, burn_in=2,
+                                                                              skew_gate=0),
+        "asymptotic, burn-in 100, no skew gate": lambda d: asymptotic_sequence(d, ALPHA, burn_in=100,
+                                                                               skew_gate=0),
+        "asymptotic, skew gate 25": lambda d: asymptotic_sequence(d, ALPHA, skew_gate=25),
+        "asymptotic, skew gate 100": lambda d: asymptotic_sequence(d, ALPHA, skew_gate=100),
+        "t sequence (Lindon et al.)": lambda d: t_sequence(d, ALPHA),
+    }
+    if "0/1" in kind:
+        out["bounded PrPl-EB [-1, 1]"] = lambda d: eb_sequence(d, -1.0, 1.0, ALPHA)
+    return out
+
+
+def naive_repeated_t(d: np.ndarray, truth: float) -> np.ndarray:
+    n = np.arange(1, d.shape[1] + 1)
+    mean = np.cumsum(d, axis=1) / n
+    var = (np.cumsum(d * d, axis=1) - n * mean * mean) / np.maximum(n - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (mean - truth) / np.sqrt(var / n)
+    p = np.nan_to_num(2 * stats.t.sf(np.abs(t), np.maximum(n - 1, 1)), nan=1.0)
+    return (p[:, 1:] < ALPHA).any(axis=1)
+
+
+def validity(runs: int, looks: int, seed: int) -> None:
+    se = math.sqrt(ALPHA * (1 - ALPHA) / runs)
+    print(f"Null / coverage: {runs} runs x {looks} looks, alpha {ALPHA}, limit alpha + 3 SE = "
+          f"{ALPHA + 3 * se:.3f}; 'ever missed' = share of runs whose interval ever excluded the truth")
+    kinds = ["normal", "t(3)", "0/1", "paired 0/1", "lognormal pair",
+             "skewed sigma=1", "skewed sigma=1.5", "skewed sigma=2"]
+    for kind in kinds:
+        rng = np.random.default_rng(seed)
+        d, truth = differences(kind, rng, (runs, looks))
+        print(f"\n{kind}:")
+        for name, fn in methods(kind).items():
+            lower, upper = fn(d)
+            miss = np.mean(((lower > truth) | (upper < truth)).any(axis=1))
+            opened = np.mean(np.isfinite(upper[:, -1]))
+            flag = "" if miss <= ALPHA + 3 * se else "   <-- INVALID"
+            print(f"  {name:48s} ever missed {miss:.3f}  bounded at the end {opened:.2f}{flag}")
+        print(f"  {'naive paired t-test after every replicate':48s} ever missed "
+              f"{np.mean(naive_repeated_t(d, truth)):.3f}")
+
+
+def power(runs: int, looks: int, seed: int) -> None:
+    print(f"\nPower: {runs} runs x {looks} looks with a true difference; decided = interval excluded 0 "
+          "on the right side by the last look; median first decisive look among those decided")
+    cases = {
+        "normal, mean 0.3, sd 1": lambda rng: rng.normal(0.3, 1.0, (runs, looks)),
+        "0/1, 0.5 vs 0.3": lambda rng: (rng.random((runs, looks)) < 0.5).astype(float)
+        - (rng.random((runs, looks)) < 0.3),
+        "skewed sigma=1 + 0.5": lambda rng: rng.lognormal(0, 1, (runs, looks)) - math.exp(0.5) + 0.5,
+    }
+    for case, make in cases.items():
+        d = make(np.random.default_rng(seed))
+        print(f"\n{case}:")
+        named = {
+            "asymptotic (default)": asymptotic_sequence(d, ALPHA),
+            "asymptotic, no skew gate": asymptotic_sequence(d, ALPHA, skew_gate=0),
+            "t sequence": t_sequence(d, ALPHA),
+        }
+        if case.startswith("0/1"):
+            named["bounded PrPl-EB [-1, 1]"] = eb_sequence(d, -1.0, 1.0, ALPHA)
+        for name, (lower, _) in named.items():
+            hit = lower > 0
+            decided = hit.any(axis=1)
+            first = np.argmax(hit, axis=1)[decided] + 1
+            median = f"{int(np.median(first))}" if decided.any() else "-"
+            print(f"  {name:28s} decided {decided.mean():.2f}  median first look {median}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--looks", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=12)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    validity(args.runs, args.looks, args.seed)
+    power(args.runs // 4, args.looks, args.seed)
+    print(f"\n({time.perf_counter() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
