@@ -33,6 +33,7 @@ from .plugins.seed import SeedPlugin
 from .result import OK, ReplicateResult, Result
 from .runner import Run
 from .seeds import DEFAULT_SEED, check_seed
+from .stopping import StopMonitor, is_stopped, parse_stop
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
 
@@ -71,8 +72,12 @@ class Experiment:
         hypotheses: Iterable[Any] = (),
         store: Any = DEFAULT_STORE,
         execution: Mapping[str, Any] | None = None,
+        stop: Any = None,
+        max_replicates: int | None = None,
     ) -> None:
         self.datasource = datasource
+        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``.
+        self.stop_rule = parse_stop(stop, max_replicates)
         self.pipeline = list(pipeline)
         self.replicates = check_replicates(replicates, "replicates")
         self.plugins = list(plugins)
@@ -274,10 +279,19 @@ class Experiment:
         workers: int | None = None,
         grace: float | None = None,
         start_method: str | None = None,
+        stop: Any = None,
+        max_replicates: int | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream`` and ``debug`` use this)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
+        rule = self.stop_rule
+        if stop is not None or max_replicates is not None:
+            rule = parse_stop(stop if stop is not None else rule, max_replicates)
+        if rule is not None and only is not None:
+            rule = None  # one replicate of one condition: nothing to compare
+        if rule is not None and rule.max_replicates is not None:
+            n = rule.max_replicates  # the cap: replicates run round by round up to it
         if treatments is None:
             names = self.conditions
         else:
@@ -347,10 +361,13 @@ class Experiment:
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
                                  workspace=workspace_root())
+            if rule is not None:
+                store.set_stop(run_id, {**rule.as_dict(), "reason": None})
+        monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
-            recorder=recorder, prior=prior,
+            recorder=recorder, prior=prior, monitor=monitor,
         )
 
     def _resumable(
@@ -361,6 +378,11 @@ class Experiment:
         if not runs or runs[0].status == "completed":
             return None
         latest = runs[0]
+        if is_stopped(latest.status):
+            # Its stop rule ended it on purpose: continuing would look again at data already
+            # decided on. A new run starts afresh (without resume).
+            raise ConfigError(f"nothing to resume: the latest run of {self.name!r}, {latest.run_id}, "
+                              f"{latest.status}; run without resume to start a new one")
         row = store.run_row(latest.run_id)
         changes = describe_changes(json.loads(row["fingerprint_parts"]), parts,
                                    json.loads(row["configs"]), configs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -83,6 +83,11 @@ MIGRATIONS: dict[int, list[str]] = {
     # otherwise).
     2: [
         "ALTER TABLE runs ADD COLUMN cancel_requested REAL",
+    ],
+    # A run with a stop rule (core/stopping.py): JSON of the rule, the reason it ended, the
+    # stopping replicate and the anytime-valid rows there; NULL for a run without one.
+    3: [
+        "ALTER TABLE runs ADD COLUMN stop TEXT",
     ],
 }
 

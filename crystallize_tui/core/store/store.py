@@ -498,6 +498,12 @@ class Store:
                          (status, time.time(), run_id))
         self._recording.discard(run_id)
 
+    def set_stop(self, run_id: str, stop: dict[str, Any]) -> None:
+        """Record a run's stop rule and, once it ended, where and why it stopped."""
+        with self._write(run_id) as conn:
+            conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
+                         (json.dumps(stop, default=repr), run_id))
+
     # -- reading ------------------------------------------------------------------
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         conn = self._conn()
@@ -563,7 +569,7 @@ class Store:
         # A condition left out by a forced resume keeps its rows but is not in the run.
         reps = [r for r in self.replicates(run_id) if r.treatment in conditions]
         complete = len(reps) >= row["replicates"] * len(conditions)
-        return Result(
+        result = Result(
             run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
             replicates=row["replicates"], conditions=conditions,
             configs=json.loads(row["configs"]), outcomes=reps,
@@ -572,6 +578,8 @@ class Store:
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],
         )
+        result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        return result
 
     def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         """The last ``limit`` logged events/output lines of a run, oldest first."""
