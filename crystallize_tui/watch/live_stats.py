@@ -1,13 +1,13 @@
-"""Live statistics of a run still going: the comparison over replicates done in every condition.
+"""Live statistics of a run still going: anytime-valid rows, and the fixed-n comparison on demand.
 
 One feed for every view (the TUI's run screens, ``crystallize attach``): it takes finished
-replicates as they are announced (events) or as a late watcher reads them from the store,
-and computes the comparison on demand, paced so that it never takes more than about a
-tenth of the time (a large run's comparison costs seconds, and it competes with the run).
-
-What it assumes, said wherever it is shown (LIVE_NOTE): these are fixed-n tests computed
-again as replicates arrive; looking repeatedly and stopping at a small p-value inflates the
-false-positive rate, so a live p-value is never a verdict. Only the run's final table is.
+replicates as they are announced (events) or as a late watcher reads them from the store.
+While a run goes, the views show ``anytime()``: per treatment x metric, the confidence
+sequence of the paired difference (stats/sequential.py) and "decided: better/worse" or
+"undecided", valid at every look at once; it is updated incrementally, O(new replicates).
+A fixed-n p-value recomputed as replicates arrive is never a verdict (looking repeatedly and
+stopping at a small p inflates false positives); ``compute()`` still gives that comparison,
+paced to about a tenth of the time, for a run's final table.
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ class LiveTable:
     replicates: int
     note: str
     cost_s: float
+
+
+@dataclass(frozen=True)
+class LiveAnytime:
+    """The anytime-valid rows at one look, over how many complete rounds, and the note."""
+
+    rows: list[Any]  # AnytimeRow
+    replicates: int
+    note: str
 
 
 def as_finished_event(run_id: str, rep: Any) -> ev.ReplicateFinished | ev.ReplicateFailed:
@@ -84,13 +93,21 @@ class LiveStatistics:
         self._dirty = False
         self._last_at = float("-inf")
         self._last_cost = 0.0
+        self.anytime_stats = AnytimeStatistics(self.conditions)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
         before = len(self.finished)
         self.finished.extend(e for e in events
                              if isinstance(e, (ev.ReplicateFinished, ev.ReplicateFailed)))
+        self.anytime_stats.add_events(self.finished[before:])
         self._dirty = self._dirty or len(self.finished) > before
+
+    def anytime(self) -> LiveAnytime:
+        """The anytime-valid rows now (cheap: the updaters already hold every replicate)."""
+        rows = self.anytime_stats.rows()
+        n = self.anytime_stats.rounds
+        return LiveAnytime(rows, n, ANYTIME_LIVE_NOTE.format(n=n, anytime=self.anytime_stats.note()))
 
     def add_stored(self, run_id: str, replicates: Iterable[Any]) -> None:
         """Replicates a late watcher read from the store."""
@@ -128,8 +145,9 @@ class LiveStatistics:
 
 
 # -- anytime-valid rows ---------------------------------------------------------------
-ANYTIME_NOTE = ("anytime-valid: intervals hold at every look at once (alpha {alpha} split over "
-                "{rows} row(s)); a row is decided when its interval excludes 0")
+ANYTIME_NOTE = ("fixed-n p-values are not a verdict yet; anytime-valid intervals hold at every "
+                "look at once (alpha {alpha} split over {rows} row(s)): decided when one excludes 0")
+ANYTIME_LIVE_NOTE = "live: {n} replicate(s) done in every condition · {anytime}"
 
 
 @dataclass(frozen=True)
