@@ -59,3 +59,24 @@ async def test_the_live_panel_shows_anytime_rows_and_never_significant(tmp_path)
         final = cells(stats)[0]
         assert "decided: better" in final and "significant" in final
         assert "cancelled: statistics over" in text_of(screen.query_one("#verdicts", Static))
+
+
+async def test_s_stops_the_run_at_the_current_look_not_cancelled(tmp_path):
+    from tui_support import stored
+
+    write(tmp_path / "experiments" / "shift", {"experiment.yaml": YAML, "steps.py": STEP})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(180, 48)) as pilot:
+        screen = await start_run(app, pilot, "shift")
+        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 20)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.result is not None)
+        result = screen.result
+        assert result.status == "stopped: at look" and not result.cancelled
+        assert result.stop["reason"] == "at look" and result.stop["stopping_replicate"] >= 10
+        assert "stopped: at look at replicate" in text_of(screen.query_one("#run-status", Static))
+        verdicts = text_of(screen.query_one("#verdicts", Static))
+        assert "stopped: at look at replicate" in verdicts and "no stop rule" in verdicts
+        assert "shifted m:" in verdicts
+        ((status, stop),) = stored(tmp_path, "SELECT status, stop FROM runs")
+        assert status == "stopped: at look" and '"reason": "at look"' in stop

@@ -18,7 +18,7 @@ from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
 from .replicate import call_hook
 from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
-from .stopping import StopMonitor, stopped_status
+from .stopping import StopMonitor, stopped_status, summary_at_look
 from .store import RunRecorder
 
 
@@ -210,6 +210,15 @@ class Run:
             self.stop_reason = self.monitor.reason
             self.token.cancel()
 
+    def _stop_requested(self) -> bool:
+        """A watcher (the run screen's key) asked to stop at this look, not to cancel."""
+        if self.recorder is None:
+            return False
+        try:
+            return self.recorder.store.stop_requested(self.info.run_id)
+        except CrystallizeError:
+            return False
+
     def stop_at_look(self) -> None:
         """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
         if self.stop_reason is None and self.result is None:
@@ -283,6 +292,8 @@ class Run:
         failed = sum(1 for o in self.outcomes if o.status == FAILED)
         finished = len(self.outcomes) - failed
         complete = len(self.outcomes) == len(self.prior) + len(self.plan.tasks)
+        if self.stop_reason is None and self.token.cancelled and self._stop_requested():
+            self.stop_reason = "at look"
         if status is None and self.stop_reason is not None and not (failed and self.fail_fast):
             status = stopped_status(self.stop_reason)
         if status is None:
@@ -297,8 +308,11 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
-        if self.monitor is not None:
-            self.result.stop = self.monitor.summary(stopped_by_user=self.stop_reason == "at look")
+        if self.monitor is not None or self.stop_reason == "at look":
+            self.result.stop = (
+                self.monitor.summary(stopped_by_user=self.stop_reason == "at look")
+                if self.monitor is not None else
+                summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
             if self.recorder is not None and unsaved is None:
                 try:
                     self.recorder.store.set_stop(self.info.run_id, self.result.stop)

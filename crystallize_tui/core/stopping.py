@@ -34,7 +34,9 @@ class StopRule:
     max_replicates: int | None = None
 
     def describe(self) -> str:
-        return "decided" if self.until == "decided" else f"width={self.width:g}"
+        if self.until == "width":
+            return f"width={self.width:g}"
+        return self.until
 
     def as_dict(self) -> dict[str, Any]:
         return {"until": self.describe(), "max_replicates": self.max_replicates}
@@ -63,6 +65,15 @@ def parse_stop(value: Any, max_replicates: int | None = None) -> StopRule | None
             raise ConfigError(f"stop {text!r}: the width must be a number > 0, like width=0.02")
         return StopRule("width", width, max_replicates)
     raise ConfigError(f"stop {value!r}: choose 'decided' or 'width=W' (like width=0.02)")
+
+
+def summary_at_look(conditions: list[str], outcomes: list[Any], hypotheses: list[Any] = ()) -> dict[str, Any]:
+    """Where a run without a stop rule stood when it was stopped at a look: its anytime rows."""
+    monitor = StopMonitor(StopRule("look"), conditions, list(hypotheses))
+    for outcome in sorted(outcomes, key=lambda o: o.replicate):
+        monitor.stats.add(outcome.treatment, outcome.replicate,
+                          dict(outcome.metrics) if outcome.status == "ok" else None)
+    return {**monitor.summary(stopped_by_user=True), "until": None}
 
 
 class StopMonitor:

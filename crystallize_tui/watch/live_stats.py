@@ -319,9 +319,10 @@ def stop_lines(stop: dict[str, Any]) -> list[str]:
     reason = stop.get("reason")
     cap = stop.get("max_replicates")
     capped = f", cap {cap}" if cap else ""
+    rule = f"rule {stop['until']}{capped}" if stop.get("until") else "no stop rule"
     if reason in ("decided", "width", "at look"):
-        head = f"stopped: {reason} at replicate {stop.get('stopping_replicate')} (rule {stop.get('until')}{capped})"
+        head = f"stopped: {reason} at replicate {stop.get('stopping_replicate')} ({rule})"
     else:
         state = "decided" if stop.get("decided") else "undecided"
-        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, rule {stop.get('until')}): {state}"
+        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, {rule}): {state}"
     return [head, *("  " + anytime_line(r) for r in stop.get("rows", []))]

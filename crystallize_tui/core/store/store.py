@@ -659,6 +659,21 @@ class Store:
             "SELECT condition, replicate, error FROM replicates WHERE run_id = ? AND "
             "status = 'failed' ORDER BY finished_at", (run_id,))]
 
+    def request_stop(self, run_id: str) -> None:
+        """Ask the run to stop at its current look (the run screen's key): a cancel request
+        marked so the run ends "stopped: at look" with its anytime rows there."""
+        with self._write(run_id) as conn:
+            row = conn.execute("SELECT stop FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            stop = json.loads(row[0]) if row and row[0] else {}
+            conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
+                         (json.dumps({**stop, "requested": "at look"}), run_id))
+        self.request_cancel(run_id)
+
+    def stop_requested(self, run_id: str) -> bool:
+        """Did a watcher ask this run to stop at its current look (``request_stop``)?"""
+        rows = self._read("SELECT stop FROM runs WHERE run_id = ?", (run_id,))
+        return bool(rows and rows[0][0] and json.loads(rows[0][0]).get("requested"))
+
     def request_cancel(self, run_id: str) -> None:
         """Ask the process running ``run_id`` to cancel it (it polls cancel_requested).
         The one write a watcher makes: a flag, never the run's own rows."""

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static
 from ...core import events as ev
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
+from ...core.stopping import is_stopped
 from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
@@ -43,6 +44,9 @@ class RunScreen(Screen):
     # Resume after a cancel or failed replicates, else Run again.
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
+        Binding("s", "stop_at_look", "Stop here",
+                tooltip="Stop at the current look: no new replicate starts; the run reads "
+                        "'stopped: at look' with its anytime-valid rows there"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
         Binding("r", "resume", "Resume",
@@ -306,6 +310,10 @@ class RunScreen(Screen):
         if result.status == "cancelled":
             self._set_status(f"cancelled · {len(result.replicate_results)} finished replicates "
                              "kept in the store · r resumes", "yellow")
+        elif is_stopped(result.status):
+            where = (result.stop or {}).get("stopping_replicate")
+            self._set_status(f"{result.status} at replicate {where} in {clock(duration)} · "
+                             f"run {result.run_id}", "green")
         elif result.status == "failed":
             self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
                              f"{clock(duration)} · enter on a failed row shows its error",
@@ -460,6 +468,25 @@ class RunScreen(Screen):
         self._request_cancel()
         self._set_status("cancelling… no new replicate starts; finished ones are kept", "yellow")
 
+    def action_stop_at_look(self) -> None:
+        if not self.running:
+            self.app.notify("no run in progress on this screen", timeout=3)
+            return
+        self.cancelling = True
+        self._request_stop()
+        self._set_status("stopping at this look… no new replicate starts", "yellow")
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _request_stop(self) -> None:
+        """Mark the request as a stop (not a cancel) in the store, then cancel as ``c`` does."""
+        process = self.process
+        if process is not None:
+            try:
+                process.store.request_stop(process.run_id)
+            except Exception:  # noqa: BLE001 - not recorded yet: the cancel below still stops it
+                pass
+            process.cancel()
+
     @work(thread=True, group="cancel", exit_on_error=False)
     def _request_cancel(self) -> None:
         """The cross-process request (a store write: off the UI thread); the run process is
@@ -479,7 +506,7 @@ class RunScreen(Screen):
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_run":
+        if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":
             return self._resumable()
