@@ -80,3 +80,26 @@ async def test_s_stops_the_run_at_the_current_look_not_cancelled(tmp_path):
         assert "shifted m:" in verdicts
         ((status, stop),) = stored(tmp_path, "SELECT status, stop FROM runs")
         assert status == "stopped: at look" and '"reason": "at look"' in stop
+
+
+async def test_the_launch_dialog_runs_until_decided_with_replicates_as_the_cap(tmp_path):
+    from textual.widgets import Input
+    from tui_support import launch_to_end, open_launch
+
+    write(tmp_path / "experiments" / "shift", {"experiment.yaml": YAML.replace("delay: 0.01", "delay: 0"),
+                                               "steps.py": STEP})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(180, 60)) as pilot:
+        dialog = await open_launch(app, pilot, "shift")
+        dialog.query_one("#until", Input).value = "soon"
+        dialog.query_one("#replicates", Input).value = "300"
+        await pilot.pause()
+        dialog.action_launch()
+        await pilot.pause()
+        assert "choose 'decided' or 'width=W'" in text_of(dialog.query_one("#launch-error", Static))
+        dialog.query_one("#until", Input).value = "decided"
+        screen = await launch_to_end(app, pilot, dialog)
+        result = screen.result
+        assert result.status == "stopped: decided"
+        assert result.stop["max_replicates"] == 300 and result.stop["stopping_replicate"] < 300
+        assert "stopped: decided at replicate" in text_of(screen.query_one("#verdicts", Static))

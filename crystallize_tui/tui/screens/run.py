@@ -289,7 +289,8 @@ class RunScreen(Screen):
         if not (self.running or (message.died and self.died is not None)):
             return
         if message.anytime:
-            self.query_one("#stats", StatsTable).show_anytime(message.table, note=message.note)
+            self.query_one("#stats", StatsTable).show_anytime(message.table, note=message.note,
+                                                              rounds=message.replicates)
         else:
             self.query_one("#stats", StatsTable).show(message.table, note=message.note)
 

@@ -171,8 +171,9 @@ class StatsTable(FittedComparisonTable):
         self.set_lines(lines, note)
         self.updated_at = time.monotonic()
 
-    def show_anytime(self, rows: list[Any], note: str = "") -> None:
-        """Show the anytime-valid rows (watch.live_stats.AnytimeRow) of a run still going."""
+    def show_anytime(self, rows: list[Any], note: str = "", rounds: int = 0) -> None:
+        """Show the anytime-valid rows (watch.live_stats.AnytimeRow) of a run still going;
+        ``rounds``: replicates done in every condition (pairs not in a row were dropped)."""
         from ...stats.cells import format_number
 
         self._columns(live=True)
@@ -182,9 +183,11 @@ class StatsTable(FittedComparisonTable):
                 "metric": row.metric, "treatment": row.treatment,
                 "difference": (f"{format_number(row.estimate, 3)} [{format_number(row.lower, 3)}, "
                                f"{format_number(row.upper, 3)}]"),
-                "anytime": anytime_text(row.label), "n": str(row.n),
+                # Why a row cannot decide yet (burn-in, skewness) beside its decision.
+                "anytime": anytime_text(row.label + (f" · {row.note}" if row.note else "")),
+                "n": f"{row.n} pairs" + (f" (−{rounds - row.n})" if rounds > row.n else ""),
                 "p": format_number(row.p_value, 3), "method": row.method,
-                "assumes": row.note or row.assumes,
+                "assumes": row.assumes,
             }
             lines.append(ComparisonLine(cells, row, f"{row.metric}: {row.treatment} vs baseline (live)"))
         self.set_lines(lines, note)
