@@ -193,6 +193,7 @@ class _Row:
         self.alpha = alpha
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
+        self.total = 0.0  # sum of the differences: the estimate without a pass over them
 
     def add(self, base: Any, treat: Any) -> None:
         from ..stats.sequential import SequentialDifference
@@ -209,6 +210,7 @@ class _Row:
             for b, t in self.pairs:
                 self.seq.update_pair(b, t)
         self.pairs.append((float(base), float(treat)))
+        self.total += float(treat) - float(base)
         self.seq.update_pair(float(base), float(treat))
 
 
@@ -278,8 +280,7 @@ class AnytimeStatistics:
             seq = row.seq
             interval = seq.interval()
             higher = self.directions.get(metric, "greater") != "less"
-            values = seq.values
-            estimate = float(sum(values) / len(values)) if values else math.nan
+            estimate = row.total / seq.n if seq.n else math.nan
             out.append(AnytimeRow(treatment, metric, seq.n, estimate, interval.lower,
                                   interval.upper, seq.p_value(),
                                   seq.decision(higher_is_better=higher), seq.method, seq.assumes,
