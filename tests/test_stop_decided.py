@@ -153,3 +153,29 @@ def test_the_api_stops_when_decided_and_the_stored_result_keeps_it(tmp_path):
     assert exp.run(stop="width=0.5", max_replicates=20).stop["until"] == "width=0.5"
     with pytest.raises(ConfigError, match="stop 'often'"):
         exp.run(stop="often")
+
+
+def two_metrics(config, ctx):
+    import random
+
+    rng = random.Random(f"{ctx.treatment}-{ctx.seed}")
+    ctx.metrics.add("x", rng.gauss(config["shift"], 1.0))
+    ctx.metrics.add("noise", rng.gauss(0.0, 1.0))  # the same in every condition: never decided
+
+
+def test_with_hypotheses_only_their_rows_need_deciding(tmp_path):
+    from crystallize_tui import Hypothesis
+
+    def experiment(hypotheses):
+        return Experiment("hyp", datasource={"shift": 0.0}, pipeline=[two_metrics], seed=9,
+                          treatments=[Treatment("up", {"shift": 2.0})], hypotheses=hypotheses,
+                          stop="decided", max_replicates=150, store=tmp_path / "s.db")
+
+    declared = experiment([Hypothesis("x", "greater")]).run()
+    assert declared.status == "stopped: decided"
+    rows = {r["metric"]: r["anytime"] for r in declared.stop["rows"]}
+    assert rows == {"x": "decided: better", "noise": "undecided"}
+    # Without a hypothesis every row must be decided: noise never is, so the cap is reached.
+    every = experiment([]).run()
+    assert every.status == "completed" and every.stop["reason"] == "cap"
+    assert len(every.replicate_results) == 300

@@ -325,5 +325,5 @@ def stop_lines(stop: dict[str, Any]) -> list[str]:
         head = f"stopped: {reason} at replicate {stop.get('stopping_replicate')} ({rule})"
     else:
         state = "decided" if stop.get("decided") else "undecided"
-        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, {rule}): {state}"
+        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, rule {stop.get('until')}): {state}"
     return [head, *("  " + anytime_line(r) for r in stop.get("rows", []))]

@@ -206,8 +206,7 @@ class RunScreen(Screen):
         self.result = None  # a new run on this screen: the last one's result is history
         self.started = started
         with self._live_lock:
-            self._live, self._fed = LiveStatistics(started.experiment, started.conditions,
-                                                   started.seed), 0
+            self._live, self._fed = None, 0  # the next refresh starts the feed for this run
         resumed = " · resumed" if started.done_before else ""
         self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
         self._filters = [None, *started.conditions]
@@ -249,16 +248,18 @@ class RunScreen(Screen):
         self._stats_at = time.monotonic()
         s = self.started
         if len(s.conditions) > 1:
-            self.update_anytime(list(self.finished))
+            self.update_anytime(s, list(self.finished))
 
     @work(thread=True, exclusive=True, group="anytime", exit_on_error=False)
-    def update_anytime(self, finished: list[Any]) -> None:
+    def update_anytime(self, started: ev.RunStarted, finished: list[Any]) -> None:
         """The anytime-valid rows: the feed takes only the replicates new since the last look."""
         began = time.perf_counter()
         with self._live_lock:
             live = self._live
-            if live is None:
-                return
+            if live is None or self._fed > len(finished):  # a new run (or one re-read) here
+                live = self._live = LiveStatistics(started.experiment, started.conditions,
+                                                   started.seed)
+                self._fed = 0
             live.add(finished[self._fed:])
             self._fed = len(finished)
             now = live.anytime()
@@ -481,11 +482,15 @@ class RunScreen(Screen):
     def _request_stop(self) -> None:
         """Mark the request as a stop (not a cancel) in the store, then cancel as ``c`` does."""
         process = self.process
-        if process is not None:
-            try:
-                process.store.request_stop(process.run_id)
-            except Exception:  # noqa: BLE001 - not recorded yet: the cancel below still stops it
+        started = self.started
+        run_id = process.run_id if process is not None else (started.run_id if started else None)
+        store = process.store if process is not None else self.experiment.store
+        if run_id is not None and store is not None:
+            try:  # a run of another process (attached) polls the same request
+                store.request_stop(run_id)
+            except Exception:  # noqa: BLE001, S110 - not recorded yet: the cancel below still stops it
                 pass
+        if process is not None:
             process.cancel()
 
     @work(thread=True, group="cancel", exit_on_error=False)
