@@ -5,7 +5,8 @@ distribution of paired differences, RUNS simulated runs are watched after every 
 to LOOKS; a method "misses" a run if its interval ever excludes the true mean difference. The
 target is a miss rate <= alpha + 3 standard errors; the naive paired t-test checked after every
 replicate is the negative control on the same runs. Then, with a true difference, how often
-and how early each method decides. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
+and how early each method decides; last, the incremental updater's cost per look against a
+floor measured in the same run. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crystallize_tui.stats.sequential import (  # noqa: E402
+    SequentialDifference,
     asymptotic_sequence,
+    betting_sequence,
     eb_sequence,
     t_sequence,
 )
@@ -42,6 +45,8 @@ def differences(kind: str, rng: np.random.Generator, shape: tuple[int, int]) -> 
         base = rng.random(shape) < 0.3
         treat = np.where(rng.random(shape) < 0.7, base, rng.random(shape) < 0.3)
         return treat.astype(float) - base, 0.0
+    if kind.startswith("rare 0/1"):  # independent sides, baseline 1%, treatment 5%
+        return (rng.random(shape) < 0.05).astype(float) - (rng.random(shape) < 0.01), 0.04
     if kind == "lognormal pair":  # iid lognormal(0, 1) sides: the difference is symmetric
         return rng.lognormal(0, 1, shape) - rng.lognormal(0, 1, shape), 0.0
     if kind.startswith("skewed"):  # the difference itself is a centred lognormal(0, sigma)
@@ -64,6 +69,8 @@ def methods(kind: str) -> dict:
     }
     if "0/1" in kind:
         out["bounded PrPl-EB [-1, 1]"] = lambda d: eb_sequence(d, -1.0, 1.0, ALPHA)
+        out["betting, hedged capital [-1, 1], grid 200"] = lambda d: betting_sequence(
+            d, -1.0, 1.0, ALPHA, grid=200)
     return out
 
 
@@ -81,7 +88,7 @@ def validity(runs: int, looks: int, seed: int) -> None:
     se = math.sqrt(ALPHA * (1 - ALPHA) / runs)
     print(f"Null / coverage: {runs} runs x {looks} looks, alpha {ALPHA}, limit alpha + 3 SE = "
           f"{ALPHA + 3 * se:.3f}; 'ever missed' = share of runs whose interval ever excluded the truth")
-    kinds = ["normal", "t(3)", "0/1", "paired 0/1", "lognormal pair",
+    kinds = ["normal", "t(3)", "0/1", "paired 0/1", "rare 0/1: 5% vs 1%", "lognormal pair",
              "skewed sigma=1", "skewed sigma=1.5", "skewed sigma=2"]
     for kind in kinds:
         rng = np.random.default_rng(seed)
@@ -116,12 +123,50 @@ def power(runs: int, looks: int, seed: int) -> None:
         }
         if case.startswith("0/1"):
             named["bounded PrPl-EB [-1, 1]"] = eb_sequence(d, -1.0, 1.0, ALPHA)
+            named["betting, grid 200"] = betting_sequence(d, -1.0, 1.0, ALPHA, grid=200)
         for name, (lower, _) in named.items():
             hit = lower > 0
             decided = hit.any(axis=1)
             first = np.argmax(hit, axis=1)[decided] + 1
             median = f"{int(np.median(first))}" if decided.any() else "-"
             print(f"  {name:28s} decided {decided.mean():.2f}  median first look {median}")
+
+
+def speed(updates: int = 10_000, repeat: int = 3) -> None:
+    """Cost of one look of the incremental updater (update + interval + p-value), against a
+    floor measured in the same run: a bare Python loop keeping a running mean and variance."""
+    xs = np.random.default_rng(1).integers(-1, 2, updates).astype(float).tolist()
+
+    def floor() -> None:
+        n, mean, m2 = 0, 0.0, 0.0
+        for x in xs:
+            n += 1
+            delta = x - mean
+            mean += delta / n
+            m2 += delta * (x - mean)
+
+    def look(method: str) -> None:
+        bounds = (-1.0, 1.0) if method in ("bounded", "betting") else (None, None)
+        updater = SequentialDifference(method, *bounds)
+        for x in xs:
+            updater.update(x)
+            updater.interval()
+            updater.p_value()
+
+    def best(fn) -> float:  # noqa: ANN001
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times) / updates * 1e6
+
+    base = best(floor)
+    print(f"\nSpeed: one look (update + interval + p_value), best of {repeat} x {updates:,}; "
+          f"floor (running mean/variance in a bare loop) {base:.2f} us")
+    for method in ("bounded", "betting", "asymptotic", "t"):
+        cost = best(lambda m=method: look(m))
+        print(f"  {method:10s} {cost:6.1f} us per look = {cost / base:5.0f}x the floor")
 
 
 def main() -> None:
@@ -133,6 +178,7 @@ def main() -> None:
     start = time.perf_counter()
     validity(args.runs, args.looks, args.seed)
     power(args.runs // 4, args.looks, args.seed)
+    speed()
     print(f"\n({time.perf_counter() - start:.1f} s)")
 
 

@@ -8,23 +8,27 @@ plain functions over the paired differences ``d_i = treatment_i - baseline_i`` (
 replicate, as the fixed-n paired tests pair them; batch functions work along the last axis, so
 a 2-D array holds many runs at once) plus :class:`SequentialDifference`, an incremental
 updater with ``update(x)`` / ``interval(alpha)`` / ``p_value()`` that gives the same numbers.
+The methods live in :mod:`.bernstein`, :mod:`.betting` and :mod:`.mixtures`; this module holds
+the updater, decisions, p-values and e-BH, and re-exports the batch functions.
 
 Methods:
 
 - ``"bounded"``: the predictable plug-in empirical-Bernstein confidence sequence (PrPl-EB) of
   Waudby-Smith & Ramdas (2024), "Estimating means of bounded random variables by betting",
-  JRSS-B 86(1), Theorem 2. Valid in finite samples for any distribution on a known [low, high]
-  (the difference of two 0/1 metrics lies in [-1, 1]).
+  JRSS-B 86(1), Theorem 2 (:mod:`.bernstein`). Valid in finite samples for any distribution
+  on a known [low, high] (the difference of two 0/1 metrics lies in [-1, 1]).
+- ``"betting"``: the hedged-capital betting sequence of the same paper (Theorem 3, in
+  :mod:`.betting`): also exact in known bounds and tighter, at O(grid) work per replicate.
 - ``"asymptotic"``: the asymptotic confidence sequence of Waudby-Smith, Arbour, Sinha, Kennedy
   & Ramdas (2024), "Time-uniform central limit theory and asymptotic confidence sequences",
-  Annals of Statistics, Theorem 2.2 (Robbins' normal-mixture boundary with the sample standard
-  deviation plugged in; rho tuned so the boundary is tightest at ``target_n``), with no decision
-  before ``burn_in`` replicates. Valid as n grows for any distribution with a finite
-  (2 + delta)-th moment.
+  Annals of Statistics, Theorem 2.2 (:mod:`.mixtures`; Robbins' normal-mixture boundary with
+  the sample standard deviation plugged in; rho tuned so the boundary is tightest at
+  ``target_n``), with no decision before ``burn_in`` replicates. Valid as n grows for any
+  distribution with a finite (2 + delta)-th moment.
 - ``"t"``: the anytime-valid t sequence of Lindon, Ham, Tingley & Bojinov (2022), "Anytime-valid
   linear models and regression adjusted causal inference in randomized experiments" (a
   Gaussian-mixture Bayes factor over the t statistic, right-Haar prior on the scale). Exact for
-  normal differences at every n, including n = 2.
+  normal differences at every n (finite from about 11 replicates with ``target_n`` = 100).
 
 The default for unbounded metrics is ``"asymptotic"`` with ``burn_in=30`` and a skewness gate:
 no decision while n < 50 * (sample skewness)^2 (``DEFAULT_BURN_IN``, ``DEFAULT_SKEW_GATE``), found
@@ -35,15 +39,19 @@ the t sequence missed 0.17 / 0.38 / 0.62, the asymptotic sequence without burn-i
 0.85, with burn-in 30 alone 0.15 / 0.31 / 0.53 and with burn-in 100 alone 0.07 / 0.17 / 0.33,
 all silently invalid; with the gate 0.037 / 0.006 / 0.000, because such runs stay undecided
 and the interval says why (``Interval.note``: "skewed ... no decision before N replicates"). On
-normal, t(3), 0/1 and lognormal-pair (symmetric) differences the default held (0.041, 0.032, 0.041,
-0.018) and decided as early as without the gate. No interval can be valid in finite samples for
-every unbounded distribution (Bahadur & Savage 1956): the gate is what keeps it from being
-*silently* wrong; declaring the metric's bounds (``"bounded"``) makes it exact. The t sequence
-is the better choice only for differences known to be close to normal.
+normal, t(3), 0/1, rare 0/1 (5% vs 1%) and lognormal-pair (symmetric) differences the default
+held (0.041, 0.032, 0.041, 0.033, 0.018) and decided as early as without the gate. No interval
+can be valid in finite samples for every unbounded distribution (Bahadur & Savage 1956): the
+gate is what keeps it from being *silently* wrong; declaring the metric's bounds
+(``"bounded"``/``"betting"``) makes it exact. The t sequence suits only differences known to be
+close to normal. Both unbounded methods also wait while every difference so far is equal (a
+rare 0/1 outcome not yet seen is no zero-width interval).
 
 Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
-difference = 0"; ``p <= alpha`` exactly when the sequence at that alpha has excluded 0 at some
-look so far (for the bounded method: at the alpha its bets were tuned for).
+difference = 0". For the mixtures ``p <= alpha`` exactly when the sequence at that alpha has
+excluded 0 at some look so far; for the bounded methods whenever it has (their bets are tuned
+for the updater's alpha). Across treatments: :func:`e_bh` on the current e-values (false
+discovery rate), or Holm on the anytime p-values (family-wise, ``stats.adjust_pvalues``).
 """
 
 from __future__ import annotations
@@ -54,21 +62,58 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import DataError
+from ._data import DataError, differences, is_binary, read_side
+from ._sequence_input import DEFAULT_ALPHA, DEFAULT_TARGET_N, _check_alpha
+from .bernstein import EB_LAMBDA_CAP, EBState, eb_log_e, eb_sequence
+from .betting import BettingState, betting_log_e, betting_sequence
+from .mixtures import (
+    DEFAULT_BURN_IN,
+    DEFAULT_SKEW_GATE,
+    _t_phi,
+    asymptotic_half_scalar,
+    asymptotic_log_e,
+    asymptotic_log_e_scalar,
+    asymptotic_open_scalar,
+    asymptotic_sequence,
+    mixture_rho,
+    moments_scalar,
+    t_half_scalar,
+    t_log_e,
+    t_log_e_scalar,
+    t_sequence,
+)
 
-METHODS = ("bounded", "asymptotic", "t")
-DEFAULT_ALPHA = 0.05
-DEFAULT_TARGET_N = 100
-DEFAULT_BURN_IN = 30
-# No asymptotic decision while n < DEFAULT_SKEW_GATE * (sample skewness)^2: found by simulation.
-DEFAULT_SKEW_GATE = 50.0
+__all__ = [
+    "ASSUMPTIONS",
+    "DEFAULT_ALPHA",
+    "DEFAULT_BURN_IN",
+    "DEFAULT_SKEW_GATE",
+    "DEFAULT_TARGET_N",
+    "METHODS",
+    "Interval",
+    "SequentialDifference",
+    "anytime_p_values",
+    "asymptotic_log_e",
+    "asymptotic_sequence",
+    "betting_log_e",
+    "betting_sequence",
+    "decide",
+    "e_bh",
+    "eb_log_e",
+    "eb_sequence",
+    "mixture_rho",
+    "paired_sequence",
+    "t_log_e",
+    "t_sequence",
+]
+
+METHODS = ("bounded", "betting", "asymptotic", "t")
 ASSUMPTIONS = {
     "bounded": "differences within the declared bounds; exact at every n",
+    "betting": "differences within the declared bounds; exact at every n",
     "asymptotic": "finite variance; valid as n grows, no decision during burn-in or while skewed",
     "t": "normally distributed differences; exact at every n",
 }
-# Largest bet of the PrPl-EB sequence; Waudby-Smith & Ramdas use 1/2 or 3/4.
-EB_LAMBDA_CAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -97,259 +142,6 @@ def decide(interval: Interval | tuple[float, float], higher_is_better: bool = Tr
     return "undecided"
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise DataError(f"alpha must be between 0 and 1, got {alpha!r}")
-
-
-def _as_array(differences: object) -> np.ndarray:
-    x = np.asarray(differences, dtype=float)
-    if x.ndim == 0:
-        raise DataError("differences must be a sequence of numbers, got a single value")
-    bad = ~np.isfinite(x)
-    if bad.any():
-        index = np.argwhere(bad)[0]
-        raise DataError(f"non-finite difference {float(x[tuple(index)])!r} at replicate {int(index[-1])}")
-    return x
-
-
-def _check_bounds(x: np.ndarray, low: float, high: float) -> None:
-    if not high > low:
-        raise DataError(f"bounds need low < high, got low={low!r}, high={high!r}")
-    outside = (x < low) | (x > high)
-    if outside.any():
-        index = np.argwhere(outside)[0]
-        raise DataError(
-            f"difference {float(x[tuple(index)])!r} at replicate {int(index[-1])} is outside the declared "
-            f"bounds [{low!r}, {high!r}]"
-        )
-
-
-def mixture_rho(target_n: float = DEFAULT_TARGET_N, alpha: float = DEFAULT_ALPHA) -> float:
-    """Robbins-mixture tuning that makes the boundary tightest at ``target_n`` observations.
-
-    Waudby-Smith et al. (2024), the rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / t* of
-    their tuning discussion.
-    """
-    _check_alpha(alpha)
-    if not target_n > 0:
-        raise DataError(f"target_n must be positive, got {target_n!r}")
-    a = -2.0 * math.log(alpha)
-    return math.sqrt((a + math.log(a + 1.0)) / target_n)
-
-
-def _moments(n, s1, s2, s3, shift):  # noqa: ANN001, ANN202 - arrays or numpy scalars alike
-    """Mean, standard deviation (divisor n) and skewness from power sums of ``x - shift``."""
-    m = s1 / n
-    m2 = np.maximum(s2 / n - m * m, 0.0)
-    m3 = s3 / n - 3.0 * m * (s2 / n) + 2.0 * m ** 3
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(m2 > 0, m3 / m2 ** 1.5, 0.0)
-    return m + shift, np.sqrt(m2), skew
-
-
-def _running_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """n, mean, standard deviation (divisor n) and skewness after each look."""
-    n = np.arange(1, x.shape[-1] + 1, dtype=float)
-    shift = x[..., :1]  # centre on the first value: the power sums stay accurate
-    c = x - shift
-    mean, sd, skew = _moments(n, np.cumsum(c, axis=-1), np.cumsum(c * c, axis=-1),
-                              np.cumsum(c * c * c, axis=-1), shift)
-    return n, mean, sd, skew
-
-
-# --- asymptotic confidence sequence (Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas 2024) ---
-
-
-def _asymptotic_open(n, skew, burn_in: int, skew_gate: float):  # noqa: ANN001, ANN202
-    """Whether a look may decide: past the burn-in, and n >= skew_gate * skewness^2 (why: the
-    normal approximation's error grows with |skewness| / sqrt(n); see the module docstring)."""
-    return (n >= max(burn_in, 2)) & (n >= skew_gate * skew * skew)
-
-
-def _asymptotic_half(n, sd, alpha: float, rho: float):  # noqa: ANN001, ANN202
-    r2 = rho * rho
-    return sd * np.sqrt(2.0 * (n * r2 + 1.0) / (n * n * r2) * np.log(np.sqrt(n * r2 + 1.0) / alpha))
-
-
-def _asymptotic_log_e(n, mean, sd, null: float, r2: float):  # noqa: ANN001, ANN202
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = n * (mean - null) / sd
-    s = np.where(mean == null, 0.0, s)  # 0/0: no evidence either way
-    return r2 * s * s / (2.0 * (n * r2 + 1.0)) - 0.5 * np.log(n * r2 + 1.0)
-
-
-def asymptotic_sequence(
-    differences: Sequence[float] | np.ndarray,
-    alpha: float = DEFAULT_ALPHA,
-    target_n: float = DEFAULT_TARGET_N,
-    burn_in: int = DEFAULT_BURN_IN,
-    skew_gate: float = DEFAULT_SKEW_GATE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds after each replicate (infinite while the look may not decide).
-
-    Theorem 2.2: mean_t +/- sd_t * sqrt(2 (t rho^2 + 1) / (t^2 rho^2) * log(sqrt(t rho^2 + 1) / alpha)),
-    infinite before ``burn_in`` replicates and while t < ``skew_gate`` * (sample skewness)^2.
-    """
-    _check_alpha(alpha)
-    x = _as_array(differences)
-    n, mean, sd, skew = _running_moments(x)
-    half = _asymptotic_half(n, sd, alpha, mixture_rho(target_n, alpha))
-    half = np.where(_asymptotic_open(n, skew, burn_in, skew_gate), half, np.inf)
-    return mean - half, mean + half
-
-
-def asymptotic_log_e(
-    differences: Sequence[float] | np.ndarray,
-    null: float = 0.0,
-    alpha: float = DEFAULT_ALPHA,
-    target_n: float = DEFAULT_TARGET_N,
-    burn_in: int = DEFAULT_BURN_IN,
-    skew_gate: float = DEFAULT_SKEW_GATE,
-) -> np.ndarray:
-    """Log of the (asymptotic) normal-mixture e-process for "mean = null" after each replicate.
-
-    E_t = exp(rho^2 S_t^2 / (2 (t rho^2 + 1))) / sqrt(t rho^2 + 1), S_t = t (mean_t - null) / sd_t;
-    E_t >= 1/alpha exactly when :func:`asymptotic_sequence` excludes ``null``. 0 while gated.
-    """
-    x = _as_array(differences)
-    n, mean, sd, skew = _running_moments(x)
-    log_e = _asymptotic_log_e(n, mean, sd, null, mixture_rho(target_n, alpha) ** 2)
-    return np.where(_asymptotic_open(n, skew, burn_in, skew_gate), log_e, 0.0)
-
-
-# --- anytime-valid t sequence (Lindon, Ham, Tingley & Bojinov 2022) ---
-
-
-def _t_phi(target_n: float, alpha: float) -> float:
-    # The prior precision phi plays the part of 1 / rho^2 in Robbins' mixture: the same tuning.
-    return 1.0 / mixture_rho(target_n, alpha) ** 2
-
-
-def _t_half(n, sd_n, alpha: float, phi: float):  # noqa: ANN001, ANN202
-    nu = n - 1.0
-    r = phi / (phi + n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.exp(2.0 / (nu + 1.0) * (-math.log(alpha) - 0.5 * np.log(r)))
-        u = (k - 1.0) / (1.0 - k * r)
-        s = sd_n * np.sqrt(n / nu)  # sample sd, divisor n - 1
-        half = s / np.sqrt(n) * np.sqrt(nu * u)
-    return np.where((nu < 1) | (k * r >= 1.0), np.inf, half)
-
-
-def _t_log_e(n, mean, sd_n, null: float, phi: float):  # noqa: ANN001, ANN202
-    nu = n - 1.0
-    r = phi / (phi + n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = (mean - null) ** 2 / (sd_n * sd_n)  # t^2 / nu, t the one-sample t statistic
-        q = np.where(mean == null, 0.0, q)
-        # log((1 + q) / (1 + r q)), tending to -log r as q -> inf
-        ratio = np.where(np.isinf(q), -np.log(r), np.log1p(q) - np.log1p(r * q))
-        log_e = 0.5 * np.log(r) + (nu + 1.0) / 2.0 * ratio
-    return np.where(nu < 1, 0.0, log_e)
-
-
-def t_sequence(
-    differences: Sequence[float] | np.ndarray,
-    alpha: float = DEFAULT_ALPHA,
-    target_n: float = DEFAULT_TARGET_N,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds after each replicate (infinite at n = 1 or while too wide to bound).
-
-    Inverts BF_n = sqrt(r) ((1 + t^2/nu) / (1 + r t^2/nu))^((nu+1)/2) = 1/alpha for t^2, with
-    r = phi / (phi + n), nu = n - 1 and t the one-sample t statistic of mean - delta.
-    """
-    _check_alpha(alpha)
-    x = _as_array(differences)
-    n, mean, sd, _ = _running_moments(x)
-    half = _t_half(n, sd, alpha, _t_phi(target_n, alpha))
-    return mean - half, mean + half
-
-
-def t_log_e(
-    differences: Sequence[float] | np.ndarray,
-    null: float = 0.0,
-    alpha: float = DEFAULT_ALPHA,
-    target_n: float = DEFAULT_TARGET_N,
-) -> np.ndarray:
-    """Log of Lindon et al.'s Bayes factor (an e-process for normal data) for "mean = null"."""
-    x = _as_array(differences)
-    n, mean, sd, _ = _running_moments(x)
-    return _t_log_e(n, mean, sd, null, _t_phi(target_n, alpha))
-
-
-# --- predictable plug-in empirical-Bernstein sequence (Waudby-Smith & Ramdas 2024) ---
-
-
-def _eb_terms(y: np.ndarray, alpha: float, cap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Bets lambda_t and penalties v_t psi_E(lambda_t) for values ``y`` in [0, 1] (Theorem 2).
-
-    mu_t = (1/2 + sum y_i) / (t + 1), sigma2_t = (1/4 + sum (y_i - mu_i)^2) / (t + 1),
-    lambda_t = min(sqrt(2 log(2/alpha) / (sigma2_{t-1} t log(1 + t))), cap),
-    v_t = 4 (y_t - mu_{t-1})^2, psi_E(l) = (-log(1 - l) - l) / 4.
-    """
-    t = np.arange(1, y.shape[-1] + 1, dtype=float)
-    mu = (0.5 + np.cumsum(y, axis=-1)) / (t + 1.0)
-    sigma2 = (0.25 + np.cumsum((y - mu) ** 2, axis=-1)) / (t + 1.0)
-    mu_prev = np.concatenate([np.full(y.shape[:-1] + (1,), 0.5), mu[..., :-1]], axis=-1)
-    sigma2_prev = np.concatenate([np.full(y.shape[:-1] + (1,), 0.25), sigma2[..., :-1]], axis=-1)
-    lam = np.minimum(np.sqrt(2.0 * math.log(2.0 / alpha) / (sigma2_prev * t * np.log1p(t))), cap)
-    psi = (-np.log1p(-lam) - lam) / 4.0
-    return lam, 4.0 * (y - mu_prev) ** 2 * psi
-
-
-def eb_sequence(
-    differences: Sequence[float] | np.ndarray,
-    low: float = -1.0,
-    high: float = 1.0,
-    alpha: float = DEFAULT_ALPHA,
-    intersect: bool = True,
-    cap: float = EB_LAMBDA_CAP,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds after each replicate for differences known to lie in [low, high].
-
-    C_t = sum(l_i y_i) / sum(l_i) +/- (log(2/alpha) + sum(v_i psi_E(l_i))) / sum(l_i) on
-    y = (d - low) / (high - low), mapped back; with ``intersect`` the running intersection
-    (also a valid confidence sequence, and never wider from one look to the next).
-    """
-    _check_alpha(alpha)
-    x = _as_array(differences)
-    _check_bounds(x, low, high)
-    y = (x - low) / (high - low)
-    lam, pen = _eb_terms(y, alpha, cap)
-    sl = np.cumsum(lam, axis=-1)
-    centre = np.cumsum(lam * y, axis=-1) / sl
-    half = (math.log(2.0 / alpha) + np.cumsum(pen, axis=-1)) / sl
-    lo, hi = np.maximum(centre - half, 0.0), np.minimum(centre + half, 1.0)
-    if intersect:
-        lo, hi = np.maximum.accumulate(lo, axis=-1), np.minimum.accumulate(hi, axis=-1)
-    return low + (high - low) * lo, low + (high - low) * hi
-
-
-def eb_log_e(
-    differences: Sequence[float] | np.ndarray,
-    low: float = -1.0,
-    high: float = 1.0,
-    null: float = 0.0,
-    alpha: float = DEFAULT_ALPHA,
-    cap: float = EB_LAMBDA_CAP,
-) -> np.ndarray:
-    """Log of the two-sided EB e-process (M+ + M-) / 2 for "mean = null", bets tuned at ``alpha``.
-
-    M+/- = exp(+/- sum l_i (y_i - m) - sum v_i psi_E(l_i)): the supermartingales Theorem 2
-    inverts, so E_t >= 1/alpha whenever :func:`eb_sequence` (not intersected) excludes ``null``.
-    """
-    x = _as_array(differences)
-    _check_bounds(x, low, high)
-    if not low <= null <= high:
-        raise DataError(f"null {null!r} is outside the declared bounds [{low!r}, {high!r}]")
-    y = (x - low) / (high - low)
-    m = (null - low) / (high - low)
-    lam, pen = _eb_terms(y, alpha, cap)
-    drift = np.cumsum(lam * (y - m), axis=-1)
-    cost = np.cumsum(pen, axis=-1)
-    return np.logaddexp(drift - cost, -drift - cost) - math.log(2.0)
-
 
 # --- p-values and the incremental updater ---
 
@@ -359,39 +151,29 @@ def anytime_p_values(log_e: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, np.exp(-np.maximum.accumulate(np.asarray(log_e, dtype=float), axis=-1)))
 
 
-class _EBState:
-    """Running sums of the PrPl-EB sequence at one alpha (bets depend on alpha)."""
+def e_bh(e_values: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[bool]:
+    """Which hypotheses the e-BH procedure rejects (Wang & Ramdas 2022, "False discovery rate
+    control with e-values", JRSS-B 84(3)): the k* largest e-values, k* = max{k : e_(k) >= K / (k
+    alpha)}. Controls the false discovery rate at alpha under any dependence; the e-values are
+    the e-processes at the same look (``SequentialDifference.e_value``). For family-wise control
+    across treatments, Holm on the anytime p-values (``stats.adjust_pvalues``) is valid too.
+    """
+    _check_alpha(alpha)
+    e = np.asarray(e_values, dtype=float)
+    if e.ndim != 1 or np.isnan(e).any() or (e < 0).any():
+        raise DataError(f"e-values must be a list of non-negative numbers, got {list(e_values)!r}")
+    k = len(e)
+    order = np.argsort(-e, kind="stable")
+    passing = [i for i in range(1, k + 1) if e[order[i - 1]] >= k / (i * alpha)]
+    rejected = np.zeros(k, dtype=bool)
+    if passing:
+        rejected[order[: max(passing)]] = True
+    return rejected.tolist()
 
-    def __init__(self, alpha: float, cap: float, null: float) -> None:
-        self.alpha, self.cap, self.null = alpha, cap, null
-        self.t = 0
-        self.sum_y = 0.0
-        self.sum_sq = 0.0
-        self.mu_prev, self.sigma2_prev = 0.5, 0.25
-        self.sum_l = self.sum_ly = self.sum_pen = 0.0
-        self.lo, self.hi = 0.0, 1.0
-        self.log_e_max = 0.0
 
-    def update(self, y: float) -> None:
-        self.t += 1
-        t = self.t
-        lam = min(math.sqrt(2.0 * math.log(2.0 / self.alpha) / (self.sigma2_prev * t * math.log1p(t))),
-                  self.cap)
-        pen = 4.0 * (y - self.mu_prev) ** 2 * (-math.log1p(-lam) - lam) / 4.0
-        self.sum_l += lam
-        self.sum_ly += lam * y
-        self.sum_pen += pen
-        self.sum_y += y
-        mu = (0.5 + self.sum_y) / (t + 1.0)
-        self.sum_sq += (y - mu) ** 2
-        self.mu_prev, self.sigma2_prev = mu, (0.25 + self.sum_sq) / (t + 1.0)
-        centre = self.sum_ly / self.sum_l
-        half = (math.log(2.0 / self.alpha) + self.sum_pen) / self.sum_l
-        self.lo = max(self.lo, centre - half, 0.0)
-        self.hi = min(self.hi, centre + half, 1.0)
-        drift = self.sum_ly - self.null * self.sum_l
-        log_e = float(np.logaddexp(drift - self.sum_pen, -drift - self.sum_pen)) - math.log(2.0)
-        self.log_e_max = max(self.log_e_max, log_e)
+def _one(value: float | np.ndarray) -> float:
+    """A bounded state's figure: a float (PrPl-EB) or a one-run array (betting)."""
+    return value if isinstance(value, float) else float(value[0])
 
 
 class SequentialDifference:
@@ -399,7 +181,8 @@ class SequentialDifference:
 
     ``update(x)`` adds one paired difference (or ``update_pair(baseline, treatment)``);
     ``interval(alpha)`` and ``p_value()`` equal the batch functions on the values so far.
-    ``method`` is "bounded" (needs ``low``/``high``), "asymptotic" (default) or "t".
+    ``method`` is "bounded" or "betting" (both need ``low``/``high``), "asymptotic" (default)
+    or "t".
     """
 
     def __init__(
@@ -415,7 +198,7 @@ class SequentialDifference:
         if method not in METHODS:
             raise DataError(f"unknown sequential method {method!r}; choose from {', '.join(METHODS)}")
         _check_alpha(alpha)
-        if method == "bounded":
+        if method in ("bounded", "betting"):
             if low is None or high is None:
                 raise DataError("the bounded method needs the metric's bounds low and high")
             if not high > low or not low <= 0.0 <= high:
@@ -427,9 +210,9 @@ class SequentialDifference:
         self.values: list[float] = []
         # Power sums of x - shift, added in the order np.cumsum adds them: batch == streaming.
         self._shift = 0.0
-        self._sums = np.zeros(3)
-        self._log_e_max = 0.0
-        self._eb: dict[float, _EBState] = {}
+        self._s1 = self._s2 = self._s3 = 0.0
+        self._log_e = self._log_e_max = 0.0
+        self._eb: dict[float, EBState | BettingState] = {}
 
     @property
     def n(self) -> int:
@@ -447,46 +230,54 @@ class SequentialDifference:
         x = float(x)
         if not math.isfinite(x):
             raise DataError(f"non-finite difference {x!r} at replicate {self.n}")
-        if self.method == "bounded":
+        if self.method in ("bounded", "betting"):
             assert self.low is not None and self.high is not None
             if not self.low <= x <= self.high:
                 raise DataError(f"difference {x!r} at replicate {self.n} is outside the declared "
                                 f"bounds [{self.low!r}, {self.high!r}]")
             for state in self._eb.values():
-                state.update((x - self.low) / (self.high - self.low))
+                self._feed(state, (x - self.low) / (self.high - self.low))
             self.values.append(x)
             self._eb_state(self.alpha)
             return
         if not self.values:
             self._shift = x
         self.values.append(x)
-        c = np.float64(x - self._shift)
-        self._sums += (c, c * c, c * c * c)
-        log_e = float(self._log_e_now())
-        self._log_e_max = max(self._log_e_max, log_e)
+        c = x - self._shift
+        self._s1 += c
+        self._s2 += c * c
+        self._s3 += c * c * c
+        self._log_e = float(self._log_e_now())
+        self._log_e_max = max(self._log_e_max, self._log_e)
 
-    def _moments(self):  # noqa: ANN202
-        n = np.float64(self.n)
-        mean, sd, skew = _moments(n, self._sums[0], self._sums[1], self._sums[2],
-                                  np.float64(self._shift))
-        return n, mean, sd, skew
+    def _moments(self) -> tuple[float, float, float]:
+        return moments_scalar(self.n, self._s1, self._s2, self._s3, self._shift)
 
     def _log_e_now(self) -> float:
-        n, mean, sd, skew = self._moments()
+        mean, sd, skew = self._moments()
         if self.method == "t":
-            return float(_t_log_e(n, mean, sd, 0.0, _t_phi(self.target_n, self.alpha)))
-        if not _asymptotic_open(n, skew, self.burn_in, self.skew_gate):
+            return t_log_e_scalar(self.n, mean, sd, 0.0, _t_phi(self.target_n, self.alpha))
+        if not asymptotic_open_scalar(self.n, sd, skew, self.burn_in, self.skew_gate):
             return 0.0
-        return float(_asymptotic_log_e(n, mean, sd, 0.0, mixture_rho(self.target_n, self.alpha) ** 2))
+        r2 = mixture_rho(self.target_n, self.alpha) ** 2
+        return asymptotic_log_e_scalar(self.n, mean, sd, 0.0, r2)
 
-    def _eb_state(self, alpha: float) -> _EBState:
+    @staticmethod
+    def _feed(state: EBState | BettingState, y: float) -> None:
+        state.update(np.array([y]) if isinstance(state, BettingState) else y)
+
+    def _eb_state(self, alpha: float) -> EBState | BettingState:
+        """The bounded methods' running state at ``alpha`` (their bets depend on it)."""
         state = self._eb.get(alpha)
         if state is None:
             assert self.low is not None and self.high is not None
             null = (0.0 - self.low) / (self.high - self.low)
-            state = _EBState(alpha, EB_LAMBDA_CAP, null)
+            if self.method == "betting":
+                state = BettingState(alpha, null)
+            else:
+                state = EBState(alpha, EB_LAMBDA_CAP, null)
             for x in self.values:  # a new alpha replays the history once, then runs along
-                state.update((x - self.low) / (self.high - self.low))
+                self._feed(state, (x - self.low) / (self.high - self.low))
             self._eb[alpha] = state
         return state
 
@@ -494,35 +285,96 @@ class SequentialDifference:
         """The confidence sequence at the current look, at ``alpha`` (default: the updater's)."""
         alpha = self.alpha if alpha is None else alpha
         _check_alpha(alpha)
-        if self.method == "bounded":
+        if self.method in ("bounded", "betting"):
             assert self.low is not None and self.high is not None
             state = self._eb_state(alpha)
             span = self.high - self.low
-            return Interval(self.low + span * state.lo, self.low + span * state.hi, self.n,
-                            self.method, alpha)
+            lo, hi = _one(state.lo), _one(state.hi)
+            return Interval(self.low + span * lo, self.low + span * hi, self.n, self.method, alpha)
         if not self.values:
             return Interval(-math.inf, math.inf, 0, self.method, alpha, "no replicates yet")
-        n, mean, sd, skew = self._moments()
+        n = self.n
+        mean, sd, skew = self._moments()
         note = ""
         if self.method == "t":
-            half = float(_t_half(n, sd, alpha, _t_phi(self.target_n, alpha)))
+            half = t_half_scalar(n, sd, alpha, _t_phi(self.target_n, alpha))
             if self.n < 2:
                 note = "needs 2 replicates"
-        elif _asymptotic_open(n, skew, self.burn_in, self.skew_gate):
-            half = float(_asymptotic_half(n, sd, alpha, mixture_rho(self.target_n, alpha)))
+            elif sd == 0:
+                note = "no spread yet: every difference so far is the same"
+        elif asymptotic_open_scalar(n, sd, skew, self.burn_in, self.skew_gate):
+            half = asymptotic_half_scalar(n, sd, alpha, mixture_rho(self.target_n, alpha))
         else:
             half = math.inf
             if self.n < max(self.burn_in, 2):
                 note = f"burn-in: {self.n} of {max(self.burn_in, 2)} replicates"
+            elif sd == 0:
+                note = "no spread yet: every difference so far is the same"
             else:
-                wait = math.ceil(self.skew_gate * float(skew) ** 2)
-                note = f"skewed (skewness {float(skew):.1f}): no decision before {wait} replicates"
-        return Interval(float(mean) - half, float(mean) + half, self.n, self.method, alpha, note)
+                wait = math.ceil(self.skew_gate * skew ** 2)
+                note = f"skewed (skewness {skew:.1f}): no decision before {wait} replicates"
+        return Interval(mean - half, mean + half, self.n, self.method, alpha, note)
 
     def p_value(self) -> float:
         """Anytime-valid p-value for "no difference": min(1, 1 / running max of the e-process)."""
-        log_max = self._eb_state(self.alpha).log_e_max if self.method == "bounded" else self._log_e_max
+        if self.method in ("bounded", "betting"):
+            log_max = _one(self._eb_state(self.alpha).log_e_max)
+        else:
+            log_max = self._log_e_max
         return min(1.0, math.exp(-log_max))
+
+    def e_value(self) -> float:
+        """The e-process for "no difference" at the current look (an e-value at any stopping
+        time, unlike its running max): what :func:`e_bh` combines across treatments."""
+        if self.method in ("bounded", "betting"):
+            log_e = _one(self._eb_state(self.alpha).log_e)
+        else:
+            log_e = self._log_e
+        return math.exp(min(log_e, 700.0))
 
     def decision(self, alpha: float | None = None, higher_is_better: bool = True) -> str:
         return decide(self.interval(alpha), higher_is_better)
+
+
+def paired_sequence(
+    baseline: Sequence[float | None],
+    treatment: Sequence[float | None],
+    bounds: tuple[float, float] | None = None,
+    method: str | None = None,
+    **options: float,
+) -> SequentialDifference:
+    """The confidence sequence of ``treatment - baseline`` over replicates paired by index.
+
+    Pairs as the fixed-n paired tests do (a pair with a missing side is dropped; differences
+    rounded as :func:`stats._data.differences` does). Method unless given: "bounded" when the
+    metric's ``bounds`` (low, high) are declared (the difference then lies in [low - high,
+    high - low]) or every value is 0/1, else the unbounded default "asymptotic". ``options``
+    go to :class:`SequentialDifference` (alpha, target_n, burn_in, skew_gate).
+    """
+    a, b = read_side(baseline, "baseline"), read_side(treatment, "treatment")
+    if len(a) != len(b):
+        raise DataError(f"paired samples need equal lengths, got {len(a)} and {len(b)}")
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    if bounds is not None:
+        low, high = (float(v) for v in bounds)
+        if not high > low:
+            raise DataError(f"metric bounds need low < high, got {bounds!r}")
+        for side, values in (("baseline", a), ("treatment", b)):
+            for i, v in enumerate(values):
+                if v is not None and not low <= v <= high:
+                    raise DataError(f"value {v!r} in {side} (replicate {i}) is outside the "
+                                    f"metric's declared bounds [{low!r}, {high!r}]")
+        span: tuple[float | None, float | None] = (low - high, high - low)
+    elif pairs and is_binary(xs) and is_binary(ys):
+        span = (-1.0, 1.0)
+    else:
+        span = (None, None)
+    if method is None:
+        method = "asymptotic" if span[0] is None else "bounded"
+    elif method in ("bounded", "betting") and span[0] is None:
+        raise DataError(f"method {method!r} needs the metric's bounds (or 0/1 values)")
+    sequence = SequentialDifference(method, *span, **options)
+    for d in differences(xs, ys):
+        sequence.update(d)
+    return sequence
