@@ -179,3 +179,15 @@ def test_with_hypotheses_only_their_rows_need_deciding(tmp_path):
     every = experiment([]).run()
     assert every.status == "completed" and every.stop["reason"] == "cap"
     assert len(every.replicate_results) == 300
+
+
+def test_a_detached_run_keeps_its_rule_and_attach_says_where_it_stopped(tmp_path):
+    root = workspace(tmp_path, shift=2.0, p=0.95)
+    started = cli(root, "run", "game", "--until", "decided", "--max-replicates", "400", "--detach")
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    watched = cli(root, "attach", run_id)  # follows the run to its end
+    assert watched.returncode == 0, watched.stderr
+    assert "stopped: decided at replicate" in watched.stdout
+    assert "better x:" in watched.stdout and "decided: better" in watched.stdout
+    assert stored_run(root)[0] == "stopped: decided"

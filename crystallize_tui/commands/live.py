@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError, StoreError
+from ..core.stopping import is_stopped
 from ..core.store.attach import AttachedRun
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
@@ -180,7 +181,7 @@ def _print_rows(snapshot: Snapshot) -> None:
 def final_line(run: AttachedRun) -> tuple[str, int]:
     """The status line a watcher ends with, and the exit code of the run's outcome."""
     status, progress = run.status, run.progress
-    code = EXIT_BY_STATUS.get(status, EXIT_FAILED)
+    code = EXIT_OK if is_stopped(status) else EXIT_BY_STATUS.get(status, EXIT_FAILED)
     if code == EXIT_OK and progress.failed:
         code = EXIT_FAILED
     return (f"run {run.run_id} {status}: {progress.done - progress.failed} replicate(s) ok, "

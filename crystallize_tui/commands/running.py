@@ -147,6 +147,10 @@ def run_words(args: Any) -> list[str]:
         words += ["--backend", args.backend]
     if getattr(args, "dask", None) is not None:
         words += ["--dask", args.dask] if args.dask else ["--dask"]
+    if getattr(args, "until", None) is not None:
+        words += ["--until", args.until]
+    if getattr(args, "max_replicates", None) is not None:
+        words += ["--max-replicates", str(args.max_replicates)]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -221,11 +225,12 @@ def reporting_to_window(command: Any) -> Any:
 def cmd_run(args: Any, ws: Workspace) -> int:
     if getattr(args, "backend", None) is not None:
         backend_class(args.backend)  # an unknown name fails here, also before --detach
+    # A bad rule fails here, also before --detach.
+    rule = parse_stop(getattr(args, "until", None), getattr(args, "max_replicates", None))
     if getattr(args, "detach", False):
         from .live import start_detached
 
         return start_detached(args, ws, run_words(args))
-    rule = parse_stop(getattr(args, "until", None), getattr(args, "max_replicates", None))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
     _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None))
