@@ -191,3 +191,21 @@ def test_a_detached_run_keeps_its_rule_and_attach_says_where_it_stopped(tmp_path
     assert "stopped: decided at replicate" in watched.stdout
     assert "better x:" in watched.stdout and "decided: better" in watched.stdout
     assert stored_run(root)[0] == "stopped: decided"
+
+
+def test_a_cancelled_run_with_a_rule_resumes_under_it(tmp_path):
+    path = tmp_path / "s.db"
+
+    def experiment():
+        return Experiment("again", datasource={"shift": 0.0}, pipeline=[noisy], seed=5,
+                          treatments=[Treatment("up", {"shift": 3.0})], store=path)
+
+    exp = experiment()
+    stream = exp.stream(stop="decided", max_replicates=200)
+    for _ in range(3):  # leaving the loop cancels the run after a few replicates
+        next(stream)
+    stream.close()
+    assert exp.last_result.status == "cancelled"
+    resumed = experiment().run(resume=True)  # no rule given: the stored one holds
+    assert resumed.status == "stopped: decided" and resumed.stop["until"] == "decided"
+    assert resumed.stop["max_replicates"] == 200 and resumed.stop["stopping_replicate"] < 200

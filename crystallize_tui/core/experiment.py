@@ -320,6 +320,11 @@ class Experiment:
             previous = self._resumable(store, parts, configs, force)
         if previous is not None:
             run_id = previous.run_id
+            kept = json.loads(store.run_row(run_id).get("stop") or "null")
+            if rule is None and kept and kept.get("until"):
+                # A cancelled run with a stop rule resumes under the same rule and cap.
+                rule = parse_stop(kept["until"], kept.get("max_replicates"))
+                n = rule.max_replicates or n
             n = max(n, previous.replicates)
             prior = [r for r in store.replicates(run_id)
                      if r.status == OK and r.replicate < n and r.treatment in names]
