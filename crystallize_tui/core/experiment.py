@@ -411,7 +411,12 @@ class Experiment:
         experiment's pool, processes by default; 1: serial), ``grace`` and ``start_method``
         for the pool, ``resume`` (continue the latest unfinished run of this experiment from
         the store: finished replicates are kept, failed and missing ones run; refused if
-        configs or step code changed since, unless ``force=True``).
+        configs or step code changed since, unless ``force=True``), ``stop`` ("decided" or
+        "width=0.02") with ``max_replicates`` (the cap): replicates run in rounds and none
+        starts once every hypothesis's row (every treatment x metric row if none are declared)
+        is decided, or every interval is that narrow; the status reads "stopped: decided" and
+        ``result.stop`` holds the rule, the stopping replicate and the anytime-valid rows
+        (core/stopping.py). A run that stopped so is not resumed (run afresh).
         """
         return self._handle(options, listen=False).drive()
 
