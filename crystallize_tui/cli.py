@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="with --resume: continue even though configs or code changed")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed replicate")
+    run.add_argument("--until", metavar="RULE",
+                     help="stop when decided: 'decided' (every anytime-valid interval excludes 0) "
+                          "or 'width=W' (every interval narrower than W); replicates run in "
+                          "rounds up to --max-replicates")
+    run.add_argument("--max-replicates", type=int, metavar="N",
+                     help="with --until: the cap on replicates per condition")
     run.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--detach", "-d", action="store_true",

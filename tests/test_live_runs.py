@@ -288,7 +288,7 @@ def test_a_store_of_the_previous_schema_gains_the_cancel_flag_and_keeps_its_runs
     assert done.stdout.strip() == "run old-run is not running (completed); nothing to cancel"
     columns = [row[1] for row in query(tmp_path, "PRAGMA table_info(runs)")]
     assert "cancel_requested" in columns
-    assert query(tmp_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(schema.SCHEMA_VERSION),)]
+    assert query(tmp_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(schema.SCHEMA_VERSION),)]  # the newest
     assert "old-run" in cli(tmp_path, "history", "slow").stdout
 
 

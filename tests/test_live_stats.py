@@ -50,7 +50,11 @@ def test_a_late_watcher_sees_live_statistics_then_the_final_table(workspace):  #
     seen = read_until(watcher, "not a verdict")
     text = "\n".join(seen)
     assert "3 replicate(s) done in every condition" in text
-    assert "fast" in text and "x" in text  # the table: the treatment, the metric
+    # The anytime-valid row of fast - baseline on x: its interval (infinite in the burn-in),
+    # its decision and what its method assumes; never a fixed-n verdict mid-run.
+    assert "fast x: 1 [-inf, inf] n=3 undecided (asymptotic: finite variance" in text
+    assert "burn-in: 3 of 30 replicates" in text
+    assert "significant" not in text
     (workspace / "experiments" / "slow" / "hold").unlink()
     out, err = watcher.communicate(timeout=WAIT_S)
     assert watcher.returncode == 0, err
@@ -58,3 +62,26 @@ def test_a_late_watcher_sees_live_statistics_then_the_final_table(workspace):  #
     assert "difference" in tail or "x" in tail.splitlines()[1:-1].__str__()  # a final table
     assert "not a verdict" not in tail
     assert tail.splitlines()[-1].startswith(f"run {run_id} completed: 16 replicate(s) ok")
+
+
+def test_the_anytime_rows_decide_once_an_interval_excludes_0_and_say_what_they_assume():
+    import random
+
+    live = LiveStatistics("exp", ["baseline", "fast"], 7)
+    rng = random.Random(3)
+    for k in range(60):
+        live.add([ev.ReplicateFinished("r", "baseline", k, 0.0, k, 0.01, {"x": rng.gauss(0, 1), "won": False}),
+                  ev.ReplicateFinished("r", "fast", k, 0.0, k, 0.01, {"x": rng.gauss(2, 1), "won": True})])
+        if k == 10:
+            early = {r.metric: r for r in live.anytime().rows}
+    assert early["x"].label == "undecided" and "burn-in" in early["x"].note  # asymptotic waits
+    now = live.anytime()
+    rows = {r.metric: r for r in now.rows}
+    assert now.replicates == 60
+    assert rows["x"].label == "decided: better" and rows["x"].lower > 0
+    assert rows["x"].method == "asymptotic" and "finite variance" in rows["x"].assumes
+    assert rows["won"].method == "bounded" and rows["won"].label == "decided: better"
+    assert "split over 2 row(s)" in now.note
+    # A replicate done in one condition only is not in any row yet.
+    live.add([finished("baseline", 60, 0.0)])
+    assert live.anytime().replicates == 60

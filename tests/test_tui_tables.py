@@ -53,7 +53,8 @@ treatments:
   high_lr: {mu: -0.3}
 '''
 
-ESSENTIAL = ["metric", "treatment", "difference [CI]", "p adj", "verdict"]
+# The final table: the fixed-n tests, labelled so, with the anytime-valid result beside them.
+ESSENTIAL = ["metric", "treatment", "difference [CI]", "p adj", "fixed-n verdict", "anytime"]
 
 
 def workspace_with(root: Path, name: str, yaml: str) -> Path:
@@ -146,7 +147,7 @@ async def test_statistics_and_replicates_are_readable_at_each_terminal_size(tmp_
         pane = screen.query_one("#stats-pane")
         assert stats.row_count == 10  # five metrics, two treatments
         shown = labels(stats)
-        assert shown[:5] == ESSENTIAL
+        assert shown[:6] == ESSENTIAL
         room = stats.scrollable_content_region.width
         if width >= 120:
             # Everything shown fits: nothing needs scrolling sideways.
@@ -156,7 +157,7 @@ async def test_statistics_and_replicates_are_readable_at_each_terminal_size(tmp_
             for widget in (pane, screen.query_one("#progress-pane"), screen.query_one("#output"), replicates):
                 assert widget.region.width >= width - 2  # the screen scrolls: its scrollbar
             assert pane.region.y > screen.query_one("#progress-pane").region.y
-        hidden = 11 - len(shown)
+        hidden = 12 - len(shown)
         assert (f"+{hidden} columns" in (pane.border_subtitle or "")) == (hidden > 0)
         if width >= 220:
             assert len(shown) >= 10

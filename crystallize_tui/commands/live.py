@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError, StoreError
+from ..core.stopping import is_stopped
 from ..core.store.attach import AttachedRun
 from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
 from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
-from ..watch.live_stats import LIVE_ASSUMPTION, LiveStatistics
+from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
@@ -180,7 +181,7 @@ def _print_rows(snapshot: Snapshot) -> None:
 def final_line(run: AttachedRun) -> tuple[str, int]:
     """The status line a watcher ends with, and the exit code of the run's outcome."""
     status, progress = run.status, run.progress
-    code = EXIT_BY_STATUS.get(status, EXIT_FAILED)
+    code = EXIT_OK if is_stopped(status) else EXIT_BY_STATUS.get(status, EXIT_FAILED)
     if code == EXIT_OK and progress.failed:
         code = EXIT_FAILED
     return (f"run {run.run_id} {status}: {progress.done - progress.failed} replicate(s) ok, "
@@ -236,12 +237,14 @@ def _print_live_statistics(store: Any, run_id: str) -> None:
     if not live.comparable:
         return
     live.add_stored(run_id, store.replicates(run_id))
-    table = live.compute()
-    if table.replicates == 0:
+    now = live.anytime()
+    if now.replicates == 0:
         return
     con = console()
-    con.print(table.comparison.renderable(con.width))
-    con.print(f"{table.note} ({LIVE_ASSUMPTION})", markup=False)
+    # The anytime-valid rows, never a fixed-n p-value read mid-run (see watch/live_stats.py).
+    for row in now.rows:
+        con.print(anytime_line(row), markup=False)
+    con.print(now.note, markup=False)
 
 
 def _print_final_statistics(store: Any, run_id: str) -> None:
@@ -255,6 +258,9 @@ def _print_final_statistics(store: Any, run_id: str) -> None:
     if len(result.conditions) > 1 and any(result.metrics[c].metrics for c in result.conditions):
         con = console()
         con.print(result.compare().renderable(con.width))
+    if result.stop:
+        for line in stop_lines(result.stop):
+            print(line)
 
 
 def cmd_logs(args: Any, ws: Workspace) -> int:

@@ -18,7 +18,9 @@ from ..core.experiment import describe
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
+from ..core.stopping import is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
+from ..watch.live_stats import anytime_rows, stop_lines
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -56,6 +58,16 @@ def result_document(result: Result) -> dict[str, Any]:
 
     doc = to_dict(result)
     doc["comparison"] = result.compare().to_rows()
+    # Beside each fixed-n row, the anytime-valid result (at the stopping point of a run
+    # with a stop rule), so a script can tell "decided" from a p-value read at one look.
+    stop = result.stop
+    rows = stop["rows"] if stop else [r.as_dict() for r in anytime_rows(result)]
+    by_row = {(r["treatment"], r["metric"]): r for r in rows}
+    for row in doc["comparison"]:
+        found = by_row.get((row.get("treatment"), row.get("metric")))
+        row["anytime"] = found["anytime"] if found else "undecided"
+        row["anytime_interval"] = [found["lower"], found["upper"]] if found else None
+    doc["stop"] = stop
     doc["hypotheses"] = [
         {**asdict(h.hypothesis), "treatment": h.treatment, "verdict": h.verdict,
          "p_value": h.comparison.p_value, "p_adjusted": h.comparison.p_adjusted,
@@ -93,8 +105,12 @@ def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = 
         if len(errors) > 10:
             con.print(f"  ... and {len(errors) - 10} more")
         con.print(f"full tracebacks: crystallize show {result.run_id}")
+    if result.stop:
+        for line in stop_lines(result.stop):
+            con.print(line, markup=False)
     con.print(f"run {result.run_id} ({result.status}) stored in {store_path}", markup=False)
-    failed = bool(errors) or any(v.inconclusive for v in verdicts) or not result.complete
+    ended = result.complete or is_stopped(result.status)
+    failed = bool(errors) or any(v.inconclusive for v in verdicts) or not ended
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -131,6 +147,10 @@ def run_words(args: Any) -> list[str]:
         words += ["--backend", args.backend]
     if getattr(args, "dask", None) is not None:
         words += ["--dask", args.dask] if args.dask else ["--dask"]
+    if getattr(args, "until", None) is not None:
+        words += ["--until", args.until]
+    if getattr(args, "max_replicates", None) is not None:
+        words += ["--max-replicates", str(args.max_replicates)]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -164,6 +184,9 @@ def check_resume(args: Any, ws: Workspace) -> None:
     if not runs:
         raise ConfigError(f"nothing to resume: no run of {args.name!r} in {ws.store_path}; "
                           "run without --resume to start one")
+    if is_stopped(runs[0].status):
+        raise ConfigError(f"nothing to resume: the latest run of {args.name!r}, {runs[0].run_id}, "
+                          f"{runs[0].status}; run without --resume to start a new one")
     if runs[0].status == "completed":
         raise ConfigError(f"nothing to resume: the latest run of {args.name!r}, {runs[0].run_id}, "
                           "completed; run without --resume to start a new one")
@@ -186,7 +209,8 @@ def reporting_to_window(command: Any) -> Any:
             options = read_options(args.options_json or "{}")
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
-            for key in ("replicates", "seed", "workers", "backend", "resume", "force"):
+            for key in ("replicates", "seed", "workers", "backend", "resume", "force", "until",
+                        "max_replicates"):
                 setattr(args, key, options.get(key, getattr(args, key)))
             return command(args, ws)
         except BaseException as exc:
@@ -201,6 +225,8 @@ def reporting_to_window(command: Any) -> Any:
 def cmd_run(args: Any, ws: Workspace) -> int:
     if getattr(args, "backend", None) is not None:
         backend_class(args.backend)  # an unknown name fails here, also before --detach
+    # A bad rule fails here, also before --detach.
+    rule = parse_stop(getattr(args, "until", None), getattr(args, "max_replicates", None))
     if getattr(args, "detach", False):
         from .live import start_detached
 
@@ -217,6 +243,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
     per_condition = args.replicates or experiment.replicates
+    if rule is not None and rule.max_replicates is not None:
+        per_condition = rule.max_replicates
     _keep_fork(experiment)  # before the cancel poller's thread starts
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
@@ -231,7 +259,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
                 replicates=args.replicates, treatments=args.treatment, seed=args.seed,
                 resume=args.resume, force=args.force, echo=args.verbose and not args.json,
                 overrides=overrides, fail_fast=True if args.fail_fast else None,
-                subscribers=subscribers,
+                subscribers=subscribers, stop=rule,
             )
     except KeyboardInterrupt:
         partial = experiment.last_result
@@ -246,7 +274,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         json.dump(result_document(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)
-        return EXIT_FAILED if failed or not result.complete else EXIT_OK
+        return EXIT_FAILED if failed or not (result.complete or is_stopped(result.status)) else EXIT_OK
     code = report(result, ws.store_path)
     _confirmatory_lines(ws, result.run_id, experiment)
     return code

@@ -33,6 +33,7 @@ from .plugins.seed import SeedPlugin
 from .result import OK, ReplicateResult, Result
 from .runner import Run
 from .seeds import DEFAULT_SEED, check_seed
+from .stopping import StopMonitor, is_stopped, parse_stop
 from .store import RunRecord, RunRecorder, Store, default_store_path, workspace_root
 from .treatment import BASELINE, Treatment, resolve_datasource
 
@@ -71,8 +72,12 @@ class Experiment:
         hypotheses: Iterable[Any] = (),
         store: Any = DEFAULT_STORE,
         execution: Mapping[str, Any] | None = None,
+        stop: Any = None,
+        max_replicates: int | None = None,
     ) -> None:
         self.datasource = datasource
+        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``.
+        self.stop_rule = parse_stop(stop, max_replicates)
         self.pipeline = list(pipeline)
         self.replicates = check_replicates(replicates, "replicates")
         self.plugins = list(plugins)
@@ -276,11 +281,20 @@ class Experiment:
         start_method: str | None = None,
         confirmatory: bool = False,
         seed_stream: int = 0,
+        stop: Any = None,
+        max_replicates: int | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
         use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
+        rule = self.stop_rule
+        if stop is not None or max_replicates is not None:
+            rule = parse_stop(stop if stop is not None else rule, max_replicates)
+        if rule is not None and only is not None:
+            rule = None  # one replicate of one condition: nothing to compare
+        if rule is not None and rule.max_replicates is not None:
+            n = rule.max_replicates  # the cap: replicates run round by round up to it
         if treatments is None:
             names = self.conditions
         else:
@@ -309,6 +323,11 @@ class Experiment:
             previous = self._resumable(store, parts, configs, force)
         if previous is not None:
             run_id = previous.run_id
+            kept = json.loads(store.run_row(run_id).get("stop") or "null")
+            if rule is None and kept and kept.get("until"):
+                # A cancelled run with a stop rule resumes under the same rule and cap.
+                rule = parse_stop(kept["until"], kept.get("max_replicates"))
+                n = rule.max_replicates or n
             n = max(n, previous.replicates)
             prior = [r for r in store.replicates(run_id)
                      if r.status == OK and r.replicate < n and r.treatment in names]
@@ -359,10 +378,13 @@ class Experiment:
             else:
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
                                  workspace=workspace_root(), extra=lock)
+            if rule is not None:
+                store.set_stop(run_id, {**rule.as_dict(), "reason": None})
+        monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
-            recorder=recorder, prior=prior,
+            recorder=recorder, prior=prior, monitor=monitor,
         )
 
     def _resumable(
@@ -373,6 +395,11 @@ class Experiment:
         if not runs or runs[0].status == "completed":
             return None
         latest = runs[0]
+        if is_stopped(latest.status):
+            # Its stop rule ended it on purpose: continuing would look again at data already
+            # decided on. A new run starts afresh (without resume).
+            raise ConfigError(f"nothing to resume: the latest run of {self.name!r}, {latest.run_id}, "
+                              f"{latest.status}; run without resume to start a new one")
         row = store.run_row(latest.run_id)
         changes = describe_changes(json.loads(row["fingerprint_parts"]), parts,
                                    json.loads(row["configs"]), configs)
@@ -396,7 +423,12 @@ class Experiment:
         experiment's pool, processes by default; 1: serial), ``grace`` and ``start_method``
         for the pool, ``resume`` (continue the latest unfinished run of this experiment from
         the store: finished replicates are kept, failed and missing ones run; refused if
-        configs or step code changed since, unless ``force=True``).
+        configs or step code changed since, unless ``force=True``), ``stop`` ("decided" or
+        "width=0.02") with ``max_replicates`` (the cap): replicates run in rounds and none
+        starts once every hypothesis's row (every treatment x metric row if none are declared)
+        is decided, or every interval is that narrow; the status reads "stopped: decided" and
+        ``result.stop`` holds the rule, the stopping replicate and the anytime-valid rows
+        (core/stopping.py). A run that stopped so is not resumed (run afresh).
         """
         return self._handle(options, listen=False).drive()
 

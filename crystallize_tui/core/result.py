@@ -166,6 +166,8 @@ class Result:
         self.duration = duration
         self.complete = complete  # every planned replicate ran (none cancelled or skipped)
         self.declared_hypotheses = list(hypotheses or [])
+        # A run with a stop rule (core/stopping.py): the rule, why it ended, the anytime rows.
+        self.stop: dict[str, Any] | None = None
         grid: dict[str, list[ReplicateResult | None]] = {c: [None] * replicates for c in conditions}
         for out in outcomes:
             row = grid.get(out.treatment)

@@ -18,6 +18,7 @@ from .plan import RunPlan
 from .plugins.base import Plugin, RunInfo
 from .replicate import call_hook
 from .result import CANCELLED, FAILED, OK, ReplicateResult, Result
+from .stopping import StopMonitor, stopped_status, summary_at_look
 from .store import RunRecorder
 
 
@@ -37,6 +38,7 @@ class Run:
         recorder: RunRecorder | None = None,
         prior: list[ReplicateResult] | None = None,
         backend: Backend | None = None,
+        monitor: StopMonitor | None = None,
     ) -> None:
         self.info = info
         self.plan = plan
@@ -60,6 +62,13 @@ class Run:
         # thread once a group it committed frees them (the run may be in a long replicate).
         self._gate = threading.Lock()
         self.prior = list(prior or [])  # replicates a resumed run had already finished
+        # The stop rule's monitor (core/stopping.py): fed each kept replicate; once it says
+        # stop, the token is cancelled (no new replicate starts) and the status says why.
+        self.monitor = monitor
+        self.stop_reason: str | None = None
+        if monitor is not None:
+            for outcome in sorted(self.prior, key=lambda o: o.replicate):
+                self._observe(outcome)
         self.outcomes: list[ReplicateResult] = list(self.prior)
         self.result: Result | None = None
         self._started = 0.0
@@ -157,6 +166,8 @@ class Run:
         if outcome.status == CANCELLED:
             return False
         self.outcomes.append(outcome)
+        if self.monitor is not None and not self.token.cancelled:
+            self._observe(outcome)
         recorder = self.recorder
         if recorder is not None:
             recorder.replicate(outcome, hold=self._grouped and not self.token.cancelled)
@@ -190,6 +201,29 @@ class Run:
         if outcome.status != OK and self.fail_fast:
             self.token.cancel()
         return True
+
+    def _observe(self, outcome: ReplicateResult) -> None:
+        """Feed the stop monitor; a rule that holds at this round stops new replicates."""
+        assert self.monitor is not None
+        metrics = dict(outcome.metrics) if outcome.status == OK else None
+        if self.monitor.observe(outcome.treatment, outcome.replicate, metrics) and self.stop_reason is None:
+            self.stop_reason = self.monitor.reason
+            self.token.cancel()
+
+    def _stop_requested(self) -> bool:
+        """A watcher (the run screen's key) asked to stop at this look, not to cancel."""
+        if self.recorder is None:
+            return False
+        try:
+            return self.recorder.store.stop_requested(self.info.run_id)
+        except CrystallizeError:
+            return False
+
+    def stop_at_look(self) -> None:
+        """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
+        if self.stop_reason is None and self.result is None:
+            self.stop_reason = "at look"
+            self.token.cancel()
 
     def _publish(self, event: ev.Event) -> None:
         """The backend's publish while replicates are committed in groups: an event after a
@@ -258,6 +292,10 @@ class Run:
         failed = sum(1 for o in self.outcomes if o.status == FAILED)
         finished = len(self.outcomes) - failed
         complete = len(self.outcomes) == len(self.prior) + len(self.plan.tasks)
+        if self.stop_reason is None and self.token.cancelled and self._stop_requested():
+            self.stop_reason = "at look"
+        if status is None and self.stop_reason is not None and not (failed and self.fail_fast):
+            status = stopped_status(self.stop_reason)
         if status is None:
             if complete:
                 status = FAILED if failed else "completed"
@@ -270,6 +308,17 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
+        if self.monitor is not None or self.stop_reason == "at look":
+            self.result.stop = (
+                self.monitor.summary(stopped_by_user=self.stop_reason == "at look")
+                if self.monitor is not None else
+                summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
+            if self.recorder is not None and unsaved is None:
+                try:
+                    self.recorder.store.set_stop(self.info.run_id, self.result.stop)
+                except CrystallizeError as exc:
+                    warnings.warn(f"could not record where run {self.info.run_id} stopped: {exc}",
+                                  RuntimeWarning, stacklevel=2)
         lost: StoreLostError | None = None
         if self.recorder is not None:
             try:

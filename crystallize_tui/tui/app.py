@@ -165,6 +165,9 @@ class CrystallizeApp(App[int]):
             options["workers"] = choices["workers"]
         if "backend" in choices:
             options["backend"] = choices["backend"]
+        for key in ("until", "max_replicates"):  # stop when decided (the launch dialog)
+            if key in choices:
+                options[key] = choices[key]
         self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
 
     def _open_run_screen(self, screen: RunScreen) -> None:

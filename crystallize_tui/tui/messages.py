@@ -61,6 +61,7 @@ class StatsComputed(Message):
     replicates: int = 0  # replicate numbers finished in every condition, the ones compared
     note: str = ""  # what the figures rest on, shown under the table (watch.live_stats)
     died: bool = False  # the last table of a run whose process died
+    anytime: bool = False  # ``table`` is the anytime-valid rows of a run still going
 
 
 @dataclass

@@ -1,17 +1,18 @@
-"""Live statistics of a run still going: the comparison over replicates done in every condition.
+"""Live statistics of a run still going: anytime-valid rows, and the fixed-n comparison on demand.
 
 One feed for every view (the TUI's run screens, ``crystallize attach``): it takes finished
-replicates as they are announced (events) or as a late watcher reads them from the store,
-and computes the comparison on demand, paced so that it never takes more than about a
-tenth of the time (a large run's comparison costs seconds, and it competes with the run).
-
-What it assumes, said wherever it is shown (LIVE_NOTE): these are fixed-n tests computed
-again as replicates arrive; looking repeatedly and stopping at a small p-value inflates the
-false-positive rate, so a live p-value is never a verdict. Only the run's final table is.
+replicates as they are announced (events) or as a late watcher reads them from the store.
+While a run goes, the views show ``anytime()``: per treatment x metric, the confidence
+sequence of the paired difference (stats/sequential.py) and "decided: better/worse" or
+"undecided", valid at every look at once; it is updated incrementally, O(new replicates).
+A fixed-n p-value recomputed as replicates arrive is never a verdict (looking repeatedly and
+stopping at a small p inflates false positives); ``compute()`` still gives that comparison,
+paced to about a tenth of the time, for a run's final table.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ class LiveTable:
     replicates: int
     note: str
     cost_s: float
+
+
+@dataclass(frozen=True)
+class LiveAnytime:
+    """The anytime-valid rows at one look, over how many complete rounds, and the note."""
+
+    rows: list[Any]  # AnytimeRow
+    replicates: int
+    note: str
 
 
 def as_finished_event(run_id: str, rep: Any) -> ev.ReplicateFinished | ev.ReplicateFailed:
@@ -83,13 +93,21 @@ class LiveStatistics:
         self._dirty = False
         self._last_at = float("-inf")
         self._last_cost = 0.0
+        self.anytime_stats = AnytimeStatistics(self.conditions)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
         before = len(self.finished)
         self.finished.extend(e for e in events
                              if isinstance(e, (ev.ReplicateFinished, ev.ReplicateFailed)))
+        self.anytime_stats.add_events(self.finished[before:])
         self._dirty = self._dirty or len(self.finished) > before
+
+    def anytime(self) -> LiveAnytime:
+        """The anytime-valid rows now (cheap: the updaters already hold every replicate)."""
+        rows = self.anytime_stats.rows()
+        n = self.anytime_stats.rounds
+        return LiveAnytime(rows, n, ANYTIME_LIVE_NOTE.format(n=n, anytime=self.anytime_stats.note()))
 
     def add_stored(self, run_id: str, replicates: Iterable[Any]) -> None:
         """Replicates a late watcher read from the store."""
@@ -124,3 +142,188 @@ class LiveStatistics:
         self._last_cost = time.perf_counter() - began
         return LiveTable(table, partial.replicates, LIVE_NOTE.format(n=partial.replicates),
                          self._last_cost)
+
+
+# -- anytime-valid rows ---------------------------------------------------------------
+ANYTIME_NOTE = ("fixed-n p-values are not a verdict yet; anytime-valid intervals hold at every "
+                "look at once (alpha {alpha} split over {rows} row(s)): decided when one excludes 0")
+ANYTIME_LIVE_NOTE = "live: {n} replicate(s) done in every condition · {anytime}"
+
+
+@dataclass(frozen=True)
+class AnytimeRow:
+    """One treatment x metric at the current look: its confidence sequence and decision."""
+
+    treatment: str
+    metric: str
+    n: int  # paired replicates in the interval
+    estimate: float
+    lower: float
+    upper: float
+    p_value: float  # anytime-valid
+    decision: str  # "better", "worse" or "undecided"
+    method: str
+    assumes: str
+    note: str = ""  # why it cannot decide yet (burn-in, skewness)
+
+    @property
+    def label(self) -> str:
+        return "undecided" if self.decision == "undecided" else f"decided: {self.decision}"
+
+    @property
+    def width(self) -> float:
+        return self.upper - self.lower
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"treatment": self.treatment, "metric": self.metric, "n": self.n,
+                "estimate": self.estimate, "lower": self.lower, "upper": self.upper,
+                "p_value": self.p_value, "decision": self.decision, "anytime": self.label,
+                "method": self.method, "assumes": self.assumes, "note": self.note}
+
+
+def _is_binary(value: Any) -> bool:
+    """0/1 outcomes: bools, or whole numbers 0 and 1 (a float is taken as unbounded)."""
+    return isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
+
+
+class _Row:
+    """The updater of one treatment x metric; bounded while every value is 0/1."""
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+        self.seq: Any = None
+        self.pairs: list[tuple[float, float]] = []
+        self.total = 0.0  # sum of the differences: the estimate without a pass over them
+
+    def add(self, base: Any, treat: Any) -> None:
+        from ..stats.sequential import SequentialDifference
+
+        if not all(isinstance(v, (int, float)) for v in (base, treat)):
+            return  # text or missing values have no difference
+        binary = _is_binary(base) and _is_binary(treat)
+        if self.seq is None:
+            self.seq = (SequentialDifference("bounded", low=-1.0, high=1.0, alpha=self.alpha) if binary
+                        else SequentialDifference(alpha=self.alpha))
+        elif self.seq.method == "bounded" and not binary:
+            # Not a 0/1 metric after all: the default method over the whole history.
+            self.seq = SequentialDifference(alpha=self.alpha)
+            for b, t in self.pairs:
+                self.seq.update_pair(b, t)
+        self.pairs.append((float(base), float(treat)))
+        self.total += float(treat) - float(base)
+        self.seq.update_pair(float(base), float(treat))
+
+
+class AnytimeStatistics:
+    """Per replicate outcomes in, per treatment x metric confidence sequences out.
+
+    A replicate number counts once it is over in every condition (a round): its paired
+    differences go into each row's incremental updater, so an update costs O(new
+    replicates). Rows share ``alpha`` by Bonferroni (valid for any dependence)."""
+
+    def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
+                 directions: dict[str, str] | None = None, rows: int | None = None) -> None:
+        self.conditions = list(conditions)
+        self.baseline = self.conditions[0] if self.conditions else "baseline"
+        self.alpha = alpha
+        self.directions = dict(directions or {})  # metric -> "greater" | "less" | "two-sided"
+        self._expected_rows = rows
+        self._open: dict[int, dict[str, dict[str, Any] | None]] = {}
+        self._rows: dict[tuple[str, str], _Row] = {}
+        self.rounds = 0  # replicate numbers over in every condition
+
+    def row_alpha(self) -> float:
+        count = self._expected_rows or max(len(self._rows), len(self.conditions) - 1, 1)
+        return self.alpha / max(count, 1)
+
+    def add(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> bool:
+        """One replicate over (``metrics`` None: failed); True when it completed a round."""
+        if condition not in self.conditions:
+            return False
+        seen = self._open.setdefault(replicate, {})
+        seen[condition] = metrics
+        if len(seen) < len(self.conditions):
+            return False
+        del self._open[replicate]
+        self.rounds += 1
+        base = seen.get(self.baseline)
+        if base is None:
+            return True
+        if not self._rows and self._expected_rows is None:
+            # The first full round names the rows: alpha is split over all of them.
+            self._expected_rows = sum(1 for t in self.conditions[1:] if seen.get(t)
+                                      for m in seen[t] if m in base) or None  # type: ignore[union-attr]
+        for treatment in self.conditions[1:]:
+            values = seen.get(treatment)
+            if values is None:
+                continue
+            for metric, value in values.items():
+                if metric in base:
+                    row = self._rows.get((treatment, metric))
+                    if row is None:
+                        row = self._rows[(treatment, metric)] = _Row(self.row_alpha())
+                    row.add(base[metric], value)
+        return True
+
+    def add_events(self, events: Iterable[Any]) -> None:
+        for e in events:
+            if isinstance(e, ev.ReplicateFinished):
+                self.add(e.treatment, e.replicate, dict(e.metrics))
+            elif isinstance(e, ev.ReplicateFailed):
+                self.add(e.treatment, e.replicate, None)
+
+    def rows(self) -> list[AnytimeRow]:
+        out = []
+        for (treatment, metric), row in self._rows.items():
+            if row.seq is None:
+                continue
+            seq = row.seq
+            interval = seq.interval()
+            higher = self.directions.get(metric, "greater") != "less"
+            estimate = row.total / seq.n if seq.n else math.nan
+            out.append(AnytimeRow(treatment, metric, seq.n, estimate, interval.lower,
+                                  interval.upper, seq.p_value(),
+                                  seq.decision(higher_is_better=higher), seq.method, seq.assumes,
+                                  interval.note))
+        return out
+
+    def note(self) -> str:
+        return ANYTIME_NOTE.format(alpha=self.alpha, rows=max(len(self._rows), 1))
+
+
+def anytime_rows(result: Any) -> list[AnytimeRow]:
+    """The anytime-valid rows over a whole Result's replicates, in replicate order."""
+    stats = AnytimeStatistics(result.conditions,
+                              directions={h.metric: h.direction
+                                          for h in getattr(result, "declared_hypotheses", [])})
+    for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
+        stats.add(outcome.treatment, outcome.replicate,
+                  dict(outcome.metrics) if outcome.status == OK else None)
+    return stats.rows()
+
+
+def _figure(x: float) -> str:
+    return "inf" if x == math.inf else ("-inf" if x == -math.inf else f"{x:.4g}")
+
+
+def anytime_line(row: AnytimeRow | dict[str, Any]) -> str:
+    """One row as text: "fast x: +1.02 [0.81, 1.23] n=40 decided: better (asymptotic: ...)"."""
+    r = row.as_dict() if isinstance(row, AnytimeRow) else row
+    note = f" · {r['note']}" if r.get("note") else ""
+    return (f"{r['treatment']} {r['metric']}: {_figure(r['estimate'])} "
+            f"[{_figure(r['lower'])}, {_figure(r['upper'])}] n={r['n']} {r['anytime']}"
+            f" ({r['method']}: {r['assumes']}){note}")
+
+
+def stop_lines(stop: dict[str, Any]) -> list[str]:
+    """What a run with a stop rule says at its end: why it ended, where, and each row there."""
+    reason = stop.get("reason")
+    cap = stop.get("max_replicates")
+    capped = f", cap {cap}" if cap else ""
+    rule = f"rule {stop['until']}{capped}" if stop.get("until") else "no stop rule"
+    if reason in ("decided", "width", "at look"):
+        head = f"stopped: {reason} at replicate {stop.get('stopping_replicate')} ({rule})"
+    else:
+        state = "decided" if stop.get("decided") else "undecided"
+        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, rule {stop.get('until')}): {state}"
+    return [head, *("  " + anytime_line(r) for r in stop.get("rows", []))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -92,6 +92,11 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'exploratory'",
         "ALTER TABLE runs ADD COLUMN seed_stream INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE runs ADD COLUMN lock_fingerprint TEXT",
+    ],
+    # A run with a stop rule (core/stopping.py): JSON of the rule, the reason it ended, the
+    # stopping replicate and the anytime-valid rows there; NULL for a run without one.
+    4: [
+        "ALTER TABLE runs ADD COLUMN stop TEXT",
     ],
 }
 

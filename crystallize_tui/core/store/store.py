@@ -512,6 +512,12 @@ class Store:
                          (status, time.time(), run_id))
         self._recording.discard(run_id)
 
+    def set_stop(self, run_id: str, stop: dict[str, Any]) -> None:
+        """Record a run's stop rule and, once it ended, where and why it stopped."""
+        with self._write(run_id) as conn:
+            conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
+                         (json.dumps(stop, default=repr), run_id))
+
     # -- reading ------------------------------------------------------------------
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         conn = self._conn()
@@ -578,7 +584,7 @@ class Store:
         # A condition left out by a forced resume keeps its rows but is not in the run.
         reps = [r for r in self.replicates(run_id) if r.treatment in conditions]
         complete = len(reps) >= row["replicates"] * len(conditions)
-        return Result(
+        result = Result(
             run_id=run_id, experiment=row["experiment"], seed=row["base_seed"],
             replicates=row["replicates"], conditions=conditions,
             configs=json.loads(row["configs"]), outcomes=reps,
@@ -587,6 +593,8 @@ class Store:
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],
         )
+        result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        return result
 
     def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         """The last ``limit`` logged events/output lines of a run, oldest first."""
@@ -672,6 +680,21 @@ class Store:
         return [(c, r, e or "") for c, r, e in self._read(
             "SELECT condition, replicate, error FROM replicates WHERE run_id = ? AND "
             "status = 'failed' ORDER BY finished_at", (run_id,))]
+
+    def request_stop(self, run_id: str) -> None:
+        """Ask the run to stop at its current look (the run screen's key): a cancel request
+        marked so the run ends "stopped: at look" with its anytime rows there."""
+        with self._write(run_id) as conn:
+            row = conn.execute("SELECT stop FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            stop = json.loads(row[0]) if row and row[0] else {}
+            conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
+                         (json.dumps({**stop, "requested": "at look"}), run_id))
+        self.request_cancel(run_id)
+
+    def stop_requested(self, run_id: str) -> bool:
+        """Did a watcher ask this run to stop at its current look (``request_stop``)?"""
+        rows = self._read("SELECT stop FROM runs WHERE run_id = ?", (run_id,))
+        return bool(rows and rows[0][0] and json.loads(rows[0][0]).get("requested"))
 
     def request_cancel(self, run_id: str) -> None:
         """Ask the process running ``run_id`` to cancel it (it polls cancel_requested).

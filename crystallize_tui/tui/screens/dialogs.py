@@ -16,7 +16,9 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from ...core.backends import backend_names
 from ...core.backends.dask import installed as dask_installed
+from ...core.errors import ConfigError
 from ...core.overrides import apply_overrides, parse_assignment
+from ...core.stopping import parse_stop
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -185,6 +187,10 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
                              value=current, allow_blank=False)
             with Horizontal(classes="field"):
+                yield Label("stop when")
+                rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
+                yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
+            with Horizontal(classes="field"):
                 yield Label("set in every config")
                 yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
             yield Label("treatments (space toggles; the baseline always runs)")
@@ -236,9 +242,10 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
         return value
 
     def _show_errors(self) -> None:
-        for field in (*NUMBER_FIELDS, "overrides"):
+        for field in (*NUMBER_FIELDS, "until", "overrides"):
             self.query_one(f"#{field}", Input).set_class(field in self.errors, "-invalid")
-        text = "\n".join(self.errors[f] for f in (*NUMBER_FIELDS, "overrides") if f in self.errors)
+        text = "\n".join(self.errors[f] for f in (*NUMBER_FIELDS, "until", "overrides")
+                         if f in self.errors)
         message = self.query_one("#launch-error", Static)
         message.update(Text.assemble((text, "bold red")))
         if text:  # on a short terminal the dialog scrolls: bring the message into view
@@ -258,6 +265,15 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 apply_overrides(self.experiment.resolve_configs(conditions), overrides)
         except Exception as exc:  # a typo in a key: say which, keep the dialog open
             self.errors["overrides"] = str(exc)
+        # Stop when decided: the replicates field is then the cap (max_replicates).
+        until = self.query_one("#until", Input).value.strip() or None
+        stop: dict[str, Any] = {}
+        if until is not None:
+            try:
+                parse_stop(until, numbers["replicates"])
+                stop = {"until": until, "max_replicates": numbers["replicates"]}
+            except ConfigError as exc:
+                self.errors["until"] = str(exc)
         # The backend is a choice only when changed: workers alone keep the experiment's
         # pool, or make one (processes) from a serial default.
         backend = self.query_one("#backend", Select).value
@@ -270,7 +286,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
             return
         self.dismiss({"replicates": numbers["replicates"], "seed": numbers["seed"],
                       "workers": numbers["workers"], "treatments": chosen,
-                      "overrides": overrides, **({"backend": backend} if changed else {})})
+                      "overrides": overrides, **({"backend": backend} if changed else {}), **stop})
 
 
 NUMBER_FIELDS = {"replicates": 1, "seed": 0, "workers": 1}  # field id -> smallest value

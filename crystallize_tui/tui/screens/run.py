@@ -6,6 +6,7 @@ hangs takes down only that process, and leaving the screen or the app leaves it 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -20,7 +21,8 @@ from textual.widgets import Footer, Header, Static
 from ...core import events as ev
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
-from ...watch.live_stats import LiveStatistics
+from ...core.stopping import is_stopped
+from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
@@ -42,6 +44,9 @@ class RunScreen(Screen):
     # Resume after a cancel or failed replicates, else Run again.
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
+        Binding("s", "stop_at_look", "Stop here",
+                tooltip="Stop at the current look: no new replicate starts; the run reads "
+                        "'stopped: at look' with its anytime-valid rows there"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
         Binding("r", "resume", "Resume",
@@ -83,6 +88,10 @@ class RunScreen(Screen):
         self._pending_rows: list[Any] = []
         self._stats_at = 0.0
         self._stats_cost = 0.0
+        # The live anytime-valid feed: fed the replicates not yet in it (O(new) per refresh).
+        self._live: LiveStatistics | None = None
+        self._fed = 0
+        self._live_lock = threading.Lock()
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -196,6 +205,8 @@ class RunScreen(Screen):
             self.app.run_choices[started.run_id] = dict(self.choices)
         self.result = None  # a new run on this screen: the last one's result is history
         self.started = started
+        with self._live_lock:
+            self._live, self._fed = None, 0  # the next refresh starts the feed for this run
         resumed = " · resumed" if started.done_before else ""
         self.sub_title = f"run {started.run_id} · seed {started.seed}{resumed}"
         self._filters = [None, *started.conditions]
@@ -230,15 +241,30 @@ class RunScreen(Screen):
     def refresh_stats(self) -> None:
         if not self._stats_dirty or self.started is None or not self.query("#stats"):
             return
-        # The comparison costs more as replicates pile up and competes with the run for the
-        # GIL: spend at most ~10% of the time on it.
+        # Even incremental, the update competes with the run for the GIL: at most ~10%.
         if time.monotonic() - self._stats_at < 10 * self._stats_cost:
             return
         self._stats_dirty = False
         self._stats_at = time.monotonic()
         s = self.started
         if len(s.conditions) > 1:
-            self.compute_stats(s, list(self.finished))
+            self.update_anytime(s, list(self.finished))
+
+    @work(thread=True, exclusive=True, group="anytime", exit_on_error=False)
+    def update_anytime(self, started: ev.RunStarted, finished: list[Any]) -> None:
+        """The anytime-valid rows: the feed takes only the replicates new since the last look."""
+        began = time.perf_counter()
+        with self._live_lock:
+            live = self._live
+            if live is None or self._fed > len(finished):  # a new run (or one re-read) here
+                live = self._live = LiveStatistics(started.experiment, started.conditions,
+                                                   started.seed)
+                self._fed = 0
+            live.add(finished[self._fed:])
+            self._fed = len(finished)
+            now = live.anytime()
+        self._stats_cost = time.perf_counter() - began
+        self.post_message(StatsComputed(now.rows, now.replicates, now.note, anytime=True))
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def compute_stats(self, started: ev.RunStarted, finished: list[Any], died: bool = False) -> None:
@@ -261,7 +287,12 @@ class RunScreen(Screen):
     def _stats_computed(self, message: StatsComputed) -> None:
         # The final table, once shown, is not replaced by a late live one; a dead run's
         # last table is shown over every replicate it finished.
-        if self.running or (message.died and self.died is not None):
+        if not (self.running or (message.died and self.died is not None)):
+            return
+        if message.anytime:
+            self.query_one("#stats", StatsTable).show_anytime(message.table, note=message.note,
+                                                              rounds=message.replicates)
+        else:
             self.query_one("#stats", StatsTable).show(message.table, note=message.note)
 
     @on(RunCompleted)
@@ -281,6 +312,10 @@ class RunScreen(Screen):
         if result.status == "cancelled":
             self._set_status(f"cancelled · {len(result.replicate_results)} finished replicates "
                              "kept in the store · r resumes", "yellow")
+        elif is_stopped(result.status):
+            where = (result.stop or {}).get("stopping_replicate")
+            self._set_status(f"{result.status} at replicate {where} in {clock(duration)} · "
+                             f"run {result.run_id}", "green")
         elif result.status == "failed":
             self._set_status(f"finished with {len(result.errors)} failed replicate(s) in "
                              f"{clock(duration)} · enter on a failed row shows its error",
@@ -360,13 +395,19 @@ class RunScreen(Screen):
 
     def _show_final(self, result: Result) -> None:
         lines = []
+        stop = result.stop
         if not result.complete:  # cancelled: compare only what ran on both sides of a pair
             result = result.ran_in_every_condition()
             lines.append(f"{result.status}: statistics over the {result.replicates} "
                          "replicate(s) that ran in every condition")
         table = result.compare() if len(result.conditions) > 1 else None
         if table is not None:
-            self.query_one("#stats", StatsTable).show(table)
+            # The fixed-n tests beside the anytime result (at the stopping point of a run
+            # that had a stop rule).
+            anytime = stop["rows"] if stop else anytime_rows(result)
+            self.query_one("#stats", StatsTable).show(table, anytime=anytime)
+        if stop:
+            lines += stop_lines(stop)
         lines += [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
         lines += table.footnotes(compact=True) if table is not None else []
@@ -429,6 +470,29 @@ class RunScreen(Screen):
         self._request_cancel()
         self._set_status("cancelling… no new replicate starts; finished ones are kept", "yellow")
 
+    def action_stop_at_look(self) -> None:
+        if not self.running:
+            self.app.notify("no run in progress on this screen", timeout=3)
+            return
+        self.cancelling = True
+        self._request_stop()
+        self._set_status("stopping at this look… no new replicate starts", "yellow")
+
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _request_stop(self) -> None:
+        """Mark the request as a stop (not a cancel) in the store, then cancel as ``c`` does."""
+        process = self.process
+        started = self.started
+        run_id = process.run_id if process is not None else (started.run_id if started else None)
+        store = process.store if process is not None else self.experiment.store
+        if run_id is not None and store is not None:
+            try:  # a run of another process (attached) polls the same request
+                store.request_stop(run_id)
+            except Exception:  # noqa: BLE001, S110 - not recorded yet: the cancel below still stops it
+                pass
+        if process is not None:
+            process.cancel()
+
     @work(thread=True, group="cancel", exit_on_error=False)
     def _request_cancel(self) -> None:
         """The cross-process request (a store write: off the UI thread); the run process is
@@ -448,7 +512,7 @@ class RunScreen(Screen):
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_run":
+        if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":
             return self._resumable()

@@ -110,7 +110,11 @@ class FittedComparisonTable(DataTable):
         from ..screens.figures import FiguresScreen
 
         line = self.lines[event.cursor_row]
-        self.app.push_screen(FiguresScreen(line.title, comparison_figures(line.comparison, self.SIDES)))
+        self.app.push_screen(FiguresScreen(line.title, self.figures(line)))
+
+    def figures(self, line: ComparisonLine) -> list[tuple[str, str]]:
+        """Every figure of a row, labelled in words (the dialog behind enter)."""
+        return comparison_figures(line.comparison, self.SIDES)
 
 
 def verdict_text(verdict: str) -> Text:
@@ -128,23 +132,87 @@ class StatsTable(FittedComparisonTable):
     OPTIONAL = (("test", "test"), ("n", "n"), ("effect", "effect"), ("p", "p"),
                 ("baseline", "baseline mean (sd)"), ("treatment_mean", "treatment mean (sd)"))
 
+    # While a run goes: the anytime-valid rows (watch/live_stats.py), never a fixed-n verdict.
+    LIVE_ESSENTIAL = (("metric", "metric"), ("treatment", "treatment"),
+                      ("difference", "difference · anytime CI"), ("anytime", "anytime"))
+    LIVE_OPTIONAL = (("n", "n"), ("p", "anytime p"), ("method", "method"), ("assumes", "assumes"))
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.updated_at = 0.0
+        self.live = False  # showing the anytime-valid rows of a run still going
 
-    def show(self, table: Any, note: str = "") -> None:
-        """Show a ComparisonTable (rows of metric, treatment, comparison)."""
+    def _columns(self, live: bool) -> None:
+        self.live = live
+        self.ESSENTIAL = self.LIVE_ESSENTIAL if live else type(self).ESSENTIAL
+        self.OPTIONAL = self.LIVE_OPTIONAL if live else type(self).OPTIONAL
+        self.labels = dict(self.ESSENTIAL + self.OPTIONAL)
+
+    def show(self, table: Any, note: str = "", anytime: list[Any] | None = None) -> None:
+        """Show a ComparisonTable (rows of metric, treatment, comparison): the fixed-n tests,
+        with ``anytime`` (AnytimeRows, or their dicts) beside them when given."""
         from ...stats.cells import row_cells
 
+        self._columns(live=False)
+        if anytime is not None:
+            # The final table: the fixed-n tests, labelled, and the anytime result beside them.
+            self.ESSENTIAL = (*type(self).ESSENTIAL, ("anytime", "anytime"))
+            self.labels = {**dict(self.ESSENTIAL + self.OPTIONAL), "verdict": "fixed-n verdict"}
+        found = {(_get(r, "treatment"), _get(r, "metric")): r for r in anytime or []}
         lines = []
         for row in table:
             cells: dict[str, Any] = dict(row_cells(row.comparison))
             cells["treatment_mean"] = cells.pop("treatment")
             cells["verdict"] = verdict_text(cells["verdict"])
             cells["metric"], cells["treatment"] = row.metric, row.treatment
+            other = found.get((row.treatment, row.metric))
+            cells["anytime"] = anytime_text(_label(other) if other is not None else "undecided")
             lines.append(ComparisonLine(cells, row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
         self.set_lines(lines, note)
         self.updated_at = time.monotonic()
+
+    def show_anytime(self, rows: list[Any], note: str = "", rounds: int = 0) -> None:
+        """Show the anytime-valid rows (watch.live_stats.AnytimeRow) of a run still going;
+        ``rounds``: replicates done in every condition (pairs not in a row were dropped)."""
+        from ...stats.cells import format_number
+
+        self._columns(live=True)
+        lines = []
+        for row in rows:
+            cells = {
+                "metric": row.metric, "treatment": row.treatment,
+                "difference": (f"{format_number(row.estimate, 3)} [{format_number(row.lower, 3)}, "
+                               f"{format_number(row.upper, 3)}]"),
+                # Why a row cannot decide yet (burn-in, skewness) beside its decision.
+                "anytime": anytime_text(row.label + (f" · {row.note}" if row.note else "")),
+                "n": f"{row.n} pairs" + (f" (−{rounds - row.n})" if rounds > row.n else ""),
+                "p": format_number(row.p_value, 3), "method": row.method,
+                "assumes": row.assumes,
+            }
+            lines.append(ComparisonLine(cells, row, f"{row.metric}: {row.treatment} vs baseline (live)"))
+        self.set_lines(lines, note)
+        self.updated_at = time.monotonic()
+
+    def figures(self, line: ComparisonLine) -> list[tuple[str, str]]:
+        row = line.comparison
+        if not self.live:
+            return super().figures(line)
+        return [("anytime", row.label), ("difference", line.cells["difference"]),
+                ("paired replicates", str(row.n)), ("anytime-valid p", line.cells["p"]),
+                ("method", row.method), ("assumes", row.assumes)] + (
+                    [("note", row.note)] if row.note else [])
+
+
+def _get(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, dict) else getattr(row, key)
+
+
+def _label(row: Any) -> str:
+    return row["anytime"] if isinstance(row, dict) else row.label
+
+
+def anytime_text(label: str) -> Text:
+    return Text(label, style="bold" if label.startswith("decided") else "")
 
 
 class RunsComparisonTable(FittedComparisonTable):

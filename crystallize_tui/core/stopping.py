@@ -1,0 +1,124 @@
+"""Stop when decided: the stop rule of a run and the monitor the runner feeds after each replicate.
+
+The rule ("decided", or "width=W": every interval narrower than W) looks at the anytime-valid
+confidence sequences of watch/live_stats.py, updated once per complete round (a replicate
+number over in every condition; core/plan.py starts replicates round by round). When the rule
+holds, no new replicate starts and the run's status reads "stopped: decided" (or "stopped:
+width"); at the cap (``max_replicates``) the run simply ends, decided or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+STOPPED = "stopped"  # status prefix: "stopped: decided", "stopped: width", "stopped: at look"
+
+
+def stopped_status(reason: str) -> str:
+    return f"{STOPPED}: {reason}"
+
+
+def is_stopped(status: str | None) -> bool:
+    return bool(status) and str(status).startswith(STOPPED + ":")
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """``until`` "decided" or "width" (with ``width``); ``max_replicates`` caps the run."""
+
+    until: str
+    width: float | None = None
+    max_replicates: int | None = None
+
+    def describe(self) -> str:
+        if self.until == "width":
+            return f"width={self.width:g}"
+        return self.until
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"until": self.describe(), "max_replicates": self.max_replicates}
+
+
+def parse_stop(value: Any, max_replicates: int | None = None) -> StopRule | None:
+    """``None``, "decided" or "width=0.02" (a StopRule passes through) as a StopRule."""
+    if max_replicates is not None and (isinstance(max_replicates, bool)
+                                       or not isinstance(max_replicates, int) or max_replicates < 1):
+        raise ConfigError(f"max_replicates must be a whole number >= 1, got {max_replicates!r}")
+    if value is None:
+        if max_replicates is not None:
+            raise ConfigError("max_replicates needs a stop rule: stop='decided' or 'width=0.02'")
+        return None
+    if isinstance(value, StopRule):
+        return value if max_replicates is None else StopRule(value.until, value.width, max_replicates)
+    text = str(value).strip()
+    if text == "decided":
+        return StopRule("decided", None, max_replicates)
+    if text.startswith("width="):
+        try:
+            width = float(text[len("width="):])
+        except ValueError:
+            width = -1.0
+        if not width > 0:
+            raise ConfigError(f"stop {text!r}: the width must be a number > 0, like width=0.02")
+        return StopRule("width", width, max_replicates)
+    raise ConfigError(f"stop {value!r}: choose 'decided' or 'width=W' (like width=0.02)")
+
+
+def summary_at_look(conditions: list[str], outcomes: list[Any], hypotheses: list[Any] = ()) -> dict[str, Any]:
+    """Where a run without a stop rule stood when it was stopped at a look: its anytime rows."""
+    monitor = StopMonitor(StopRule("look"), conditions, list(hypotheses))
+    for outcome in sorted(outcomes, key=lambda o: o.replicate):
+        monitor.stats.add(outcome.treatment, outcome.replicate,
+                          dict(outcome.metrics) if outcome.status == "ok" else None)
+    return {**monitor.summary(stopped_by_user=True), "until": None}
+
+
+class StopMonitor:
+    """Fed each finished replicate; says why to stop once the rule holds at a complete round."""
+
+    def __init__(self, rule: StopRule, conditions: list[str], hypotheses: list[Any] = (),
+                 alpha: float = 0.05) -> None:
+        from ..watch.live_stats import AnytimeStatistics
+
+        self.rule = rule
+        directions = {h.metric: h.direction for h in hypotheses}
+        self.hypotheses = list(hypotheses)
+        self.treatments = [c for c in conditions[1:]]
+        self.stats = AnytimeStatistics(conditions, alpha=alpha, directions=directions)
+        self.reason: str | None = None
+        self.stopped_at: int | None = None  # complete rounds at the stop
+
+    def _watched(self, rows: list[Any]) -> list[Any]:
+        """The rows the rule is about: the hypotheses' (metric, treatment)s, else all."""
+        if not self.hypotheses:
+            return rows
+        wanted = {(t, h.metric) for h in self.hypotheses for t in (h.treatments or self.treatments)}
+        return [r for r in rows if (r.treatment, r.metric) in wanted]
+
+    def observe(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> str | None:
+        """The reason to stop now, else None (and None again once it has said it)."""
+        if self.reason is not None or not self.stats.add(condition, replicate, metrics):
+            return None
+        rows = self._watched(self.stats.rows())
+        if not rows:
+            return None
+        if self.rule.until == "decided":
+            holds = all(r.decision != "undecided" for r in rows)
+        else:
+            holds = all(r.width <= (self.rule.width or 0.0) for r in rows)
+        if holds:
+            self.reason = self.rule.until
+            self.stopped_at = self.stats.rounds
+        return self.reason
+
+    def summary(self, stopped_by_user: bool = False) -> dict[str, Any]:
+        """What the store and ``run --json`` keep: the rule, why it ended, the rows at the end."""
+        rows = self.stats.rows()
+        reason = self.reason or ("at look" if stopped_by_user else None)
+        return {**self.rule.as_dict(), "reason": reason or "cap",
+                "decided": all(r.decision != "undecided" for r in self._watched(rows)) and bool(rows),
+                "stopping_replicate": self.stats.rounds, "note": self.stats.note(),
+                "rows": [r.as_dict() for r in rows]}
