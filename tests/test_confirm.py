@@ -202,7 +202,8 @@ def test_a_store_of_the_previous_schema_opens_and_its_runs_read_exploratory(tmp_
     history = cli(tmp_path, "history", "dice")
     assert history.returncode == 0, history.stderr
     assert "old-run" in history.stdout and "exploratory" in history.stdout
-    assert query(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
+    assert query(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(schema.SCHEMA_VERSION),)]
     [record] = Store(db).runs("dice")
     assert (record.kind, record.seed_stream) == ("exploratory", 0)
     # The old run's planned seeds (stream 0, none stored) still count as used.
