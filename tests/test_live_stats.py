@@ -78,10 +78,28 @@ def test_the_anytime_rows_decide_once_an_interval_excludes_0_and_say_what_they_a
     now = live.anytime()
     rows = {r.metric: r for r in now.rows}
     assert now.replicates == 60
-    assert rows["x"].label == "decided: better" and rows["x"].lower > 0
+    assert rows["x"].label == "decided: higher" and rows["x"].lower > 0
     assert rows["x"].method == "asymptotic" and "finite variance" in rows["x"].assumes
-    assert rows["won"].method == "bounded" and rows["won"].label == "decided: better"
+    assert rows["won"].method == "bounded" and rows["won"].label == "decided: higher"
     assert "split over 2 row(s)" in now.note
     # A replicate done in one condition only is not in any row yet.
     live.add([finished("baseline", 60, 0.0)])
     assert live.anytime().replicates == 60
+
+
+def test_better_or_worse_only_where_a_hypothesis_says_which_way_is_good():
+    """A loss that goes down is "better" when a hypothesis says less is better; without one
+    the row says "lower", never calling a rising loss "better"."""
+    from crystallize_tui.watch.live_stats import AnytimeStatistics
+
+    def decided(directions):
+        stats = AnytimeStatistics(["baseline", "t"], directions=directions)
+        for k in range(200):
+            stats.add("baseline", k, {"loss": 1.0 + 0.01 * (k % 7), "acc": 0.5 + 0.01 * (k % 5)})
+            stats.add("t", k, {"loss": 0.5 + 0.013 * (k % 5), "acc": 0.7 + 0.01 * (k % 3)})
+        return {r.metric: r.decision for r in stats.rows()}
+
+    assert decided({}) == {"loss": "lower", "acc": "higher"}
+    assert decided({"loss": "less", "acc": "greater"}) == {"loss": "better", "acc": "better"}
+    assert decided({"loss": "greater", "acc": "less"}) == {"loss": "worse", "acc": "worse"}
+    assert decided({"loss": "two-sided"})["loss"] == "lower"

@@ -61,11 +61,11 @@ def test_a_large_difference_stops_before_the_cap_and_says_where(tmp_path):
     k = stop["stopping_replicate"]
     assert 2 <= k < 400
     rows = {r["metric"]: r for r in stop["rows"]}
-    assert rows["x"]["anytime"] == "decided: better" and rows["x"]["lower"] > 0
+    assert rows["x"]["anytime"] == "decided: higher" and rows["x"]["lower"] > 0
     assert rows["win"]["method"] == "bounded" and rows["x"]["method"] == "asymptotic"
     assert rows["x"]["n"] == k
     by_metric = {r["metric"]: r for r in doc["comparison"]}
-    assert by_metric["x"]["anytime"] == "decided: better"
+    assert by_metric["x"]["anytime"] == "decided: higher"
     assert by_metric["x"]["anytime_interval"][0] > 0
     status, count, stored = stored_run(root)
     assert status == "stopped: decided"
@@ -189,7 +189,7 @@ def test_a_detached_run_keeps_its_rule_and_attach_says_where_it_stopped(tmp_path
     watched = cli(root, "attach", run_id)  # follows the run to its end
     assert watched.returncode == 0, watched.stderr
     assert "stopped: decided at replicate" in watched.stdout
-    assert "better x:" in watched.stdout and "decided: better" in watched.stdout
+    assert "better x:" in watched.stdout and "decided: higher" in watched.stdout
     assert stored_run(root)[0] == "stopped: decided"
 
 

@@ -40,7 +40,7 @@ async def test_the_live_panel_shows_anytime_rows_and_never_significant(tmp_path)
             rows = cells(stats)
             if screen.running and rows:
                 seen.extend(rows)
-            return any("decided: better" in row for row in rows) and screen.running
+            return any("decided: higher" in row for row in rows) and screen.running
 
         await until(pilot, decided)
         assert screen.running  # all of this while the run goes
@@ -57,7 +57,7 @@ async def test_the_live_panel_shows_anytime_rows_and_never_significant(tmp_path)
         labels = [str(c.label) for c in stats.ordered_columns]
         assert "fixed-n verdict" in labels and "anytime" in labels
         final = cells(stats)[0]
-        assert "decided: better" in final and "significant" in final
+        assert "decided: higher" in final and "significant" in final
         assert "cancelled: statistics over" in text_of(screen.query_one("#verdicts", Static))
 
 

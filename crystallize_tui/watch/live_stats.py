@@ -161,7 +161,7 @@ class AnytimeRow:
     lower: float
     upper: float
     p_value: float  # anytime-valid
-    decision: str  # "better", "worse" or "undecided"
+    decision: str  # "better"/"worse" (a hypothesis gives the good side), "higher"/"lower", "undecided"
     method: str
     assumes: str
     note: str = ""  # why it cannot decide yet (burn-in, skewness)
@@ -279,13 +279,21 @@ class AnytimeStatistics:
                 continue
             seq = row.seq
             interval = seq.interval()
-            higher = self.directions.get(metric, "greater") != "less"
             estimate = row.total / seq.n if seq.n else math.nan
             out.append(AnytimeRow(treatment, metric, seq.n, estimate, interval.lower,
                                   interval.upper, seq.p_value(),
-                                  seq.decision(higher_is_better=higher), seq.method, seq.assumes,
+                                  self._decision(seq, metric), seq.method, seq.assumes,
                                   interval.note))
         return out
+
+    def _decision(self, seq: Any, metric: str) -> str:
+        """"better"/"worse" where a hypothesis says which way is good ("less": lower is
+        better), else "higher"/"lower" (a loss going up is not "better"); or "undecided"."""
+        direction = self.directions.get(metric)
+        if direction in ("greater", "less"):
+            return seq.decision(higher_is_better=direction == "greater")
+        plain = seq.decision(higher_is_better=True)
+        return {"better": "higher", "worse": "lower"}.get(plain, plain)
 
     def note(self) -> str:
         return ANYTIME_NOTE.format(alpha=self.alpha, rows=max(len(self._rows), 1))
