@@ -3,6 +3,8 @@ assumes, its pacing, and `crystallize attach` showing it to a late watcher."""
 
 from __future__ import annotations
 
+import time
+
 from cli_support import start_cli
 from test_live_runs import WAIT_S, detach, read_until, stored, wait_for, workspace  # noqa: F401
 
@@ -33,13 +35,15 @@ def test_the_feed_is_due_again_only_after_new_replicates_and_its_pacing():
     assert not live.due()  # nothing to compare
     live.add([finished("baseline", 0, 1.0), finished("fast", 0, 2.0)])
     assert live.due()
+    before = time.monotonic()
     live.compute()
-    assert not live.due()  # nothing new
+    assert not live.due(now=live.next_at)  # nothing new
     live.add([ev.RunStarted("r", None, None, 0.0, "exp", ("baseline", "fast"), 2, 7, 4)])
-    assert not live.due()  # not a replicate
+    assert not live.due(now=live.next_at)  # not a replicate
     live.add([finished("baseline", 1, 1.0)])
-    assert not live.due()  # new, but computed a moment ago
-    assert live.due(now=live._last_at + MIN_INTERVAL_S)
+    assert live.next_at >= before + MIN_INTERVAL_S  # paced: a second at least after it
+    assert not live.due(now=live.next_at - 0.01)  # new, but too soon
+    assert live.due(now=live.next_at)
     assert not LiveStatistics("exp", ["baseline"], 7).comparable
 
 

@@ -117,12 +117,17 @@ class LiveStatistics:
     def comparable(self) -> bool:
         return len(self.conditions) > 1
 
+    @property
+    def next_at(self) -> float:
+        """The monotonic time from which the pacing allows the next computation: at least
+        MIN_INTERVAL_S after the last, and long enough that it takes at most BUDGET of the time."""
+        return self._last_at + max(MIN_INTERVAL_S, self._last_cost / BUDGET)
+
     def due(self, now: float | None = None) -> bool:
         """New replicates since the last computation, and the pacing allows another."""
         if not self._dirty or not self.comparable:
             return False
-        now = time.monotonic() if now is None else now
-        return now - self._last_at >= max(MIN_INTERVAL_S, self._last_cost / BUDGET)
+        return (time.monotonic() if now is None else now) >= self.next_at
 
     def snapshot(self) -> list[Any]:
         """What to compute over (a copy), marking the feed as computed now."""
