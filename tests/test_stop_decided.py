@@ -209,3 +209,31 @@ def test_a_cancelled_run_with_a_rule_resumes_under_it(tmp_path):
     resumed = experiment().run(resume=True)  # no rule given: the stored one holds
     assert resumed.status == "stopped: decided" and resumed.stop["until"] == "decided"
     assert resumed.stop["max_replicates"] == 200 and resumed.stop["stopping_replicate"] < 200
+
+
+def test_experiment_yaml_can_declare_the_stop_rule(tmp_path):
+    """`run: {stop: decided, max_replicates: 400}` in experiment.yaml: a plain `crystallize run`
+    stops when decided; a bad rule is a one-line error naming the file's key."""
+    text = YAML.format(shift=2.0, p=0.95) + "run: {stop: decided, max_replicates: 400}\n"
+    write_experiment(tmp_path, "game", text, {"steps.py": STEPS})
+    out = cli(tmp_path, "run", "game", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["status"] == "stopped: decided" and doc["stop"]["max_replicates"] == 400
+    assert doc["stop"]["stopping_replicate"] < 400
+
+    bad = YAML.format(shift=2.0, p=0.95) + "run: {stop: soon}\n"
+    write_experiment(tmp_path, "bad", bad, {"steps.py": STEPS})
+    out = cli(tmp_path, "run", "bad")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "experiment.yaml" in line and "run.stop" in line and "'soon'" in line
+
+
+def test_a_yaml_stop_rule_beside_plugins_parallel_is_not_a_second_backend(tmp_path):
+    text = (YAML.format(shift=2.0, p=0.95) + "run: {stop: decided, max_replicates: 60}\n"
+            "plugins: {parallel: {max_workers: 2, kind: thread}}\n")
+    write_experiment(tmp_path, "game", text, {"steps.py": STEPS})
+    experiment = Experiment.from_yaml(tmp_path / "experiments" / "game")
+    assert experiment.stop_rule is not None and experiment.stop_rule.max_replicates == 60
+    assert experiment.execution["backend"] == "threads"

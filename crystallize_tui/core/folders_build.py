@@ -18,6 +18,7 @@ from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
 from .seeds import DEFAULT_SEED
+from .stopping import parse_stop
 from .treatment import Treatment
 
 TOP_KEYS = (
@@ -32,6 +33,8 @@ _NUMBER = (int, float)
 RUN_OPTIONS: dict[str, tuple[Any, ...]] = {
     "backend": (str,), "workers": (int,), "grace": _NUMBER, "start_method": (str, None),
 }
+# The run: section's stop rule (core/stopping.py): "decided" or "width=0.02", and the cap.
+STOP_OPTIONS: dict[str, tuple[Any, ...]] = {"stop": (str,), "max_replicates": (int,)}
 # Per plugin: each option and the YAML types it accepts (None: may be null).
 PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
     "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER},
@@ -84,7 +87,26 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "hypotheses": _hypotheses(doc, data.get("hypotheses"), [t.name for t in treatments]),
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
         "execution": _run_section(doc, data),
+        **_stop_settings(doc, data),
     }
+
+
+def _stop_settings(doc: Document, data: dict[str, Any]) -> dict[str, Any]:
+    """``run: {stop: decided, max_replicates: 500}``: the experiment's stop rule (core/stopping.py)."""
+    section = data.get("run")
+    if not isinstance(section, dict) or not any(k in section for k in STOP_OPTIONS):
+        return {}
+    for key, kinds in STOP_OPTIONS.items():
+        if key in section and not _is(section[key], kinds):
+            names = " or ".join(t.__name__ for t in kinds)
+            raise doc.error(f"run.{key}: expected {names}, got {_kind(section[key])} "
+                            f"{section[key]!r}", section, key)
+    try:
+        parse_stop(section.get("stop"), section.get("max_replicates"))
+    except ConfigError as exc:
+        key = "stop" if "stop" in section else "max_replicates"
+        raise doc.error(f"run.{key}: {exc}", section, key) from None
+    return {"stop": section.get("stop"), "max_replicates": section.get("max_replicates")}
 
 
 def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -95,6 +117,10 @@ def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise doc.error(f"run: expected a mapping like {{backend: processes, workers: 4}}, got "
                         f"{_kind(value)} {value!r}", data, "run")
+    section = value  # the mapping as read: errors point at its lines
+    value = {k: v for k, v in value.items() if k not in STOP_OPTIONS}
+    if not value:  # only a stop rule: replicates run where the plugins (or the default) say
+        return None
     for older in ("parallel", "dask"):
         if isinstance(data.get("plugins"), dict) and older in data["plugins"]:
             why = " (plugins.parallel is the older spelling)" if older == "parallel" else ""
@@ -103,17 +129,17 @@ def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
     for key, val in value.items():
         if key in RUN_OPTIONS and not _is(val, RUN_OPTIONS[key]):
             kinds = " or ".join("null" if t is None else t.__name__ for t in RUN_OPTIONS[key])
-            raise doc.error(f"run.{key}: expected {kinds}, got {_kind(val)} {val!r}", value, key)
+            raise doc.error(f"run.{key}: expected {kinds}, got {_kind(val)} {val!r}", section, key)
     try:
         backend_class(value.get("backend", "serial"))
     except ConfigError as exc:
-        raise doc.error(f"run.backend: {exc}", value, "backend") from None
+        raise doc.error(f"run.backend: {exc}", section, "backend") from None
     try:
         return execution_of(value, "run")
     except ConfigError as exc:  # point at the setting the message names
         key = next((k for k in value if k != "backend" and re.search(rf"\b{re.escape(str(k))}\b", str(exc))),
                    None)
-        raise doc.error(str(exc), value if key else data, key or "run") from None
+        raise doc.error(str(exc), section if key else data, key or "run") from None
 
 
 def _name(doc: Document, data: dict[str, Any], folder: Path) -> str:
