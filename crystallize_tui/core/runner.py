@@ -58,6 +58,7 @@ class Run:
         self._held: deque[tuple[int, ev.Event]] = deque()
         self._grouped = False  # commit in groups (not when each replicate is handed over)
         self._gated = False  # grouped, with listeners: announcements pass the gate below
+        self._state_hooks: list[Callable[..., None]] = []  # see _tell_state
         # Held events leave in order: from the run's thread, or from the store's committer
         # thread once a group it committed frees them (the run may be in a long replicate).
         self._gate = threading.Lock()
@@ -98,6 +99,8 @@ class Run:
         self._grouped = not each and self.recorder is not None
         publish = self.bus.publish
         self._gated = self._grouped and self._listeners > 0
+        # Looked up once: a bus only loses subscribers during a run, never gains them.
+        self._state_hooks = self.bus.attribute("replicate_state") if self._gated else []
         if self._gated:
             publish = self._publish
             self.recorder.after_commit = self._committed  # type: ignore[union-attr]
@@ -245,7 +248,7 @@ class Run:
         ``replicate_state(condition, replicate, running)`` attribute: the window that launched
         a run process) at once which replicates run, so that should the process die, the
         window knows which one it died in. The ordered events follow as usual."""
-        for hook in self.bus.attribute("replicate_state"):
+        for hook in self._state_hooks:
             try:
                 hook(condition, replicate, running)
             except Exception:  # noqa: BLE001 - a watcher's failure never fails the run
