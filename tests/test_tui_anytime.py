@@ -103,3 +103,42 @@ async def test_the_launch_dialog_runs_until_decided_with_replicates_as_the_cap(t
         assert result.status == "stopped: decided"
         assert result.stop["max_replicates"] == 300 and result.stop["stopping_replicate"] < 300
         assert "stopped: decided at replicate" in text_of(screen.query_one("#verdicts", Static))
+
+
+async def test_s_on_an_attached_run_stops_it_and_the_screen_says_stopped_not_gone(tmp_path):
+    """A run another process runs: `s` asks its process to stop at the current look; the
+    attached screen ends on "stopped: at look", not on "the run's process is gone"."""
+    import os
+    import subprocess
+    import sys
+
+    from tui_support import stored
+
+    from crystallize_tui.tui.screens.attached import AttachedRunScreen
+
+    write(tmp_path / "experiments" / "shift", {"experiment.yaml": YAML, "steps.py": STEP})
+    env = {k: v for k, v in os.environ.items() if k != "CRYSTALLIZE_HOME"}
+    started = subprocess.run([sys.executable, "-m", "crystallize_tui.cli", "run", "shift",
+                              "--detach"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    app = app_for(tmp_path, watch=True)
+    async with app.run_test(size=(180, 48)) as pilot:
+        experiment = next(f.experiment for f in (await _discovered(app, pilot)) if f.name == "shift")
+        screen = AttachedRunScreen(experiment, run_id)
+        app.push_screen(screen)
+        await until(pilot, lambda: app.screen is screen and bool(screen.query("#progress")))
+        await until(pilot, lambda: screen.query_one("#progress").finished_count >= 10)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.result is not None and not screen.running)
+        await pilot.pause(0.5)
+        status = text_of(screen.query_one("#run-status", Static))
+        assert "stopped: at look" in status and "gone" not in status, status
+    ((status,),) = stored(tmp_path, f"SELECT status FROM runs WHERE run_id = '{run_id}'")
+    assert status == "stopped: at look"
+
+
+async def _discovered(app, pilot):
+    await until(pilot, lambda: app.discovery is not None)
+    return app.discovery.experiments

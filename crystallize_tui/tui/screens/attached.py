@@ -12,6 +12,7 @@ from textual import events, on, work
 from textual.message import Message
 
 from ...core import events as ev
+from ...core.stopping import is_stopped
 from ...core.store.follow import POLL_S, RunFollower
 from ...watch.format import stored_lines
 from ...watch.live_stats import as_finished_event
@@ -165,7 +166,7 @@ class AttachedRunScreen(RunScreen):
                                          f"cannot load it: {exc}"))
             return
         self.post_message(RunCompleted(result))
-        if snapshot.status not in ("completed", "failed", "cancelled"):
+        if snapshot.status not in ("completed", "failed", "cancelled") and not is_stopped(snapshot.status):
             self.post_message(RunInterrupted(snapshot.status))  # after the final tables
 
     @on(RunPolled)
