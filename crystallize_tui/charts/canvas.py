@@ -1,0 +1,328 @@
+"""A braille canvas (2 x 4 dots per cell) drawing a Chart into plain lines plus a colour per cell.
+
+``draw(chart, width, height)`` returns a ``Drawing``: ``lines`` (exactly ``height`` strings of
+``width`` characters at most), ``colours`` (per cell: the condition index whose dots are there,
+``AXIS`` for axes and text, ``REFERENCE`` for reference lines) and ``bands`` (per cell: the
+condition whose band covers it, or ``NONE``), so the rich renderer, the SVG-free tests and the
+TUI all read the same picture. Below ``MIN_WIDTH x MIN_HEIGHT`` it is one line saying so."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .model import Chart, Line
+
+AXIS, REFERENCE, NONE = -1, -2, -3
+MIN_WIDTH, MIN_HEIGHT = 24, 8
+BRAILLE = 0x2800
+# Dot bit of (column, row) within a cell: braille numbers dots down the left column first.
+_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+LEGEND_MARK = "■"
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A drawn chart: text lines, colour per cell, band colour per cell."""
+
+    lines: list[str]
+    colours: list[list[int]]
+    bands: list[list[int]]
+    too_small: bool = False
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """About ``count`` round values (1, 2, 2.5, 5 x 10^k steps) within [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or count < 1:
+        return []
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(count, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), 10 * mag)
+    first = math.ceil(lo / step - 1e-9) * step
+    out = []
+    v = first
+    while v <= hi + step * 1e-9 and len(out) < 50:
+        out.append(0.0 if abs(v) < step * 1e-9 else v)
+        v = first + len(out) * step
+    return out
+
+
+def tick_label(v: float) -> str:
+    text = f"{v:.4g}"
+    return text.replace("e+0", "e").replace("e-0", "e-")
+
+
+def _finite(values: object) -> list[float]:
+    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]  # type: ignore[union-attr]
+
+
+def data_range(chart: Chart) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) over every finite value drawn, padded a little in y."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for line in chart.lines:
+        xs += _finite(line.xs)
+        ys += _finite(line.ys)
+        ys += _finite(line.low or ()) + _finite(line.high or ())
+    for pts in chart.points:
+        xs += _finite(pts.xs)
+        ys += _finite(pts.ys)
+    for iv in chart.intervals:
+        xs += _finite([iv.x])
+        ys += _finite([iv.centre, iv.low, iv.high])
+    ys += [h.y for h in chart.hlines if math.isfinite(h.y)]
+    xs += [x for x, _ in chart.x_ticks]
+    if not xs:
+        xs = [0.0, 1.0]
+    if not ys:
+        ys = [0.0, 1.0]
+    xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
+    if chart.x_ticks:  # categories: half a slot of room either side
+        xmin, xmax = xmin - 0.5, xmax + 0.5
+    if xmax == xmin:
+        xmin, xmax = xmin - 0.5, xmax + 0.5
+    if ymax == ymin:
+        pad = abs(ymin) * 0.1 or 1.0
+        return xmin, xmax, ymin - pad, ymax + pad
+    pad = (ymax - ymin) * 0.05
+    return xmin, xmax, ymin - pad, ymax + pad
+
+
+class _Dots:
+    """The plot area as a dot grid; each dot remembers the condition that set it last."""
+
+    def __init__(self, cols: int, rows: int, rng: tuple[float, float, float, float]) -> None:
+        self.cols, self.rows = cols, rows
+        self.w, self.h = cols * 2, rows * 4
+        self.xmin, self.xmax, self.ymin, self.ymax = rng
+        self.bits = [[0] * cols for _ in range(rows)]
+        self.colour = [[NONE] * cols for _ in range(rows)]
+        self.band = [[NONE] * cols for _ in range(rows)]
+
+    def px(self, x: float) -> float:
+        return (x - self.xmin) / (self.xmax - self.xmin) * (self.w - 1)
+
+    def py(self, y: float) -> float:
+        if y == math.inf:
+            return -1.0
+        if y == -math.inf:
+            return float(self.h)
+        return (self.ymax - y) / (self.ymax - self.ymin) * (self.h - 1)
+
+    def set(self, x: int, y: int, colour: int) -> None:
+        if 0 <= x < self.w and 0 <= y < self.h:
+            cx, cy = x // 2, y // 4
+            self.bits[cy][cx] |= _BITS[x % 2][y % 4]
+            self.colour[cy][cx] = colour
+
+    def is_set(self, x: int, y: int) -> bool:
+        return bool(self.bits[y // 4][x // 2] & _BITS[x % 2][y % 4])
+
+    def segment(self, x0: float, y0: float, x1: float, y1: float, colour: int,
+                every: int = 1) -> None:
+        """A straight run of dots (DDA); ``every`` > 1 draws a dotted line."""
+        steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+        steps = min(steps, 4 * (self.w + self.h))  # an off-scale end must not take forever
+        for i in range(0, steps + 1, every):
+            t = i / steps
+            self.set(round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t), colour)
+
+    def polyline(self, xs: tuple[float, ...], ys: tuple[float, ...], colour: int,
+                 every: int = 1) -> None:
+        prev: tuple[float, float] | None = None
+        for x, y in zip(xs, ys, strict=False):
+            if not (math.isfinite(x) and not math.isnan(y)):
+                prev = None
+                continue
+            point = (self.px(x), self._clip_y(self.py(y)))
+            if prev is None:
+                self.segment(*point, *point, colour)
+            else:
+                self.segment(*prev, *point, colour, every)
+            prev = point
+
+    def _clip_y(self, y: float) -> float:
+        return min(max(y, 0.0), self.h - 1.0)
+
+    def fill_band(self, line: Line) -> None:
+        """Mark the cells between the band's edges (clipped to the area) with its condition."""
+        assert line.low is not None and line.high is not None
+        pts = [(self.px(x), lo, hi) for x, lo, hi in zip(line.xs, line.low, line.high, strict=False)
+               if math.isfinite(x) and not (math.isnan(lo) or math.isnan(hi))]
+        for (xa, la, ha), (xb, lb, hb) in zip(pts, pts[1:], strict=False):
+            for col in range(max(0, math.ceil(xa)), min(self.w - 1, math.floor(xb)) + 1):
+                t = 0.0 if xb == xa else (col - xa) / (xb - xa)
+                top = self._clip_y(self.py(ha) if math.isinf(ha) or math.isinf(hb)
+                                   else self.py(ha + (hb - ha) * t))
+                bottom = self._clip_y(self.py(la) if math.isinf(la) or math.isinf(lb)
+                                      else self.py(la + (lb - la) * t))
+                for cy in range(int(top) // 4, int(bottom) // 4 + 1):
+                    self.band[cy][col // 2] = line.condition
+        if len(pts) == 1:
+            x, lo, hi = pts[0]
+            for y in (self._clip_y(self.py(hi)), self._clip_y(self.py(lo))):
+                self.band[int(y) // 4][int(x) // 2] = line.condition
+
+    def stacked_point(self, x: float, y: float, colour: int, half_width: int) -> bool:
+        """A dot at (x, y), moved sideways (right, left, right, ...) past dots already there,
+        at most ``half_width`` dots; False when the row of the strip is full."""
+        cx, cy = round(self.px(x)), round(self._clip_y(self.py(y)))
+        for k in range(2 * half_width + 1):
+            dx = (k + 1) // 2 * (1 if k % 2 else -1)
+            if 0 <= cx + dx < self.w and not self.is_set(cx + dx, cy):
+                self.set(cx + dx, cy, colour)
+                return True
+        return False
+
+
+def _wrap_legend(entries: list[tuple[int, str]], width: int) -> list[list[tuple[int, str]]]:
+    rows: list[list[tuple[int, str]]] = [[]]
+    used = 0
+    for index, label in entries:
+        text = f"{LEGEND_MARK} {label}"[: max(width - 2, 4)]
+        if rows[-1] and used + 2 + len(text) > width:
+            rows.append([])
+            used = 0
+        rows[-1].append((index, text))
+        used += len(text) + (2 if used else 0)
+    return [r for r in rows if r]
+
+
+def too_small(width: int, height: int) -> Drawing:
+    msg = f"chart needs {MIN_WIDTH}x{MIN_HEIGHT} cells, have {width}x{height}"[: max(width, 0)]
+    return Drawing([msg], [[AXIS] * len(msg)], [[NONE] * len(msg)], too_small=True)
+
+
+def draw(chart: Chart, width: int, height: int) -> Drawing:
+    """The chart drawn into ``width`` x ``height`` cells: title, y tick labels and axis, the
+    plot, x ticks and label, legend (wrapped below), then as many notes as fit."""
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        return too_small(width, height)
+    legend = _wrap_legend(chart.legend(), width)
+    notes = [n[:width] for n in chart.notes]
+    fixed = 1 + 1 + 1 + 1 + len(legend)  # title, x axis, x ticks, x label, legend
+    plot_rows = height - fixed
+    keep = max(0, min(len(notes), plot_rows - 4, len(notes)))
+    keep = keep if plot_rows - keep >= max(4, height // 2) else max(0, plot_rows - max(4, height // 2))
+    notes = notes[:keep]
+    plot_rows -= len(notes)
+    if plot_rows < 3:
+        return too_small(width, height)
+    rng = data_range(chart)
+    y_ticks = nice_ticks(rng[2], rng[3], max(2, plot_rows // 3))
+    labels = [tick_label(v) for v in y_ticks]
+    gutter = max((len(s) for s in labels), default=1) + 1
+    cols = width - gutter - 1
+    if cols < 8:
+        return too_small(width, height)
+    dots = _Dots(cols, plot_rows, rng)
+    _plot(chart, dots)
+
+    grid = [[" "] * width for _ in range(height)]
+    colours = [[AXIS] * width for _ in range(height)]
+    bands = [[NONE] * width for _ in range(height)]
+
+    def put(row: int, col: int, text: str, colour: int = AXIS) -> None:
+        for i, ch in enumerate(text):
+            if 0 <= col + i < width and 0 <= row < height:
+                grid[row][col + i] = ch
+                colours[row][col + i] = colour
+
+    title = chart.title if len(chart.title) <= width else chart.title[: width - 1] + "…"
+    put(0, 0, title)
+    top = 1
+    for r in range(plot_rows):
+        put(top + r, gutter, "│")
+        for c in range(cols):
+            bits = dots.bits[r][c]
+            if bits:
+                put(top + r, gutter + 1 + c, chr(BRAILLE + bits), dots.colour[r][c])
+            bands[top + r][gutter + 1 + c] = dots.band[r][c]
+    for v, label in zip(y_ticks, labels, strict=True):
+        r = min(plot_rows - 1, max(0, int(dots.py(v)) // 4))
+        put(top + r, gutter - 1 - len(label), label)
+        put(top + r, gutter, "┤")
+    for h in chart.hlines:
+        if h.label and rng[2] <= h.y <= rng[3]:
+            r = int(dots.py(h.y)) // 4
+            put(top + r, width - len(h.label), h.label, REFERENCE)
+    axis_row = top + plot_rows
+    put(axis_row, gutter, "└" + "─" * cols)
+    _x_ticks(chart, dots, put, axis_row, gutter, width)
+    x_label = chart.x_label[:width]
+    put(axis_row + 2, max(gutter + 1, (gutter + width - len(x_label)) // 2), x_label)
+    row = axis_row + 3
+    for entries in legend:
+        col = 0
+        for index, text in entries:
+            put(row, col, text[:1], index)
+            put(row, col + 1, text[1:])
+            col += len(text) + 2
+        row += 1
+    for note in notes:
+        put(row, 0, note)
+        row += 1
+    return Drawing(["".join(r).rstrip() for r in grid], colours, bands)
+
+
+def _x_ticks(chart: Chart, dots: _Dots, put, axis_row: int, gutter: int, width: int) -> None:
+    """Tick marks and labels under the axis, dropping any label that would overlap."""
+    if chart.x_ticks:
+        ticks = list(chart.x_ticks)
+        if len(ticks) > 1:  # history: many runs; label only as many as fit
+            room = max(1, dots.cols // max(max(len(t) for _, t in ticks) + 1, 1))
+            stride = max(1, math.ceil(len(ticks) / room))
+            ticks = ticks[::stride]
+    else:
+        ticks = [(v, tick_label(v)) for v in nice_ticks(dots.xmin, dots.xmax,
+                                                        max(2, dots.cols // 10))]
+    free_from = 0
+    for v, label in ticks:
+        col = gutter + 1 + int(dots.px(v)) // 2
+        if not gutter < col < width:
+            continue
+        put(axis_row, col, "┬")
+        start = min(max(col - len(label) // 2, gutter), width - len(label))
+        if start >= free_from:
+            put(axis_row + 1, start, label)
+            free_from = start + len(label) + 1
+
+
+def _plot(chart: Chart, dots: _Dots) -> None:
+    """Bands first (cells only), then faint curves, reference lines, means, points, intervals."""
+    for line in chart.lines:
+        if line.low is not None and line.high is not None:
+            dots.fill_band(line)
+    for line in chart.lines:
+        if line.faint:
+            dots.polyline(line.xs, line.ys, line.condition, every=2)
+    for h in chart.hlines:
+        y = dots.py(h.y)
+        if 0 <= y < dots.h:
+            dots.segment(0, y, dots.w - 1, y, REFERENCE, every=2)
+    for line in chart.lines:
+        if line.low is not None and line.high is not None:
+            dots.polyline(line.xs, line.low, line.condition, every=2)
+            dots.polyline(line.xs, line.high, line.condition, every=2)
+    for line in chart.lines:
+        if not line.faint:
+            dots.polyline(line.xs, line.ys, line.condition)
+    slot = max(1, int(dots.w / max(dots.xmax - dots.xmin, 1) * 0.3))
+    for pts in chart.points:
+        for x, y in zip(pts.xs, pts.ys, strict=False):
+            if math.isfinite(x) and math.isfinite(y):
+                dots.stacked_point(x, y, pts.condition, slot)
+    for iv in chart.intervals:
+        x = dots.px(iv.x)
+        if math.isfinite(iv.low) and math.isfinite(iv.high):
+            dots.segment(x, dots.py(iv.high), x, dots.py(iv.low), iv.condition)
+            for y in (dots.py(iv.high), dots.py(iv.low)):
+                dots.segment(x - 1, y, x + 1, y, iv.condition)
+        if math.isfinite(iv.centre):
+            y = dots.py(iv.centre)
+            dots.segment(x - 2, y, x + 2, y, iv.condition)

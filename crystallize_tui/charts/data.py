@@ -1,0 +1,229 @@
+"""Charts built from plain numbers, and the numbers read from a run (a Result, stored or live).
+
+Pure functions: lists of floats in, a ``model.Chart`` out. A *series* metric is one recorded
+several times in a replicate (loss per epoch); a *scalar* is recorded once. Condition i of a
+chart is the i-th key of the dict given (baseline first, then treatments in declaration order),
+which is the colour index every view uses (render/palette.py)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .model import Chart, HLine, Interval, Line, Points
+
+Curve = list[float]
+Trajectory = list[tuple[int, float, float, float]]  # (n, estimate, low, high)
+BANDS = ("iqr", "ci")
+
+
+def _numbers(values: Iterable[Any]) -> list[float]:
+    """The finite numbers among ``values`` as floats (bools count as 0/1; text and None go)."""
+    out = []
+    for v in values:
+        if isinstance(v, (int, float)) and not (isinstance(v, float) and not math.isfinite(v)):
+            out.append(float(v))
+    return out
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The q-quantile with linear interpolation between order statistics (numpy's default)."""
+    if not values:
+        return math.nan
+    s = sorted(values)
+    pos = (len(s) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and its t confidence interval; (mean, nan, nan) below two values."""
+    n = len(values)
+    m = mean(values)
+    if n < 2:
+        return m, math.nan, math.nan
+    from scipy.stats import t  # lazily: scipy is slow to import and only numbers need it
+
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return m, m - half, m + half
+
+
+def series_chart(curves: dict[str, list[Curve]], metric: str, band: str = "iqr",
+                 replicates: bool = False) -> Chart:
+    """Mean curve per condition over the step (1, 2, ...) with a band: the interquartile
+    range of the replicates ("iqr") or the 95% confidence interval of the mean ("ci").
+    Replicates of unequal length count at each step only while they last. ``replicates``
+    also draws each replicate's own curve, faint, under the means."""
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {', '.join(BANDS)}, got {band!r}")
+    lines: list[Line] = []
+    faint: list[Line] = []
+    for index, (condition, reps) in enumerate(curves.items()):
+        reps = [_numbers(r) for r in reps]
+        length = max((len(r) for r in reps), default=0)
+        xs, ys, low, high = [], [], [], []
+        for step in range(length):
+            at = [r[step] for r in reps if len(r) > step]
+            xs.append(float(step + 1))
+            if band == "iqr":
+                ys.append(mean(at))
+                low.append(quantile(at, 0.25))
+                high.append(quantile(at, 0.75))
+            else:
+                m, lo, hi = mean_ci(at)
+                ys.append(m)
+                low.append(lo)
+                high.append(hi)
+        lines.append(Line(condition, index, tuple(xs), tuple(ys), tuple(low), tuple(high)))
+        if replicates:
+            faint.extend(Line(condition, index, tuple(float(i + 1) for i in range(len(r))),
+                              tuple(r), faint=True) for r in reps)
+    what = "interquartile range" if band == "iqr" else "95% CI of the mean"
+    counts = ", ".join(f"{c} {len(r)}" for c, r in curves.items())
+    return Chart(f"{metric}: mean per step, band = {what}", "step", metric,
+                 lines=tuple(faint + lines), notes=(f"replicates: {counts}",), kind="series",
+                 conditions=tuple(curves))
+
+
+def distribution_chart(values: dict[str, list[float]], metric: str) -> Chart:
+    """A strip per condition (one point per replicate, equal values stacked side by side
+    by the canvas) with the mean and its 95% confidence interval beside it."""
+    points, intervals, notes = [], [], []
+    for index, (condition, vals) in enumerate(values.items()):
+        nums = _numbers(vals)
+        points.append(Points(condition, index, tuple(float(index) for _ in nums), tuple(nums)))
+        m, lo, hi = mean_ci(nums)
+        intervals.append(Interval(condition, index, index + 0.3, m, lo, hi))
+        notes.append(f"{condition}: mean {m:.4g} [{lo:.4g}, {hi:.4g}] n={len(nums)}")
+    ticks = tuple((float(i), c) for i, c in enumerate(values))
+    return Chart(f"{metric}: one point per replicate, mean and 95% CI", "condition", metric,
+                 points=tuple(points), intervals=tuple(intervals), notes=tuple(notes),
+                 kind="distribution", conditions=tuple(values), x_ticks=ticks)
+
+
+def decided_at(traj: Trajectory) -> int | None:
+    """The first replicate count at which the interval excludes zero, if any."""
+    for n, _, low, high in traj:
+        if low > 0 or high < 0:
+            return n
+    return None
+
+
+def anytime_chart(traj: dict[str, Trajectory], metric: str,
+                  conditions: Sequence[str] | None = None) -> Chart:
+    """Each treatment-minus-baseline estimate over replicates with its anytime-valid
+    interval as a band, the zero line, and "decided at replicate k" where it first
+    excluded zero. ``conditions`` (baseline first) fixes the colour indices; by default
+    the treatments take 1, 2, ... in the order given."""
+    names = list(conditions) if conditions else ["baseline", *traj]
+    lines, notes = [], []
+    for treatment, points in traj.items():
+        index = names.index(treatment) if treatment in names else len(names)
+        lines.append(Line(treatment, index, tuple(float(p[0]) for p in points),
+                          tuple(p[1] for p in points), tuple(p[2] for p in points),
+                          tuple(p[3] for p in points)))
+        k = decided_at(points)
+        last = points[-1] if points else None
+        if k is not None:
+            notes.append(f"{treatment}: decided at replicate {k}")
+        elif last is not None:
+            notes.append(f"{treatment}: undecided after {last[0]} replicate(s)")
+        else:
+            notes.append(f"{treatment}: no paired replicates yet")
+    base = names[0] if names else "baseline"
+    return Chart(f"{metric}: treatment - {base}, anytime-valid interval", "replicates",
+                 f"difference in {metric}", lines=tuple(lines),
+                 hlines=(HLine(0.0, "0"),), notes=tuple(notes), kind="anytime",
+                 conditions=tuple(names))
+
+
+def history_chart(runs: list[tuple[str, str, float, float, float]], metric: str) -> Chart:
+    """One run per x position (oldest first): its mean of ``metric`` and interval, joined
+    by a line, so a drift between runs shows. Each run is (run_id, label, mean, low, high)."""
+    intervals = tuple(Interval(label, 0, float(i), m, lo, hi)
+                      for i, (_, label, m, lo, hi) in enumerate(runs))
+    line = Line(metric, 0, tuple(float(i) for i in range(len(runs))), tuple(r[2] for r in runs))
+    ticks = tuple((float(i), label) for i, (_, label, *_rest) in enumerate(runs))
+    notes = tuple(f"{label}: {run_id} mean {m:.4g} [{lo:.4g}, {hi:.4g}]"
+                  for run_id, label, m, lo, hi in runs)
+    return Chart(f"{metric} across runs: mean and 95% CI", "run", metric, lines=(line,),
+                 intervals=intervals, notes=notes, kind="history", conditions=(metric,),
+                 x_ticks=ticks)
+
+
+# -- from a run ----------------------------------------------------------------------------
+SERIES, SCALAR = "series", "scalar"
+
+
+def metric_kinds(rows: Iterable[Iterable[tuple[str, Any]]]) -> dict[str, str]:
+    """Each metric's kind, in first-recorded order: "series" when some replicate recorded it
+    more than once, else "scalar". ``rows`` are replicates' (name, value) lists in order."""
+    kinds: dict[str, str] = {}
+    for values in rows:
+        seen: set[str] = set()
+        for name, _ in values:
+            if name in seen:
+                kinds[name] = SERIES
+            else:
+                seen.add(name)
+                kinds.setdefault(name, SCALAR)
+    return kinds
+
+
+def run_metric_kinds(result: Any) -> dict[str, str]:
+    """``metric_kinds`` over a Result's replicates that finished."""
+    return metric_kinds(r.values for r in result.replicate_results if r.ok)
+
+
+def replicate_series(result: Any, metric: str) -> dict[str, list[Curve]]:
+    """Per condition, per finished replicate (in replicate order), every value of ``metric``
+    in the order recorded. Replicates that failed or never recorded it are left out."""
+    out: dict[str, list[Curve]] = {}
+    for condition in result.conditions:
+        reps = sorted((r for r in result.replicate_results
+                       if r.treatment == condition and r.ok), key=lambda r: r.replicate)
+        out[condition] = [s for s in (_numbers(r.series(metric)) for r in reps) if s]
+    return out
+
+
+def replicate_values(result: Any, metric: str) -> dict[str, list[float]]:
+    """Per condition, each finished replicate's last value of ``metric`` (what tables use)."""
+    return {c: [s[-1] for s in curves] for c, curves in replicate_series(result, metric).items()}
+
+
+def anytime_trajectories(result: Any, metric: str, alpha: float = 0.05
+                         ) -> dict[str, Trajectory]:
+    """Per treatment, the anytime-valid interval of treatment - baseline for ``metric``
+    after each complete round of replicates, recomputed as the run's live rows were
+    (watch/live_stats.AnytimeStatistics: same methods, Bonferroni split over the rows)."""
+    from ..watch.live_stats import AnytimeStatistics
+
+    stats = AnytimeStatistics(result.conditions, alpha=alpha,
+                              directions={h.metric: h.direction
+                                          for h in getattr(result, "declared_hypotheses", [])})
+    traj: dict[str, Trajectory] = {t: [] for t in result.conditions[1:]}
+    for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
+        if not stats.add(outcome.treatment, outcome.replicate,
+                         dict(outcome.metrics) if outcome.ok else None):
+            continue
+        for row in stats.rows():
+            if row.metric == metric and (not traj[row.treatment]
+                                         or traj[row.treatment][-1][0] != row.n):
+                traj[row.treatment].append((row.n, row.estimate, row.lower, row.upper))
+    return traj
+
+
+def hypothesis_metrics(result: Any) -> list[str]:
+    """The metrics the run's hypotheses name, in declaration order, without repeats."""
+    seen: list[str] = []
+    for h in getattr(result, "declared_hypotheses", []):
+        if h.metric not in seen:
+            seen.append(h.metric)
+    return seen
