@@ -89,8 +89,8 @@ def test_run_extraction_kinds_and_anytime_trajectory_equal_a_direct_update():
 
 
 def test_canvas_draws_each_condition_in_its_colour_with_axes_legend_and_zero_line():
-    chart = data.anytime_chart({"a": [(n, 0.5, 0.5 - 2 / n, 0.5 + 2 / n) for n in range(1, 30)],
-                                "b": [(n, -0.2, -0.2 - 1 / n, -0.2 + 1 / n) for n in range(1, 30)]},
+    chart = data.anytime_chart({"a": [(n, 2.0, 2.0 - 2 / n, 2.0 + 2 / n) for n in range(2, 30)],
+                                "b": [(n, -2.0, -2.0 - 1 / n, -2.0 + 1 / n) for n in range(2, 30)]},
                                "x", ["baseline", "a", "b"])
     drawing = canvas.draw(chart, 80, 24)
     assert len(drawing.lines) == 24 and all(len(line) <= 80 for line in drawing.lines)
