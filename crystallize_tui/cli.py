@@ -35,6 +35,7 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .commands import plotting
     parser = argparse.ArgumentParser(
         prog="crystallize",
         description="Run stochastic experiments many times and compare conditions honestly. "
@@ -142,10 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("b", help="condition to compare with")
 
     history = command("history", "list past runs of an experiment from the store",
-                      "browsing:cmd_history")
+                      "plotting:cmd_history")
     history.add_argument("name", help="experiment name")
+    history.add_argument("--plot", metavar="METRIC",
+                         help="chart METRIC's mean and 95%% CI per run instead of the table")
+    history.add_argument("--condition", metavar="C",
+                         help="with --plot: the condition charted (default: the baseline)")
 
-    show = command("show", "show one stored run: metrics, statistics, failures", "browsing:cmd_show")
+    show = command("show", "show one stored run: metrics, statistics, failures", "plotting:cmd_show")
     show.add_argument("run_id", help="run id (see `crystallize history NAME`)")
     show.add_argument("--compare", nargs=2, metavar=("A", "B"),
                       help="compare two conditions (e.g. two treatments): B − A, paired by replicate")
@@ -154,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "every row of the table")
     show.add_argument("--correction", choices=("holm", "bh", "none"), default="holm",
                       help="multiple-comparison correction (default holm)")
+    show.add_argument("--plot", nargs="?", const="", metavar="METRIC",
+                      help="draw the run's charts (of METRIC, or of every metric) instead of tables")
+    plotting.add_chart_options(show)
+    plotting.add_plot_command(command)
 
     export = command("export", "export one stored run as CSV or JSON", "browsing:cmd_export")
     export.add_argument("run_id", help="run id")

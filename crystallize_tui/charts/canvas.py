@@ -133,10 +133,12 @@ class _Dots:
             self.set(round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t), colour)
 
     def polyline(self, xs: tuple[float, ...], ys: tuple[float, ...], colour: int,
-                 every: int = 1) -> None:
+                 every: int = 1, finite_only: bool = False) -> None:
+        """A curve through the points; NaN (and with ``finite_only`` an infinite value: an
+        unbounded band edge, shown by the fill alone) breaks it."""
         prev: tuple[float, float] | None = None
         for x, y in zip(xs, ys, strict=False):
-            if not (math.isfinite(x) and not math.isnan(y)):
+            if not math.isfinite(x) or math.isnan(y) or (finite_only and math.isinf(y)):
                 prev = None
                 continue
             point = (self.px(x), self._clip_y(self.py(y)))
@@ -307,8 +309,8 @@ def _plot(chart: Chart, dots: _Dots) -> None:
             dots.segment(0, y, dots.w - 1, y, REFERENCE, every=2)
     for line in chart.lines:
         if line.low is not None and line.high is not None:
-            dots.polyline(line.xs, line.low, line.condition, every=2)
-            dots.polyline(line.xs, line.high, line.condition, every=2)
+            dots.polyline(line.xs, line.low, line.condition, every=2, finite_only=True)
+            dots.polyline(line.xs, line.high, line.condition, every=2, finite_only=True)
     for line in chart.lines:
         if not line.faint:
             dots.polyline(line.xs, line.ys, line.condition)

@@ -130,6 +130,11 @@ def anytime_chart(traj: dict[str, Trajectory], metric: str,
                           tuple(p[1] for p in points), tuple(p[2] for p in points),
                           tuple(p[3] for p in points)))
         k = decided_at(points)
+        bounded = next((p[0] for p in points if math.isfinite(p[2]) and math.isfinite(p[3])), None)
+        if bounded is None and points:
+            notes.append(f"{treatment}: interval unbounded so far (burn-in or skewed differences)")
+        elif bounded is not None and bounded > points[0][0]:
+            notes.append(f"{treatment}: interval unbounded before replicate {bounded} (burn-in)")
         last = points[-1] if points else None
         if k is not None:
             notes.append(f"{treatment}: decided at replicate {k}")

@@ -1,0 +1,135 @@
+"""``crystallize show RUN_ID --plot``, ``crystallize plot RUN_ID METRIC -o FILE.svg`` and
+``crystallize history NAME --plot METRIC``: a run's charts in the terminal or in a file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ConfigError, CrystallizeError
+from .common import EXIT_OK, Workspace, console, is_tty
+
+MIN_HEIGHT, MAX_HEIGHT = 16, 30
+HISTORY_RUNS = 50  # a chart with more runs than this shows the newest only
+
+
+def chart_size() -> tuple[int, int]:
+    """The terminal's width and a chart height that fits it (80x24 -> 80x22); into a pipe,
+    80 x 22 unless COLUMNS/LINES say otherwise."""
+    size = shutil.get_terminal_size((80, 24))
+    height = max(MIN_HEIGHT, min(MAX_HEIGHT, size.lines - 2))
+    return max(size.columns, 24), height
+
+
+def _print_charts(charts: list[Any]) -> None:
+    from ..render.charts import chart_text
+
+    width, height = chart_size()
+    con = console()
+    for i, chart in enumerate(charts):
+        if i:
+            con.print()
+        # The notes are extra lines under the plot: give them room rather than squeeze it.
+        con.print(chart_text(chart, width, height + min(len(chart.notes), 6),
+                             dark=os.environ.get("CRYSTALLIZE_LIGHT") is None),
+                  markup=False, highlight=False, crop=True, soft_wrap=False)
+
+
+def cmd_show(args: Any, ws: Workspace) -> int:
+    """``show`` as before; with ``--plot [METRIC]`` the run's charts instead of its tables."""
+    if args.plot is None:
+        from .browsing import cmd_show as show_tables
+
+        return show_tables(args, ws)
+    from ..charts.runs import run_charts
+
+    result = ws.store_holding(args.run_id).load(args.run_id)
+    charts = run_charts(result, args.plot or None, band=args.band, replicates=args.replicates)
+    print(f"run {result.run_id} of {result.experiment}: {result.status}, "
+          f"{result.replicates} replicates x {len(result.conditions)} conditions")
+    _print_charts(charts)
+    return EXIT_OK
+
+
+def cmd_plot(args: Any, ws: Workspace) -> int:
+    """One chart of a stored run as an SVG file (or in the terminal without ``-o``)."""
+    from ..charts.runs import chart_for
+
+    result = ws.store_holding(args.run_id).load(args.run_id)
+    chart = chart_for(result, args.metric, args.kind, band=args.band, replicates=args.replicates)
+    if not args.output:
+        _print_charts([chart])
+        return EXIT_OK
+    if not args.output.lower().endswith(".svg"):
+        raise ConfigError(f"-o {args.output}: only SVG files are written; name it *.svg")
+    from ..charts.svg import to_svg
+
+    text = to_svg(chart, width=args.width, height=args.height)
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:  # a missing folder, a directory, no permission, a full disk
+        raise CrystallizeError(f"-o {args.output}: cannot write the file: "
+                               f"{exc.strerror or exc}") from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_history(args: Any, ws: Workspace) -> int:
+    """``history`` as before; with ``--plot METRIC`` the metric's mean and interval per run."""
+    if args.plot is None:
+        from .browsing import cmd_history as history_table
+
+        return history_table(args, ws)
+    from ..charts.runs import history_chart
+
+    ws.experiment(args.name, with_store=False)  # a clear error for a name that does not exist
+    records = ws.store.runs(args.name) if ws.store_path.exists() else []
+    if not records:
+        print(f"no runs of {args.name} in {ws.store_path}")
+        return EXIT_OK
+    newest = records[:HISTORY_RUNS]
+    results = [ws.store.load(r.run_id) for r in reversed(newest)]  # oldest first
+    chart = history_chart(results, args.plot, args.condition or "")
+    if len(records) > HISTORY_RUNS and is_tty():
+        print(f"the newest {HISTORY_RUNS} of {len(records)} runs")
+    _print_charts([chart])
+    return EXIT_OK
+
+
+def add_chart_options(parser: Any) -> None:
+    """--band and --replicates, shared by ``show --plot`` and ``plot``."""
+    parser.add_argument("--band", choices=("iqr", "ci"), default="iqr",
+                        help="band around a series' mean curve: interquartile range (default) "
+                             "or 95%% confidence interval of the mean")
+    parser.add_argument("--replicates", action="store_true",
+                        help="also draw each replicate's own curve (series metrics)")
+
+
+def add_plot_command(command: Any) -> None:
+    """The ``plot`` subcommand (``command`` is cli.build_parser's factory)."""
+    plot = command("plot", "draw one metric of a stored run: an SVG file with -o, else in the "
+                   "terminal", "plotting:cmd_plot")
+    plot.add_argument("run_id", help="run id (see `crystallize history NAME`)")
+    plot.add_argument("metric", help="metric name")
+    plot.add_argument("--output", "-o", metavar="FILE.svg", help="SVG file to write")
+    plot.add_argument("--kind", choices=("series", "distribution", "anytime"),
+                      help="chart kind (default: series for a metric recorded several times per "
+                           "replicate, else distribution)")
+    plot.add_argument("--width", type=_pixels, default=720, help="SVG width in px (default 720)")
+    plot.add_argument("--height", type=_pixels, default=440, help="SVG height in px (default 440)")
+    add_chart_options(plot)
+
+
+def _pixels(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
+    if not 200 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value} px is outside 200..10000")
+    return value
