@@ -45,7 +45,9 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
         return show_tables(args, ws)
     from ..charts.runs import run_charts
+    from .preload import start_statistics_import
 
+    start_statistics_import()  # the anytime charts need scipy: import it while the run loads
     result = ws.store_holding(args.run_id).load(args.run_id)
     charts = run_charts(result, args.plot or None, band=args.band, replicates=args.replicates)
     print(f"run {result.run_id} of {result.experiment}: {result.status}, "
