@@ -99,39 +99,3 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         print(f"the newest {HISTORY_RUNS} of {len(records)} runs")
     _print_charts([chart])
     return EXIT_OK
-
-
-def add_chart_options(parser: Any) -> None:
-    """--band and --replicates, shared by ``show --plot`` and ``plot``."""
-    parser.add_argument("--band", choices=("iqr", "ci"), default="iqr",
-                        help="band around a series' mean curve: interquartile range (default) "
-                             "or 95%% confidence interval of the mean")
-    parser.add_argument("--replicates", action="store_true",
-                        help="also draw each replicate's own curve (series metrics)")
-
-
-def add_plot_command(command: Any) -> None:
-    """The ``plot`` subcommand (``command`` is cli.build_parser's factory)."""
-    plot = command("plot", "draw one metric of a stored run: an SVG file with -o, else in the "
-                   "terminal", "plotting:cmd_plot")
-    plot.add_argument("run_id", help="run id (see `crystallize history NAME`)")
-    plot.add_argument("metric", help="metric name")
-    plot.add_argument("--output", "-o", metavar="FILE.svg", help="SVG file to write")
-    plot.add_argument("--kind", choices=("series", "distribution", "anytime"),
-                      help="chart kind (default: series for a metric recorded several times per "
-                           "replicate, else distribution)")
-    plot.add_argument("--width", type=_pixels, default=720, help="SVG width in px (default 720)")
-    plot.add_argument("--height", type=_pixels, default=440, help="SVG height in px (default 440)")
-    add_chart_options(plot)
-
-
-def _pixels(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
-    if not 200 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{value} px is outside 200..10000")
-    return value
