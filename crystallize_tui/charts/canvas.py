@@ -128,20 +128,37 @@ class _Dots:
         """A straight run of dots (DDA); ``every`` > 1 draws a dotted line."""
         steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
         steps = min(steps, 4 * (self.w + self.h))  # an off-scale end must not take forever
-        for i in range(0, steps + 1, every):
-            t = i / steps
-            self.set(round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t), colour)
+        dx, dy = (x1 - x0) / steps, (y1 - y0) / steps
+        w, h, bits, colours = self.w, self.h, self.bits, self.colour
+        for i in range(0, steps + 1, every):  # set() inlined: this loop is most of a redraw
+            x, y = round(x0 + dx * i), round(y0 + dy * i)
+            if 0 <= x < w and 0 <= y < h:
+                cy, cx = y >> 2, x >> 1
+                bits[cy][cx] |= _BITS[x & 1][y & 3]
+                colours[cy][cx] = colour
 
     def polyline(self, xs: tuple[float, ...], ys: tuple[float, ...], colour: int,
                  every: int = 1, finite_only: bool = False) -> None:
         """A curve through the points; NaN (and with ``finite_only`` an infinite value: an
         unbounded band edge, shown by the fill alone) breaks it."""
         prev: tuple[float, float] | None = None
+        # px/py/_clip_y inlined: a redraw calls this for thousands of points.
+        sx = (self.w - 1) / (self.xmax - self.xmin)
+        sy = (self.h - 1) / (self.ymax - self.ymin)
+        xmin, ymax, bottom = self.xmin, self.ymax, self.h - 1.0
+        isfinite = math.isfinite
         for x, y in zip(xs, ys, strict=False):
-            if not math.isfinite(x) or math.isnan(y) or (finite_only and math.isinf(y)):
+            if not isfinite(y):
+                if not (y == y) or finite_only or not isfinite(x):  # NaN, or a skipped edge
+                    prev = None
+                    continue
+                py = -1.0 if y > 0 else float(self.h)
+            elif not isfinite(x):
                 prev = None
                 continue
-            point = (self.px(x), self._clip_y(self.py(y)))
+            else:
+                py = (ymax - y) * sy
+            point = ((x - xmin) * sx, min(max(py, 0.0), bottom))
             if prev is None:
                 self.segment(*point, *point, colour)
             else:

@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .model import Chart, HLine, Interval, Line, Points
 
 Curve = list[float]
@@ -57,41 +59,80 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
     return m, m - half, m + half
 
 
+REPLICATE_CURVES = 40  # faint curves drawn per condition at most: more is a solid smear
+
+
+def _steps(reps: list[Curve]) -> tuple[np.ndarray, np.ndarray]:
+    """Per step: the values of the replicates still going as a (replicates x steps) array
+    padded with NaN, and how many replicates reached each step."""
+    length = max((len(r) for r in reps), default=0)
+    grid = np.full((len(reps), length), np.nan)
+    for i, r in enumerate(reps):
+        try:
+            grid[i, :len(r)] = r
+        except (TypeError, ValueError):  # text or None among the numbers: those steps are gaps
+            grid[i, :len(r)] = [v if isinstance(v, (int, float)) else np.nan for v in r]
+    grid[~np.isfinite(grid)] = np.nan
+    return grid, np.sum(~np.isnan(grid), axis=0)
+
+
+def _quartiles(grid: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 25th and 75th percentiles per step. np.nanpercentile goes column by column in
+    Python (40 ms for 500 x 60), so whole columns go through np.percentile at once and
+    only the steps some replicates did not reach are done one by one."""
+    full = counts == grid.shape[0]
+    low, high = np.full(grid.shape[1], np.nan), np.full(grid.shape[1], np.nan)
+    if full.any():
+        low[full], high[full] = np.percentile(grid[:, full], [25, 75], axis=0)
+    for step in np.flatnonzero(~full & (counts > 0)):
+        column = grid[:, step]
+        low[step], high[step] = np.percentile(column[~np.isnan(column)], [25, 75])
+    return low, high
+
+
 def series_chart(curves: dict[str, list[Curve]], metric: str, band: str = "iqr",
                  replicates: bool = False) -> Chart:
     """Mean curve per condition over the step (1, 2, ...) with a band: the interquartile
     range of the replicates ("iqr") or the 95% confidence interval of the mean ("ci").
     Replicates of unequal length count at each step only while they last. ``replicates``
-    also draws each replicate's own curve, faint, under the means."""
+    also draws each replicate's own curve, faint, under the means (the first
+    REPLICATE_CURVES per condition). Vectorised: a redraw with 500 replicates must fit a frame."""
     if band not in BANDS:
         raise ValueError(f"band must be one of {', '.join(BANDS)}, got {band!r}")
     lines: list[Line] = []
     faint: list[Line] = []
+    notes = []
     for index, (condition, reps) in enumerate(curves.items()):
-        reps = [_numbers(r) for r in reps]
-        length = max((len(r) for r in reps), default=0)
-        xs, ys, low, high = [], [], [], []
-        for step in range(length):
-            at = [r[step] for r in reps if len(r) > step]
-            xs.append(float(step + 1))
+        grid, counts = _steps(reps)
+        xs = tuple(float(i + 1) for i in range(grid.shape[1]))
+        if grid.shape[1] == 0:
+            lines.append(Line(condition, index, (), (), (), ()))
+            continue
+        with np.errstate(all="ignore"):
+            means = np.nanmean(grid, axis=0)
             if band == "iqr":
-                ys.append(mean(at))
-                low.append(quantile(at, 0.25))
-                high.append(quantile(at, 0.75))
+                low, high = _quartiles(grid, counts)
             else:
-                m, lo, hi = mean_ci(at)
-                ys.append(m)
-                low.append(lo)
-                high.append(hi)
-        lines.append(Line(condition, index, tuple(xs), tuple(ys), tuple(low), tuple(high)))
+                from scipy.special import stdtrit
+
+                sd = np.nanstd(grid, axis=0, ddof=1)
+                dof = np.where(counts > 1, counts - 1, np.nan)
+                half = stdtrit(dof, 0.975) * sd / np.sqrt(counts)
+                low, high = means - half, means + half
+        lines.append(Line(condition, index, xs, tuple(means.tolist()), tuple(low.tolist()),
+                          tuple(high.tolist())))
         if replicates:
-            faint.extend(Line(condition, index, tuple(float(i + 1) for i in range(len(r))),
-                              tuple(r), faint=True) for r in reps)
+            shown = reps[:REPLICATE_CURVES]
+            faint.extend(Line(condition, index, xs[:len(r)], tuple(grid[k, :len(r)].tolist()),
+                              faint=True) for k, r in enumerate(shown))
+            if len(reps) > len(shown):
+                notes.append(f"{condition}: the first {len(shown)} of {len(reps)} replicate "
+                             "curves drawn")
     what = "interquartile range" if band == "iqr" else "95% CI of the mean"
-    counts = ", ".join(f"{c} {len(r)}" for c, r in curves.items())
+    counts_note = ", ".join(f"{c} {len(r)}" for c, r in curves.items())
     return Chart(f"{metric}: mean per step, band = {what}", "step", metric,
-                 lines=tuple(faint + lines), notes=(f"replicates: {counts}",), kind="series",
-                 conditions=tuple(curves))
+                 lines=tuple(faint + lines), notes=(f"replicates: {counts_note}", *notes),
+                 kind="series", conditions=tuple(curves))
 
 
 def distribution_chart(values: dict[str, list[float]], metric: str) -> Chart:
