@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--kind", choices=("series", "distribution", "anytime"),
                       help="chart kind (default: series for a metric recorded several times per "
                            "replicate, else distribution)")
+    plot.add_argument("--against", metavar="RUN_B",
+                      help="draw METRIC of this run and RUN_B side by side, per condition")
     plot.add_argument("--width", type=_pixels, default=720, help="SVG width in px (default 720)")
     plot.add_argument("--height", type=_pixels, default=440, help="SVG height in px (default 440)")
     _chart_options(plot)

@@ -95,3 +95,16 @@ def test_bad_metric_run_or_file_is_one_line_and_exit_2(workspace, args, message)
     out = cli(root, *(runs[0] if a == "RUN" else a for a in args))
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_plot_against_a_second_run_draws_both_per_condition(workspace):
+    root, runs = workspace
+    out = cli(root, "plot", runs[0], "accuracy", "--against", runs[1], "-o", "two.svg")
+    assert out.returncode == 0, out.stderr
+    svg = ET.parse(root / "two.svg").getroot()
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert [f"{c} {side}" for c in CONDITIONS for side in "AB"] == [
+        t for t in texts if t and t.endswith((" A", " B"))]
+    assert f"A = {runs[0]}, B = {runs[1]}" in texts
+    points = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "points"]
+    assert [g.get("data-condition") for g in points] == [c for c in CONDITIONS for _ in "AB"]

@@ -275,3 +275,29 @@ def hypothesis_metrics(result: Any) -> list[str]:
         if h.metric not in seen:
             seen.append(h.metric)
     return seen
+
+
+def two_runs_chart(a: dict[str, list[float]], b: dict[str, list[float]], metric: str,
+                   names: tuple[str, str] = ("A", "B")) -> Chart:
+    """Two runs side by side: per condition both have, run A's strip and mean with its 95%
+    CI, then run B's, in the condition's colour (the categories are "condition A",
+    "condition B"), and a note with the difference of the means."""
+    points, intervals, ticks, notes = [], [], [], []
+    conditions = list(a)
+    for index, condition in enumerate(conditions):
+        if condition not in b:
+            continue
+        means = []
+        for values, name in ((a[condition], names[0]), (b[condition], names[1])):
+            x = float(len(ticks))
+            nums = _numbers(values)
+            points.append(Points(condition, index, tuple(x for _ in nums), tuple(nums)))
+            m, lo, hi = mean_ci(nums)
+            intervals.append(Interval(condition, index, x + 0.3, m, lo, hi))
+            ticks.append((x, f"{condition} {name}"))
+            means.append(m)
+        notes.append(f"{condition}: {names[1]} - {names[0]} = {means[1] - means[0]:+.4g} "
+                     f"(means {means[0]:.4g} -> {means[1]:.4g})")
+    return Chart(f"{metric}: run {names[0]} vs run {names[1]}, mean and 95% CI", "run",
+                 metric, points=tuple(points), intervals=tuple(intervals), notes=tuple(notes),
+                 kind="distribution", conditions=tuple(conditions), x_ticks=tuple(ticks))

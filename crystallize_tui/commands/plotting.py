@@ -57,11 +57,18 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
 
 def cmd_plot(args: Any, ws: Workspace) -> int:
-    """One chart of a stored run as an SVG file (or in the terminal without ``-o``)."""
+    """One chart of a stored run as an SVG file (or in the terminal without ``-o``); with
+    ``--against RUN_B`` the metric in both runs side by side."""
     from ..charts.runs import chart_for
 
     result = ws.store_holding(args.run_id).load(args.run_id)
-    chart = chart_for(result, args.metric, args.kind, band=args.band, replicates=args.replicates)
+    if args.against:
+        from ..charts.runs import two_runs
+
+        chart = two_runs(result, ws.store.load(args.against), args.metric)
+    else:
+        chart = chart_for(result, args.metric, args.kind, band=args.band,
+                          replicates=args.replicates)
     if not args.output:
         _print_charts([chart])
         return EXIT_OK
