@@ -169,23 +169,26 @@ class _Dots:
         return min(max(y, 0.0), self.h - 1.0)
 
     def fill_band(self, line: Line) -> None:
-        """Mark the cells between the band's edges (clipped to the area) with its condition."""
+        """Mark the cells between the band's edges (clipped to the area) with its condition,
+        one cell column at a time (at the column's centre dot)."""
         assert line.low is not None and line.high is not None
         pts = [(self.px(x), lo, hi) for x, lo, hi in zip(line.xs, line.low, line.high, strict=False)
                if math.isfinite(x) and not (math.isnan(lo) or math.isnan(hi))]
+        band, condition, last_row = self.band, line.condition, self.rows - 1
         for (xa, la, ha), (xb, lb, hb) in zip(pts, pts[1:], strict=False):
-            for col in range(max(0, math.ceil(xa)), min(self.w - 1, math.floor(xb)) + 1):
-                t = 0.0 if xb == xa else (col - xa) / (xb - xa)
-                top = self._clip_y(self.py(ha) if math.isinf(ha) or math.isinf(hb)
-                                   else self.py(ha + (hb - ha) * t))
-                bottom = self._clip_y(self.py(la) if math.isinf(la) or math.isinf(lb)
-                                      else self.py(la + (lb - la) * t))
-                for cy in range(int(top) // 4, int(bottom) // 4 + 1):
-                    self.band[cy][col // 2] = line.condition
+            first = max(0, math.ceil((xa - 0.5) / 2))
+            for col in range(first, min(self.cols - 1, math.floor((xb - 0.5) / 2)) + 1):
+                t = 0.0 if xb == xa else (2 * col + 0.5 - xa) / (xb - xa)
+                hi = ha if math.isinf(ha) or math.isinf(hb) else ha + (hb - ha) * t
+                lo = la if math.isinf(la) or math.isinf(lb) else la + (lb - la) * t
+                top = int(self._clip_y(self.py(hi))) >> 2
+                bottom = min(int(self._clip_y(self.py(lo))) >> 2, last_row)
+                for cy in range(top, bottom + 1):
+                    band[cy][col] = condition
         if len(pts) == 1:
             x, lo, hi = pts[0]
             for y in (self._clip_y(self.py(hi)), self._clip_y(self.py(lo))):
-                self.band[int(y) // 4][int(x) // 2] = line.condition
+                band[int(y) // 4][int(x) // 2] = condition
 
     def stacked_point(self, x: float, y: float, colour: int, half_width: int) -> bool:
         """A dot at (x, y), moved sideways (right, left, right, ...) past dots already there,
@@ -286,7 +289,15 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     for note in notes:
         put(row, 0, note)
         row += 1
-    return Drawing(["".join(r).rstrip() for r in grid], colours, bands)
+    return Drawing([_trimmed(r, b) for r, b in zip(grid, bands, strict=True)], colours, bands)
+
+
+def _trimmed(row: list[str], fills: list[int]) -> str:
+    """The row without trailing blanks, keeping blanks a band fills (they are coloured)."""
+    end = len(row)
+    while end and row[end - 1] == " " and fills[end - 1] == NONE:
+        end -= 1
+    return "".join(row[:end])
 
 
 def _x_ticks(chart: Chart, dots: _Dots, put, axis_row: int, gutter: int, width: int) -> None:
