@@ -9,7 +9,9 @@ or a theme change (the Chart kept). Each time is given as a
 share of the frame budget (1/60 s) and as a multiple of a floor measured in the same
 rounds: writing the same width x height cells as coloured rich Text with no chart logic
 (the least any terminal chart costs). Rows interleave by round, so load on a shared
-machine falls on all alike; the table shows the median and the best round.
+machine falls on all alike; the table shows the median and the best round. Times are the
+process's CPU time (``--wall`` for wall-clock): under a load of 7 on 2 cores the wall time
+of one redraw varied 3x between rounds, the CPU time far less.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def plotext_redraws(plt: object, d: dict[str, object], width: int, height: int
             distribution}
 
 
-def run(rounds: int, plotext_path: str | None) -> dict[str, dict[str, list[float]]]:
+def run(rounds: int, plotext_path: str | None, cpu: bool = True
+        ) -> dict[str, dict[str, list[float]]]:
     plt = None
     if plotext_path:
         sys.path.insert(0, plotext_path)
@@ -127,9 +130,11 @@ def run(rounds: int, plotext_path: str | None) -> dict[str, dict[str, list[float
                 if plt is not None:
                     fns.update(plotext_redraws(plt, datasets[n], w, h))
                 for name, fn in fns.items():
-                    began = time.perf_counter()
+                    # CPU time of this process: on a shared 2-core machine the wall time
+                    # mostly measures the other sessions' load (README of RESULTS.md).
+                    began = time.process_time() if cpu else time.perf_counter()
                     fn()
-                    elapsed = time.perf_counter() - began
+                    elapsed = (time.process_time() if cpu else time.perf_counter()) - began
                     times.setdefault(f"{w}x{h}", {}).setdefault(f"{name}|{n}", []).append(elapsed)
     return times
 
@@ -152,8 +157,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--plotext", metavar="PATH", help="site-packages folder holding plotext")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--wall", action="store_true",
+                        help="wall-clock time instead of the process's CPU time")
     args = parser.parse_args()
-    times = run(args.rounds, args.plotext)
+    times = run(args.rounds, args.plotext, cpu=not args.wall)
     if args.json:
         print(json.dumps({s: {k: statistics.median(v) for k, v in rows.items()}
                           for s, rows in times.items()}, indent=1))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .model import Chart, Line
 
 AXIS, REFERENCE, NONE = -1, -2, -3
@@ -57,8 +59,11 @@ def tick_label(v: float) -> str:
     return text.replace("e+0", "e").replace("e-0", "e-")
 
 
-def _finite(values: object) -> list[float]:
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]  # type: ignore[union-attr]
+def _extent(values: object) -> list[float]:
+    """The smallest and largest finite number among ``values`` (none: an empty list)."""
+    arr = np.asarray(values, dtype=float) if len(values) else np.empty(0)  # type: ignore[arg-type]
+    arr = arr[np.isfinite(arr)]
+    return [float(arr.min()), float(arr.max())] if arr.size else []
 
 
 def data_range(chart: Chart) -> tuple[float, float, float, float]:
@@ -66,15 +71,14 @@ def data_range(chart: Chart) -> tuple[float, float, float, float]:
     xs: list[float] = []
     ys: list[float] = []
     for line in chart.lines:
-        xs += _finite(line.xs)
-        ys += _finite(line.ys)
-        ys += _finite(line.low or ()) + _finite(line.high or ())
+        xs += _extent(line.xs)
+        ys += _extent(line.ys) + _extent(line.low or ()) + _extent(line.high or ())
     for pts in chart.points:
-        xs += _finite(pts.xs)
-        ys += _finite(pts.ys)
+        xs += _extent(pts.xs)
+        ys += _extent(pts.ys)
     for iv in chart.intervals:
-        xs += _finite([iv.x])
-        ys += _finite([iv.centre, iv.low, iv.high])
+        xs += _extent([iv.x])
+        ys += _extent([iv.centre, iv.low, iv.high])
     ys += [h.y for h in chart.hlines if math.isfinite(h.y)]
     xs += [x for x, _ in chart.x_ticks]
     if not xs:
@@ -164,6 +168,27 @@ class _Dots:
             else:
                 self.segment(*prev, *point, colour, every)
             prev = point
+
+    def samples(self, lines: list[Line]) -> None:
+        """One dot per finite sample of each line, unjoined: faint replicate curves, drawn by
+        the dozen under the means, read as dotted lines. Vectorised, and each dot set once
+        (the last line's colour wins), since dozens of curves overlap."""
+        if not lines:
+            return
+        xs = np.concatenate([np.asarray(line.xs, dtype=float) for line in lines])
+        ys = np.concatenate([np.asarray(line.ys[:len(line.xs)], dtype=float) for line in lines])
+        colour = np.concatenate([np.full(len(line.xs), line.condition) for line in lines])
+        with np.errstate(invalid="ignore"):
+            px = np.rint((xs - self.xmin) * ((self.w - 1) / (self.xmax - self.xmin)))
+            py = np.rint((self.ymax - ys) * ((self.h - 1) / (self.ymax - self.ymin)))
+        keep = np.isfinite(px) & np.isfinite(py) & (px >= 0) & (px < self.w) & (py >= 0) & (py < self.h)
+        px, py, colour = px[keep].astype(int), py[keep].astype(int), colour[keep]
+        key = py * self.w + px
+        # np.unique keeps the first occurrence: reverse so the last drawn wins.
+        _, first = np.unique(key[::-1], return_index=True)
+        pick = len(key) - 1 - first
+        for x, y, c in zip(px[pick].tolist(), py[pick].tolist(), colour[pick].tolist(), strict=True):
+            self.set(x, y, c)
 
     def _clip_y(self, y: float) -> float:
         return min(max(y, 0.0), self.h - 1.0)
@@ -328,9 +353,7 @@ def _plot(chart: Chart, dots: _Dots) -> None:
     for line in chart.lines:
         if line.low is not None and line.high is not None:
             dots.fill_band(line)
-    for line in chart.lines:
-        if line.faint:
-            dots.polyline(line.xs, line.ys, line.condition, every=2)
+    dots.samples([line for line in chart.lines if line.faint])
     for h in chart.hlines:
         y = dots.py(h.y)
         if 0 <= y < dots.h:
