@@ -119,3 +119,19 @@ def test_palette_reads_on_both_themes():
         assert palette.contrast(colour, palette.LIGHT_BACKGROUND) >= 3
         assert palette.contrast(colour, palette.DARK_BACKGROUND) >= 3
     assert list(palette.condition_colours(["baseline", "t"]).values()) == list(palette.COLOURS[:2])
+
+
+@pytest.mark.parametrize("values", [[1e308, -1e308, 0.0], [5e-324, 0.0], [2**80, 1],
+                                    [math.inf, 1.0], [math.nan, 1.0], [1.0, 1.0 + 1e-15]])
+def test_hostile_numbers_and_names_still_draw_and_give_valid_svg(values):
+    import xml.etree.ElementTree as ET
+
+    from crystallize_tui.charts import svg
+
+    charts = [data.distribution_chart({"<a&b>": values, 'x"y': [1.0, 2.0]}, "m</svg>"),
+              data.series_chart({"a": [values, values]}, "m"),
+              data.anytime_chart({"t": [(1, v, v - 1, v + 1) for v in values]}, "m")]
+    for chart in charts:
+        assert len(canvas.draw(chart, 80, 24).lines) == 24
+        root = ET.fromstring(svg.to_svg(chart))
+        assert root.find("{http://www.w3.org/2000/svg}title").text == chart.title

@@ -21,6 +21,7 @@ BRAILLE = 0x2800
 # Dot bit of (column, row) within a cell: braille numbers dots down the left column first.
 _BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 LEGEND_MARK = "■"
+LIMIT = 1e306
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / max(count, 1)
+    if not (math.isfinite(raw) and raw > 0):  # a span too small for a float step
+        return [lo]
     mag = 10 ** math.floor(math.log10(raw))
     step = next((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), 10 * mag)
     first = math.ceil(lo / step - 1e-9) * step
@@ -85,16 +88,23 @@ def data_range(chart: Chart) -> tuple[float, float, float, float]:
         xs = [0.0, 1.0]
     if not ys:
         ys = [0.0, 1.0]
-    xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
+    # Within +-LIMIT the span stays a finite float; values beyond are clipped to the edges.
+    xmin, xmax = max(min(xs), -LIMIT), min(max(xs), LIMIT)
+    ymin, ymax = max(min(ys), -LIMIT), min(max(ys), LIMIT)
     if chart.x_ticks:  # categories: half a slot of room either side
         xmin, xmax = xmin - 0.5, xmax + 0.5
-    if xmax == xmin:
+    if _flat(xmin, xmax):
         xmin, xmax = xmin - 0.5, xmax + 0.5
-    if ymax == ymin:
-        pad = abs(ymin) * 0.1 or 1.0
+    if _flat(ymin, ymax):
+        pad = abs(ymin) * 0.1 if abs(ymin) > 1e-290 else 1.0
         return xmin, xmax, ymin - pad, ymax + pad
     pad = (ymax - ymin) * 0.05
     return xmin, xmax, ymin - pad, ymax + pad
+
+
+def _flat(lo: float, hi: float) -> bool:
+    """A span too narrow to scale by (equal values, or apart by a rounding error only)."""
+    return hi - lo <= max(abs(lo), abs(hi)) * 1e-12 or hi - lo < 1e-290
 
 
 class _Dots:
@@ -204,8 +214,9 @@ class _Dots:
             first = max(0, math.ceil((xa - 0.5) / 2))
             for col in range(first, min(self.cols - 1, math.floor((xb - 0.5) / 2)) + 1):
                 t = 0.0 if xb == xa else (2 * col + 0.5 - xa) / (xb - xa)
-                hi = ha if math.isinf(ha) or math.isinf(hb) else ha + (hb - ha) * t
-                lo = la if math.isinf(la) or math.isinf(lb) else la + (lb - la) * t
+                # a*(1-t) + b*t: no overflow between edges near the float limit
+                hi = ha if math.isinf(ha) or math.isinf(hb) else ha * (1 - t) + hb * t
+                lo = la if math.isinf(la) or math.isinf(lb) else la * (1 - t) + lb * t
                 top = int(self._clip_y(self.py(hi))) >> 2
                 bottom = min(int(self._clip_y(self.py(lo))) >> 2, last_row)
                 for cy in range(top, bottom + 1):

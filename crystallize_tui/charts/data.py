@@ -8,6 +8,7 @@ which is the colour index every view uses (render/palette.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ def _numbers(values: Iterable[Any]) -> list[float]:
 
 
 def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else math.nan
+    return math.fsum(values) / len(values) if len(values) else math.nan
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -47,15 +48,16 @@ def quantile(values: Sequence[float], q: float) -> float:
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """Mean and its t confidence interval; (mean, nan, nan) below two values."""
     n = len(values)
-    m = mean(values)
     if n < 2:
-        return m, math.nan, math.nan
+        return mean(values), math.nan, math.nan
     # scipy.special, not scipy.stats: the same quantile at a fifth of the import time, which
     # is most of what `crystallize show --plot` takes.
     from scipy.special import stdtrit
 
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
-    half = float(stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
+    arr = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"):  # values near the float limit: inf, drawn at the edge
+        m = float(np.mean(arr))
+        half = float(stdtrit(n - 1, 0.5 + level / 2) * np.std(arr, ddof=1) / math.sqrt(n))
     return m, m - half, m + half
 
 
@@ -108,7 +110,8 @@ def series_chart(curves: dict[str, list[Curve]], metric: str, band: str = "iqr",
         if grid.shape[1] == 0:
             lines.append(Line(condition, index, (), (), (), ()))
             continue
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a step no replicate has: NaN
             means = np.nanmean(grid, axis=0)
             if band == "iqr":
                 low, high = _quartiles(grid, counts)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,8 @@ def chart_size() -> tuple[int, int]:
 
 
 def _print_charts(charts: list[Any]) -> None:
-    from ..render.charts import chart_text
+    from ..charts.canvas import draw
+    from ..render.charts import drawing_text
 
     width, height = chart_size()
     con = console()
@@ -33,9 +33,11 @@ def _print_charts(charts: list[Any]) -> None:
         if i:
             con.print()
         # The notes are extra lines under the plot: give them room rather than squeeze it.
-        con.print(chart_text(chart, width, height + min(len(chart.notes), 6),
-                             dark=os.environ.get("CRYSTALLIZE_LIGHT") is None),
-                  markup=False, highlight=False, crop=True, soft_wrap=False)
+        drawing = draw(chart, width, height + min(len(chart.notes), 6))
+        # A terminal's background is unknown here: no band fills (a fill made for a dark
+        # background is a dark block on a light one); the dotted band edges show the band.
+        con.print(drawing_text(drawing, bands=False), markup=False, highlight=False,
+                  crop=True, soft_wrap=False)
 
 
 def cmd_show(args: Any, ws: Workspace) -> int:
