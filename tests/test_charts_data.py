@@ -135,3 +135,18 @@ def test_hostile_numbers_and_names_still_draw_and_give_valid_svg(values):
         assert len(canvas.draw(chart, 80, 24).lines) == 24
         root = ET.fromstring(svg.to_svg(chart))
         assert root.find("{http://www.w3.org/2000/svg}title").text == chart.title
+
+
+def test_live_trajectories_in_arrival_order_equal_the_replay_of_the_run():
+    rng = np.random.default_rng(9)
+    reps = {c: [[("acc", float(v))] for v in rng.normal(mu, 0.1, 12)]
+            for c, mu in (("baseline", 0.5), ("a", 0.6), ("b", 0.5))}
+    result = _result(reps)
+    live = data.Trajectories(["baseline", "a", "b"])
+    # Replicates finish out of order across conditions, as with parallel workers.
+    arrivals = sorted(((k + (c == "baseline") * 1.5 - (c == "b"), c, k)
+                       for c in reps for k in range(12)))
+    completed = [live.add(c, k, dict(reps[c][k])) for _, c, k in arrivals]
+    assert sum(completed) == 12
+    assert live.of("acc") == data.anytime_trajectories(result, "acc")
+    assert [p[0] for p in live.of("acc")["a"]] == list(range(1, 13))

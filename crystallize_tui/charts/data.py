@@ -249,26 +249,46 @@ def replicate_values(result: Any, metric: str) -> dict[str, list[float]]:
     return {c: [s[-1] for s in curves] for c, curves in replicate_series(result, metric).items()}
 
 
+class Trajectories:
+    """The anytime-valid interval of every treatment x metric after each complete round,
+    kept as replicates arrive (a live run) or replayed from a Result: one
+    watch/live_stats.AnytimeStatistics inside, so the methods and the Bonferroni split are
+    those of the live rows. ``add`` costs O(rows) per completed round."""
+
+    def __init__(self, conditions: Sequence[str], alpha: float = 0.05,
+                 directions: dict[str, str] | None = None) -> None:
+        from ..watch.live_stats import AnytimeStatistics
+
+        self.conditions = list(conditions)
+        self.stats = AnytimeStatistics(self.conditions, alpha=alpha, directions=directions)
+        self.points: dict[tuple[str, str], Trajectory] = {}  # (treatment, metric) -> points
+
+    def add(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> bool:
+        """One replicate over (``metrics`` None: failed); True when a round completed."""
+        if not self.stats.add(condition, replicate, metrics):
+            return False
+        for row in self.stats.rows():
+            points = self.points.setdefault((row.treatment, row.metric), [])
+            if not points or points[-1][0] != row.n:
+                points.append((row.n, row.estimate, row.lower, row.upper))
+        return True
+
+    def of(self, metric: str) -> dict[str, Trajectory]:
+        """Per treatment (declaration order), the trajectory of ``metric`` so far."""
+        return {t: list(self.points.get((t, metric), [])) for t in self.conditions[1:]}
+
+
 def anytime_trajectories(result: Any, metric: str, alpha: float = 0.05
                          ) -> dict[str, Trajectory]:
     """Per treatment, the anytime-valid interval of treatment - baseline for ``metric``
     after each complete round of replicates, recomputed as the run's live rows were
     (watch/live_stats.AnytimeStatistics: same methods, Bonferroni split over the rows)."""
-    from ..watch.live_stats import AnytimeStatistics
-
-    stats = AnytimeStatistics(result.conditions, alpha=alpha,
-                              directions={h.metric: h.direction
-                                          for h in getattr(result, "declared_hypotheses", [])})
-    traj: dict[str, Trajectory] = {t: [] for t in result.conditions[1:]}
+    traj = Trajectories(result.conditions, alpha,
+                        {h.metric: h.direction for h in getattr(result, "declared_hypotheses", [])})
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
-        if not stats.add(outcome.treatment, outcome.replicate,
-                         dict(outcome.metrics) if outcome.ok else None):
-            continue
-        for row in stats.rows():
-            if row.metric == metric and (not traj[row.treatment]
-                                         or traj[row.treatment][-1][0] != row.n):
-                traj[row.treatment].append((row.n, row.estimate, row.lower, row.upper))
-    return traj
+        traj.add(outcome.treatment, outcome.replicate,
+                 dict(outcome.metrics) if outcome.ok else None)
+    return traj.of(metric)
 
 
 def hypothesis_metrics(result: Any) -> list[str]:
