@@ -144,8 +144,8 @@ def test_live_trajectories_in_arrival_order_equal_the_replay_of_the_run():
     result = _result(reps)
     live = data.Trajectories(["baseline", "a", "b"])
     # Replicates finish out of order across conditions, as with parallel workers.
-    arrivals = sorted(((k + (c == "baseline") * 1.5 - (c == "b"), c, k)
-                       for c in reps for k in range(12)))
+    arrivals = sorted((k + (c == "baseline") * 1.5 - (c == "b"), c, k)
+                       for c in reps for k in range(12))
     completed = [live.add(c, k, dict(reps[c][k])) for _, c, k in arrivals]
     assert sum(completed) == 12
     assert live.of("acc") == data.anytime_trajectories(result, "acc")
