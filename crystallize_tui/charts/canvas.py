@@ -54,6 +54,8 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
     while v <= hi + step * 1e-9 and len(out) < 50:
         out.append(0.0 if abs(v) < step * 1e-9 else v)
         v = first + len(out) * step
+    if len(out) < 2 and count < 8:  # a round step wider than asked left one tick: finer
+        return nice_ticks(lo, hi, count + 1)
     return out
 
 
@@ -313,7 +315,11 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     put(axis_row, gutter, "└" + "─" * cols)
     _x_ticks(chart, dots, put, axis_row, gutter, width)
     x_label = chart.x_label[:width]
-    put(axis_row + 2, max(gutter + 1, (gutter + width - len(x_label)) // 2), x_label)
+    x_at = max(gutter + 1, (gutter + width - len(x_label)) // 2)
+    put(axis_row + 2, x_at, x_label)
+    # The y axis's label, left on the same row ("↑ loss"), cut short before the x label.
+    y_label = f"↑ {chart.y_label}"
+    put(axis_row + 2, 0, y_label if len(y_label) < x_at - 1 else y_label[: max(x_at - 2, 0)])
     row = axis_row + 3
     for entries in legend:
         col = 0
