@@ -150,3 +150,11 @@ def test_live_trajectories_in_arrival_order_equal_the_replay_of_the_run():
     assert sum(completed) == 12
     assert live.of("acc") == data.anytime_trajectories(result, "acc")
     assert [p[0] for p in live.of("acc")["a"]] == list(range(1, 13))
+
+
+def test_a_strip_too_dense_for_its_row_says_how_many_points_it_left_out():
+    chart = data.distribution_chart({"baseline": [0, 1] * 250, "t": [1] * 10}, "win")
+    drawing = canvas.draw(chart, 80, 24)
+    assert drawing.hidden_points > 0
+    assert f"{drawing.hidden_points} point(s) not drawn" in drawing.text()
+    assert canvas.draw(data.distribution_chart({"a": [0, 1] * 5}, "win"), 80, 24).hidden_points == 0

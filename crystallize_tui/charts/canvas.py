@@ -9,7 +9,7 @@ TUI all read the same picture. Below ``MIN_WIDTH x MIN_HEIGHT`` it is one line s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class Drawing:
     colours: list[list[int]]
     bands: list[list[int]]
     too_small: bool = False
+    hidden_points: int = 0  # points with no room left in their strip's row (said in a note)
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -281,7 +282,13 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     if cols < 8:
         return too_small(width, height)
     dots = _Dots(cols, plot_rows, rng)
-    _plot(chart, dots)
+    hidden = _plot(chart, dots)
+    if hidden:
+        message = f"{hidden} point(s) not drawn: no room in their rows at this size"[:width]
+        if notes:
+            notes = [message, *notes[:-1]]
+        else:
+            chart = replace(chart, title=f"{chart.title} ({hidden} points not drawn)")
 
     grid = [[" "] * width for _ in range(height)]
     colours = [[AXIS] * width for _ in range(height)]
@@ -331,7 +338,8 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     for note in notes:
         put(row, 0, note)
         row += 1
-    return Drawing([_trimmed(r, b) for r, b in zip(grid, bands, strict=True)], colours, bands)
+    return Drawing([_trimmed(r, b) for r, b in zip(grid, bands, strict=True)], colours, bands,
+                   hidden_points=hidden)
 
 
 def _trimmed(row: list[str], fills: list[int]) -> str:
@@ -365,8 +373,10 @@ def _x_ticks(chart: Chart, dots: _Dots, put, axis_row: int, gutter: int, width: 
             free_from = start + len(label) + 1
 
 
-def _plot(chart: Chart, dots: _Dots) -> None:
-    """Bands first (cells only), then faint curves, reference lines, means, points, intervals."""
+def _plot(chart: Chart, dots: _Dots) -> int:
+    """Bands first (cells only), then faint curves, reference lines, means, points, intervals.
+    Returns how many points found no room."""
+    hidden = 0
     for line in chart.lines:
         if line.low is not None and line.high is not None:
             dots.fill_band(line)
@@ -386,7 +396,7 @@ def _plot(chart: Chart, dots: _Dots) -> None:
     for pts in chart.points:
         for x, y in zip(pts.xs, pts.ys, strict=False):
             if math.isfinite(x) and math.isfinite(y):
-                dots.stacked_point(x, y, pts.condition, slot)
+                hidden += not dots.stacked_point(x, y, pts.condition, slot)
     for iv in chart.intervals:
         x = dots.px(iv.x)
         if math.isfinite(iv.low) and math.isfinite(iv.high):
@@ -396,3 +406,4 @@ def _plot(chart: Chart, dots: _Dots) -> None:
         if math.isfinite(iv.centre):
             y = dots.py(iv.centre)
             dots.segment(x - 2, y, x + 2, y, iv.condition)
+    return hidden
