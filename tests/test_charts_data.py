@@ -158,3 +158,13 @@ def test_a_strip_too_dense_for_its_row_says_how_many_points_it_left_out():
     assert drawing.hidden_points > 0
     assert f"{drawing.hidden_points} point(s) not drawn" in drawing.text()
     assert canvas.draw(data.distribution_chart({"a": [0, 1] * 5}, "win"), 80, 24).hidden_points == 0
+
+
+def test_sparkline_scales_buckets_and_leaves_gaps():
+    from crystallize_tui.charts.sparkline import sparkline
+
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([3.0, 3.0]) == "▄▄" and sparkline([]) == ""
+    assert sparkline([1.0, math.nan, 2.0]) == "▁ █"
+    assert sparkline(list(range(100)), width=4) == "▁▃▆█"  # bucket means 12, 37, 62, 87
+    assert sparkline([5.0], low=0, high=10) == "▅"
