@@ -54,6 +54,8 @@ def cmd_show(args: Any, ws: Workspace) -> int:
     charts = run_charts(result, args.plot or None, band=args.band, replicates=args.replicates)
     print(f"run {result.run_id} of {result.experiment}: {result.status}, "
           f"{result.replicates} replicates x {len(result.conditions)} conditions")
+    if not charts:
+        print("no metric was recorded: no replicate finished")
     _print_charts(charts)
     return EXIT_OK
 
