@@ -68,3 +68,20 @@ def test_core_and_statistics_leave_terminal_rendering_to_the_edges():
               "assert not bad, bad; print('clean')")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_chart_engine_stays_plain():
+    """charts/ (model, builders, canvas, SVG) is shared by the CLI, the TUI and files: no
+    terminal library; colour is an index, the edges (render/, tui/) turn it into a style."""
+    for path in (ROOT / "crystallize_tui" / "charts").rglob("*.py"):
+        text = path.read_text()
+        for banned in ("textual", "rich"):
+            assert f"import {banned}" not in text and f"from {banned}" not in text, path
+        assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
+    script = ("import sys, crystallize_tui.charts.model, crystallize_tui.charts.data, "
+              "crystallize_tui.charts.canvas, crystallize_tui.charts.svg, crystallize_tui.charts.runs, "
+              "crystallize_tui.render.palette; "
+              "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+              "assert not bad, bad; print('clean')")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
