@@ -16,6 +16,7 @@ from . import capture as capture_mod
 from . import events as ev
 from . import interrupts
 from .async_steps import AsyncSteps
+from .cache_step import opener, probe
 from .cancel import CancelToken
 from .context import StepContext
 from .errors import Cancelled, PluginError
@@ -63,7 +64,8 @@ def replicate_runner(
     # Steps without retries, step hooks or listeners take the short way: the same
     # cancellation point and call, none of the bookkeeping that nobody would see.
     plain = emit is None and not capturing and not hooks.before_step and not hooks.after_step
-    step_plan = [(step, plain and not step.retries) for step in plan.steps]
+    step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
+    step_cache = opener(plan.cache_dir)
     new_context = StepContext.for_replicate
     check = token.check
 
@@ -107,7 +109,8 @@ def replicate_runner(
                 else:
                     if coroutines is None:
                         coroutines = AsyncSteps()
-                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines)
+                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines,
+                                     step_cache() if step.cache else None)
                     continue
                 if type(data) is CoroutineType:
                     if coroutines is None:
@@ -157,8 +160,19 @@ def _run_step(
     emit: Emit | None,
     token: CancelToken,
     coroutines: AsyncSteps,
+    cache: Any = None,
 ) -> Any:
     attempts = step.retries + 1
+    lookup = None
+    if cache is not None:
+        token.check()
+        lookup = probe(cache, step, data, ctx)
+        if lookup is not None:
+            hit, out = lookup.find(ctx)
+            if hit:  # the step is skipped: no step events, its prints are not replayed
+                for plugin in hooks.after_step:
+                    call_hook(plugin, "after_step", ctx, step.name, out)
+                return out
     for attempt in range(1, attempts + 1):
         token.check()  # step boundaries are cancellation points
         for plugin in hooks.before_step:
@@ -184,6 +198,8 @@ def _run_step(
         if emit is not None:
             emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
                                  step.name, _clock() - started, True))
+        if lookup is not None:
+            lookup.keep(ctx, out)
         for plugin in hooks.after_step:
             call_hook(plugin, "after_step", ctx, step.name, out)
         return out

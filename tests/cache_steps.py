@@ -1,0 +1,60 @@
+"""Cached steps for the step-cache tests (module-level so worker processes can import them).
+
+Each call of a cached step appends one line to the file named by config["counter"], so a
+test counts how often the step really ran."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from crystallize_tui import pipeline_step
+
+
+def _count(config, what):
+    with open(config["counter"], "a") as f:
+        f.write(what + "\n")
+
+
+@pipeline_step(cache=True)
+def prepare(config):
+    """Expensive preparation: deterministic in its config."""
+    _count(config, "prepare")
+    print("preparing")
+    return {"base": config["size"] * 10}
+
+
+@pipeline_step(cache=True)
+def noisy(data, ctx):
+    """A cached step that draws from ctx.rng and records a metric."""
+    _count(ctx.config, "noisy")
+    ctx.metrics.add("noise", ctx.rng.random())
+    return {**data, "noise": ctx.rng.random()}
+
+
+def score(data, ctx):
+    """Uncached: sees the rng in the state the cached steps left it."""
+    ctx.metrics.add("score", data["base"] + data.get("noise", 0) + ctx.rng.random())
+
+
+def read_input(config):
+    """Uncached: the input of the next step comes from a file, not the config."""
+    return {"text": Path(config["input"]).read_text()}
+
+
+@pipeline_step(cache=True)
+def measure(data, ctx):
+    """Cached, fed by read_input."""
+    _count(ctx.config, "measure")
+    ctx.metrics.add("length", len(data["text"]))
+
+
+def unhashable_input(config):
+    """Hands a lock (which does not pickle) to the next step."""
+    return {"lock": threading.Lock(), "size": config["size"]}
+
+
+@pipeline_step(cache=True)
+def uses_lock(data, ctx):
+    _count(ctx.config, "uses_lock")
+    ctx.metrics.add("size", data["size"])

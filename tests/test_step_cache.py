@@ -1,0 +1,131 @@
+"""Step caching: @pipeline_step(cache=True) skips a step whose code, input and config were seen."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+from cache_steps import measure, noisy, prepare, read_input, score, unhashable_input, uses_lock
+from cli_support import cli, write
+
+from crystallize_tui import Experiment
+from crystallize_tui.core.cache import Entry, StepCache, parse_size
+from crystallize_tui.core.errors import ConfigError
+from crystallize_tui.core.folders import load_experiment
+from crystallize_tui.core.store import Store
+
+
+def _experiment(tmp_path, pipeline, **config):
+    counter = tmp_path / "counter.txt"
+    counter.touch()
+    return Experiment(pipeline=pipeline, datasource={"counter": str(counter), "size": 2, **config},
+                      replicates=3, name="cached", store=tmp_path / ".crystallize" / "crystallize.db")
+
+
+def _calls(tmp_path, step):
+    return (tmp_path / "counter.txt").read_text().split().count(step)
+
+
+def test_second_run_skips_cached_steps_and_restores_metrics_and_random_state(tmp_path):
+    exp = _experiment(tmp_path, [prepare, noisy, score])
+    first = exp.run(echo=False)
+    # prepare does not draw: one entry serves every replicate; noisy draws: one per replicate
+    assert (_calls(tmp_path, "prepare"), _calls(tmp_path, "noisy")) == (1, 3)
+    second = exp.run(echo=False)
+    assert (_calls(tmp_path, "prepare"), _calls(tmp_path, "noisy")) == (1, 3)
+    # the cached metric comes back, and the uncached step after it draws the same numbers
+    assert second.to_rows() == [dict(r) for r in first.to_rows()]
+    assert second.metrics["baseline"].metrics["noise"] == first.metrics["baseline"].metrics["noise"]
+    lines = Store(exp.store.path).output_lines_starting(second.run_id, "cache hit: ")
+    assert len(lines) == 6 and lines[0].startswith("cache hit: prepare (saved ")
+    printed = [e["text"] for e in Store(exp.store.path).events(second.run_id) if e["kind"] == "output"]
+    assert "preparing" not in printed  # a hit does not replay the step's prints
+
+
+def test_config_and_input_changes_invalidate(tmp_path):
+    source = tmp_path / "input.txt"
+    source.write_text("abc")
+    exp = _experiment(tmp_path, [read_input, measure], input=str(source))
+    exp.run(echo=False)
+    assert _calls(tmp_path, "measure") == 1  # three replicates, one computation
+    source.write_text("abcdef")  # same config, new input
+    result = exp.run(echo=False)
+    assert _calls(tmp_path, "measure") == 2
+    assert result.metrics["baseline"].metrics["length"] == [6, 6, 6]
+    changed = _experiment(tmp_path, [read_input, measure], input=str(source), extra=1)
+    changed.run(echo=False)
+    assert _calls(tmp_path, "measure") == 3  # same input, config changed
+
+
+def test_code_change_invalidates_and_cli_lists_and_clears(tmp_path):
+    folder = tmp_path / "experiments" / "prep"
+    step = ("from crystallize_tui import pipeline_step\n\n@pipeline_step(cache=True)\n"
+            "def load(config, ctx):\n    open(config['counter'], 'a').write('load\\n')\n"
+            "    ctx.metrics.add('v', {value})\n")
+    counter = tmp_path / "counter.txt"
+    write(folder, {"steps.py": step.format(value=1), "experiment.yaml":
+                   f"pipeline: [steps:load]\ndatasource: {{counter: '{counter}'}}\nreplicates: 2\n"})
+    store = tmp_path / ".crystallize" / "crystallize.db"  # where the CLI keeps it too
+    experiment = load_experiment(folder)
+    experiment.store = store
+    experiment.run(echo=False)
+    again = cli(tmp_path, "run", "prep")
+    assert "cache: 2 steps skipped (saved " in again.stdout, again.stdout + again.stderr
+    assert counter.read_text().split() == ["load"]
+    (folder / "steps.py").write_text(step.format(value=2))
+    edited = load_experiment(folder, reload=True)
+    edited.store = store
+    assert edited.run(echo=False).metrics["baseline"].metrics["v"] == [2, 2]
+    assert counter.read_text().split() == ["load", "load"]
+    listing = cli(tmp_path, "cache")
+    assert listing.returncode == 0 and "2 entries" in listing.stdout and "load" in listing.stdout
+    wrong = cli(tmp_path, "cache", "clear", "lod")
+    assert wrong.returncode == 2 and "no cached step 'lod' (did you mean 'load'?)" in wrong.stderr
+    cleared = cli(tmp_path, "cache", "clear", "load")
+    assert cleared.returncode == 0 and "removed 2 cache entries of load" in cleared.stdout
+    assert not list((tmp_path / ".crystallize" / "cache").rglob("*.pkl"))
+
+
+def test_worker_processes_share_the_cache(tmp_path):
+    exp = _experiment(tmp_path, [prepare, noisy, score])
+    first = exp.run(echo=False, backend="processes", workers=2)
+    # two workers may both compute an entry neither has yet; never more
+    assert _calls(tmp_path, "prepare") <= 2 and _calls(tmp_path, "noisy") == 3
+    second = exp.run(echo=False, backend="processes", workers=2)
+    assert _calls(tmp_path, "prepare") <= 2 and _calls(tmp_path, "noisy") == 3
+    assert second.metrics["baseline"].metrics == first.metrics["baseline"].metrics
+    serial = exp.run(echo=False)  # the serial run reads what the workers wrote
+    assert serial.metrics["baseline"].metrics == first.metrics["baseline"].metrics
+    assert _calls(tmp_path, "noisy") == 3
+
+
+def test_unhashable_input_runs_uncached_with_one_warning(tmp_path):
+    exp = _experiment(tmp_path, [unhashable_input, uses_lock])
+    result = exp.run(echo=False)
+    assert _calls(tmp_path, "uses_lock") == 3 and result.metrics["baseline"].metrics["size"] == [2, 2, 2]
+    warnings = [e["text"] for e in exp.store.events(result.run_id) if "runs uncached" in e.get("text", "")]
+    assert len(warnings) == 1 and "uses_lock" in warnings[0] and "lock" in warnings[0]
+
+
+def test_size_limit_evicts_the_least_recently_used(tmp_path):
+    big = Entry(output=b"x" * 1000)
+    size = len(pickle.dumps(big, protocol=pickle.HIGHEST_PROTOCOL))
+    cache = StepCache(tmp_path / "cache", limit=2 * size + 10)
+    cache.put("s", "a" * 40, big)
+    cache.put("s", "b" * 40, big)
+    old = os.path.getmtime(next((tmp_path / "cache").rglob("b*.pkl"))) - 100
+    for path in (tmp_path / "cache").rglob("*.pkl"):  # a and b were used long ago...
+        os.utime(path, (old, old))
+    assert cache.get("s", "a" * 40) is not None  # ...then a again
+    cache.put("s", "c" * 40, big)
+    assert cache.get("s", "b" * 40) is None
+    assert cache.get("s", "a" * 40) is not None and cache.get("s", "c" * 40) is not None
+    assert [(u.step, u.entries) for u in cache.usage()] == [("s", 2)]
+
+
+def test_bad_cache_limit_is_refused_before_the_run(tmp_path, monkeypatch):
+    assert parse_size("1.5 GB") == 3 << 29 and parse_size("200kb") == 200 << 10
+    monkeypatch.setenv("CRYSTALLIZE_CACHE_LIMIT", "lots")
+    with pytest.raises(ConfigError, match="CRYSTALLIZE_CACHE_LIMIT: expected a size like 500MB"):
+        _experiment(tmp_path, [prepare, score]).run(echo=False)
