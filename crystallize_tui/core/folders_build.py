@@ -12,6 +12,7 @@ from .backends import backend_class
 from .backends.options import execution_of
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
+from .folders_steps import pipeline_entry
 from .folders_yaml import Document
 from .hypothesis import Hypothesis
 from .names import check_name
@@ -184,10 +185,11 @@ def _pipeline(doc: Document, folder: Path, data: dict[str, Any]) -> list[Callabl
         raise doc.error("pipeline: missing; list the steps as [module:function, ...]", data)
     if not isinstance(steps, list) or not steps:
         raise doc.error(
-            f"pipeline: expected a non-empty list of \"module:function\" steps, got {steps!r}",
+            f"pipeline: expected a non-empty list of \"module:function\" steps (or "
+            f"{{step: module:function, with: {{...}}}}), got {steps!r}",
             data, "pipeline",
         )
-    return [resolve(doc, folder, ref, f"pipeline[{i}]", steps, i) for i, ref in enumerate(steps)]
+    return [pipeline_entry(doc, folder, steps, i) for i in range(len(steps))]
 
 
 def _datasource(doc: Document, folder: Path, value: Any, what: str, container: Any, key: Any) -> Any:
