@@ -129,3 +129,23 @@ def test_bad_cache_limit_is_refused_before_the_run(tmp_path, monkeypatch):
     monkeypatch.setenv("CRYSTALLIZE_CACHE_LIMIT", "lots")
     with pytest.raises(ConfigError, match="CRYSTALLIZE_CACHE_LIMIT: expected a size like 500MB"):
         _experiment(tmp_path, [prepare, score]).run(echo=False)
+
+
+async def test_the_run_screen_shows_cache_hits(tmp_path):
+    from textual.widgets import Log
+    from tui_support import app_for, run_to_end
+
+    folder = tmp_path / "experiments" / "prep"
+    write(folder, {"steps.py": "from crystallize_tui import pipeline_step\n\n@pipeline_step(cache=True)\n"
+                               "def load(config):\n    return config['n']\n\n"
+                               "def score(n, ctx):\n    ctx.metrics.add('v', n)\n",
+                   "experiment.yaml": "pipeline: [steps:load, steps:score]\ndatasource: {n: 3}\nreplicates: 2\n"})
+    experiment = load_experiment(folder)
+    experiment.store = tmp_path / ".crystallize" / "crystallize.db"
+    experiment.run(echo=False)  # fills the cache: the run from the UI hits it
+    app = app_for(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await run_to_end(app, pilot, "prep")
+        await pilot.pause()
+        lines = list(app.screen.query_one("#output", Log).lines)
+    assert any(line.startswith("[baseline #1] cache hit: load (saved ") for line in lines), lines
