@@ -58,3 +58,10 @@ def unhashable_input(config):
 def uses_lock(data, ctx):
     _count(ctx.config, "uses_lock")
     ctx.metrics.add("size", data["size"])
+
+
+@pipeline_step(cache="seeded")
+def seeded_prep(config, ctx):
+    """Declared seeded: one entry per replicate even though it never touches ctx.rng."""
+    _count(config, "seeded_prep")
+    return {"base": ctx.seed % 7}

@@ -6,10 +6,19 @@ import os
 import pickle
 
 import pytest
-from cache_steps import measure, noisy, prepare, read_input, score, unhashable_input, uses_lock
+from cache_steps import (
+    measure,
+    noisy,
+    prepare,
+    read_input,
+    score,
+    seeded_prep,
+    unhashable_input,
+    uses_lock,
+)
 from cli_support import cli, write
 
-from crystallize_tui import Experiment
+from crystallize_tui import Experiment, pipeline_step
 from crystallize_tui.core.cache import Entry, StepCache, parse_size
 from crystallize_tui.core.errors import ConfigError
 from crystallize_tui.core.folders import load_experiment
@@ -122,6 +131,16 @@ def test_size_limit_evicts_the_least_recently_used(tmp_path):
     assert cache.get("s", "b" * 40) is None
     assert cache.get("s", "a" * 40) is not None and cache.get("s", "c" * 40) is not None
     assert [(u.step, u.entries) for u in cache.usage()] == [("s", 2)]
+
+
+def test_seeded_steps_keep_one_entry_per_seed_and_bad_options_are_refused(tmp_path):
+    exp = _experiment(tmp_path, [seeded_prep, score])
+    first = exp.run(echo=False)
+    assert _calls(tmp_path, "seeded_prep") == 3
+    assert exp.run(echo=False).metrics["baseline"].metrics == first.metrics["baseline"].metrics
+    assert _calls(tmp_path, "seeded_prep") == 3
+    with pytest.raises(ConfigError, match="pipeline_step: cache must be True, False or \"seeded\", got 'yes'"):
+        pipeline_step(cache="yes")
 
 
 def test_bad_cache_limit_is_refused_before_the_run(tmp_path, monkeypatch):

@@ -115,12 +115,14 @@ class StepCache:
             pass
         return entry
 
-    def put(self, step: str, key: str, entry: Entry) -> None:
+    def put(self, step: str, key: str, entry: Entry) -> int | None:
         """Store ``entry`` (pickle errors propagate: the caller decides), then evict the
-        least recently used entries while the cache is over its limit."""
+        least recently used entries while the cache is over its limit. Returns None, or
+        the entry's size when it is larger than the whole limit (then it is not kept:
+        keeping it would evict everything else)."""
         raw = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
         if len(raw) > self.limit:
-            return  # it could never stay: keeping it would evict everything else
+            return len(raw)
         path = self._path(step, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{key}.{os.getpid()}.{time.monotonic_ns()}.tmp")
@@ -131,6 +133,7 @@ class StepCache:
         finally:
             _unlink(tmp)
         self.evict()
+        return None
 
     def _files(self) -> list[tuple[float, int, Path]]:
         found = []

@@ -91,7 +91,10 @@ class Probe:
         seeded = self.step.cache == "seeded" or any(m is not None for m in moved)
         entry = Entry(output, ctx.metrics.items()[self.metrics_mark:], *moved, seconds, self.step.name)
         try:
-            self.cache.put(self.step.name, self.seeded_key if seeded else self.plain_key, entry)
+            too_large = self.cache.put(self.step.name, self.seeded_key if seeded else self.plain_key, entry)
+            if too_large is not None:
+                _warn_once(ctx, self.step.name, "size", f"is not cached: its entry ({too_large:,} bytes) "
+                           f"is larger than the cache limit ({self.cache.limit:,} bytes, $CRYSTALLIZE_CACHE_LIMIT)")
         except Exception as exc:  # pickling the output (or a full disk): run on uncached
             _warn_once(ctx, self.step.name, "output",
                        f"is not cached: its output could not be stored ({type(exc).__name__}: {exc})")
