@@ -131,6 +131,10 @@ def test_size_limit_evicts_the_least_recently_used(tmp_path):
     assert cache.get("s", "b" * 40) is None
     assert cache.get("s", "a" * 40) is not None and cache.get("s", "c" * 40) is not None
     assert [(u.step, u.entries) for u in cache.usage()] == [("s", 2)]
+    # a step name is user text: it never names a folder outside the cache
+    for hostile in ("..", "../..", "/", "s/../.."):
+        assert cache.clear(hostile) == 0
+    assert [(u.step, u.entries) for u in cache.usage()] == [("s", 2)]
 
 
 def test_seeded_steps_keep_one_entry_per_seed_and_bad_options_are_refused(tmp_path):
