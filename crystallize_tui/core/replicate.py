@@ -16,6 +16,7 @@ from . import capture as capture_mod
 from . import events as ev
 from . import interrupts
 from .async_steps import AsyncSteps
+from .cache import StepCache
 from .cache_step import opener, probe
 from .cancel import CancelToken
 from .context import StepContext
@@ -160,7 +161,7 @@ def _run_step(
     emit: Emit | None,
     token: CancelToken,
     coroutines: AsyncSteps,
-    cache: Any = None,
+    cache: StepCache | None = None,
 ) -> Any:
     attempts = step.retries + 1
     lookup = None
