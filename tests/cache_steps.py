@@ -44,9 +44,16 @@ def read_input(config):
 
 @pipeline_step(cache=True)
 def measure(data, ctx):
-    """Cached, fed by read_input."""
+    """Cached, fed by read_input; reads the config's counter and scale."""
     _count(ctx.config, "measure")
-    ctx.metrics.add("length", len(data["text"]))
+    ctx.metrics.add("length", len(data["text"]) * ctx.config.get("scale", 1))
+
+
+@pipeline_step(cache=True)
+def whole_config(config):
+    """Sees every key (dict(config)): keyed by the whole config."""
+    _count(config, "whole_config")
+    return {"base": len(dict(config))}
 
 
 def unhashable_input(config):
@@ -65,3 +72,16 @@ def seeded_prep(config, ctx):
     """Declared seeded: one entry per replicate even though it never touches ctx.rng."""
     _count(config, "seeded_prep")
     return {"base": ctx.seed % 7}
+
+
+@pipeline_step(cache=True)
+def mutate(config):
+    """Changes its config in place and returns it (a common first step)."""
+    _count(config, "mutate")
+    config["added"] = config["size"] + 1
+    return config
+
+
+def after_mutate(data, ctx):
+    ctx.metrics.add("same", data is ctx.config)
+    ctx.metrics.add("added", ctx.config["added"])

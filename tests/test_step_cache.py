@@ -7,7 +7,9 @@ import pickle
 
 import pytest
 from cache_steps import (
+    after_mutate,
     measure,
+    mutate,
     noisy,
     prepare,
     read_input,
@@ -15,21 +17,23 @@ from cache_steps import (
     seeded_prep,
     unhashable_input,
     uses_lock,
+    whole_config,
 )
 from cli_support import cli, write
 
-from crystallize_tui import Experiment, pipeline_step
+from crystallize_tui import Experiment, Treatment, pipeline_step
 from crystallize_tui.core.cache import Entry, StepCache, parse_size
 from crystallize_tui.core.errors import ConfigError
 from crystallize_tui.core.folders import load_experiment
 from crystallize_tui.core.store import Store
 
 
-def _experiment(tmp_path, pipeline, **config):
+def _experiment(tmp_path, pipeline, treatments=(), **config):
     counter = tmp_path / "counter.txt"
     counter.touch()
     return Experiment(pipeline=pipeline, datasource={"counter": str(counter), "size": 2, **config},
-                      replicates=3, name="cached", store=tmp_path / ".crystallize" / "crystallize.db")
+                      replicates=3, name="cached", store=tmp_path / ".crystallize" / "crystallize.db",
+                      treatments=list(treatments))
 
 
 def _calls(tmp_path, step):
@@ -52,6 +56,15 @@ def test_second_run_skips_cached_steps_and_restores_metrics_and_random_state(tmp
     assert "preparing" not in printed  # a hit does not replay the step's prints
 
 
+def test_a_step_that_changes_its_config_does_so_again_on_a_hit(tmp_path):
+    exp = _experiment(tmp_path, [mutate, after_mutate])
+    first = exp.run(echo=False)
+    second = exp.run(echo=False)
+    assert _calls(tmp_path, "mutate") == 1 and second.errors == []
+    assert second.metrics["baseline"].metrics == first.metrics["baseline"].metrics == {
+        "same": [True] * 3, "added": [3] * 3}
+
+
 def test_config_and_input_changes_invalidate(tmp_path):
     source = tmp_path / "input.txt"
     source.write_text("abc")
@@ -62,9 +75,23 @@ def test_config_and_input_changes_invalidate(tmp_path):
     result = exp.run(echo=False)
     assert _calls(tmp_path, "measure") == 2
     assert result.metrics["baseline"].metrics["length"] == [6, 6, 6]
-    changed = _experiment(tmp_path, [read_input, measure], input=str(source), extra=1)
-    changed.run(echo=False)
-    assert _calls(tmp_path, "measure") == 3  # same input, config changed
+    unread = _experiment(tmp_path, [read_input, measure], input=str(source), extra=1)
+    unread.run(echo=False)
+    assert _calls(tmp_path, "measure") == 2  # a key the step never reads changed: still a hit
+    read = _experiment(tmp_path, [read_input, measure], input=str(source), scale=2)
+    assert read.run(echo=False).metrics["baseline"].metrics["length"] == [12, 12, 12]
+    assert _calls(tmp_path, "measure") == 3  # same input, a key it reads changed
+
+
+def test_conditions_share_entries_unless_the_step_reads_what_differs(tmp_path):
+    exp = _experiment(tmp_path, [prepare, noisy, score], treatments=[Treatment("other", {"lr": 0.5})])
+    result = exp.run(echo=False)
+    # neither step reads lr: one prepare for both conditions, one noisy per seed
+    assert (_calls(tmp_path, "prepare"), _calls(tmp_path, "noisy")) == (1, 3)
+    assert result.metrics["other"].metrics == result.metrics["baseline"].metrics
+    whole = _experiment(tmp_path, [whole_config, score], treatments=[Treatment("other", {"lr": 0.5})])
+    whole.run(echo=False)
+    assert _calls(tmp_path, "whole_config") == 2  # it saw every key: one entry per condition
 
 
 def test_code_change_invalidates_and_cli_lists_and_clears(tmp_path):

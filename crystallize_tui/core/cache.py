@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -67,6 +68,8 @@ class Entry:
     np_state: Any = None
     seconds: float = 0.0
     step: str = ""
+    config_after: Any = None  # the (dict) config as the step left it, when it changed it
+    output_is_config: bool = False  # the step returned its config itself
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,39 @@ class StepCache:
             _unlink(tmp)
         self.evict()
         return None
+
+    # Which config keys a step read, per code and input (core/cache_reads.py): a lookup
+    # tries each set seen, so conditions that differ only in keys the step never reads
+    # share its entries. A handful per step; a lost concurrent update only costs a miss.
+    MAX_READ_SETS = 16
+
+    def _reads_path(self, step: str, base: str) -> Path:
+        return self.root / step_folder_name(step) / "reads" / (base + ".json")
+
+    def read_sets(self, step: str, base: str) -> list[list[str]]:
+        """The sets of config keys calls of ``step`` with this code and input have read."""
+        try:
+            sets = json.loads(self._reads_path(step, base).read_text())
+        except (OSError, ValueError):
+            return []
+        ok = isinstance(sets, list) and all(isinstance(s, list) and all(isinstance(k, str) for k in s)
+                                            for s in sets)
+        return sets if ok else []
+
+    def add_read_set(self, step: str, base: str, keys: list[str]) -> None:
+        """Remember that a call read ``keys`` (sorted) of its config."""
+        sets = self.read_sets(step, base)
+        if keys in sets:
+            return
+        sets = [*sets, keys][-self.MAX_READ_SETS:]
+        path = self._reads_path(step, base)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{base}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        try:
+            tmp.write_text(json.dumps(sets))
+            os.replace(tmp, path)
+        finally:
+            _unlink(tmp)
 
     def _files(self) -> list[tuple[float, int, Path]]:
         found = []

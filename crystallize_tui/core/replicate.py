@@ -169,41 +169,47 @@ def _run_step(
         token.check()
         lookup = probe(cache, step, data, ctx)
         if lookup is not None:
-            hit, out = lookup.find(ctx)
-            if hit:  # the step is skipped: no step events, its prints are not replayed
+            hit, out = lookup.find(ctx, data)
+            if not hit:
+                data = out  # the config as a copy that notes the keys the step reads
+            else:  # the step is skipped: no step events, its prints are not replayed
                 for plugin in hooks.after_step:
                     call_hook(plugin, "after_step", ctx, step.name, out)
                 return out
-    for attempt in range(1, attempts + 1):
-        token.check()  # step boundaries are cancellation points
-        for plugin in hooks.before_step:
-            call_hook(plugin, "before_step", ctx, step.name)
-        if emit is not None:
-            emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
-        mark = ctx.metrics._mark()
-        started = _clock()
-        try:
-            out = _call_step(step, data, ctx)
-            if type(out) is CoroutineType:
-                out = coroutines.run(out)
-        except Exception:
+    try:
+        for attempt in range(1, attempts + 1):
+            token.check()  # step boundaries are cancellation points
+            for plugin in hooks.before_step:
+                call_hook(plugin, "before_step", ctx, step.name)
+            if emit is not None:
+                emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
+            mark = ctx.metrics._mark()
+            started = _clock()
+            try:
+                out = _call_step(step, data, ctx)
+                if type(out) is CoroutineType:
+                    out = coroutines.run(out)
+            except Exception:
+                capture_mod.flush_current()
+                if emit is not None:
+                    emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
+                                         step.name, _clock() - started, False))
+                if attempt == attempts:
+                    raise
+                ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
+                continue
             capture_mod.flush_current()
             if emit is not None:
                 emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                     step.name, _clock() - started, False))
-            if attempt == attempts:
-                raise
-            ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
-            continue
-        capture_mod.flush_current()
-        if emit is not None:
-            emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                 step.name, _clock() - started, True))
-        if lookup is not None:
-            lookup.keep(ctx, out)
-        for plugin in hooks.after_step:
-            call_hook(plugin, "after_step", ctx, step.name, out)
-        return out
+                                     step.name, _clock() - started, True))
+            if lookup is not None:
+                out = lookup.keep(ctx, out)
+            for plugin in hooks.after_step:
+                call_hook(plugin, "after_step", ctx, step.name, out)
+            return out
+    finally:
+        if lookup is not None:  # the step failed or was cancelled: its config back
+            lookup.release(ctx)
     raise AssertionError("unreachable")
 
 
