@@ -85,3 +85,11 @@ def mutate(config):
 def after_mutate(data, ctx):
     ctx.metrics.add("same", data is ctx.config)
     ctx.metrics.add("added", ctx.config["added"])
+
+
+@pipeline_step(cache=True)
+def bump(config):
+    """Reads size and changes it in place: the entry is keyed by the size it was given."""
+    _count(config, "bump")
+    config["size"] += 1
+    return {"base": config["size"]}

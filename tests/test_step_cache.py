@@ -8,6 +8,7 @@ import pickle
 import pytest
 from cache_steps import (
     after_mutate,
+    bump,
     measure,
     mutate,
     noisy,
@@ -63,6 +64,13 @@ def test_a_step_that_changes_its_config_does_so_again_on_a_hit(tmp_path):
     assert _calls(tmp_path, "mutate") == 1 and second.errors == []
     assert second.metrics["baseline"].metrics == first.metrics["baseline"].metrics == {
         "same": [True] * 3, "added": [3] * 3}
+    # a step that changes a key it read is keyed by the value it was given, not the one it
+    # left: size 2 (bumped to 3) and size 3 are two entries with their own outputs
+    two = _experiment(tmp_path, [bump, score]).run(echo=False)
+    three = _experiment(tmp_path, [bump, score], size=3).run(echo=False)
+    assert _calls(tmp_path, "bump") == 2
+    assert [int(v) for v in three.metrics["baseline"].metrics["score"]] != [
+        int(v) for v in two.metrics["baseline"].metrics["score"]]
 
 
 def test_config_and_input_changes_invalidate(tmp_path):

@@ -121,9 +121,23 @@ class ConfigReads(dict):  # type: ignore[type-arg]
         return sorted(self.keys_read)
 
 
-def config_part(config: Any, keys: list[str] | None) -> str:
-    """The digest of what the step saw of ``config``: the values of ``keys`` (absent ones
-    marked), or all of it when ``keys`` is None."""
-    if keys is None or not isinstance(config, dict):
-        return stable_hash(("all", config))
-    return stable_hash(("keys", [(k, config[k]) if k in config else (k, _ABSENT) for k in keys]))
+class ConfigDigest:
+    """Digests of a config taken before the step runs (it may change the config in place,
+    nested values too): of each top-level value of a dict, and of the whole."""
+
+    __slots__ = ("values", "whole")
+
+    def __init__(self, config: Any) -> None:
+        if type(config) is dict:
+            self.values: dict[Any, str] | None = {k: stable_hash(v) for k, v in config.items()}
+            self.whole = stable_hash(("all", sorted((stable_hash(k), d) for k, d in self.values.items())))
+        else:
+            self.values = None
+            self.whole = stable_hash(("all", config))
+
+    def part(self, keys: list[str] | None) -> str:
+        """What the step saw: the values of ``keys`` (absent ones marked), or all of it
+        when ``keys`` is None."""
+        if keys is None or self.values is None:
+            return self.whole
+        return stable_hash(("keys", [(k, self.values.get(k, _ABSENT)) for k in keys]))

@@ -12,7 +12,7 @@ from typing import Any
 
 from .cache import Entry, StepCache
 from .cache_keys import Unhashable, code_key, combine, stable_hash
-from .cache_reads import ConfigReads, config_part
+from .cache_reads import ConfigDigest, ConfigReads
 from .context import StepContext
 from .pipeline import StepSpec
 
@@ -62,6 +62,7 @@ class Probe:
     step: StepSpec
     base: str  # the step's code and input
     config: Any  # the replicate's config as the step got it
+    digest: ConfigDigest  # ... as it was before the step ran
     seed: int
     random_before: tuple[Any, Any]
     metrics_mark: int
@@ -70,7 +71,7 @@ class Probe:
     config_changed: bool = False
 
     def _keys(self, keys: list[str] | None) -> tuple[str, str]:
-        plain = combine(self.base, keys, config_part(self.config, keys))
+        plain = combine(self.base, keys, self.digest.part(keys))
         return plain, combine(plain, self.seed, self.random_before)
 
     def find(self, ctx: StepContext, data: Any) -> tuple[bool, Any]:
@@ -155,11 +156,11 @@ def probe(cache: StepCache, step: StepSpec, data: Any, ctx: StepContext) -> Prob
         code = code_key(step.fn)
         # A first step gets the config itself: what it reads of it is its input.
         data_key = "config" if data is config else stable_hash(data)
-        config_part(config, None)  # the whole config must hash, read keys or not
+        digest = ConfigDigest(config)
     except Unhashable as exc:
         _warn_once(ctx, step.name, "input", f"runs uncached: its input or config cannot be hashed ({exc})")
         return None
-    return Probe(cache, step, combine(code, data_key), config, ctx.seed, ctx.random_state(),
+    return Probe(cache, step, combine(code, data_key), config, digest, ctx.seed, ctx.random_state(),
                  len(ctx.metrics.items()))
 
 
