@@ -79,12 +79,14 @@ def mutate(config):
     """Changes its config in place and returns it (a common first step)."""
     _count(config, "mutate")
     config["added"] = config["size"] + 1
+    config["nested"]["seen"] = True  # changed inside a value shared with the copy
     return config
 
 
 def after_mutate(data, ctx):
     ctx.metrics.add("same", data is ctx.config)
     ctx.metrics.add("added", ctx.config["added"])
+    ctx.metrics.add("nested", ctx.config["nested"].get("seen", False))
 
 
 @pipeline_step(cache=True)

@@ -58,12 +58,12 @@ def test_second_run_skips_cached_steps_and_restores_metrics_and_random_state(tmp
 
 
 def test_a_step_that_changes_its_config_does_so_again_on_a_hit(tmp_path):
-    exp = _experiment(tmp_path, [mutate, after_mutate])
+    exp = _experiment(tmp_path, [mutate, after_mutate], nested={})
     first = exp.run(echo=False)
     second = exp.run(echo=False)
     assert _calls(tmp_path, "mutate") == 1 and second.errors == []
     assert second.metrics["baseline"].metrics == first.metrics["baseline"].metrics == {
-        "same": [True] * 3, "added": [3] * 3}
+        "same": [True] * 3, "added": [3] * 3, "nested": [True] * 3}
     # a step that changes a key it read is keyed by the value it was given, not the one it
     # left: size 2 (bumped to 3) and size 3 are two entries with their own outputs
     two = _experiment(tmp_path, [bump, score]).run(echo=False)

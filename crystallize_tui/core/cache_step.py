@@ -142,10 +142,15 @@ class Probe:
         reads.on = False
         if ctx.config is reads:
             ctx.config = self.config
-        if dict.__ne__(reads, self.config):  # the step changed its config: keep that
+        after = dict(dict.items(reads))
+        try:  # nested values are shared with the copy: compare digests, not the mappings
+            changed = ConfigDigest(after).whole != self.digest.whole
+        except Unhashable:
+            changed = True
+        if changed:  # the step changed its config: keep that, and redo it on a hit
             self.config_changed = True
             dict.clear(self.config)
-            dict.update(self.config, dict.items(reads))
+            dict.update(self.config, after)
         return self.config if output is reads else output
 
 
