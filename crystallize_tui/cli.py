@@ -180,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", help="run id")
     export.add_argument("--format", "-f", choices=("csv", "json"), default="csv")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
+    cache = command("cache", "show what the step cache holds (entries and size per step); "
+                    "`cache clear [STEP]` empties it, or one step's entries", "caching:cmd_cache")
+    cache.add_argument("action", nargs="?", choices=("clear",), help="clear: remove entries")
+    cache.add_argument("step", nargs="?", help="with clear: only this step's entries")
     shots = command("screenshots", "save SVG screenshots of the terminal UI's main screens",
                     "screenshots:cmd_screenshots")
     shots.add_argument("--out", "-o", default="screenshots", metavar="DIR",

@@ -108,6 +108,10 @@ def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = 
     if result.stop:
         for line in stop_lines(result.stop):
             con.print(line, markup=False)
+    from .caching import hits_line
+
+    if cached := hits_line(result.run_id, store_path):
+        con.print(cached, markup=False)
     con.print(f"run {result.run_id} ({result.status}) stored in {store_path}", markup=False)
     ended = result.complete or is_stopped(result.status)
     failed = bool(errors) or any(v.inconclusive for v in verdicts) or not ended

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .hypothesis import Hypothesis
+from .hypothesis import Hypothesis, is_custom_test, load_test, name_of_test
 from .treatment import BASELINE
 
 if TYPE_CHECKING:
@@ -23,6 +23,24 @@ FAMILIES = ("metric", "table")
 # Tests that fix the pairing themselves (the others follow ``paired``).
 UNPAIRED_TESTS = ("welch", "fisher", "boschloo", "mann_whitney")
 PAIRED_TESTS = ("paired_t", "mcnemar", "wilcoxon")
+
+
+def compare_with(baseline: Sequence[Any], treatment: Sequence[Any], test: Any = "auto",
+                 **options: Any) -> Comparison:
+    """compare_samples for a built-in test; the user's own test function (or its
+    "module:qualname") through stats.custom, its failures kept in the row."""
+    from ..stats import compare_samples
+
+    if not is_custom_test(test):
+        return compare_samples(baseline, treatment, test=test, **options)
+    from ..stats.custom import custom_comparison, unavailable
+
+    kept = {k: options[k] for k in ("alternative", "alpha", "confidence") if k in options}
+    try:
+        fn = load_test(test)
+    except Exception as exc:  # noqa: BLE001 - a stored run whose test module is gone
+        return unavailable(name_of_test(test), str(exc), **kept)
+    return custom_comparison(fn, name_of_test(test), baseline, treatment, **kept)
 
 
 def pairing_for(test: str, paired: bool | None) -> bool | None:
@@ -180,7 +198,7 @@ def compare_result(
     (``family="table"``: one family for all metrics and comparisons). ``tests`` overrides
     the test per metric ({"rounds": "rank"}).
     """
-    from ..stats import adjust_comparisons, compare_samples
+    from ..stats import adjust_comparisons
 
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
@@ -195,13 +213,15 @@ def compare_result(
     reference = chosen_pair[0] if chosen_pair else BASELINE
     others = [chosen_pair[1]] if chosen_pair else [c for c in result.conditions if c != BASELINE]
     missing = [None] * result.replicates
+    if tests is None and test == "auto":  # a metric whose hypothesis names your own test uses it
+        tests = {h.metric: h.test_spec for h in getattr(result, "declared_hypotheses", ()) if h.custom}
     raw: list[tuple[str, str, Comparison]] = []
     for metric in names:
         base = result.metrics[reference].metrics.get(metric, missing)
         for other in others:
             values = result.metrics[other].metrics.get(metric, missing)
             chosen = (tests or {}).get(metric, test)
-            raw.append((other, metric, compare_samples(
+            raw.append((other, metric, compare_with(
                 base, values, paired=pairing_for(chosen, paired), test=chosen,
                 alternative=alternative, alpha=alpha, confidence=confidence,
                 bootstrap=bootstrap, seed=result.seed,
@@ -307,7 +327,7 @@ def as_hypothesis(value: Any) -> Hypothesis:
 
 def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> list[HypothesisResult]:
     """One verdict per (hypothesis, treatment); Holm across the treatments of a hypothesis."""
-    from ..stats import adjust_comparisons, compare_samples
+    from ..stats import adjust_comparisons
 
     out: list[HypothesisResult] = []
     if not result.complete:  # as in compare_result: only replicates that ran everywhere
@@ -317,9 +337,9 @@ def evaluate_hypotheses(result: Result, hypotheses: Sequence[Hypothesis]) -> lis
         treatments = [t for t in all_treatments if not h.treatments or t in h.treatments]
         base = result.metrics.baseline.metrics.get(h.metric, [None] * result.replicates)
         family = [
-            compare_samples(base, result.metrics[t].metrics.get(h.metric, [None] * result.replicates),
-                            test=h.test, paired=pairing_for(h.test, None),
-                            alternative=h.direction, alpha=h.alpha, seed=result.seed)
+            compare_with(base, result.metrics[t].metrics.get(h.metric, [None] * result.replicates),
+                         test=h.test_spec, paired=pairing_for(h.test, None),
+                         alternative=h.direction, alpha=h.alpha, seed=result.seed)
             for t in treatments
         ]
         for t, c in zip(treatments, adjust_comparisons(family, "holm"), strict=True):

@@ -89,6 +89,20 @@ class StepContext:
             self._np_rng = np.random.default_rng(self.seed)
         return self._np_rng
 
+    def random_state(self) -> tuple[Any, Any]:
+        """The state of ``ctx.rng`` and ``ctx.np_rng`` (None for one not made yet): the
+        step cache keys a random step by it and restores it on a hit."""
+        rng = None if self._rng is None else self._rng.getstate()
+        np_rng = None if self._np_rng is None else self._np_rng.bit_generator.state
+        return rng, np_rng
+
+    def set_random_state(self, rng: Any, np_rng: Any) -> None:
+        """Put ``ctx.rng`` / ``ctx.np_rng`` in a state ``random_state`` gave (None: as is)."""
+        if rng is not None:
+            self.rng.setstate(rng)
+        if np_rng is not None:
+            self.np_rng.bit_generator.state = np_rng
+
     # -- live visibility ----------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:
         """Send a live event that every subscriber sees while the step still runs.

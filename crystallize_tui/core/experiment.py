@@ -367,6 +367,7 @@ class Experiment:
             echo=echo,
             keep_output=only is not None,
             reraise=reraise,
+            cache_dir=_cache_dir(steps, store),
         )
         info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
                        resumed=previous is not None)
@@ -568,3 +569,15 @@ def describe(event: ev.Event) -> str | None:
     if isinstance(event, ev.RunCancelled):
         return f"run cancelled after {event.duration:.2f}s"
     return f"{tag} {type(event).__name__}"
+
+
+def _cache_dir(steps: tuple[StepSpec, ...], store: Store | None) -> str | None:
+    """Where this run's cached steps keep outputs; None when no step is cached. A bad
+    $CRYSTALLIZE_CACHE_LIMIT stops the run here, before any replicate starts."""
+    if not any(step.cache for step in steps):
+        return None
+    from .cache import cache_limit
+    from .cache_step import cache_dir_for
+
+    cache_limit()
+    return str(cache_dir_for(None if store is None else store.path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -24,6 +25,10 @@ def _digest(text: str | bytes) -> str:
 
 def step_source(fn: Callable[..., Any]) -> str | bytes:
     """The source of a step (of the function it wraps, if any); bytecode when no source."""
+    if isinstance(fn, functools.partial):  # a step with YAML with: arguments: they count too
+        inner = step_source(fn.func)
+        fixed = canonical_json({"args": fn.args, "with": fn.keywords}).encode()
+        return (inner.encode() if isinstance(inner, str) else inner) + b"\n# with " + fixed
     fn = inspect.unwrap(fn)
     try:
         return inspect.getsource(fn)
@@ -40,7 +45,8 @@ def fingerprint_parts(configs: dict[str, Any], steps: tuple[StepSpec, ...], seed
         parts[f"config:{condition}"] = _digest(canonical_json(config))
     for i, step in enumerate(steps):
         parts[f"step:{i}:{step.name}"] = _digest(step_source(step.fn))
-    for name, source in module_sources(step.fn for step in steps).items():
+    functions = (step.fn.func if isinstance(step.fn, functools.partial) else step.fn for step in steps)
+    for name, source in module_sources(functions).items():
         parts[f"module:{name}"] = _digest(source)
     return parts
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .experiment import Experiment
 from .folders_build import experiment_arguments
-from .folders_modules import forget, package_name
+from .folders_modules import SHARED_NAME, forget, package_name
 from .folders_yaml import parse, shown_path
 
 __all__ = [
@@ -133,7 +133,8 @@ def experiment_files(base: Path) -> list[Path]:
     """The experiment.yaml files under ``base``, sorted by their path below it."""
     files = []
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP]
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP
+                       and not (d == SHARED_NAME and dirpath == str(base))]  # experiments/lib: shared modules
         # experiments/experiment.yaml itself is no experiment folder: each needs its own.
         if FILE_NAME in filenames and Path(dirpath) != base:
             files.append(Path(dirpath) / FILE_NAME)

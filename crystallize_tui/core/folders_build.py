@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from .backends import backend_class
 from .backends.options import execution_of
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
+from .folders_steps import pipeline_entry
 from .folders_yaml import Document
 from .hypothesis import Hypothesis
 from .names import check_name
@@ -84,7 +86,7 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "replicates": _replicates(doc, data),
         "seed": seed,
         "treatments": treatments,
-        "hypotheses": _hypotheses(doc, data.get("hypotheses"), [t.name for t in treatments]),
+        "hypotheses": _hypotheses(doc, folder, data.get("hypotheses"), [t.name for t in treatments]),
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
         "execution": _run_section(doc, data),
         **_stop_settings(doc, data),
@@ -184,10 +186,11 @@ def _pipeline(doc: Document, folder: Path, data: dict[str, Any]) -> list[Callabl
         raise doc.error("pipeline: missing; list the steps as [module:function, ...]", data)
     if not isinstance(steps, list) or not steps:
         raise doc.error(
-            f"pipeline: expected a non-empty list of \"module:function\" steps, got {steps!r}",
+            f"pipeline: expected a non-empty list of \"module:function\" steps (or "
+            f"{{step: module:function, with: {{...}}}}), got {steps!r}",
             data, "pipeline",
         )
-    return [resolve(doc, folder, ref, f"pipeline[{i}]", steps, i) for i, ref in enumerate(steps)]
+    return [pipeline_entry(doc, folder, steps, i) for i in range(len(steps))]
 
 
 def _datasource(doc: Document, folder: Path, value: Any, what: str, container: Any, key: Any) -> Any:
@@ -242,7 +245,20 @@ def _treatment(doc: Document, folder: Path, table: dict[Any, Any], name: Any) ->
         raise doc.error(f"{where}: {exc}", table, name) from None
 
 
-def _hypotheses(doc: Document, value: Any, treatments: list[str]) -> list[Hypothesis]:
+def _test_function(doc: Document, folder: Path, ref: str, where: str, item: dict[str, Any]) -> Callable[..., Any]:
+    """A hypothesis' own test: a function taking the two samples (baseline, treatment)."""
+    fn = resolve(doc, folder, ref, where, item, "test")
+    try:
+        inspect.signature(fn).bind(None, None)
+    except TypeError:
+        raise doc.error(f"{where}: {ref!r} must take the two samples (baseline, treatment) as its "
+                        "first two arguments", item, "test") from None
+    except ValueError:  # no signature to check (a builtin)
+        pass
+    return fn
+
+
+def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str]) -> list[Hypothesis]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -250,10 +266,10 @@ def _hypotheses(doc: Document, value: Any, treatments: list[str]) -> list[Hypoth
             f"hypotheses: expected a list of {{metric: ..., direction: ...}}, got {_kind(value)}",
             doc.data, "hypotheses",
         )
-    return [_hypothesis(doc, value, i, treatments) for i in range(len(value))]
+    return [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
 
 
-def _hypothesis(doc: Document, items: list[Any], i: int, treatments: list[str]) -> Hypothesis:
+def _hypothesis(doc: Document, folder: Path, items: list[Any], i: int, treatments: list[str]) -> Hypothesis:
     where, item = f"hypotheses[{i}]", items[i]
     if not isinstance(item, dict):
         raise doc.error(f"{where}: expected a mapping like {{metric: win, direction: greater}}, got {item!r}", items, i)
@@ -271,8 +287,11 @@ def _hypothesis(doc: Document, items: list[Any], i: int, treatments: list[str]) 
                 f"treatments: {', '.join(treatments) or 'none'}",
                 item, "treatments",
             )
+    test = item.get("test", "auto")
+    if isinstance(test, str) and ":" in test:  # your own test: "module:function" of the folder or lib/
+        test = _test_function(doc, folder, test, f"{where}.test", item)
     try:
-        return Hypothesis(**{**item, "treatments": tuple(names)})
+        return Hypothesis(**{**item, "test": test, "treatments": tuple(names)})
     except ConfigError as exc:
         raise doc.error(f"{where}: {exc}", items, i) from None
 

@@ -66,6 +66,24 @@ def _is_local(folder: str, top: str) -> bool:
     )
 
 
+SHARED_NAME = "lib"
+
+
+def shared_folder(folder: Path | str) -> Path | None:
+    """The workspace's shared module folder for experiment folder ``folder``: the nearest
+    ``lib/`` among its parents up to ``experiments/`` and the workspace root beside it
+    (``experiments/lib/``, ``<workspace>/lib/``; for a folder outside ``experiments/`` only
+    its parent's ``lib/``). None when there is none."""
+    folder = Path(folder)
+    parents = list(folder.parents)
+    top = next((i for i, p in enumerate(parents) if p.name == "experiments"), None)
+    for parent in parents[: 1 if top is None else top + 2]:
+        lib = parent / SHARED_NAME
+        if lib.is_dir() and lib != folder:
+            return lib
+    return None
+
+
 def _local_import(root_pkg: str, folder: str) -> Callable[..., ModuleType]:
     """An ``__import__`` that resolves ``import profiles`` to the folder's own profiles.py.
 
@@ -75,12 +93,23 @@ def _local_import(root_pkg: str, folder: str) -> Callable[..., ModuleType]:
     of the global module namespace, at module level and inside functions alike.
     """
 
+    shared: list[str | None] = []  # the lib/ folder and its package, looked up on first need
+
     def __import__(
         name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
     ) -> ModuleType:
-        if level == 0 and _is_local(folder, name.partition(".")[0]):
-            anchor = {"__package__": root_pkg, "__spec__": None, "__name__": root_pkg}
-            return builtins.__import__(name, anchor, locals, fromlist, 1)
+        if level == 0:
+            top = name.partition(".")[0]
+            if _is_local(folder, top):
+                anchor = {"__package__": root_pkg, "__spec__": None, "__name__": root_pkg}
+                return builtins.__import__(name, anchor, locals, fromlist, 1)
+            # Not a sibling: maybe a module of the workspace's lib/ (the folder's own win).
+            if not shared:
+                lib = shared_folder(folder)
+                shared.extend((None, None) if lib is None else (str(lib), package_name(lib.resolve())))
+            if shared[0] is not None and _is_local(shared[0], top):
+                anchor = {"__package__": shared[1], "__spec__": None, "__name__": shared[1]}
+                return builtins.__import__(name, anchor, locals, fromlist, 1)
         return builtins.__import__(name, globals, locals, fromlist, level)
 
     return __import__

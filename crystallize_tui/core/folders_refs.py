@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .folders_modules import import_from, module_file
+from .folders_modules import import_from, module_file, shared_folder
 from .folders_yaml import Document
 
 
@@ -43,6 +43,11 @@ def resolve(doc: Document, folder: Path, ref: Any, what: str, container: Any, ke
 def _split(doc: Document, ref: Any, what: str, container: Any, key: Any) -> tuple[str, str]:
     module_name, sep, attr = ref.partition(":") if isinstance(ref, str) else ("", "", "")
     dotted_ok = all(p.isidentifier() for p in [*module_name.split("."), *attr.split(".")])
+    if isinstance(ref, str) and ("/" in module_name or "\\" in module_name or ".." in module_name):
+        raise doc.error(
+            f"{what}: {ref!r} is a path; name a module of the experiment's folder or of the "
+            "workspace's lib/ as a dotted name (e.g. shared.scoring:score)", container, key
+        )
     if not sep or not dotted_ok:
         raise doc.error(
             f"{what}: expected \"module:function\" (e.g. game:run_game), got {ref!r}", container, key
@@ -52,10 +57,16 @@ def _split(doc: Document, ref: Any, what: str, container: Any, key: Any) -> tupl
 
 def _import(doc: Document, folder: Path, name: str, what: str, container: Any, key: Any) -> ModuleType:
     file = module_file(folder, name)
+    lib = shared_folder(folder)
+    if file is None and lib is not None and (shared := module_file(lib, name)) is not None:
+        folder, file = lib.resolve(), shared  # the workspace's shared module (the folder's own win)
     if file is None:
         local = sorted(p.stem for p in folder.glob("*.py"))
+        where = f"{folder} or {lib}" if lib is not None else str(folder)
+        if lib is not None:
+            local += sorted(p.stem for p in lib.glob("*.py"))
         raise doc.error(
-            f"{what}: no module {name!r} in {folder} (looked for "
+            f"{what}: no module {name!r} in {where} (looked for "
             f"{name.replace('.', '/')}.py){did_you_mean(name, local)}",
             container, key,
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ConfigError
 
@@ -20,13 +23,16 @@ class Hypothesis:
 
     ``direction``: "greater" (treatment > baseline), "less", or "two-sided" (differs).
     ``test``: "auto" picks by the data (see README); or a name from
-    ``crystallize_tui.stats.TEST_CHOICES``. ``treatments``: which treatments it is about
-    (all when empty).
+    ``crystallize_tui.stats.TEST_CHOICES``; or your own function of the two samples
+    (baseline, treatment as numpy arrays paired by replicate) returning a p-value, or a
+    mapping/tuple with the p-value and optionally an effect and an interval (README "Your
+    own test"). It is kept as "module:qualname", so a stored run names it and reloads it.
+    ``treatments``: which treatments it is about (all when empty).
     """
 
     metric: str
     direction: str = "two-sided"
-    test: str = "auto"
+    test: Any = "auto"
     alpha: float = 0.05
     treatments: tuple[str, ...] = ()
 
@@ -41,7 +47,23 @@ class Hypothesis:
         claim = "differs from baseline" if self.direction == "two-sided" else (
             f"{self.direction} than baseline")
         which = ", ".join(self.treatments) if self.treatments else "every treatment"
-        return f"{self.metric} {claim} in {which} (test {self.test}, alpha {self.alpha:g})"
+        return f"{self.metric} {claim} in {which} (test {self.test_name}, alpha {self.alpha:g})"
+
+    @property
+    def custom(self) -> bool:
+        """True when the test is the user's own function."""
+        return is_custom_test(self.test)
+
+    @property
+    def test_name(self) -> str:
+        """The test as tables name it: a built-in test's name, or the function's name."""
+        return name_of_test(self.test)
+
+    @property
+    def test_spec(self) -> Any:
+        """What the statistics dispatch takes: a built-in test's name, the function itself
+        (in the process that declared it), or its "module:qualname" (from a stored run)."""
+        return self.__dict__.get("_function") or self.test
 
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
@@ -51,11 +73,56 @@ class Hypothesis:
                 f"hypothesis on {self.metric!r}: direction must be one of {', '.join(DIRECTIONS)}, "
                 f"got {self.direction!r}"
             )
-        if self.test not in TEST_CHOICES:
+        if callable(self.test):
+            # Kept as the function (for this process) and as its reference (for the store).
+            object.__setattr__(self, "_function", self.test)
+            object.__setattr__(self, "test", reference_of_test(self.test))
+        elif is_custom_test(self.test):
+            pass  # "module:qualname", imported when the hypothesis is evaluated
+        elif self.test not in TEST_CHOICES:
             raise ConfigError(
                 f"hypothesis on {self.metric!r}: test must be one of {', '.join(TEST_CHOICES)}, "
-                f"got {self.test!r}"
+                f"or a function of the two samples returning a p-value, got {self.test!r}"
             )
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
             raise ConfigError(f"hypothesis on {self.metric!r}: alpha must be between 0 and 1, got {self.alpha!r}")
         object.__setattr__(self, "treatments", tuple(self.treatments))
+
+
+def is_custom_test(test: Any) -> bool:
+    """A user's test: a function, or its "module:qualname" reference."""
+    return callable(test) or (isinstance(test, str) and ":" in test)
+
+
+def reference_of_test(fn: Callable[..., Any]) -> str:
+    """"module:qualname" of a test function."""
+    module = getattr(fn, "__module__", None) or "?"
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__qualname__
+    return f"{module}:{name}"
+
+
+def name_of_test(test: Any) -> str:
+    """"welch", or a function's own name ("my_test" for "lab.stats:my_test")."""
+    if callable(test):
+        return getattr(test, "__name__", None) or type(test).__name__
+    if is_custom_test(test):
+        return test.rpartition(":")[2].rpartition(".")[2]
+    return str(test)
+
+
+def load_test(test: Any) -> Callable[..., Any]:
+    """The function a custom test names; a ConfigError saying why it cannot be had."""
+    if callable(test):
+        return test
+    module_name, _, qualname = test.partition(":")
+    if "<" in qualname:  # a lambda or a function defined inside another: no importable name
+        raise ConfigError(f"test {test!r} cannot be reloaded: define it at a module's top level")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except Exception as exc:  # noqa: BLE001 - whatever the import raised, say it in the row
+        raise ConfigError(f"test {test!r} cannot be loaded: {type(exc).__name__}: {exc}") from None
+    if not callable(target):
+        raise ConfigError(f"test {test!r} is a {type(target).__name__}, not a function")
+    return target

@@ -16,6 +16,8 @@ from . import capture as capture_mod
 from . import events as ev
 from . import interrupts
 from .async_steps import AsyncSteps
+from .cache import StepCache
+from .cache_step import opener, probe
 from .cancel import CancelToken
 from .context import StepContext
 from .errors import Cancelled, PluginError
@@ -63,7 +65,8 @@ def replicate_runner(
     # Steps without retries, step hooks or listeners take the short way: the same
     # cancellation point and call, none of the bookkeeping that nobody would see.
     plain = emit is None and not capturing and not hooks.before_step and not hooks.after_step
-    step_plan = [(step, plain and not step.retries) for step in plan.steps]
+    step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
+    step_cache = opener(plan.cache_dir)
     new_context = StepContext.for_replicate
     check = token.check
 
@@ -107,7 +110,8 @@ def replicate_runner(
                 else:
                     if coroutines is None:
                         coroutines = AsyncSteps()
-                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines)
+                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines,
+                                     step_cache() if step.cache else None)
                     continue
                 if type(data) is CoroutineType:
                     if coroutines is None:
@@ -157,36 +161,55 @@ def _run_step(
     emit: Emit | None,
     token: CancelToken,
     coroutines: AsyncSteps,
+    cache: StepCache | None = None,
 ) -> Any:
     attempts = step.retries + 1
-    for attempt in range(1, attempts + 1):
-        token.check()  # step boundaries are cancellation points
-        for plugin in hooks.before_step:
-            call_hook(plugin, "before_step", ctx, step.name)
-        if emit is not None:
-            emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
-        mark = ctx.metrics._mark()
-        started = _clock()
-        try:
-            out = _call_step(step, data, ctx)
-            if type(out) is CoroutineType:
-                out = coroutines.run(out)
-        except Exception:
+    lookup = None
+    if cache is not None:
+        token.check()
+        lookup = probe(cache, step, data, ctx)
+        if lookup is not None:
+            hit, out = lookup.find(ctx, data)
+            if not hit:
+                data = out  # the config as a copy that notes the keys the step reads
+            else:  # the step is skipped: no step events, its prints are not replayed
+                for plugin in hooks.after_step:
+                    call_hook(plugin, "after_step", ctx, step.name, out)
+                return out
+    try:
+        for attempt in range(1, attempts + 1):
+            token.check()  # step boundaries are cancellation points
+            for plugin in hooks.before_step:
+                call_hook(plugin, "before_step", ctx, step.name)
+            if emit is not None:
+                emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
+            mark = ctx.metrics._mark()
+            started = _clock()
+            try:
+                out = _call_step(step, data, ctx)
+                if type(out) is CoroutineType:
+                    out = coroutines.run(out)
+            except Exception:
+                capture_mod.flush_current()
+                if emit is not None:
+                    emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
+                                         step.name, _clock() - started, False))
+                if attempt == attempts:
+                    raise
+                ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
+                continue
             capture_mod.flush_current()
             if emit is not None:
                 emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                     step.name, _clock() - started, False))
-            if attempt == attempts:
-                raise
-            ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
-            continue
-        capture_mod.flush_current()
-        if emit is not None:
-            emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                 step.name, _clock() - started, True))
-        for plugin in hooks.after_step:
-            call_hook(plugin, "after_step", ctx, step.name, out)
-        return out
+                                     step.name, _clock() - started, True))
+            if lookup is not None:
+                out = lookup.keep(ctx, out)
+            for plugin in hooks.after_step:
+                call_hook(plugin, "after_step", ctx, step.name, out)
+            return out
+    finally:
+        if lookup is not None:  # the step failed or was cancelled: its config back
+            lookup.release(ctx)
     raise AssertionError("unreachable")
 
 

@@ -608,6 +608,14 @@ class Store:
             for c, r, t, k, p in reversed(rows)
         ]
 
+    def output_lines_starting(self, run_id: str, prefix: str) -> list[str]:
+        """A run's kept output lines that start with ``prefix`` (the cache's hit lines)."""
+        pattern = json.dumps(prefix)[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._read("SELECT payload FROM events WHERE run_id = ? AND kind = 'output' "
+                          "AND payload LIKE ? ESCAPE '\\'", (run_id, f'%"text": {pattern}%'))
+        texts = (json.loads(p).get("text", "") for (p,) in rows)
+        return [t for t in texts if t.startswith(prefix)]
+
     # -- live runs, from any process (see follow.py) -----------------------------------
     def live_status(self, run_id: str) -> tuple[str, str | None, int | None]:
         """(status, host, pid) of a run; "interrupted" when its process here is gone."""
