@@ -154,6 +154,10 @@ class StatsTable(FittedComparisonTable):
         from ...stats.cells import row_cells
 
         self._columns(live=False)
+        pair = getattr(table, "pair", None)  # two chosen conditions: rows read "b − a"
+        self.SIDES = pair or type(self).SIDES
+        if pair is not None:
+            self.labels["treatment"] = "difference of"
         if anytime is not None:
             # The final table: the fixed-n tests, labelled, and the anytime result beside them.
             self.ESSENTIAL = (*type(self).ESSENTIAL, ("anytime", "anytime"))
@@ -164,10 +168,12 @@ class StatsTable(FittedComparisonTable):
             cells: dict[str, Any] = dict(row_cells(row.comparison))
             cells["treatment_mean"] = cells.pop("treatment")
             cells["verdict"] = verdict_text(cells["verdict"])
-            cells["metric"], cells["treatment"] = row.metric, row.treatment
+            label = row.label if pair is not None else row.treatment
+            cells["metric"], cells["treatment"] = row.metric, label
             other = found.get((row.treatment, row.metric))
             cells["anytime"] = anytime_text(_label(other) if other is not None else "undecided")
-            lines.append(ComparisonLine(cells, row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+            title = f"{row.metric}: {row.label}" if pair is not None else f"{row.metric}: {row.treatment} vs baseline"
+            lines.append(ComparisonLine(cells, row.comparison, title))
         self.set_lines(lines, note)
         self.updated_at = time.monotonic()
 
