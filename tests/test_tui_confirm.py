@@ -1,9 +1,10 @@
 """Confirm on fresh seeds from the home screen: the dialog, the run process, the report."""
 
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 from tui_support import (  # noqa: F401 - workspace is the fixture
     app_for,
     on_home,
+    open_newest_stored_run,
     ran_to_end,
     run_to_end,
     stored,
@@ -13,7 +14,6 @@ from tui_support import (  # noqa: F401 - workspace is the fixture
 )
 
 from crystallize_tui.tui.screens.confirming import ConfirmRunScreen
-from crystallize_tui.tui.screens.history import HistoryScreen
 from crystallize_tui.tui.screens.home import HomeScreen
 from crystallize_tui.tui.screens.run import RunScreen
 
@@ -51,9 +51,22 @@ async def test_confirm_from_home_runs_fresh_seeds_in_a_run_process_and_reports(w
         assert "unchanged since the lock" in report
         assert "confirmed" in report and "hypothesis:" in report
 
-        await pilot.press("h")  # history marks it
-        assert isinstance(app.screen, HistoryScreen)
-        await pilot.pause()
+        # The config changes afterwards: the stored run (opened from History) says what.
+        yaml = workspace / "experiments" / "coin" / "experiment.yaml"
+        yaml.write_text(yaml.read_text().replace("biased: {p: 0.8}", "biased: {p: 0.85}"))
+        before = app.discovery
+        app.load_experiments()  # what the file watcher does when a file changes
+        await until(pilot, lambda: app.discovery is not before)
+        await pilot.press("h")  # History marks it
+        runs_table = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: runs_table.row_count == 2)
+        assert "confirmatory" in str(runs_table.get_row_at(0)) and "confirmatory" not in str(runs_table.get_row_at(1))
+        await pilot.press("escape")
+        shown = await open_newest_stored_run(app, pilot)
+        await until(pilot, lambda: shown.confirmation_lines)
+        report = words_of(shown.query_one("#verdicts", Static))
+        assert "CHANGED since the lock" in report and "config of 'biased' changed: p: 0.8 -> 0.85" in report
+        assert "confirmatory" in shown.title
     runs = stored(workspace, "SELECT run_id, kind, seed_stream, replicates FROM runs ORDER BY started_at")
     assert [(r[1], r[2], r[3]) for r in runs] == [("exploratory", 0, 4), ("confirmatory", 1, 3)]
     seeds = {run: {s for (s,) in stored(workspace, f"SELECT seed FROM replicates WHERE run_id = '{run}'")}

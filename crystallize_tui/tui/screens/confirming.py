@@ -27,11 +27,9 @@ class StreamFound(Message):
 
 def locked_lines(experiment: Any) -> list[str]:
     """What the lock covers, in words: hypotheses, conditions and the base seed."""
-    lines = ["hypotheses (locked):"]
-    lines += [f"  {h.describe()}" for h in experiment.hypotheses]
+    lines = [f"hypothesis: {h.describe()}" for h in experiment.hypotheses]
     lines.append(f"conditions: {', '.join(experiment.conditions)}")
-    lines.append("configs and step code: fingerprinted before the first replicate; the "
-                 "report at the end says if anything changed since the lock")
+    lines.append("configs and step code (fingerprinted: the final report says what changed since)")
     return lines
 
 
@@ -50,9 +48,8 @@ class ConfirmRunScreen(ModalScreen[dict[str, Any] | None]):
         exp = self.experiment
         with VerticalScroll(classes="dialog launch", id="confirm-dialog"):
             yield Label(Text(f"Confirm {exp.name} on fresh seeds", style="bold"))
-            yield Static("A confirmatory run tests the declared hypotheses again on replicate "
-                         "seeds no earlier run of this experiment used, with everything below "
-                         "locked first. Its history row and report say confirmatory.\n")
+            yield Static("The declared hypotheses again, on seeds no earlier run of this "
+                         "experiment used; locked before the first replicate:")
             yield Static("\n".join(locked_lines(exp)), id="locked")
             yield Static(f"seed stream: base seed {exp.seed}, looking for the next fresh stream…",
                          id="stream")
@@ -158,15 +155,24 @@ class ConfirmationReport:
         if "confirmatory" not in (screen.title or ""):
             screen.title = f"{screen.title} · confirmatory"
         self.show_confirmation()
+        # The verdict in the status line too: the pane below may be too short for the report.
+        status = self.query_one("#run-status", Static)  # type: ignore[attr-defined]
+        shown = status.content
+        line = shown.copy() if isinstance(shown, Text) else Text(str(shown or ""))
+        changed = any(text.startswith("CHANGED") for text in message.lines)
+        line.append(f" · {message.lines[-1].partition(':')[0]}"
+                    + (" · CHANGED since the lock" if changed else ""), style="bold")
+        status.update(line)
 
     def show_confirmation(self) -> None:
-        """Add the report under what the verdicts pane shows (the final table's lines)."""
+        """Put the report above what the verdicts pane shows (the final table's lines)."""
         if not self.confirmation_lines:
             return
         verdicts = self.query_one("#verdicts", Static)  # type: ignore[attr-defined]
         shown = verdicts.content
-        text = shown.copy() if isinstance(shown, Text) else Text(str(shown or ""))
-        if text.plain:
+        below = shown.copy() if isinstance(shown, Text) else Text(str(shown or ""))
+        text = Text("\n".join(self.confirmation_lines), style="bold")
+        if below.plain:
             text.append("\n")
-        text.append("\n".join(self.confirmation_lines))
+            text.append_text(below)
         verdicts.update(text)

@@ -15,8 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, Static
 
 # The correction families of result.compare (core/compare.py), as the picker words them.
-FAMILY_CHOICES = [("across treatments (within each metric)", "metric"),
-                  ("across every metric of the table", "table")]
+FAMILY_CHOICES = [("across treatments", "metric"), ("across every metric", "table")]
 PAIR_ACTIONS = ("compare_pair", "vs_baseline")
 BASELINE_TITLE = "treatment vs baseline"  # the statistics pane's title by default
 
@@ -44,7 +43,7 @@ class PairPickerScreen(ModalScreen[tuple[str, str, str] | None]):
 
     def compose(self) -> ComposeResult:
         options = [(c, c) for c in self.conditions]
-        with Vertical(classes="dialog", id="pair-dialog"):
+        with Vertical(classes="dialog launch", id="pair-dialog"):
             yield Label(Text("Compare two conditions (B − A, paired by replicate)", style="bold"))
             with Horizontal(classes="field"):
                 yield Label("A (reference)")
@@ -53,7 +52,7 @@ class PairPickerScreen(ModalScreen[tuple[str, str, str] | None]):
                 yield Label("B")
                 yield Select(options, id="pair-b", value=self.pair[1], allow_blank=False)
             with Horizontal(classes="field"):
-                yield Label("correct p-values")
+                yield Label("correct p-values")  # holm, as result.compare
                 yield Select(FAMILY_CHOICES, id="pair-family", value=self.family,
                              allow_blank=False)
             yield Static(id="pair-error")
