@@ -47,6 +47,9 @@ async def test_two_treatments_compare_on_a_finished_and_a_stored_run(workspace):
         expected = screen.result.compare("bigger", "biased")
         shown = [line.comparison.p_adjusted for line in screen.query_one("#stats").lines]
         assert shown == [row.comparison.p_adjusted for row in expected]
+        stats = screen.query_one("#stats")
+        named = dict(stats.figures(stats.lines[0]))  # enter on a row: A and B by name
+        assert "bigger mean (sd)" in named and "biased mean (sd)" in named
         assert offered(screen).get("b") == "Back to vs baseline"
 
         await pilot.press("b")
