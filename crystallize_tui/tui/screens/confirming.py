@@ -145,8 +145,14 @@ class ConfirmationReport:
             lines = describe_run(row, experiment)
         except Exception as exc:  # noqa: BLE001 - the experiment no longer loads: say so
             lines = describe_run(row, None, missing=f"{type(exc).__name__}: {exc}")
-        lines.append("confirmed: every hypothesis supported on fresh seeds" if verdicts_hold(result)
-                     else "not confirmed: not every hypothesis was supported on fresh seeds")
+        if result.status == "cancelled":  # no verdict on part of it: it resumes
+            lines.append("not confirmed yet: the run did not finish (a resume keeps its "
+                         "fresh seeds)")
+        elif verdicts_hold(result):
+            lines.append("confirmed: every hypothesis supported on fresh seeds")
+        else:
+            lines.append("not confirmed: not every hypothesis was supported on fresh seeds"
+                         + (" (or a replicate failed)" if result.errors else ""))
         self.post_message(ConfirmationReported(lines))  # type: ignore[attr-defined]
 
     def on_confirmation_reported(self, message: ConfirmationReported) -> None:
