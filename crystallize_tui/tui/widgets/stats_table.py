@@ -156,8 +156,11 @@ class StatsTable(FittedComparisonTable):
         self._columns(live=False)
         pair = getattr(table, "pair", None)  # two chosen conditions: rows read "b − a"
         self.SIDES = pair or type(self).SIDES
-        if pair is not None:
-            self.labels["treatment"] = "difference of"
+        if pair is not None:  # every row is B − A, as the pane's title says: the column may go
+            self.ESSENTIAL = tuple(c for c in self.ESSENTIAL if c[0] != "treatment")
+            self.OPTIONAL = (("treatment", "difference of"), *self.OPTIONAL)
+            self.labels = {**dict(self.ESSENTIAL + self.OPTIONAL),
+                           "baseline": f"{pair[0]} mean (sd)", "treatment_mean": f"{pair[1]} mean (sd)"}
         if anytime is not None:
             # The final table: the fixed-n tests, labelled, and the anytime result beside them.
             self.ESSENTIAL = (*type(self).ESSENTIAL, ("anytime", "anytime"))
