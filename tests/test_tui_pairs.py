@@ -62,6 +62,7 @@ async def test_two_treatments_compare_on_a_finished_and_a_stored_run(workspace):
         await until(pilot, lambda: stored.pair_shown is not None)
         title = stored.query_one("#stats-pane").border_title
         assert "bigger − baseline" in title and "holm correction across all 2 rows" in title
+        assert set(column(stored, "treatment")) == {"bigger − baseline"}  # not "vs baseline"
         expected = stored.result.compare("baseline", "bigger", family="table")
         shown = [line.comparison.p_adjusted for line in stored.query_one("#stats").lines]
         assert shown == [row.comparison.p_adjusted for row in expected]

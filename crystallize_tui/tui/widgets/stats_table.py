@@ -171,11 +171,12 @@ class StatsTable(FittedComparisonTable):
             cells: dict[str, Any] = dict(row_cells(row.comparison))
             cells["treatment_mean"] = cells.pop("treatment")
             cells["verdict"] = verdict_text(cells["verdict"])
-            label = row.label if pair is not None else row.treatment
+            # "b − a" also when a is the baseline (row.label then reads "b vs baseline")
+            label = f"{row.treatment} − {row.reference}" if pair is not None else row.treatment
             cells["metric"], cells["treatment"] = row.metric, label
             other = found.get((row.treatment, row.metric))
             cells["anytime"] = anytime_text(_label(other) if other is not None else "undecided")
-            title = f"{row.metric}: {row.label}" if pair is not None else f"{row.metric}: {row.treatment} vs baseline"
+            title = f"{row.metric}: {label}" if pair is not None else f"{row.metric}: {row.treatment} vs baseline"
             lines.append(ComparisonLine(cells, row.comparison, title))
         self.set_lines(lines, note)
         self.updated_at = time.monotonic()
