@@ -36,6 +36,7 @@ async def test_two_treatments_compare_on_a_finished_and_a_stored_run(workspace):
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await run_to_end(app, pilot, "coin")
         assert offered(screen).get("p") == "Compare two conditions" and "b" not in offered(screen)
+        assert "Compare two conditions" in [c.title for c in app.get_system_commands(screen)]
         await pick(app, pilot, screen, "biased", "biased", "metric")
         assert "pick two different conditions" in str(app.screen.query_one("#pair-error").content)
         app.screen.query_one("#pair-a").value = "bigger"
