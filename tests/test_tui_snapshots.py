@@ -297,6 +297,50 @@ def test_launch_dialog(snap_compare: Any, workspace: Workspace) -> None:
     assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)
 
 
+def test_confirm_dialog(snap_compare: Any, workspace: Workspace) -> None:
+    """C on an experiment with hypotheses: what the confirmatory run locks, its seed stream."""
+
+    async def run_before(pilot: Any) -> None:
+        from textual.widgets import Input
+
+        from crystallize_tui.tui.screens.confirming import ConfirmRunScreen
+
+        app = pilot.app
+        await loaded(pilot)
+        select_experiment(app, "checkout")
+        await settle(pilot)
+        await pilot.press("C")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmRunScreen)
+                         and "of base seed" in str(app.screen.query_one("#stream").content),
+                         "the seed stream")
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_run_pair(snap_compare: Any, workspace: Workspace) -> None:
+    """p on a finished run: one_page − baseline corrected across every metric of the table."""
+
+    async def run_before(pilot: Any) -> None:
+        from crystallize_tui.tui.screens.pair_view import PairPickerScreen
+
+        app = pilot.app
+        await loaded(pilot)
+        screen = start_run(app, experiment_named(app, "checkout"), {"run_id": "run-0101"})
+        await wait_until(pilot, lambda: screen.result is not None, "the run to finish")
+        await settle(pilot)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PairPickerScreen), "the picker")
+        app.screen.query_one("#pair-family").value = "table"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.pair_shown is not None, "the pair's table")
+        await settle(pilot)
+
+    assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)
+
+
 def test_help(snap_compare: Any, workspace: Workspace) -> None:
     """? on the experiments screen: its keys and the app's."""
 

@@ -214,8 +214,8 @@ def reporting_to_window(command: Any) -> Any:
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
             for key in ("replicates", "seed", "workers", "backend", "resume", "force", "until",
-                        "max_replicates"):
-                setattr(args, key, options.get(key, getattr(args, key)))
+                        "max_replicates", "confirm"):
+                setattr(args, key, options.get(key, getattr(args, key, None)))
             return command(args, ws)
         except BaseException as exc:
             window.failed(exc)
@@ -258,7 +258,10 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     try:
         with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
               cancel_requests(ws.store, experiment.cancel)):  # `crystallize cancel RUN_ID`
-            result = experiment.run(
+            # A confirmatory run from the UI (its confirm dialog): fresh seeds, locked first,
+            # as `crystallize confirm` runs it; a resume of one keeps its seeds (run --resume).
+            confirm = getattr(args, "confirm", False) and not args.resume
+            result = (experiment.confirm if confirm else experiment.run)(
                 run_id=getattr(args, "run_id", None),
                 replicates=args.replicates, treatments=args.treatment, seed=args.seed,
                 resume=args.resume, force=args.force, echo=args.verbose and not args.json,

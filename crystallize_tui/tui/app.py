@@ -165,7 +165,8 @@ class CrystallizeApp(App[int]):
             options["workers"] = choices["workers"]
         if "backend" in choices:
             options["backend"] = choices["backend"]
-        for key in ("until", "max_replicates"):  # stop when decided (the launch dialog)
+        # stop when decided (the launch dialog); a confirmatory run (the confirm dialog)
+        for key in ("until", "max_replicates", "confirm"):
             if key in choices:
                 options[key] = choices[key]
         self._open_run_screen(RunScreen(experiment, options=options, choices=choices))

@@ -107,6 +107,9 @@ class HomeScreen(Screen):
         Binding("D", "diff", "Diff"),
         Binding("a", "attach", "Attach",
                 tooltip="Watch the experiment's live run, from whichever process runs it"),
+        Binding("C", "confirm", "Confirm on fresh seeds",
+                tooltip="Run the declared hypotheses again on seeds no earlier run used, "
+                        "locked first"),
     ]
 
     def __init__(self) -> None:
@@ -277,6 +280,27 @@ class HomeScreen(Screen):
         exp = self.selected_experiment()
         if exp is not None:
             self.app.action_open_diff(exp)
+
+    def action_confirm(self) -> None:
+        """The confirm dialog (core/confirm.py says why an experiment cannot be confirmed)."""
+        from ...core.confirm import check_confirmable
+        from ...core.errors import ConfigError
+        from .confirming import ConfirmRunScreen
+
+        exp = self.selected_experiment()
+        if exp is None:
+            return
+        try:
+            check_confirmable(exp, {})
+        except ConfigError as exc:
+            self.app.notify(str(exc), title="cannot confirm", severity="warning", timeout=10)
+            return
+
+        def confirmed(choices: dict[str, Any] | None) -> None:
+            if choices is not None:
+                self.app.start_run(exp, choices)
+
+        self.app.push_screen(ConfirmRunScreen(exp), confirmed)
 
     def _live_record(self) -> Any:
         """The selected experiment's last run when it is running (in any process)."""

@@ -28,13 +28,15 @@ from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
+from .confirming import ConfirmationReport
+from .pair_view import BASELINE_TITLE, PAIR_ACTIONS, PairView
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
 
 
-class RunScreen(Screen):
+class RunScreen(PairView, ConfirmationReport, Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
     # Layouts in app.tcss: panes stack below 120 columns, progress over statistics below 160.
@@ -58,6 +60,10 @@ class RunScreen(Screen):
                 tooltip="Continue the run although the experiment changed since it ran"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
+        Binding("p", "compare_pair", "Compare two conditions",
+                tooltip="Any two conditions (treatment vs treatment too), corrected across "
+                        "treatments or across every metric of the table"),
+        Binding("b", "vs_baseline", "Back to vs baseline"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -110,8 +116,10 @@ class RunScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"{self.experiment.name}"
+        if self.options.get("confirm"):  # launched from the confirm dialog
+            self.title += " · confirmatory"
         self.query_one("#progress-pane").border_title = "progress"
-        self.query_one("#stats-pane").border_title = "treatment vs baseline"
+        self.query_one("#stats-pane").border_title = BASELINE_TITLE
         self.query_one("#output", OutputLog).border_title = "output · all conditions"
         self.query_one("#replicates").border_title = "replicates (enter: every figure, or the error)"
         if self.stored is not None:
@@ -130,6 +138,10 @@ class RunScreen(Screen):
         self.refused = None
         self.died = None
         self.process = None
+        if self.pair_shown is not None:  # a new run on this screen: its table is vs baseline
+            self.pair_shown = None
+            self.query_one("#stats-pane").border_title = BASELINE_TITLE
+        self.confirmation_lines = []
         self._set_status("starting…")
         self.refresh_bindings()
         self.app.preload_statistics()  # scipy, before the first live statistics are due
@@ -307,6 +319,7 @@ class RunScreen(Screen):
         duration = self._recorded_duration(result)
         self._stop_clock(duration)
         self._show_final(result)
+        self.report_confirmation(result)  # a confirmatory run's report, when it is one
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
         if result.status == "cancelled":
@@ -445,6 +458,7 @@ class RunScreen(Screen):
                 [(r.treatment, r.replicate, r.error or "") for r in result.replicate_results
                  if not r.ok])
         self._show_final(result)
+        self.report_confirmation(result)
         resumes = 0
         if store is not None:
             try:
@@ -512,6 +526,8 @@ class RunScreen(Screen):
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PAIR_ACTIONS:
+            return self.pair_action_allowed(action)
         if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":

@@ -154,6 +154,13 @@ class StatsTable(FittedComparisonTable):
         from ...stats.cells import row_cells
 
         self._columns(live=False)
+        pair = getattr(table, "pair", None)  # two chosen conditions: rows read "b − a"
+        self.SIDES = pair or type(self).SIDES
+        if pair is not None:  # every row is B − A, as the pane's title says: the column may go
+            self.ESSENTIAL = tuple(c for c in self.ESSENTIAL if c[0] != "treatment")
+            self.OPTIONAL = (("treatment", "difference of"), *self.OPTIONAL)
+            self.labels = {**dict(self.ESSENTIAL + self.OPTIONAL),
+                           "baseline": f"{pair[0]} mean (sd)", "treatment_mean": f"{pair[1]} mean (sd)"}
         if anytime is not None:
             # The final table: the fixed-n tests, labelled, and the anytime result beside them.
             self.ESSENTIAL = (*type(self).ESSENTIAL, ("anytime", "anytime"))
@@ -164,10 +171,13 @@ class StatsTable(FittedComparisonTable):
             cells: dict[str, Any] = dict(row_cells(row.comparison))
             cells["treatment_mean"] = cells.pop("treatment")
             cells["verdict"] = verdict_text(cells["verdict"])
-            cells["metric"], cells["treatment"] = row.metric, row.treatment
+            # "b − a" also when a is the baseline (row.label then reads "b vs baseline")
+            label = f"{row.treatment} − {row.reference}" if pair is not None else row.treatment
+            cells["metric"], cells["treatment"] = row.metric, label
             other = found.get((row.treatment, row.metric))
             cells["anytime"] = anytime_text(_label(other) if other is not None else "undecided")
-            lines.append(ComparisonLine(cells, row.comparison, f"{row.metric}: {row.treatment} vs baseline"))
+            title = f"{row.metric}: {label}" if pair is not None else f"{row.metric}: {row.treatment} vs baseline"
+            lines.append(ComparisonLine(cells, row.comparison, title))
         self.set_lines(lines, note)
         self.updated_at = time.monotonic()
 
