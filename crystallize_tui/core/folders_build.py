@@ -32,12 +32,14 @@ _NUMBER = (int, float)
 # registered backend may take more settings, which it checks itself.
 RUN_OPTIONS: dict[str, tuple[Any, ...]] = {
     "backend": (str,), "workers": (int,), "grace": _NUMBER, "start_method": (str, None),
+    "concurrency": (int,),
 }
 # The run: section's stop rule (core/stopping.py): "decided" or "width=0.02", and the cap.
 STOP_OPTIONS: dict[str, tuple[Any, ...]] = {"stop": (str,), "max_replicates": (int,)}
 # Per plugin: each option and the YAML types it accepts (None: may be null).
 PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
-    "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER},
+    "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER,
+                 "max_concurrency": (int, None)},
     "seed": {"auto_seed": (bool,)},
     "logging": {"verbose": (bool,)},
     "artifacts": {"root_dir": (str,), "versioned": (bool,)},

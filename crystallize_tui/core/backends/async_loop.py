@@ -1,0 +1,156 @@
+"""The async backend: many replicates of a run at once as tasks of one event loop.
+
+For steps that mostly wait (model APIs, games against a server): ``concurrency``
+replicates are in flight, each an asyncio task in this process (the run process), so
+200 replicates that each await 1 s take ~ceil(200/32) s at 32, not 200 s.
+
+The loop runs in the thread that iterates ``run`` (the runner's), in slices: until a
+replicate finishes or POLL seconds pass; between slices the results go to the runner
+(committed, then announced) and the cancel flag is looked at. Events a task emits are
+published at once (same thread); those from plain steps, which run in the loop's
+executor threads, are handed to the loop and published from it, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+
+from .. import capture as capture_mod
+from .. import resources as resources_mod
+from ..cancel import CancelToken
+from ..errors import ConfigError, PluginError
+from ..events import Event
+from ..plan import ReplicateHooks, RunPlan
+from ..result import ReplicateResult
+from .async_replicate import async_replicate_runner
+from .base import Backend, Publish
+
+DEFAULT_CONCURRENCY = 32
+MAX_CONCURRENCY = 100_000  # tasks are cheap, but each holds its replicate's state
+POLL = 0.05  # seconds between looks at the cancel flag while nothing finishes
+DEFAULT_GRACE = 2.0
+
+
+def check_concurrency(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+        raise ConfigError(f"backend 'async': concurrency must be a whole number from 1 to "
+                          f"{MAX_CONCURRENCY:,} (replicates in flight at once), got {value!r}")
+    return value
+
+
+class AsyncBackend(Backend):
+    """Replicates as asyncio tasks of one loop, at most ``concurrency`` at a time.
+    ``workers`` (``-w N``) is the same count when ``concurrency`` is not given."""
+
+    name = "async"
+    SETTINGS: ClassVar[tuple[str, ...]] = ("workers", "concurrency", "grace")
+    pooled: ClassVar[bool] = False  # one process: no default worker count (options.resolve)
+
+    def __init__(self, *, workers: int = 1, concurrency: int | None = None,
+                 grace: float = DEFAULT_GRACE) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"backend 'async': workers must be a whole number >= 1, got {workers!r}")
+        if concurrency is not None and workers > 1 and workers != concurrency:
+            raise ConfigError(f"backend 'async': workers ({workers}) and concurrency ({concurrency}) "
+                              "both say how many replicates run at once; give one")
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+            raise ConfigError(f"backend 'async': grace must be a number of seconds >= 0, got {grace!r}")
+        if concurrency is None:
+            concurrency = workers if workers > 1 else DEFAULT_CONCURRENCY
+        super().__init__(workers=1)
+        self.concurrency = check_concurrency(concurrency)
+        self.grace = float(grace)
+
+    def describe(self) -> str:
+        return f"async x{self.concurrency}"
+
+    def run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
+        if not plan.tasks:
+            return
+        loop = asyncio.new_event_loop()
+        # Plain steps run here; as many threads as replicates in flight, made as needed.
+        executor = ThreadPoolExecutor(max_workers=min(self.concurrency, 64),
+                                      thread_name_prefix="crystallize-async")
+        loop.set_default_executor(executor)
+        home = threading.get_ident()
+        failures: list[BaseException] = []
+
+        def deliver(event: Event) -> None:
+            try:
+                publish(event)
+            except BaseException as exc:  # raised in the run's thread once the loop slice ends
+                failures.append(exc)
+                token.cancel()
+
+        def emit(event: Event) -> None:
+            if threading.get_ident() == home:
+                publish(event)
+            else:  # a plain step's thread: published by the loop, after what came before
+                loop.call_soon_threadsafe(deliver, event)
+
+        run_one = async_replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
+        todo = iter(plan.tasks)
+        running: set[asyncio.Task[ReplicateResult]] = set()
+        fatal: str | None = None
+        told = False  # the running tasks were cancelled
+        captured = plan.capture
+        if captured:
+            capture_mod.install()
+        resources = resources_mod.open_for(plan)
+        try:
+            while True:
+                while len(running) < self.concurrency and not token.cancelled:
+                    task = next(todo, None)
+                    if task is None:
+                        break
+                    running.add(loop.create_task(run_one(*task)))
+                if not running:
+                    break
+                if token.cancelled and not told:
+                    told = True
+                    for t in running:
+                        t.cancel()
+                done, running = loop.run_until_complete(
+                    asyncio.wait(running, timeout=POLL, return_when=asyncio.FIRST_COMPLETED))
+                if failures:
+                    raise failures[0]
+                for t in done:
+                    if t.cancelled():
+                        continue  # cancelled before it started: never ran
+                    exc = t.exception()
+                    if exc is None:
+                        yield t.result()
+                    elif isinstance(exc, PluginError):
+                        fatal = fatal or str(exc)
+                        token.cancel()
+                    else:
+                        raise exc
+        finally:
+            _wind_down(loop, running, executor, self.grace)
+            resources.close()
+            if captured:
+                capture_mod.uninstall()
+        if fatal:
+            raise PluginError(fatal)
+
+
+def _wind_down(loop: asyncio.AbstractEventLoop, running: set[asyncio.Task[Any]],
+               executor: ThreadPoolExecutor, grace: float) -> None:
+    """Cancel what still runs (also tasks the steps started), let it unwind, close the loop.
+    Plain steps still in a thread get ``grace`` seconds to reach a cancellation point."""
+    try:
+        left = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in left:
+            t.cancel()
+        if left:
+            loop.run_until_complete(asyncio.wait(left, timeout=max(grace, POLL)))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except BaseException:  # noqa: BLE001 - cleanup of user tasks must not hide the run's outcome
+        pass
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        loop.close()

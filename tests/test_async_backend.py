@@ -1,0 +1,156 @@
+"""The async backend: many replicates as tasks of one event loop, same results as serial."""
+
+import asyncio
+import json
+import textwrap
+
+import pytest
+from cli_support import cli, write_experiment
+
+from crystallize_tui import Experiment, Output, ParallelExecution, Treatment, pipeline_step
+from crystallize_tui.core.backends.options import resolve
+from crystallize_tui.core.errors import ConfigError
+from crystallize_tui.core.events import ReplicateFinished
+from crystallize_tui.core.store import Store
+
+in_flight = {"now": 0, "most": 0}
+
+
+async def play(config, ctx):
+    in_flight["now"] += 1
+    in_flight["most"] = max(in_flight["most"], in_flight["now"])
+    try:
+        print(f"start {ctx.treatment} {ctx.replicate}")
+        # Later replicates finish first, so replicates interleave on the loop.
+        await asyncio.sleep(0.002 * (10 - ctx.replicate % 10))
+        print(f"half {ctx.treatment} {ctx.replicate}", end="")
+        await asyncio.sleep(0)
+        print(f" end {ctx.treatment} {ctx.replicate}")
+    finally:
+        in_flight["now"] -= 1
+    ctx.metrics.add("score", ctx.rng.random() + config["p"])
+    return ctx.rng.random()
+
+
+def judge(x, ctx):  # a plain step: runs in a thread of the loop's executor
+    print(f"judge {ctx.treatment} {ctx.replicate}")
+    ctx.metrics.add("judged", x * 2)
+    return x
+
+
+def _experiment(store, replicates=12):
+    return Experiment(name="games", datasource={"p": 0.5}, pipeline=[play, judge],
+                      replicates=replicates, treatments=[Treatment("bold", {"p": 0.8})],
+                      store=store, seed=3)
+
+
+def test_async_run_matches_serial_replicate_by_replicate_and_routes_print(tmp_path):
+    lines = []
+    serial = _experiment(tmp_path / "s.db").run(echo=False)
+    exp = _experiment(tmp_path / "a.db")
+    exp.subscribe(lambda e: lines.append(e) if isinstance(e, Output) else None)
+    in_flight["most"] = 0
+    result = exp.run(backend="async", concurrency=5, echo=False)
+    assert result.status == "completed"
+    assert in_flight["most"] == 5  # replicates overlapped, never more than asked for
+    key = {(r.treatment, r.replicate): r.values for r in serial.replicate_results}
+    assert {(r.treatment, r.replicate): r.values for r in result.replicate_results} == key
+    # Every line went to the replicate that printed it, though they interleaved.
+    assert len(lines) == 24 * 3
+    for event in lines:
+        assert event.text.split()[-1] == str(event.replicate), event
+        assert event.treatment in event.text
+    assert {e.text for e in lines if e.replicate == 4 and e.treatment == "bold"} == {
+        "start bold 4", "half bold 4 end bold 4", "judge bold 4"}
+    stored = Store(tmp_path / "a.db").replicates(result.run_id)
+    assert sorted((r.treatment, r.replicate, r.values) for r in stored) == sorted(
+        (t, k, v) for (t, k), v in key.items())
+
+
+def test_cancel_stops_tasks_at_their_awaits_and_keeps_the_finished(tmp_path):
+    release = {}
+
+    async def wait_for_ever(config, ctx):
+        if ctx.replicate >= 3:
+            await asyncio.Event().wait()  # only a cancel ends this
+        ctx.metrics.add("x", ctx.replicate)
+
+    exp = Experiment(name="hang", pipeline=[wait_for_ever], replicates=10, store=tmp_path / "c.db")
+    committed_when_heard = []
+
+    def on_event(event):
+        if isinstance(event, ReplicateFinished):
+            ids = {r.replicate for r in Store(tmp_path / "c.db").replicates(event.run_id)}
+            committed_when_heard.append(event.replicate in ids)
+            release[event.replicate] = True
+            if len(release) == 3:
+                exp.cancel()
+
+    exp.subscribe(on_event)
+    result = exp.run(backend="async", concurrency=6, grace=0)
+    assert result.status == "cancelled"
+    assert sorted(r.replicate for r in result.replicate_results if r.ok) == [0, 1, 2]
+    assert committed_when_heard == [True, True, True]  # commit, then announce
+    assert len(Store(tmp_path / "c.db").replicates(result.run_id)) == 3
+
+
+def test_retries_failures_and_tracebacks_under_async(tmp_path):
+    attempts = {}
+
+    @pipeline_step(retries=1)
+    async def flaky(config, ctx):
+        attempts[ctx.replicate] = attempts.get(ctx.replicate, 0) + 1
+        ctx.metrics.add("attempt", attempts[ctx.replicate])
+        await asyncio.sleep(0)
+        if attempts[ctx.replicate] == 1:
+            raise RuntimeError("first try fails")
+        return ctx.replicate
+
+    def check(k, ctx):
+        if k == 2:
+            raise ValueError("plain step trouble")
+        ctx.metrics.add("k", k)
+
+    result = Experiment(name="flaky", pipeline=[flaky, check], replicates=4, store=None).run(
+        backend="async", concurrency=4, echo=False)
+    assert result.metrics["baseline"].metrics["attempt"] == [2, 2, None, 2]  # first attempt rolled back
+    assert [e.replicate for e in result.errors] == [2]
+    trace = result.errors[0].traceback
+    assert trace.lstrip().startswith("Traceback") and "in check" in trace.splitlines()[1]
+    assert "concurrent" not in trace and "asyncio" not in trace
+
+
+def test_async_options_from_plugin_kwargs_and_errors():
+    assert ParallelExecution(kind="async", max_concurrency=8).execution() == {
+        "backend": "async", "concurrency": 8, "grace": 2.0}
+    assert resolve({"backend": "serial"}, None, {"concurrency": 16}) == {
+        "backend": "async", "concurrency": 16}
+    exp = Experiment(pipeline=[judge], store=None, execution={"backend": "async"})
+    assert repr(exp.prepare().backend) == "<AsyncBackend async x32>"
+    with pytest.raises(ConfigError, match="concurrency must be a whole number from 1 to 100,000.*got 0"):
+        Experiment(pipeline=[judge], execution={"backend": "async", "concurrency": 0})
+    with pytest.raises(ConfigError, match="max_concurrency is for kind='async'"):
+        ParallelExecution(kind="thread", max_concurrency=4)
+
+
+def test_cli_runs_an_async_yaml_experiment_with_concurrency(tmp_path):
+    write_experiment(tmp_path, "calls", textwrap.dedent("""
+        pipeline: [api:call]
+        replicates: 5
+        run: {backend: async, concurrency: 2}
+    """), {"api.py": textwrap.dedent("""
+        import asyncio
+
+        async def call(config, ctx):
+            await asyncio.sleep(0)
+            print(f"answer {ctx.replicate}")
+            ctx.metrics.add("latency", ctx.rng.random())
+    """)})
+    proc = cli(tmp_path, "run", "calls", "--concurrency", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "completed"
+    logs = cli(tmp_path, "logs", doc["run_id"])
+    assert "answer 4" in logs.stdout, logs.stdout
+    bad = cli(tmp_path, "run", "calls", "--concurrency", "0")
+    assert bad.returncode == 2 and "concurrency must be a whole number" in bad.stderr
