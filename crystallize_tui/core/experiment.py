@@ -30,7 +30,6 @@ from .plan import RunPlan, Seeds, TaskOrder, check_replicates
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
-from .resources import declared as declared_resources
 from .resources import resources_of
 from .result import OK, ReplicateResult, Result
 from .runner import Run
@@ -375,7 +374,7 @@ class Experiment:
             echo=echo,
             keep_output=only is not None,
             reraise=reraise,
-            resources={**declared_resources(), **self.resources},
+            resources=self.resources,
         )
         info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
                        resumed=previous is not None)

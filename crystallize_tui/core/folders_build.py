@@ -17,13 +17,14 @@ from .hypothesis import Hypothesis
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
+from .resources import check_builder
 from .seeds import DEFAULT_SEED
 from .stopping import parse_stop
 from .treatment import Treatment
 
 TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
-    "treatments", "hypotheses", "plugins", "run",
+    "treatments", "hypotheses", "plugins", "run", "resources",
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
 SWAP_KEYS = ("datasource", "overrides")
@@ -89,8 +90,27 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "hypotheses": _hypotheses(doc, data.get("hypotheses"), [t.name for t in treatments]),
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
         "execution": _run_section(doc, data),
+        "resources": _resources(doc, folder, data),
         **_stop_settings(doc, data),
     }
+
+
+def _resources(doc: Document, folder: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``resources: {model: models:load_model}``: shared objects (core/resources.py)."""
+    value = data.get("resources")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise doc.error(f"resources: expected a mapping of name: module:function, got {_kind(value)} "
+                        f"{value!r}", data, "resources")
+    built = {}
+    for name, ref in value.items():
+        fn = resolve(doc, folder, ref, f"resources.{name}", value, name)
+        try:
+            built[check_builder(name, fn)] = fn
+        except ConfigError as exc:
+            raise doc.error(f"resources.{name}: {exc}", value, name) from None
+    return built
 
 
 def _stop_settings(doc: Document, data: dict[str, Any]) -> dict[str, Any]:

@@ -109,12 +109,21 @@ class ResourcePool:
         self._lock = threading.Lock()
         self.closed = False
 
+    def names(self) -> list[str]:
+        """The resources a step may ask for: the run's, and those @resource declared here."""
+        return sorted({*self.builders, *_declared})
+
     def get(self, name: str, config: Any) -> Any:
-        fn = self.builders.get(name)
+        # @resource functions are looked up here, not shipped with the plan: a worker
+        # process declares them again when it imports the steps' module.
+        fn = self.builders.get(name) or _declared.get(name)
         if fn is None:
-            known = ", ".join(sorted(self.builders)) or "none (declare them with @resource or resources=)"
+            known = ", ".join(self.names()) or "none (declare them with @resource or resources=)"
             raise UnknownResource(f"no resource named {name!r}; declared resources: {known}")
-        key = (name, _config_key(config) if self._per_config[name] else "")
+        per_config = self._per_config.get(name)
+        if per_config is None:
+            per_config = self._per_config[name] = _takes_config(fn)
+        key = (name, _config_key(config) if per_config else "")
         try:
             return self._built[key]
         except KeyError:
@@ -207,11 +216,9 @@ class _Opened:
 
 
 def open_for(plan: Any) -> _Opened:
-    """Make the plan's resources available to its replicates in this process (shared by
-    every thread that opens the same run: thread workers share one pool)."""
-    builders = getattr(plan, "resources", None)
-    if not builders:
-        return _Opened(None)
+    """Make the plan's resources (and those @resource declares) available to its replicates
+    in this process, shared by every thread that opens the same run (thread workers)."""
+    builders = getattr(plan, "resources", None) or {}
     with _pools_lock:
         entry = _pools.get(plan.run_id)
         if entry is None:
@@ -233,13 +240,13 @@ class Resources(Mapping[str, Any]):
         return self._pool.get(name, self._config)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._pool.builders)
+        return iter(self._pool.names())
 
     def __len__(self) -> int:
-        return len(self._pool.builders)
+        return len(self._pool.names())
 
     def __repr__(self) -> str:
-        return f"<resources {', '.join(self._pool.builders) or '(none)'}>"
+        return f"<resources {', '.join(self._pool.names()) or '(none)'}>"
 
 
 _standalone: dict[str, ResourcePool] = {}
@@ -252,6 +259,6 @@ def resources_for(run_id: str, config: Any) -> Resources:
     if entry is not None:
         return Resources(entry[0], config)
     pool = _standalone.get("declared")
-    if pool is None or pool.builders != _declared:
-        pool = _standalone["declared"] = ResourcePool(_declared)
+    if pool is None:
+        pool = _standalone["declared"] = ResourcePool({})
     return Resources(pool, config)
