@@ -154,3 +154,32 @@ def test_cli_runs_an_async_yaml_experiment_with_concurrency(tmp_path):
     assert "answer 4" in logs.stdout, logs.stdout
     bad = cli(tmp_path, "run", "calls", "--concurrency", "0")
     assert bad.returncode == 2 and "concurrency must be a whole number" in bad.stderr
+
+
+async def test_the_launch_dialog_offers_async_and_runs_it_in_flight(tmp_path):
+    from textual.widgets import Select
+    from tui_support import app_for, launch_to_end, open_launch
+
+    write_experiment(tmp_path, "agents", "pipeline: [a:step]\nreplicates: 6\nrun: {backend: async, "
+                     "concurrency: 3}\n", {"a.py": textwrap.dedent("""
+        import asyncio, os
+
+        in_flight = []
+
+        async def step(config, ctx):
+            in_flight.append(ctx.replicate)
+            await asyncio.sleep(0.05)
+            ctx.metrics.add("overlap", len(in_flight))
+            ctx.metrics.add("pid", os.getpid())
+            in_flight.remove(ctx.replicate)
+    """)})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        dialog = await open_launch(app, pilot, "agents")
+        backend = dialog.query_one("#backend", Select)
+        assert backend.value == "async" and dialog.query_one("#workers").value == "3"
+        screen = await launch_to_end(app, pilot, dialog)
+        outcomes = screen.result.replicate_results
+    assert screen.result.status == "completed" and len(outcomes) == 6
+    assert len({o.metrics["pid"] for o in outcomes}) == 1  # one process: the run's
+    assert max(o.metrics["overlap"] for o in outcomes) == 3

@@ -5,7 +5,7 @@ replicates are in flight, each an asyncio task in this process (the run process)
 200 replicates that each await 1 s take ~ceil(200/32) s at 32, not 200 s.
 
 The loop runs in the thread that iterates ``run`` (the runner's), in slices: until a
-replicate finishes or POLL seconds pass; between slices the results go to the runner
+replicate finishes or POLL seconds pass (``run_forever`` stopped by a task's done callback); between slices the results go to the runner
 (committed, then announced) and the cancel flag is looked at. Events a task emits are
 published at once (same thread); those from plain steps, which run in the loop's
 executor threads, are handed to the loop and published from it, in order.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -95,6 +96,15 @@ class AsyncBackend(Backend):
         run_one = async_replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
         todo = iter(plan.tasks)
         running: set[asyncio.Task[ReplicateResult]] = set()
+        finished: deque[asyncio.Task[ReplicateResult]] = deque()
+
+        def on_done(task: asyncio.Task[ReplicateResult]) -> None:
+            # The loop runs until a replicate ends (or POLL passes): a callback per task
+            # rather than asyncio.wait, whose cost grows with the tasks in flight.
+            running.discard(task)
+            finished.append(task)
+            loop.stop()
+
         fatal: str | None = None
         told = False  # the running tasks were cancelled
         captured = plan.capture
@@ -104,21 +114,26 @@ class AsyncBackend(Backend):
         try:
             while True:
                 while len(running) < self.concurrency and not token.cancelled:
-                    task = next(todo, None)
-                    if task is None:
+                    item = next(todo, None)
+                    if item is None:
                         break
-                    running.add(loop.create_task(run_one(*task)))
-                if not running:
+                    task = loop.create_task(run_one(*item))
+                    task.add_done_callback(on_done)
+                    running.add(task)
+                if not running and not finished:
                     break
                 if token.cancelled and not told:
                     told = True
                     for t in running:
                         t.cancel()
-                done, running = loop.run_until_complete(
-                    asyncio.wait(running, timeout=POLL, return_when=asyncio.FIRST_COMPLETED))
+                if not finished:
+                    tick = loop.call_later(POLL, loop.stop)
+                    loop.run_forever()
+                    tick.cancel()
                 if failures:
                     raise failures[0]
-                for t in done:
+                while finished:
+                    t = finished.popleft()
                     if t.cancelled():
                         continue  # cancelled before it started: never ran
                     exc = t.exception()

@@ -65,6 +65,8 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
     inherited = {k: v for k, v in default.items() if k != "backend" and k in cls.SETTINGS}
     if not same and default["backend"] == "serial":
         inherited.pop("workers", None)
+    if "workers" in given and "concurrency" not in given:
+        inherited.pop("concurrency", None)  # -w N with async: N in flight, whatever the default said
     chosen: dict[str, Any] = {"backend": backend, **inherited, **given}
     if backend != "serial" and "workers" not in chosen and getattr(cls, "pooled", True):
         chosen["workers"] = DEFAULT_WORKERS  # (the async backend has its own default concurrency)
