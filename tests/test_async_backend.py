@@ -49,6 +49,8 @@ def test_async_run_matches_serial_replicate_by_replicate_and_routes_print(tmp_pa
     serial = _experiment(tmp_path / "s.db").run(echo=False)
     exp = _experiment(tmp_path / "a.db")
     exp.subscribe(lambda e: lines.append(e) if isinstance(e, Output) else None)
+    # A subscriber's own print goes to the terminal, not to the replicate whose event it hears.
+    exp.subscribe(lambda e: print("heard", type(e).__name__) if isinstance(e, ReplicateFinished) else None)
     in_flight["most"] = 0
     result = exp.run(backend="async", concurrency=5, echo=False)
     assert result.status == "completed"
