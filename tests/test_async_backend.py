@@ -185,3 +185,20 @@ async def test_the_launch_dialog_offers_async_and_runs_it_in_flight(tmp_path):
     assert screen.result.status == "completed" and len(outcomes) == 6
     assert len({o.metrics["pid"] for o in outcomes}) == 1  # one process: the run's
     assert max(o.metrics["overlap"] for o in outcomes) == 3
+
+
+def test_an_async_run_started_from_a_running_event_loop(tmp_path):
+    """As in a notebook: run() called where a loop already runs gives the same results."""
+    lines = []
+    exp = _experiment(None, replicates=3)
+    exp.subscribe(lambda e: lines.append(e) if isinstance(e, Output) else None)
+
+    async def notebook_cell():
+        return exp.run(backend="async", concurrency=4, echo=False)
+
+    result = asyncio.run(notebook_cell())
+    serial = _experiment(None, replicates=3).run(echo=False)
+    assert result.status == "completed"
+    assert [r.values for r in result.replicate_results] == [r.values for r in serial.replicate_results]
+    assert sorted(e.text for e in lines if e.replicate == 2 and e.treatment == "baseline") == [
+        "half baseline 2 end baseline 2", "judge baseline 2", "start baseline 2"]

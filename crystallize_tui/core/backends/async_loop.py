@@ -14,9 +14,10 @@ executor threads, are handed to the loop and published from it, in order.
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -72,6 +73,14 @@ class AsyncBackend(Backend):
     def run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
         if not plan.tasks:
             return
+        if _loop_running_here():
+            # Called from a running loop (a notebook, an async caller): a second loop cannot
+            # run in this thread, so ours runs in a helper thread and hands everything back.
+            yield from _through_helper_thread(lambda pub: self._run(plan, token, pub), token, publish)
+        else:
+            yield from self._run(plan, token, publish)
+
+    def _run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
         loop = asyncio.new_event_loop()
         # Plain steps run here; as many threads as replicates in flight, made as needed.
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, 64),
@@ -151,6 +160,48 @@ class AsyncBackend(Backend):
                 capture_mod.uninstall()
         if fatal:
             raise PluginError(fatal)
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _through_helper_thread(body: Callable[[Publish], Iterator[ReplicateResult]], token: CancelToken,
+                           publish: Publish) -> Iterator[ReplicateResult]:
+    """Iterate ``body`` in a helper thread; its events are published and its results yielded
+    here, in the order it made them (so events of a replicate still come before its result)."""
+    out: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+    EVENT, RESULT, END, ERROR = range(4)
+
+    def main() -> None:
+        try:
+            for result in body(lambda event: out.put((EVENT, event))):
+                out.put((RESULT, result))
+            out.put((END, None))
+        except BaseException as exc:  # raised again in the run's thread
+            out.put((ERROR, exc))
+
+    helper = threading.Thread(target=main, name="crystallize-async-loop", daemon=True)
+    helper.start()
+    try:
+        while True:
+            kind, item = out.get()
+            if kind == EVENT:
+                publish(item)
+            elif kind == RESULT:
+                yield item
+            elif kind == END:
+                return
+            else:
+                raise item
+    finally:
+        if helper.is_alive():  # left early: stop the replicates, let the loop wind down
+            token.cancel()
+            helper.join()
 
 
 def _wind_down(loop: asyncio.AbstractEventLoop, running: set[asyncio.Task[Any]],
