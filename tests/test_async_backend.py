@@ -202,3 +202,15 @@ def test_an_async_run_started_from_a_running_event_loop(tmp_path):
     assert [r.values for r in result.replicate_results] == [r.values for r in serial.replicate_results]
     assert sorted(e.text for e in lines if e.replicate == 2 and e.treatment == "baseline") == [
         "half baseline 2 end baseline 2", "judge baseline 2", "start baseline 2"]
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "async"])
+def test_print_from_a_thread_an_async_step_starts_belongs_to_its_replicate(backend):
+    async def step(config, ctx):
+        await asyncio.to_thread(print, f"from a thread {ctx.replicate}")
+
+    lines = []
+    exp = Experiment(pipeline=[step], replicates=3, store=None)
+    exp.subscribe(lambda e: lines.append((e.replicate, e.text)) if isinstance(e, Output) else None)
+    assert exp.run(backend=backend, echo=False).status == "completed"
+    assert sorted(lines) == [(k, f"from a thread {k}") for k in range(3)]

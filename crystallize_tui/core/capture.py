@@ -145,8 +145,10 @@ def uninstall() -> None:
 
 
 def begin(capture: ReplicateCapture) -> None:
-    """Route this thread's output to ``capture`` until :func:`end`."""
+    """Route this thread's output to ``capture`` until :func:`end` (and that of the tasks and
+    ``asyncio.to_thread`` calls its async steps start: they copy the context)."""
     _local.capture = capture
+    _local.reset = _task_capture.set(capture)
 
 
 def current() -> ReplicateCapture | None:
@@ -188,5 +190,12 @@ def flush_current() -> None:
 def end() -> None:
     capture: ReplicateCapture | None = getattr(_local, "capture", None)
     _local.capture = None
+    reset = getattr(_local, "reset", None)
+    if reset is not None:
+        _local.reset = None
+        try:
+            _task_capture.reset(reset)
+        except ValueError:  # set in another context (cannot happen in the engine's own use)
+            _task_capture.set(None)
     if capture is not None:
         capture.flush_partial()
