@@ -79,11 +79,18 @@ def test_a_failing_builder_fails_the_replicates_with_its_traceback_once_built(lo
 
 
 def test_an_unknown_name_lists_the_declared_resources(log):
-    result = _experiment([use_unknown], {"model": model, "client": Client}, replicates=1).run(echo=False)
+    seen = []
+
+    def probe(data, ctx):
+        seen.append(("model" in ctx.resources, "modle" in ctx.resources))
+        return use_unknown(data, ctx)
+
+    result = _experiment([probe], {"model": model, "client": Client}, replicates=1).run(echo=False)
     error = result.errors[0].error  # (also lists what @resource declared in this process)
     assert error.startswith("UnknownResource: no resource named 'modle'; declared resources: ")
     assert "client, model" in error
-    assert log() == []  # nothing built: resources are lazy
+    assert seen == [(True, False)]
+    assert log() == []  # nothing built: resources are lazy, `in` only looks at the names
 
 
 def test_decorator_and_yaml_declarations(tmp_path, log):

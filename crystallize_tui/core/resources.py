@@ -239,6 +239,9 @@ class Resources(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         return self._pool.get(name, self._config)
 
+    def __contains__(self, name: object) -> bool:  # a name check, not a build
+        return name in self._pool.names()
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._pool.names())
 
