@@ -51,3 +51,18 @@ def use_broken(data, ctx):
 
 def use_unknown(data, ctx):
     return ctx.resources["modle"]
+
+
+BUILDS = {"count": 0}  # builds in this process
+
+
+def counted():
+    BUILDS["count"] += 1
+    return {"pid": os.getpid(), "build": BUILDS["count"]}
+
+
+def use_counted(data, ctx):
+    made = ctx.resources["counted"]
+    ctx.metrics.add("pid", os.getpid())
+    ctx.metrics.add("built_in", made["pid"])
+    ctx.metrics.add("build", made["build"])

@@ -5,7 +5,7 @@ import json
 import textwrap
 
 import pytest
-from cli_support import cli, write_experiment
+from cli_support import EXITS_STEP, cli, write_experiment
 
 from crystallize_tui import Experiment, Output, ParallelExecution, Treatment, pipeline_step
 from crystallize_tui.core.backends.options import resolve
@@ -214,3 +214,13 @@ def test_print_from_a_thread_an_async_step_starts_belongs_to_its_replicate(backe
     exp.subscribe(lambda e: lines.append((e.replicate, e.text)) if isinstance(e, Output) else None)
     assert exp.run(backend=backend, echo=False).status == "completed"
     assert sorted(lines) == [(k, f"from a thread {k}") for k in range(3)]
+
+
+def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate(tmp_path):
+    write_experiment(tmp_path, "exits", "pipeline: [steps:exits]\nreplicates: 4\n",
+                     {"steps.py": EXITS_STEP})
+    out = cli(tmp_path, "run", "exits", "--backend", "async", "--json")
+    doc = json.loads(out.stdout)
+    assert out.returncode == 1 and doc["status"] == "failed", out.stderr
+    failed = {r["replicate"]: r["error"] for r in doc["replicate_results"] if r["status"] == "failed"}
+    assert failed == {1: "SystemExit: 5", 2: "KeyboardInterrupt: "}

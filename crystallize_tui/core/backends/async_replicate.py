@@ -28,7 +28,7 @@ from ..errors import Cancelled, PluginError
 from ..metrics import Metrics
 from ..pipeline import StepSpec
 from ..plan import ReplicateHooks, RunPlan
-from ..replicate import ASYNCIO_DIR, ENGINE_DIR, _call_step, call_hook
+from ..replicate import ASYNCIO_DIR, ENGINE_DIR, _call_step, _default_sigint_here, call_hook
 from ..result import CANCELLED, FAILED, OK, ReplicateResult
 from ..treatment import fresh_copy
 
@@ -96,12 +96,15 @@ def async_replicate_runner(
             status = FAILED
             error = f"{type(exc).__name__}: {exc}"
             trace = user_traceback(exc)
-        except BaseException as exc:  # SystemExit... from the step itself; Ctrl-C stops the run
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            status = FAILED
-            error = f"{type(exc).__name__}: {exc}"
-            trace = user_traceback(exc)
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
+            if isinstance(exc, KeyboardInterrupt) and token.cancelled:
+                status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
+            elif isinstance(exc, KeyboardInterrupt) and _default_sigint_here():
+                raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
+            else:
+                status = FAILED
+                error = f"{type(exc).__name__}: {exc}"
+                trace = user_traceback(exc)
         finally:
             if capture is not None:
                 capture.flush_partial()
