@@ -154,7 +154,7 @@ class AsyncBackend(Backend):
                     else:
                         raise exc
         finally:
-            _wind_down(loop, running, executor, self.grace)
+            _wind_down(loop, executor, self.grace)
             resources.close()
             if captured:
                 capture_mod.uninstall()
@@ -204,8 +204,7 @@ def _through_helper_thread(body: Callable[[Publish], Iterator[ReplicateResult]],
             helper.join()
 
 
-def _wind_down(loop: asyncio.AbstractEventLoop, running: set[asyncio.Task[Any]],
-               executor: ThreadPoolExecutor, grace: float) -> None:
+def _wind_down(loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor, grace: float) -> None:
     """Cancel what still runs (also tasks the steps started), let it unwind, close the loop.
     Plain steps still in a thread get ``grace`` seconds to reach a cancellation point."""
     try:
