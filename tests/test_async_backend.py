@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -226,3 +228,21 @@ def test_a_step_raising_systemexit_or_keyboardinterrupt_fails_only_its_replicate
     assert out.returncode == 1 and doc["status"] == "failed", out.stderr
     failed = {r["replicate"]: r["error"] for r in doc["replicate_results"] if r["status"] == "failed"}
     assert failed == {1: "SystemExit: 5", 2: "KeyboardInterrupt: "}
+
+
+def test_a_plain_step_stuck_past_a_cancel_does_not_hold_the_process_at_exit(tmp_path):
+    script = textwrap.dedent("""
+        import time
+        from crystallize_tui import Experiment, StepStarted
+
+        def stuck(data, ctx):  # no cancellation point for two minutes
+            time.sleep(120)
+
+        exp = Experiment(pipeline=[stuck], replicates=2, store=None)
+        exp.subscribe(lambda e: exp.cancel() if isinstance(e, StepStarted) else None)
+        print(exp.run(backend="async", grace=0.1).status, flush=True)
+    """)
+    # Before: the thread pool running the step was joined at exit, two minutes later.
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path)
+    assert out.stdout.strip() == "cancelled" and out.returncode == 0, out.stderr

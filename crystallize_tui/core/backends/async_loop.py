@@ -18,7 +18,6 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from .. import capture as capture_mod
@@ -28,7 +27,7 @@ from ..errors import ConfigError, PluginError
 from ..events import Event
 from ..plan import ReplicateHooks, RunPlan
 from ..result import ReplicateResult
-from .async_replicate import async_replicate_runner
+from .async_replicate import StepThreads, async_replicate_runner
 from .base import Backend, Publish
 
 DEFAULT_CONCURRENCY = 32
@@ -83,9 +82,7 @@ class AsyncBackend(Backend):
     def _run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
         loop = asyncio.new_event_loop()
         # Plain steps run here; as many threads as replicates in flight, made as needed.
-        executor = ThreadPoolExecutor(max_workers=min(self.concurrency, 64),
-                                      thread_name_prefix="crystallize-async")
-        loop.set_default_executor(executor)
+        threads = StepThreads(min(self.concurrency, 64))
         home = threading.get_ident()
         failures: list[BaseException] = []
 
@@ -102,7 +99,7 @@ class AsyncBackend(Backend):
             else:  # a plain step's thread: published by the loop, after what came before
                 loop.call_soon_threadsafe(deliver, event)
 
-        run_one = async_replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
+        run_one = async_replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins), threads)
         todo = iter(plan.tasks)
         running: set[asyncio.Task[ReplicateResult]] = set()
         finished: deque[asyncio.Task[ReplicateResult]] = deque()
@@ -154,7 +151,8 @@ class AsyncBackend(Backend):
                     else:
                         raise exc
         finally:
-            _wind_down(loop, executor, self.grace)
+            _wind_down(loop, self.grace)
+            threads.close()
             resources.close()
             if captured:
                 capture_mod.uninstall()
@@ -204,9 +202,10 @@ def _through_helper_thread(body: Callable[[Publish], Iterator[ReplicateResult]],
             helper.join()
 
 
-def _wind_down(loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor, grace: float) -> None:
-    """Cancel what still runs (also tasks the steps started), let it unwind, close the loop.
-    Plain steps still in a thread get ``grace`` seconds to reach a cancellation point."""
+def _wind_down(loop: asyncio.AbstractEventLoop, grace: float) -> None:
+    """Cancel what still runs (also tasks the steps started) and give it ``grace`` seconds to
+    unwind, then close the loop. (A plain step still in its thread is not waited for: its
+    replicate is over, and the thread is a daemon.)"""
     try:
         left = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for t in left:
@@ -214,8 +213,9 @@ def _wind_down(loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor, gr
         if left:
             loop.run_until_complete(asyncio.wait(left, timeout=max(grace, POLL)))
         loop.run_until_complete(loop.shutdown_asyncgens())
+        # asyncio.to_thread calls of the steps: their threads are asked to end, not awaited.
+        loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), max(grace, POLL)))
     except BaseException:  # noqa: BLE001 - cleanup of user tasks must not hide the run's outcome
         pass
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
         loop.close()

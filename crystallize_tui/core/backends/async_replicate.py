@@ -2,8 +2,8 @@
 
 Same seeds, config copies, events, hooks, retries and result as ``replicate_runner``, so a
 run gives the same metrics on either; the differences: ``async def`` steps are awaited on
-the shared loop (no loop per replicate), plain steps run in a thread of the loop's
-executor (``asyncio.to_thread``: a blocking call does not hold up the other replicates),
+the shared loop (no loop per replicate), plain steps run in a thread (as with
+``asyncio.to_thread``: a blocking call does not hold up the other replicates),
 print output is routed by the task's context, and a cancel also reaches the replicate at
 its awaits (``asyncio.CancelledError``).
 """
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import os
+import queue
+import threading
 import time
 import traceback as tb_mod
 from collections.abc import Awaitable, Callable
@@ -51,11 +54,69 @@ def _discard(event: ev.Event) -> None:
     """Where captured output goes when nobody listens and echo is off."""
 
 
+class StepThreads:
+    """The threads plain steps run in, started as needed up to ``limit``. Daemons, unlike
+    ``asyncio.to_thread``'s executor: a step stuck past a cancel's grace period is left
+    behind (as the threads backend leaves its workers) rather than holding the process at
+    exit. Each call runs in a copy of the caller's context (the replicate's print capture)."""
+
+    def __init__(self, limit: int) -> None:
+        self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._limit = limit
+        self._started = 0
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """``fn(*args)`` in one of the threads; a future of the running loop for its outcome."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._work.put((loop, future, contextvars.copy_context(), fn, args))
+        with self._lock:  # _idle: idle threads less the calls queued for one
+            if self._idle <= 0 and self._started < self._limit:
+                self._started += 1
+                threading.Thread(target=self._main, name="crystallize-async-step", daemon=True).start()
+            else:
+                self._idle -= 1  # this one is taken
+        return future
+
+    def _main(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            loop, future, context, fn, args = item
+            try:
+                outcome, failed = context.run(fn, *args), False
+            except BaseException as exc:  # handed to the awaiting replicate, whatever it is
+                outcome, failed = exc, True
+            try:
+                loop.call_soon_threadsafe(_settle, future, outcome, failed)
+            except RuntimeError:  # the loop is closed: the run is over, nobody waits for this
+                pass
+            with self._lock:
+                self._idle += 1
+
+    def close(self) -> None:
+        """Let the threads end once they finish what they run."""
+        for _ in range(self._started):
+            self._work.put(None)
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any, failed: bool) -> None:
+    if future.cancelled():
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 def async_replicate_runner(
-    plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks,
+    plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks, threads: StepThreads,
 ) -> Callable[[str, int], Awaitable[ReplicateResult]]:
     """``await run(treatment, k)`` for every replicate of ``plan``, as tasks of one loop.
-    ``emit`` must be safe to call from the loop's executor threads (plain steps run there)."""
+    ``emit`` must be safe to call from ``threads`` (plain steps run there)."""
     emit = emit if plan.want_events else None
     lines_only = plan.lines_only
     step_emit = None if lines_only else emit
@@ -87,7 +148,7 @@ def async_replicate_runner(
             for plugin in before_replicate:
                 call_hook(plugin, "before_replicate", ctx)
             for step, is_async in steps:
-                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token)
+                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token, threads)
         except (Cancelled, asyncio.CancelledError):
             status = CANCELLED
         except PluginError:
@@ -121,7 +182,7 @@ def async_replicate_runner(
 
 async def _run_step(
     step: StepSpec, is_async: bool, data: Any, ctx: StepContext, hooks: ReplicateHooks,
-    emit: Emit | None, token: CancelToken,
+    emit: Emit | None, token: CancelToken, threads: StepThreads,
 ) -> Any:
     attempts = step.retries + 1
     for attempt in range(1, attempts + 1):
@@ -136,7 +197,7 @@ async def _run_step(
             if is_async:
                 out = await _call_step(step, data, ctx)
             else:
-                out = await asyncio.to_thread(_call_step, step, data, ctx)
+                out = await threads.call(_call_step, step, data, ctx)
                 if type(out) is CoroutineType:  # a callable object whose __call__ is async
                     out = await out
         except Exception:
