@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,21 @@ def test_a_plain_step_stuck_past_a_cancel_does_not_hold_the_process_at_exit(tmp_
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                          cwd=tmp_path)
     assert out.stdout.strip() == "cancelled" and out.returncode == 0, out.stderr
+
+
+def test_an_async_step_that_blocks_the_loop_is_reported_once_in_its_output():
+    import time
+
+    async def careless(data, ctx):
+        await asyncio.sleep(0)
+        if ctx.replicate == 1:
+            time.sleep(0.6)  # should have been: await asyncio.sleep(0.6)
+        ctx.metrics.add("x", 1)
+
+    lines = []
+    exp = Experiment(pipeline=[careless], replicates=3, store=None)
+    exp.subscribe(lambda e: lines.append(e) if isinstance(e, Output) else None)
+    assert exp.run(backend="async", echo=False).status == "completed"
+    assert [(e.replicate, e.stream) for e in lines] == [(1, "log")]
+    assert re.match(r"async step 'careless' ran \d+\.\d s without awaiting, blocking the event loop",
+                    lines[0].text), lines[0].text

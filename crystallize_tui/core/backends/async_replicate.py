@@ -34,6 +34,7 @@ from ..plan import ReplicateHooks, RunPlan
 from ..replicate import ASYNCIO_DIR, ENGINE_DIR, _call_step, _default_sigint_here, call_hook
 from ..result import CANCELLED, FAILED, OK, ReplicateResult
 from ..treatment import fresh_copy
+from .async_blocking import Blocking, timed
 
 Emit = Callable[[ev.Event], None]
 _clock = time.perf_counter
@@ -125,6 +126,7 @@ def async_replicate_runner(
     before_replicate, after_replicate = hooks.before_replicate, hooks.after_replicate
     # Looked up once per run: which steps are coroutine functions (awaited on the loop).
     steps = [(step, inspect.iscoroutinefunction(step.fn)) for step in plan.steps]
+    blocking = Blocking()  # async steps that held up the loop, reported once per step
 
     def check_added(name: str, value: Any) -> None:
         token.check()
@@ -148,7 +150,7 @@ def async_replicate_runner(
             for plugin in before_replicate:
                 call_hook(plugin, "before_replicate", ctx)
             for step, is_async in steps:
-                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token, threads)
+                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token, threads, blocking)
         except (Cancelled, asyncio.CancelledError):
             status = CANCELLED
         except PluginError:
@@ -182,7 +184,7 @@ def async_replicate_runner(
 
 async def _run_step(
     step: StepSpec, is_async: bool, data: Any, ctx: StepContext, hooks: ReplicateHooks,
-    emit: Emit | None, token: CancelToken, threads: StepThreads,
+    emit: Emit | None, token: CancelToken, threads: StepThreads, blocking: Blocking,
 ) -> Any:
     attempts = step.retries + 1
     for attempt in range(1, attempts + 1):
@@ -195,7 +197,7 @@ async def _run_step(
         started = _clock()
         try:
             if is_async:
-                out = await _call_step(step, data, ctx)
+                out = await timed(_call_step(step, data, ctx), step.name, blocking, ctx.log)
             else:
                 out = await threads.call(_call_step, step, data, ctx)
                 if type(out) is CoroutineType:  # a callable object whose __call__ is async
