@@ -265,3 +265,22 @@ def test_an_async_step_that_blocks_the_loop_is_reported_once_in_its_output():
     assert [(e.replicate, e.stream) for e in lines] == [(1, "log")]
     assert re.match(r"async step 'careless' ran \d+\.\d s without awaiting, blocking the event loop",
                     lines[0].text), lines[0].text
+
+
+def test_a_plugin_failure_stops_an_async_run_with_the_plugins_error(tmp_path):
+    from crystallize_tui import Plugin, PluginError
+
+    class Fussy(Plugin):
+        def after_replicate(self, ctx, result):
+            if ctx.replicate == 2:
+                raise RuntimeError("cannot log replicate 2")
+
+    async def step(data, ctx):
+        await asyncio.sleep(0.001 * ctx.replicate)
+        ctx.metrics.add("x", 1)
+
+    exp = Experiment(name="fussy", pipeline=[step], replicates=20, plugins=[Fussy()], store=tmp_path / "f.db")
+    with pytest.raises(PluginError, match="plugin Fussy failed in after_replicate: RuntimeError: cannot log"):
+        exp.run(backend="async", concurrency=4)
+    run = Store(tmp_path / "f.db").runs("fussy")[0]
+    assert run.status == "failed" and 2 <= len(Store(tmp_path / "f.db").replicates(run.run_id)) < 20
