@@ -57,6 +57,7 @@ _LAZY = {
     "pipeline_step": ".core.pipeline",
     "quick_experiment": ".core.quick",
     "register_datasource": ".core.treatment",
+    "resource": ".core.resources",
     "standalone_context": ".core.context",
 }
 
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
         SeedPlugin,
     )
     from .core.quick import quick_experiment
+    from .core.resources import resource
     from .core.result import ConditionMetrics, ReplicateFailure, ReplicateResult, Result
     from .core.seeds import DEFAULT_SEED, derive_seed
     from .core.store import RunRecord, Store, default_store_path
@@ -161,5 +163,6 @@ __all__ = [
     "pipeline_step",
     "quick_experiment",
     "register_datasource",
+    "resource",
     "standalone_context",
 ]

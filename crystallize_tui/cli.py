@@ -70,8 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="base seed")
     run.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
     run.add_argument("--backend", "-b", metavar="NAME",
-                     help="where replicates run: serial, threads, processes or dask (default: the "
-                          "experiment's run: section, else serial; -w N > 1 alone: processes)")
+                     help="where replicates run: serial, threads, processes, dask or async "
+                          "(default: the experiment's run: section, else serial; -w N > 1 alone: "
+                          "processes)")
+    run.add_argument("--concurrency", type=int, metavar="N",
+                     help="async backend: replicates in flight at once, as tasks of one event "
+                          "loop (alone: --backend async)")
     run.add_argument("--dask", nargs="?", const="", metavar="ADDRESS",
                      help="run the replicates on Dask: the scheduler at ADDRESS (tcp://host:8786), "
                           "else a local cluster of -w N processes (needs the [dask] extra)")

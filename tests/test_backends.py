@@ -152,13 +152,13 @@ def test_cli_unknown_backend_exits_2_naming_it(tmp_path):
     proc = cli(root, "run", "where", "--backend", "ray")
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("crystallize: error: unknown backend 'ray'; backends: "
-                                   "serial, threads, processes, dask")
+                                   "serial, threads, processes, dask, async")
     assert not (root / ".crystallize" / "crystallize.db").exists()  # nothing ran
 
 
 @pytest.mark.parametrize(("run_section", "message"), [
     ("run: {backend: thread}\n", ":3: run.backend: unknown backend 'thread'; backends: "
-                                 "serial, threads, processes, dask"),
+                                 "serial, threads, processes, dask, async"),
     ("run: {backend: serial, workers: 2}\n", ":3: run: backend 'serial' runs one replicate"),
     ("run: {workers: two}\n", ":3: run.workers: expected int, got str 'two'"),
     ("run: {workers: 2}\nplugins: {parallel: {max_workers: 2}}\n",

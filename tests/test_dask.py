@@ -506,3 +506,17 @@ def test_bad_dask_settings_in_yaml_are_one_line_naming_them(tmp_path, section, m
         Experiment.from_yaml(folder)
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert "experiment.yaml" in str(caught.value)
+
+
+def test_a_resource_is_built_once_on_each_dask_worker(cluster):
+    from resource_steps import counted, use_counted
+
+    address, client = cluster
+    experiment = Experiment(name="dask-res", pipeline=[use_counted], replicates=8, store=None,
+                            resources={"counted": counted}, execution=on_dask(address))
+    result = experiment.run()
+    assert result.status == "completed"
+    outcomes = result.replicate_results
+    assert all(o.metrics["built_in"] == o.metrics["pid"] for o in outcomes)  # built where used
+    assert {o.metrics["build"] for o in outcomes} == {1}  # once per worker process
+    assert set(o.metrics["pid"] for o in outcomes) <= set(client.run(os.getpid).values())

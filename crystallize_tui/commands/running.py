@@ -28,14 +28,17 @@ from .progress import BarProgress, PlainProgress
 
 
 def _with_execution(experiment: Any, backend: str | None, workers: int | None,
-                    dask: str | None = None) -> None:
-    """--backend, --dask [ADDRESS] and -w set the run options the experiment's defaults give way to."""
+                    dask: str | None = None, concurrency: int | None = None) -> None:
+    """--backend, --dask [ADDRESS], -w and --concurrency set the run options the experiment's
+    defaults give way to (--concurrency alone asks for the async backend)."""
     settings: dict[str, Any] = {"workers": workers}
+    if concurrency is not None:
+        settings["concurrency"] = concurrency
     if dask is not None:
         if backend not in (None, "dask"):
             raise ConfigError(f"--dask and --backend {backend} ask for two backends; give one")
         backend, settings["address"] = "dask", dask or None  # no address: the experiment's, or local
-    if backend is not None or workers is not None:
+    if backend is not None or workers is not None or concurrency is not None:
         experiment.execution = resolve(experiment.execution, backend, settings)
 
 
@@ -149,6 +152,8 @@ def run_words(args: Any) -> list[str]:
         words += ["-w", str(args.workers)]
     if getattr(args, "backend", None) is not None:
         words += ["--backend", args.backend]
+    if getattr(args, "concurrency", None) is not None:
+        words += ["--concurrency", str(args.concurrency)]
     if getattr(args, "dask", None) is not None:
         words += ["--dask", args.dask] if args.dask else ["--dask"]
     if getattr(args, "until", None) is not None:
@@ -237,7 +242,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
-    _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None))
+    _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None),
+                    getattr(args, "concurrency", None))
     overrides = dict(parse_assignment(text) for text in args.set or [])
     overrides.update(args.window_overrides)  # values as the UI parsed them
     conditions = [c for c in experiment.conditions

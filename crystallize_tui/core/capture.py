@@ -1,9 +1,14 @@
-"""Per-replicate capture of ``print()`` output, correct under threads.
+"""Per-replicate capture of ``print()`` output, correct under threads and asyncio tasks.
 
-While a run captures, ``sys.stdout``/``sys.stderr`` are proxies. A write from a thread that
-is running a replicate is split into lines and published as ``Output`` events tagged with
-that replicate (and, when echoing, still written to the real stream); a write from any
-other thread goes straight through.
+While a run captures, ``sys.stdout``/``sys.stderr`` are proxies. A write from a thread (or
+an asyncio task) that is running a replicate is split into lines and published as
+``Output`` events tagged with that replicate (and, when echoing, still written to the real
+stream); a write from anywhere else goes straight through.
+
+Where a write belongs: the replicate in the current context (a ContextVar, set by the async
+backend in each replicate's task; a task copies its context, and so does
+``asyncio.to_thread``, so interleaved replicates on one loop stay apart), else the one of
+the current thread (a thread-local, set by the other backends, cheaper to read).
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TextIO
 
 from . import events as ev
 
 _local = threading.local()
+# The replicate of the running asyncio task (see the module's docstring).
+_task_capture: ContextVar[ReplicateCapture | None] = ContextVar("crystallize_capture", default=None)
 _install_lock = threading.Lock()
 _installed = 0
 
@@ -62,7 +70,7 @@ class _StreamProxy:
         self._real = real
 
     def write(self, text: str) -> int:
-        capture: ReplicateCapture | None = getattr(_local, "capture", None)
+        capture = _routed()
         if capture is None:
             return self._real.write(text)
         capture.write(self._name, text)
@@ -79,12 +87,20 @@ class _StreamProxy:
         try:
             self._real.flush()
         except BrokenPipeError:
-            if getattr(_local, "capture", None) is None:
+            if _routed() is None:
                 raise
             _close_echo(self._name, self._real)
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self._real, attr)
+
+
+def _routed() -> ReplicateCapture | None:
+    """The replicate a write here belongs to: the task's, else the thread's (a paused
+    thread, one calling subscribers, writes to the terminal whatever its task is)."""
+    if getattr(_local, "paused", False):
+        return None
+    return _task_capture.get() or getattr(_local, "capture", None)
 
 
 _echo_closed: set[str] = set()  # "stdout", "stderr": streams whose reader went away
@@ -129,38 +145,44 @@ def uninstall() -> None:
 
 
 def begin(capture: ReplicateCapture) -> None:
-    """Route this thread's output to ``capture`` until :func:`end`."""
+    """Route this thread's output to ``capture`` until :func:`end` (and that of the tasks and
+    ``asyncio.to_thread`` calls its async steps start: they copy the context)."""
     _local.capture = capture
+    _local.reset = _task_capture.set(capture)
 
 
 def current() -> ReplicateCapture | None:
-    """The capture this thread's output goes to, if any."""
-    return getattr(_local, "capture", None)
+    """The capture this thread's (or task's) output goes to, if any."""
+    return _task_capture.get() or getattr(_local, "capture", None)
 
 
-def pause() -> ReplicateCapture | None:
+def pause() -> bool | None:
     """Stop routing this thread's output to its replicate (while subscribers are called: what
     a watcher prints is its own output, and capturing it would feed it back to itself as an
     Output event); give the result to :func:`resume`."""
-    if not _installed:
+    if not _installed or getattr(_local, "paused", False):
         return None
-    capture: ReplicateCapture | None = getattr(_local, "capture", None)
-    if capture is not None:
-        _local.capture = None
-    return capture
+    _local.paused = True
+    return True
 
 
-def resume(capture: ReplicateCapture | None) -> None:
+def resume(paused: bool | None) -> None:
     """Undo :func:`pause`."""
-    if capture is not None:
-        _local.capture = capture
+    if paused:
+        _local.paused = False
+
+
+def begin_task(capture: ReplicateCapture) -> None:
+    """Route the output of the current asyncio task (and of the threads it hands work to
+    with ``asyncio.to_thread``) to ``capture``; the task's context ends with it."""
+    _task_capture.set(capture)
 
 
 def flush_current() -> None:
     """Publish this thread's unfinished output line (called at each step's end)."""
-    if not _installed:  # no run captures: skip the thread-local lookup on the hot path
+    if not _installed:  # no run captures: skip the lookups on the hot path
         return
-    capture: ReplicateCapture | None = getattr(_local, "capture", None)
+    capture = current()
     if capture is not None and capture._partial:
         capture.flush_partial()
 
@@ -168,5 +190,12 @@ def flush_current() -> None:
 def end() -> None:
     capture: ReplicateCapture | None = getattr(_local, "capture", None)
     _local.capture = None
+    reset = getattr(_local, "reset", None)
+    if reset is not None:
+        _local.reset = None
+        try:
+            _task_capture.reset(reset)
+        except ValueError:  # set in another context (cannot happen in the engine's own use)
+            _task_capture.set(None)
     if capture is not None:
         capture.flush_partial()

@@ -1,4 +1,4 @@
-"""The step context ``ctx`` a step receives: config, seed, RNGs, metrics, emit, log, cancel."""
+"""The step context ``ctx`` a step receives: config, seed, RNGs, metrics, emit, log, cancel, resources."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from . import events as ev
 from .cancel import CancelToken
 from .metrics import Metrics
+from .resources import Resources, resources_for
 from .seeds import DEFAULT_SEED, derive_seed
 
 Emit = Callable[[ev.Event], None]
@@ -144,6 +145,13 @@ class StepContext:
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` if the run was cancelled."""
         self._token.check()
+
+    # -- resources shared across replicates -----------------------------------------
+    @property
+    def resources(self) -> Resources:
+        """The run's shared resources by name (``ctx.resources["model"]``), each built at its
+        first use in this process and closed when the run ends (core/resources.py)."""
+        return resources_for(self.run_id, self.config)
 
     # -- artifacts ----------------------------------------------------------------
     @property

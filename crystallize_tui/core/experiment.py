@@ -30,6 +30,7 @@ from .plan import RunPlan, Seeds, TaskOrder, check_replicates
 from .plugins.base import Plugin, RunInfo
 from .plugins.parallel import ParallelExecution
 from .plugins.seed import SeedPlugin
+from .resources import resources_of
 from .result import OK, ReplicateResult, Result
 from .runner import Run
 from .seeds import DEFAULT_SEED, check_seed
@@ -74,8 +75,12 @@ class Experiment:
         execution: Mapping[str, Any] | None = None,
         stop: Any = None,
         max_replicates: int | None = None,
+        resources: Any = None,
     ) -> None:
         self.datasource = datasource
+        # Shared objects steps reach as ctx.resources[name] (core/resources.py); with those
+        # declared by @resource, which this mapping overrides name by name.
+        self.resources = resources_of(resources)
         # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``.
         self.stop_rule = parse_stop(stop, max_replicates)
         self.pipeline = list(pipeline)
@@ -279,6 +284,7 @@ class Experiment:
         workers: int | None = None,
         grace: float | None = None,
         start_method: str | None = None,
+        concurrency: int | None = None,
         confirmatory: bool = False,
         seed_stream: int = 0,
         stop: Any = None,
@@ -309,7 +315,8 @@ class Experiment:
             configs = apply_overrides(configs, overrides)
         plugins = list(self.plugins if plugins is None else plugins)
         executor = build_backend(self._default_execution(plugins), backend,
-                                 {"workers": workers, "grace": grace, "start_method": start_method})
+                                 {"workers": workers, "grace": grace, "start_method": start_method,
+                                  "concurrency": concurrency})
         steps = self.steps()
         store = self.store if record else None
         # The fingerprint (hashes of configs and step sources) serves resume and the
@@ -368,6 +375,7 @@ class Experiment:
             keep_output=only is not None,
             reraise=reraise,
             cache_dir=_cache_dir(steps, store),
+            resources=self.resources,
         )
         info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
                        resumed=previous is not None)
@@ -420,9 +428,10 @@ class Experiment:
         Options: ``replicates``, ``treatments`` (names to run; the baseline always runs),
         ``seed``, ``fail_fast``, ``echo`` (False keeps print output off the terminal),
         ``overrides`` ({"dotted.key": value} set in every condition's config),
-        ``backend`` ("serial", "threads", "processes") and ``workers`` (> 1 alone: the
-        experiment's pool, processes by default; 1: serial), ``grace`` and ``start_method``
-        for the pool, ``resume`` (continue the latest unfinished run of this experiment from
+        ``backend`` ("serial", "threads", "processes", "dask", "async") and ``workers`` (> 1
+        alone: the experiment's pool, processes by default; 1: serial), ``grace`` and
+        ``start_method`` for the pool, ``concurrency`` (replicates in flight at once) for
+        "async", ``resume`` (continue the latest unfinished run of this experiment from
         the store: finished replicates are kept, failed and missing ones run; refused if
         configs or step code changed since, unless ``force=True``), ``stop`` ("decided" or
         "width=0.02") with ``max_replicates`` (the cap): replicates run in rounds and none

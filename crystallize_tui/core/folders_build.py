@@ -19,13 +19,14 @@ from .hypothesis import Hypothesis
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
+from .resources import check_builder
 from .seeds import DEFAULT_SEED
 from .stopping import parse_stop
 from .treatment import Treatment
 
 TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
-    "treatments", "hypotheses", "plugins", "run",
+    "treatments", "hypotheses", "plugins", "run", "resources",
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
 SWAP_KEYS = ("datasource", "overrides")
@@ -34,12 +35,14 @@ _NUMBER = (int, float)
 # registered backend may take more settings, which it checks itself.
 RUN_OPTIONS: dict[str, tuple[Any, ...]] = {
     "backend": (str,), "workers": (int,), "grace": _NUMBER, "start_method": (str, None),
+    "concurrency": (int,),
 }
 # The run: section's stop rule (core/stopping.py): "decided" or "width=0.02", and the cap.
 STOP_OPTIONS: dict[str, tuple[Any, ...]] = {"stop": (str,), "max_replicates": (int,)}
 # Per plugin: each option and the YAML types it accepts (None: may be null).
 PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
-    "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER},
+    "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER,
+                 "max_concurrency": (int, None)},
     "seed": {"auto_seed": (bool,)},
     "logging": {"verbose": (bool,)},
     "artifacts": {"root_dir": (str,), "versioned": (bool,)},
@@ -89,8 +92,27 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "hypotheses": _hypotheses(doc, folder, data.get("hypotheses"), [t.name for t in treatments]),
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
         "execution": _run_section(doc, data),
+        "resources": _resources(doc, folder, data),
         **_stop_settings(doc, data),
     }
+
+
+def _resources(doc: Document, folder: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``resources: {model: models:load_model}``: shared objects (core/resources.py)."""
+    value = data.get("resources")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise doc.error(f"resources: expected a mapping of name: module:function, got {_kind(value)} "
+                        f"{value!r}", data, "resources")
+    built = {}
+    for name, ref in value.items():
+        fn = resolve(doc, folder, ref, f"resources.{name}", value, name)
+        try:
+            built[check_builder(name, fn)] = fn
+        except ConfigError as exc:
+            raise doc.error(f"resources.{name}: {exc}", value, name) from None
+    return built
 
 
 def _stop_settings(doc: Document, data: dict[str, Any]) -> dict[str, Any]:

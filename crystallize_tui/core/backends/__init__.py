@@ -16,6 +16,7 @@ _REGISTRY: dict[str, type[Backend] | str] = {
     "threads": "crystallize_tui.core.backends.pool:ThreadBackend",
     "processes": "crystallize_tui.core.backends.pool:ProcessBackend",
     "dask": "crystallize_tui.core.backends.dask:DaskBackend",  # needs the [dask] extra
+    "async": "crystallize_tui.core.backends.async_loop:AsyncBackend",  # tasks of one event loop
 }
 
 

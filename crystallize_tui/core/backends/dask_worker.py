@@ -13,6 +13,7 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from .. import capture as capture_mod
+from .. import resources as resources_mod
 from ..cancel import CancelToken
 from ..events import Event
 from ..plan import ReplicateHooks, RunPlan
@@ -63,6 +64,7 @@ class WorkerRun:
         self._hooks: ReplicateHooks | None = None
         self._lock = threading.Lock()
         self._captured = False
+        self._resources: Any = None
 
     def plan(self) -> tuple[RunPlan, ReplicateHooks]:
         with self._lock:
@@ -74,6 +76,7 @@ class WorkerRun:
                     capture_mod.install()
                     self._captured = True
                 self._hooks = ReplicateHooks.of(plan.plugins)
+                self._resources = resources_mod.open_for(plan)  # once per worker, closed with the run
                 self._plan = plan
             return self._plan, self._hooks  # type: ignore[return-value]
 
@@ -95,6 +98,8 @@ class WorkerRun:
     def close(self) -> None:
         self.token.cancel()
         self.sender.close()
+        if self._resources is not None:
+            self._resources.close()
         if self._captured:
             capture_mod.uninstall()
             self._captured = False

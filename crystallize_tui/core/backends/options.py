@@ -1,4 +1,4 @@
-"""The execution run options (backend, workers, grace, start_method): an experiment's
+"""The execution run options (backend, workers, concurrency, grace, start_method): an experiment's
 defaults, what a ParallelExecution plugin or ``-w N`` ask for, resolved to one backend."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from . import backend_class, backend_for
 from .base import Backend
 
 SERIAL: dict[str, Any] = {"backend": "serial"}
-OPTIONS = ("backend", "workers", "grace", "start_method")
+OPTIONS = ("backend", "workers", "concurrency", "grace", "start_method")
 DEFAULT_POOL = "processes"  # what workers > 1 means when nothing names a backend
 DEFAULT_WORKERS = 4  # a pool asked for by name alone, as ParallelExecution() gives
 
@@ -42,6 +42,7 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
     """The execution a run uses: ``default`` (the experiment's) changed by the run's own
     ``backend`` and settings (None: not given). ``workers`` without a backend keeps the
     default's pool kind for > 1 (processes if the default is serial) and means serial for 1;
+    ``concurrency`` without a backend means the async backend;
     a backend without workers keeps the default's count if it is a pool, else 4. Settings
     of the default that the chosen backend has no use for are dropped; given ones are not."""
     given = {k: v for k, v in settings.items() if v is not None}
@@ -50,6 +51,8 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
     workers = given.get("workers")
     if workers is not None:
         check_workers(workers)
+    if backend is None and "concurrency" in given and default["backend"] != "async":
+        backend = "async"  # only the async backend has a concurrency: asking for one picks it
     same = backend is None or backend == default["backend"]
     if backend is None:
         if workers == 1 and set(given) == {"workers"}:
@@ -62,9 +65,11 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
     inherited = {k: v for k, v in default.items() if k != "backend" and k in cls.SETTINGS}
     if not same and default["backend"] == "serial":
         inherited.pop("workers", None)
+    if "workers" in given and "concurrency" not in given:
+        inherited.pop("concurrency", None)  # -w N with async: N in flight, whatever the default said
     chosen: dict[str, Any] = {"backend": backend, **inherited, **given}
-    if backend != "serial" and "workers" not in chosen:
-        chosen["workers"] = DEFAULT_WORKERS
+    if backend != "serial" and "workers" not in chosen and getattr(cls, "pooled", True):
+        chosen["workers"] = DEFAULT_WORKERS  # (the async backend has its own default concurrency)
     if backend == "serial" and "workers" not in given:
         chosen.pop("workers", None)
     return chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import capture as capture_mod
+from .. import resources as resources_mod
 from ..cancel import CancelToken
 from ..errors import ConfigError
 from ..plan import ReplicateHooks, RunPlan
@@ -31,11 +32,13 @@ class SerialBackend(Backend):
         captured = plan.capture
         if captured:
             capture_mod.install()
+        resources = resources_mod.open_for(plan)
         try:
             for treatment, k in plan.tasks:
                 if token.cancelled:
                     return
                 yield run(treatment, k)
         finally:
+            resources.close()
             if captured:
                 capture_mod.uninstall()

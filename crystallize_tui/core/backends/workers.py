@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import capture as capture_mod
+from .. import resources as resources_mod
 from ..cancel import CancelToken
 from ..channel import BatchSender
 from ..errors import PluginError
@@ -45,6 +46,7 @@ def _worker_loop(
     run = replicate_runner(plan, emit, token, ReplicateHooks.of(plan.plugins))
     clock = time.perf_counter
     position = 0  # of the next task, counted over every chunk received
+    resources = resources_mod.open_for(plan)  # one pool per process: thread workers share it
     try:
         while True:
             chunk = tasks.get()
@@ -74,6 +76,7 @@ def _worker_loop(
         flush(("fatal", wid, f"worker {wid} crashed: {type(exc).__name__}: {exc}\n"
                              f"{traceback.format_exc()}"))
     finally:
+        resources.close()
         flush(("exit", wid))
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from ..errors import ConfigError
 from .base import Plugin
 
-KINDS = ("process", "thread")
+KINDS = ("process", "thread", "async")
 
 
 class ParallelExecution(Plugin):
-    """Run replicates on ``max_workers`` worker processes (default) or threads.
+    """Run replicates on ``max_workers`` worker processes (default) or threads, or (kind
+    "async") as ``max_concurrency`` asyncio tasks of one event loop (backend "async").
 
     Kept for compatibility: it sets the experiment's default run options (``kind``
     "process" or "thread" is backend "processes" or "threads", ``max_workers`` is
@@ -32,6 +33,7 @@ class ParallelExecution(Plugin):
         *,
         grace: float = 2.0,
         start_method: str | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         if kind not in KINDS:
             raise ConfigError(f"ParallelExecution: kind must be one of {KINDS}, got {kind!r}")
@@ -45,11 +47,21 @@ class ParallelExecution(Plugin):
         self.kind = kind
         self.grace = grace
         self.start_method = start_method
+        if max_concurrency is not None and kind != "async":
+            raise ConfigError(f"ParallelExecution: max_concurrency is for kind='async', not {kind!r}")
+        if kind == "async":
+            from ..backends.async_loop import DEFAULT_CONCURRENCY, check_concurrency
+
+            max_concurrency = check_concurrency(DEFAULT_CONCURRENCY if max_concurrency is None
+                                                else max_concurrency)
+        self.max_concurrency = max_concurrency
 
     def execution(self) -> dict[str, Any]:
         """The run options this plugin stands for (one thread worker is serial, as before)."""
         if self.kind == "thread" and self.max_workers == 1:
             return {"backend": "serial"}
+        if self.kind == "async":
+            return {"backend": "async", "concurrency": self.max_concurrency, "grace": self.grace}
         chosen: dict[str, Any] = {"backend": "threads" if self.kind == "thread" else "processes",
                                   "workers": self.max_workers, "grace": self.grace}
         if self.kind == "process":

@@ -168,7 +168,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         exp = self.experiment
-        workers = exp.execution.get("workers", 1)
+        workers = exp.execution.get("workers", exp.execution.get("concurrency", 1))  # async: in flight
         with VerticalScroll(classes="dialog launch"):
             yield Label(Text(f"Run {exp.name}", style="bold"))
             with Horizontal(classes="field"):
