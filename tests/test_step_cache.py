@@ -207,3 +207,17 @@ async def test_the_run_screen_shows_cache_hits(tmp_path):
         await pilot.pause()
         lines = list(app.screen.query_one("#output", Log).lines)
     assert any(line.startswith("[baseline #1] cache hit: load (saved ") for line in lines), lines
+
+
+def test_the_async_backend_skips_cached_steps_too(tmp_path):
+    exp = _experiment(tmp_path, [prepare, noisy, score])
+    first = exp.run(echo=False, backend="async", concurrency=3)
+    # the three replicates start together, so each may miss the entry the others are making
+    ran = (_calls(tmp_path, "prepare"), _calls(tmp_path, "noisy"))
+    assert ran[1] == 3 and 1 <= ran[0] <= 3
+    second = exp.run(echo=False, backend="async", concurrency=3)
+    assert (_calls(tmp_path, "prepare"), _calls(tmp_path, "noisy")) == ran  # every step a hit
+    assert second.to_rows() == [dict(r) for r in first.to_rows()]
+    assert second.to_rows() == [dict(r) for r in exp.run(echo=False).to_rows()]  # serial agrees
+    lines = Store(exp.store.path).output_lines_starting(second.run_id, "cache hit: ")
+    assert len(lines) == 6

@@ -164,18 +164,9 @@ def _run_step(
     cache: StepCache | None = None,
 ) -> Any:
     attempts = step.retries + 1
-    lookup = None
-    if cache is not None:
-        token.check()
-        lookup = probe(cache, step, data, ctx)
-        if lookup is not None:
-            hit, out = lookup.find(ctx, data)
-            if not hit:
-                data = out  # the config as a copy that notes the keys the step reads
-            else:  # the step is skipped: no step events, its prints are not replayed
-                for plugin in hooks.after_step:
-                    call_hook(plugin, "after_step", ctx, step.name, out)
-                return out
+    lookup, hit, data = look_up_cached(step, data, ctx, hooks, token, cache)
+    if hit:
+        return data
     try:
         for attempt in range(1, attempts + 1):
             token.check()  # step boundaries are cancellation points
@@ -211,6 +202,27 @@ def _run_step(
         if lookup is not None:  # the step failed or was cancelled: its config back
             lookup.release(ctx)
     raise AssertionError("unreachable")
+
+
+def look_up_cached(
+    step: StepSpec, data: Any, ctx: StepContext, hooks: ReplicateHooks, token: CancelToken,
+    cache: StepCache | None,
+) -> tuple[Any, bool, Any]:
+    """``(lookup, hit, data)`` for a step about to run: on a hit ``data`` is the step's kept
+    output (its after_step hooks called; no step events, its prints not replayed); on a miss
+    it is the input the step must get (a config that notes the keys the step reads), and
+    ``lookup`` keeps the output once the step returns. Shared by every backend's step loop."""
+    if cache is None:
+        return None, False, data
+    token.check()
+    lookup = probe(cache, step, data, ctx)
+    if lookup is None:
+        return None, False, data
+    hit, out = lookup.find(ctx, data)
+    if hit:
+        for plugin in hooks.after_step:
+            call_hook(plugin, "after_step", ctx, step.name, out)
+    return lookup, hit, out
 
 
 def _call_step(step: StepSpec, data: Any, ctx: StepContext) -> Any:

@@ -31,7 +31,16 @@ from ..errors import Cancelled, PluginError
 from ..metrics import Metrics
 from ..pipeline import StepSpec
 from ..plan import ReplicateHooks, RunPlan
-from ..replicate import ASYNCIO_DIR, ENGINE_DIR, _call_step, _default_sigint_here, call_hook
+from ..cache import StepCache
+from ..cache_step import opener
+from ..replicate import (
+    ASYNCIO_DIR,
+    ENGINE_DIR,
+    _call_step,
+    _default_sigint_here,
+    call_hook,
+    look_up_cached,
+)
 from ..result import CANCELLED, FAILED, OK, ReplicateResult
 from ..treatment import fresh_copy
 from .async_blocking import Blocking, timed
@@ -127,6 +136,7 @@ def async_replicate_runner(
     # Looked up once per run: which steps are coroutine functions (awaited on the loop).
     steps = [(step, inspect.iscoroutinefunction(step.fn)) for step in plan.steps]
     blocking = Blocking()  # async steps that held up the loop, reported once per step
+    step_cache = opener(plan.cache_dir)
 
     def check_added(name: str, value: Any) -> None:
         token.check()
@@ -150,7 +160,8 @@ def async_replicate_runner(
             for plugin in before_replicate:
                 call_hook(plugin, "before_replicate", ctx)
             for step, is_async in steps:
-                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token, threads, blocking)
+                data = await _run_step(step, is_async, data, ctx, hooks, step_emit, token, threads,
+                                       blocking, step_cache() if step.cache else None)
         except (Cancelled, asyncio.CancelledError):
             status = CANCELLED
         except PluginError:
@@ -185,6 +196,21 @@ def async_replicate_runner(
 async def _run_step(
     step: StepSpec, is_async: bool, data: Any, ctx: StepContext, hooks: ReplicateHooks,
     emit: Emit | None, token: CancelToken, threads: StepThreads, blocking: Blocking,
+    cache: StepCache | None = None,
+) -> Any:
+    lookup, hit, data = look_up_cached(step, data, ctx, hooks, token, cache)
+    if hit:
+        return data
+    try:
+        return await _attempts(step, is_async, data, ctx, hooks, emit, token, threads, blocking, lookup)
+    finally:
+        if lookup is not None:  # the step failed or was cancelled: its config back
+            lookup.release(ctx)
+
+
+async def _attempts(
+    step: StepSpec, is_async: bool, data: Any, ctx: StepContext, hooks: ReplicateHooks,
+    emit: Emit | None, token: CancelToken, threads: StepThreads, blocking: Blocking, lookup: Any,
 ) -> Any:
     attempts = step.retries + 1
     for attempt in range(1, attempts + 1):
@@ -215,6 +241,8 @@ async def _run_step(
         if emit is not None:
             emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
                                  step.name, _clock() - started, True))
+        if lookup is not None:
+            out = lookup.keep(ctx, out)
         for plugin in hooks.after_step:
             call_hook(plugin, "after_step", ctx, step.name, out)
         return out
