@@ -25,14 +25,14 @@ from typing import Any
 
 from .. import capture as capture_mod
 from .. import events as ev
+from ..cache import StepCache
+from ..cache_step import opener
 from ..cancel import CancelToken
 from ..context import StepContext
 from ..errors import Cancelled, PluginError
 from ..metrics import Metrics
 from ..pipeline import StepSpec
 from ..plan import ReplicateHooks, RunPlan
-from ..cache import StepCache
-from ..cache_step import opener
 from ..replicate import (
     ASYNCIO_DIR,
     ENGINE_DIR,
