@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "rounds up to --max-replicates")
     run.add_argument("--max-replicates", type=int, metavar="N",
                      help="with --until: the cap on replicates per condition")
+    run.add_argument("--correction", metavar="NAME",
+                     help="with --until: across rows 'holm' (default, family-wise), 'bonferroni' "
+                          "or 'e-bh' (false discovery rate)")
     run.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--detach", "-d", action="store_true",

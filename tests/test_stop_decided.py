@@ -237,3 +237,22 @@ def test_a_yaml_stop_rule_beside_plugins_parallel_is_not_a_second_backend(tmp_pa
     experiment = Experiment.from_yaml(tmp_path / "experiments" / "game")
     assert experiment.stop_rule is not None and experiment.stop_rule.max_replicates == 60
     assert experiment.execution["backend"] == "threads"
+
+
+def test_the_correction_across_rows_is_chosen_and_said_in_json(tmp_path):
+    """`--correction e-bh` reaches the rule and `run --json` names it; a bad name in experiment.yaml is one line naming the file, key and value."""
+    root = workspace(tmp_path, shift=2.0, p=0.95)
+    out = cli(root, "run", "game", "--until", "decided", "--max-replicates", "200",
+              "--correction", "e-bh", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["stop"]["correction"] == "e-bh" and doc["anytime_correction"].startswith("e-BH across 2")
+    assert {r["correction"] for r in doc["stop"]["rows"]} == {"e-bh"}
+    assert all(r["anytime_level"] is not None for r in doc["comparison"])
+
+    bad = YAML.format(shift=2.0, p=0.95) + "run: {stop: decided, max_replicates: 9, correction: fdr}\n"
+    write_experiment(tmp_path, "bad", bad, {"steps.py": STEPS})
+    out = cli(tmp_path, "run", "bad")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "experiment.yaml" in line and "run.correction" in line and "'fdr'" in line and "holm" in line

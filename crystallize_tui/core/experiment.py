@@ -74,10 +74,12 @@ class Experiment:
         execution: Mapping[str, Any] | None = None,
         stop: Any = None,
         max_replicates: int | None = None,
+        correction: str | None = None,
     ) -> None:
         self.datasource = datasource
-        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``.
-        self.stop_rule = parse_stop(stop, max_replicates)
+        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``;
+        # ``correction`` across rows: "holm" (default), "bonferroni" or "e-bh".
+        self.stop_rule = parse_stop(stop, max_replicates, correction)
         self.pipeline = list(pipeline)
         self.replicates = check_replicates(replicates, "replicates")
         self.plugins = list(plugins)
@@ -283,14 +285,15 @@ class Experiment:
         seed_stream: int = 0,
         stop: Any = None,
         max_replicates: int | None = None,
+        correction: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
         use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         rule = self.stop_rule
-        if stop is not None or max_replicates is not None:
-            rule = parse_stop(stop if stop is not None else rule, max_replicates)
+        if stop is not None or max_replicates is not None or correction is not None:
+            rule = parse_stop(stop if stop is not None else rule, max_replicates, correction)
         if rule is not None and only is not None:
             rule = None  # one replicate of one condition: nothing to compare
         if rule is not None and rule.max_replicates is not None:
@@ -326,7 +329,7 @@ class Experiment:
             kept = json.loads(store.run_row(run_id).get("stop") or "null")
             if rule is None and kept and kept.get("until"):
                 # A cancelled run with a stop rule resumes under the same rule and cap.
-                rule = parse_stop(kept["until"], kept.get("max_replicates"))
+                rule = parse_stop(kept["until"], kept.get("max_replicates"), kept.get("correction"))
                 n = rule.max_replicates or n
             n = max(n, previous.replicates)
             prior = [r for r in store.replicates(run_id)
@@ -424,7 +427,8 @@ class Experiment:
         for the pool, ``resume`` (continue the latest unfinished run of this experiment from
         the store: finished replicates are kept, failed and missing ones run; refused if
         configs or step code changed since, unless ``force=True``), ``stop`` ("decided" or
-        "width=0.02") with ``max_replicates`` (the cap): replicates run in rounds and none
+        "width=0.02") with ``max_replicates`` (the cap) and ``correction`` ("holm" by
+        default, "bonferroni", or "e-bh" for a false discovery rate): replicates run in rounds and none
         starts once every hypothesis's row (every treatment x metric row if none are declared)
         is decided, or every interval is that narrow; the status reads "stopped: decided" and
         ``result.stop`` holds the rule, the stopping replicate and the anytime-valid rows

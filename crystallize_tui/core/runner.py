@@ -313,7 +313,8 @@ class Run:
         )
         if self.monitor is not None or self.stop_reason == "at look":
             self.result.stop = (
-                self.monitor.summary(stopped_by_user=self.stop_reason == "at look")
+                self.monitor.summary(stopped_by_user=self.stop_reason == "at look",
+                                     outcomes=self.outcomes)
                 if self.monitor is not None else
                 summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
             if self.recorder is not None and unsaved is None:

@@ -332,6 +332,42 @@ class SequentialDifference:
             log_e = self._log_e
         return math.exp(min(log_e, 700.0))
 
+    def level_p(self) -> float:
+        """The smallest level at which :meth:`interval_at` has excluded 0 at some look so far
+        (its running intersection excludes 0 exactly at levels >= this). For the mixtures the
+        anytime p-value itself (duality of the mixture and its e-process); for the bounded
+        method 2 exp(-max(|drift| - penalty)) of its bets (Theorem 2's interval solved for
+        alpha); the betting method: its p-value."""
+        if self.method == "bounded":
+            state = self._eb_state(self.alpha)
+            return min(1.0, 2.0 * math.exp(-state.excess_max))  # type: ignore[union-attr]
+        return self.p_value()
+
+    def interval_at(self, level: float) -> Interval:
+        """The interval at ``level`` with the bets and mixture tuned for the updater's own alpha
+        (``interval(level)`` retunes them for ``level``). One tuning makes the intervals at
+        several levels nested, and for the mixtures the interval at ``level`` excludes 0
+        exactly when the e-process passes 1 / level: Holm over the rows reads them so
+        (stats/family.py). The bounded interval here is not intersected over looks (the
+        caller intersects); the betting method has no such form and retunes."""
+        _check_alpha(level)
+        if self.method == "betting" or level == self.alpha:
+            return self.interval(level)
+        if self.method == "bounded":
+            assert self.low is not None and self.high is not None
+            lo, hi = self._eb_state(self.alpha).bounds_at(level)  # type: ignore[union-attr]
+            span = self.high - self.low
+            return Interval(self.low + span * lo, self.low + span * hi, self.n, self.method, level)
+        here = self.interval(self.alpha)
+        if not math.isfinite(here.upper - here.lower):
+            return Interval(here.lower, here.upper, here.n, here.method, level, here.note)
+        mean, sd, _ = self._moments()
+        if self.method == "t":
+            half = t_half_scalar(self.n, sd, level, _t_phi(self.target_n, self.alpha))
+        else:
+            half = asymptotic_half_scalar(self.n, sd, level, mixture_rho(self.target_n, self.alpha))
+        return Interval(mean - half, mean + half, self.n, self.method, level, here.note)
+
     def decision(self, alpha: float | None = None, higher_is_better: bool = True) -> str:
         return decide(self.interval(alpha), higher_is_better)
 
