@@ -211,7 +211,8 @@ class Run:
         metrics = dict(outcome.metrics) if outcome.status == OK else None
         if self.monitor.observe(outcome.treatment, outcome.replicate, metrics) and self.stop_reason is None:
             self.stop_reason = self.monitor.reason
-            self.token.cancel()
+            # No new replicate; running ones (a pool's) finish and are kept (core/stopping.py).
+            self.token.stop_starting()
 
     def _stop_requested(self) -> bool:
         """A watcher (the run screen's key) asked to stop at this look, not to cancel."""
@@ -226,7 +227,7 @@ class Run:
         """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
         if self.stop_reason is None and self.result is None:
             self.stop_reason = "at look"
-            self.token.cancel()
+            self.token.stop_starting()
 
     def _publish(self, event: ev.Event) -> None:
         """The backend's publish while replicates are committed in groups: an event after a
