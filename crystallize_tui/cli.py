@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="where replicates run: serial, threads, processes or dask")
     confirm.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     confirm.add_argument("--json", action="store_true", help="print the result as JSON")
+    confirm.add_argument("--detach", "-d", action="store_true",
+                         help="run in a process of its own: print the run id and return (then: "
+                              "crystallize ps / attach / logs / cancel)")
+    confirm.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
 
     command("ps", "list live runs from every process using the store: progress, pid, "
                  "host (a run whose process is gone reads 'interrupted')", "live:cmd_ps")
@@ -157,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "every row of the table")
     show.add_argument("--correction", choices=("holm", "bh", "none"), default="holm",
                       help="multiple-comparison correction (default holm)")
+    show.add_argument("--json", action="store_true",
+                      help="print the run as JSON (as `run --json`: kind, comparison, stop, ...)")
 
     export = command("export", "export one stored run as CSV or JSON", "browsing:cmd_export")
     export.add_argument("run_id", help="run id")

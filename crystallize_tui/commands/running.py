@@ -285,6 +285,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         args.window.finished(result)
         return EXIT_FAILED if result.errors or not result.complete else EXIT_OK
     if args.json:
+        result.kind = ws.store.run_row(result.run_id).get("kind") or result.kind  # a resumed confirm
         json.dump(result_document(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)

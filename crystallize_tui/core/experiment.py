@@ -442,10 +442,12 @@ class Experiment:
         code and hypotheses locked and fingerprinted before the first replicate. Same
         options as ``run()`` except ``resume``, ``force`` and ``overrides`` (it tests the
         experiment as declared). See ``crystallize_tui.core.confirm``."""
-        from .confirm import check_confirmable
+        from .confirm import CONFIRMATORY, check_confirmable
 
         check_confirmable(self, options)
-        return self._handle({**options, "confirmatory": True}, listen=False).drive()
+        result = self._handle({**options, "confirmatory": True}, listen=False).drive()
+        result.kind = CONFIRMATORY
+        return result
 
     def start(self, **options: Any) -> RunHandle:
         """Start a run in a background thread of this process and return its RunHandle

@@ -594,6 +594,7 @@ class Store:
                         for h in json.loads(row["hypotheses"])],
         )
         result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        result.kind = row.get("kind") or "exploratory"
         return result
 
     def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
