@@ -62,6 +62,9 @@ async def test_the_live_note_counts_the_rounds_the_progress_shows(tmp_path):
                 await until(pilot, lambda k=k: progress.finished_count == 2 * k)
                 # Read the moment the progress shows the round: the note says it too.
                 assert rounds_in(stats.note) == k, (k, stats.note)
+            # The interval is labelled with the level its decision is made at (one row: alpha).
+            assert str(stats.lines[0].cells["difference"]).endswith("α 0.05")
+            assert "Holm step-down across 1 row(s)" in stats.note
             holds[2].unlink()  # the last round; then the final table replaces the live rows
             await until(pilot, lambda: screen.result is not None)
     finally:
