@@ -1,4 +1,5 @@
-"""The attached run screen's live anytime rows match the progress they are shown with."""
+"""The attached run screen's live anytime rows match the progress they are shown with, and
+follow the correction of the run's stop rule."""
 
 import re
 import subprocess
@@ -28,6 +29,7 @@ datasource: {shift: 0.0}
 replicates: 4
 treatments:
   fast: {shift: 1.0}
+run: {stop: decided, max_replicates: 4, correction: e-bh}
 '''
 
 
@@ -62,9 +64,10 @@ async def test_the_live_note_counts_the_rounds_the_progress_shows(tmp_path):
                 await until(pilot, lambda k=k: progress.finished_count == 2 * k)
                 # Read the moment the progress shows the round: the note says it too.
                 assert rounds_in(stats.note) == k, (k, stats.note)
-            # The interval is labelled with the level its decision is made at (one row: alpha).
+            # The interval is labelled with the level its decision is made at (one row: alpha),
+            # and the rows are decided with the run's own rule's correction, read from the store.
             assert str(stats.lines[0].cells["difference"]).endswith("α 0.05")
-            assert "Holm step-down across 1 row(s)" in stats.note
+            assert "e-BH across 1 row(s)" in stats.note
             holds[2].unlink()  # the last round; then the final table replaces the live rows
             await until(pilot, lambda: screen.result is not None)
     finally:

@@ -20,7 +20,7 @@ from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
 from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
-from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines
+from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines, stored_correction
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
@@ -239,7 +239,8 @@ def _print_live_statistics(store: Any, run_id: str) -> None:
     from .common import console
 
     row = store.run_row(run_id)
-    live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]))
+    live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]),
+                          stored_correction(row.get("stop")))  # the run's own rule decides
     if not live.comparable:
         return
     live.add_stored(run_id, store.replicates(run_id))

@@ -379,9 +379,13 @@ class Experiment:
                 recorder.resumed_run(replicates=n, note=note, resumes=previous.resumes,
                                      conditions=names)
             else:
+                # The rule goes in with the run's row (written when the run starts), so a
+                # watcher reads it while the run goes (the live views decide as it does).
+                stop = ({"stop": json.dumps({**rule.as_dict(), "reason": None})}
+                        if rule is not None else {})
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
-                                 workspace=workspace_root(), extra=lock)
-            if rule is not None:
+                                 workspace=workspace_root(), extra={**(lock or {}), **stop})
+            if rule is not None and previous is not None:
                 store.set_stop(run_id, {**rule.as_dict(), "reason": None})
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(

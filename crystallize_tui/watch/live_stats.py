@@ -56,6 +56,18 @@ def as_finished_event(run_id: str, rep: Any) -> ev.ReplicateFinished | ev.Replic
                               rep.error or "", getattr(rep, "traceback", "") or "")
 
 
+def stored_correction(stop: str | dict[str, Any] | None) -> str | None:
+    """The correction of a run's stop rule as the store keeps it (``runs.stop``), else None."""
+    import json
+
+    try:
+        rule = json.loads(stop) if isinstance(stop, str) else stop
+    except ValueError:
+        return None
+    found = rule.get("correction") if isinstance(rule, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def partial_result(name: str, conditions: list[str], seed: int, finished: Iterable[Any]) -> Result:
     """A Result over the replicates finished so far.
 
@@ -85,7 +97,8 @@ class LiveStatistics:
     """Finished replicates in, a paced live comparison out. Not thread-safe: feed it and
     ask it from one thread, or hand ``snapshot()`` to a worker for ``compute``."""
 
-    def __init__(self, experiment: str, conditions: Iterable[str], seed: int) -> None:
+    def __init__(self, experiment: str, conditions: Iterable[str], seed: int,
+                 correction: str | None = None) -> None:
         self.experiment = experiment
         self.conditions = list(conditions)
         self.seed = seed
@@ -93,7 +106,9 @@ class LiveStatistics:
         self._dirty = False
         self._last_at = float("-inf")
         self._last_cost = 0.0
-        self.anytime_stats = AnytimeStatistics(self.conditions)
+        # ``correction``: the run's stop rule's (``stored_correction``), so a view decides the
+        # rows as the run's own monitor does; Holm without one.
+        self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""

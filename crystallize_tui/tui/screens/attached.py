@@ -15,7 +15,7 @@ from ...core import events as ev
 from ...core.stopping import is_stopped
 from ...core.store.follow import POLL_S, RunFollower
 from ...watch.format import stored_lines
-from ...watch.live_stats import LiveAnytime, LiveStatistics, as_finished_event
+from ...watch.live_stats import LiveAnytime, LiveStatistics, as_finished_event, stored_correction
 from ..messages import RunCompleted, RunCrashed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
@@ -135,7 +135,8 @@ class AttachedRunScreen(RunScreen):
         shown_counts = snapshot.counts
         # The live anytime rows are fed here, from the replicates of each read (incremental,
         # O(new)), so each read's message carries the rows of exactly what it counts.
-        live = (LiveStatistics(self.experiment.name, conditions, int(row["base_seed"]))
+        live = (LiveStatistics(self.experiment.name, conditions, int(row["base_seed"]),
+                               stored_correction(row.get("stop")))
                 if len(conditions) > 1 else None)
         # Reading every row competes with the UI thread for the GIL: let it show the state first.
         self._state_shown.wait(1.0)
