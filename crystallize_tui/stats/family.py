@@ -19,15 +19,19 @@ m rows the family needs a correction; three are offered:
   whichever look the run stops. Decisions may come and go between looks.
 
 The anytime p-values Holm uses are read on the grid of its step levels alpha / k (k = 1..m):
-``grid_p`` is the smallest alpha / k at which the row's confidence sequence at that level has
-excluded 0 at some look (its running intersection excludes 0). The sequences at the m levels
-come from one set of bets / one mixture (``SequentialDifference.interval_at``), so they are
-nested: excluded at a level implies excluded at every larger one, hence P(grid_p <= alpha / k)
+a row's grid p-value (:func:`on_grid` of ``SequentialDifference.level_p``) is the smallest
+alpha / k at which its confidence sequence at that level has excluded 0 at some look (its
+running intersection excludes 0). The sequences at the m levels come from one set of bets
+or one mixture (``SequentialDifference.interval_at``), so they are nested: excluded at a level implies excluded at every larger one, hence P(grid p <= alpha / k)
 = P(the level-alpha/k sequence ever excludes the true 0) <= alpha / k, which is all the argument
 above needs. For the mixtures (unbounded metrics) the level-a sequence excludes 0 exactly when
-the e-process passes 1 / a, so grid_p is the anytime p-value rounded up to the grid: Holm on
+the e-process passes 1 / a, so the grid p is the anytime p-value rounded up to the grid: Holm on
 the anytime p-values, as :func:`grid_p_batch` computes it. The interval shown at the step
 level where a row was decided excludes 0 by construction.
+
+These guarantees are those of the rows' sequences: exact for bounded metrics, and for
+unbounded ones as valid as the asymptotic sequence is (as n grows, with its burn-in and skew
+gate; stats/sequential.py). bench/sequential.py ("family") checks them by simulation.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ class FamilyDecision:
 
 
 def holm_levels(m: int, alpha: float) -> list[float]:
-    """The step-down levels alpha / m, alpha / (m - 1), ..., alpha (grid of :func:`grid_p`)."""
+    """The step-down levels alpha / m, alpha / (m - 1), ..., alpha (the grid of :func:`on_grid`)."""
     return [alpha / (m - j) for j in range(m)]
 
 
@@ -123,16 +127,10 @@ def ebh(e_values: Sequence[float], alpha: float) -> FamilyDecision:
 
 
 def on_grid(p_value: float, levels: Sequence[float]) -> float:
-    """The smallest level at or above ``p_value`` (1.0 above them all): :func:`grid_p` of a
+    """The smallest level at or above ``p_value`` (1.0 above them all): the grid p-value of a
     row whose running intersections exclude 0 exactly at levels >= ``p_value``."""
     above = [a for a in levels if p_value <= a]
     return min(above) if above else 1.0
-
-
-def grid_p(excluded_at: Sequence[bool], levels: Sequence[float]) -> float:
-    """The smallest level at which the row's sequence has excluded 0 (1.0 when none has)."""
-    hits = [a for a, hit in zip(levels, excluded_at, strict=True) if hit]
-    return min(hits) if hits else 1.0
 
 
 class Hulls:
@@ -154,16 +152,13 @@ class Hulls:
     def at(self, level: float) -> tuple[float, float]:
         return self.bounds.get(level, (-math.inf, math.inf))
 
-    def excludes_zero(self, level: float) -> bool:
-        lo, hi = self.at(level)
-        return lo > 0 or hi < 0
 
 
 # --- batch: many simulated runs at once (bench/sequential.py; equal to the streaming rows) ---
 
 
 def grid_p_batch(p_values: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """:func:`grid_p` from anytime p-values (``stats.sequential.anytime_p_values``): the
+    """:func:`on_grid` of anytime p-values (``stats.sequential.anytime_p_values``): the
     smallest level at or above each p (1.0 above them all)."""
     p = np.asarray(p_values, dtype=float)
     grid = np.full(p.shape, 1.0)
