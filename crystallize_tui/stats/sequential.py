@@ -50,8 +50,10 @@ rare 0/1 outcome not yet seen is no zero-width interval).
 Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
 difference = 0". For the mixtures ``p <= alpha`` exactly when the sequence at that alpha has
 excluded 0 at some look so far; for the bounded methods whenever it has (their bets are tuned
-for the updater's alpha). Across treatments: :func:`e_bh` on the current e-values (false
-discovery rate), or Holm on the anytime p-values (family-wise, ``stats.adjust_pvalues``).
+for the updater's alpha). Across treatments and metrics: stats/family.py (Holm's step-down on
+the anytime p-values by default, read through :meth:`SequentialDifference.level_p` and
+:meth:`SequentialDifference.interval_at`; or :func:`e_bh` on the current e-values for a false
+discovery rate).
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ def e_bh(e_values: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[bool]:
     control with e-values", JRSS-B 84(3)): the k* largest e-values, k* = max{k : e_(k) >= K / (k
     alpha)}. Controls the false discovery rate at alpha under any dependence; the e-values are
     the e-processes at the same look (``SequentialDifference.e_value``). For family-wise control
-    across treatments, Holm on the anytime p-values (``stats.adjust_pvalues``) is valid too.
+    across treatments, Holm on the anytime p-values (stats/family.py) is the default.
     """
     _check_alpha(alpha)
     e = np.asarray(e_values, dtype=float)
