@@ -6,7 +6,11 @@ to LOOKS; a method "misses" a run if its interval ever excludes the true mean di
 target is a miss rate <= alpha + 3 standard errors; the naive paired t-test checked after every
 replicate is the negative control on the same runs. Then, with a true difference, how often
 and how early each method decides; last, the incremental updater's cost per look against a
-floor measured in the same run. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
+floor measured in the same run. Then the family of rows (``family``, or ``--only family``):
+three treatments against one baseline monitored after every replicate, decided with Bonferroni
+and with Holm's step-down on the anytime p-values (family-wise error, under the global null and
+with one true effect), and e-BH's false discovery rate with true effects among the rows, at a
+look chosen by the data. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
 """
 
 from __future__ import annotations
@@ -22,8 +26,16 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crystallize_tui.stats.family import (  # noqa: E402
+    ebh_batch,
+    grid_p_batch,
+    holm_batch,
+    holm_levels,
+)
 from crystallize_tui.stats.sequential import (  # noqa: E402
     SequentialDifference,
+    anytime_p_values,
+    asymptotic_log_e,
     asymptotic_sequence,
     betting_sequence,
     eb_sequence,
@@ -169,16 +181,80 @@ def speed(updates: int = 10_000, repeat: int = 3) -> None:
         print(f"  {method:10s} {cost:6.1f} us per look = {cost / base:5.0f}x the floor")
 
 
+def family_rows(effects: list[float], runs: int, looks: int, rng: np.random.Generator) -> np.ndarray:
+    """Paired differences of len(effects) treatments against one shared baseline (rows on axis
+    0): sharing the baseline correlates the rows (+0.5), as in a real run."""
+    base = rng.normal(size=(runs, looks))
+    return np.stack([rng.normal(e, 1.0, (runs, looks)) - base for e in effects])
+
+
+def holm_rejections(d: np.ndarray, correction: str) -> np.ndarray:
+    """Rejections after every look (rows, runs, looks), as watch/live_stats.py decides them:
+    the anytime p-values of e-processes tuned for alpha / m, Holm or Bonferroni across rows."""
+    m = d.shape[0]
+    p = anytime_p_values(asymptotic_log_e(d, alpha=ALPHA / m))
+    if correction == "holm":
+        return holm_batch(grid_p_batch(p, holm_levels(m, ALPHA)), ALPHA)
+    return p <= ALPHA / m
+
+
+def family(runs: int, looks: int, seed: int) -> None:
+    se = math.sqrt(ALPHA * (1 - ALPHA) / runs)
+    print(f"\nFamily of 3 treatments x 1 metric, {runs} runs x {looks} looks, limit alpha + 3 SE = "
+          f"{ALPHA + 3 * se:.3f}; family-wise error = share of runs where a true-null row was ever decided")
+    for label, effects in (("global null (0, 0, 0)", [0.0, 0.0, 0.0]),
+                           ("one effect (0.3, 0, 0)", [0.3, 0.0, 0.0]),
+                           ("two effects (0.3, 0.2, 0)", [0.3, 0.2, 0.0])):
+        d = family_rows(effects, runs, looks, np.random.default_rng(seed))
+        null = np.array([e == 0 for e in effects])
+        print(f"\n{label}:")
+        for name in ("bonferroni", "holm"):
+            rej = holm_rejections(d, name)
+            fwer = rej[null].any(axis=(0, 2)).mean()
+            line = f"  {name:10s} family-wise error {fwer:.3f}"
+            if (~null).any():
+                hit = rej[~null]
+                share = hit[..., -1].mean()
+                first = np.where(hit.any(axis=-1), np.argmax(hit, axis=-1) + 1, looks + 1)
+                line += (f"   effects decided by {looks}: {share:.3f}, mean first look "
+                         f"{first.mean():.0f}")
+            print(line + ("" if fwer <= ALPHA + 3 * se else "   <-- INVALID"))
+        unc = [asymptotic_sequence(d[i], ALPHA) for i in range(len(effects))]
+        naive = np.stack([(lo > 0) | (hi < 0) for lo, hi in unc])
+        print(f"  {'none (each row at alpha)':10s} family-wise error {naive[null].any(axis=(0, 2)).mean():.3f}"
+              "   (negative control)")
+    # e-BH: six rows, three true effects; the run stops at the first look where e-BH decides
+    # three rows (else at the cap): the false discovery proportion there, averaged.
+    effects = [0.4, 0.3, 0.25, 0.0, 0.0, 0.0]
+    m = len(effects)
+    d = family_rows(effects, runs, looks, np.random.default_rng(seed + 1))
+    log_e = np.stack([asymptotic_log_e(d[i], alpha=ALPHA / m) for i in range(m)])
+    rej = ebh_batch(np.exp(np.minimum(log_e, 700.0)), ALPHA)
+    null = np.array([e == 0 for e in effects])
+    enough = rej.sum(axis=0) >= 3
+    stop = np.where(enough.any(axis=-1), np.argmax(enough, axis=-1), looks - 1)
+    at = np.take_along_axis(rej, stop[None, :, None].repeat(m, axis=0), axis=-1)[..., 0]
+    fdp = at[null].sum(axis=0) / np.maximum(at.sum(axis=0), 1)
+    fdp_end = rej[null][..., -1].sum(axis=0) / np.maximum(rej[..., -1].sum(axis=0), 1)
+    fdr_se = fdp.std() / math.sqrt(runs)
+    print(f"\ne-BH, effects {effects}, {runs} runs: stopped at the first look deciding 3 rows "
+          f"(mean look {stop.mean() + 1:.0f}): FDR {fdp.mean():.3f} (SE {fdr_se:.3f}); at look {looks}: "
+          f"FDR {fdp_end.mean():.3f}; true effects decided at the stop {at[~null].mean():.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--looks", type=int, default=500)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--only", choices=("family",), help="run only this part")
     args = parser.parse_args()
     start = time.perf_counter()
-    validity(args.runs, args.looks, args.seed)
-    power(args.runs // 4, args.looks, args.seed)
-    speed()
+    if args.only is None:
+        validity(args.runs, args.looks, args.seed)
+        power(args.runs // 4, args.looks, args.seed)
+        speed()
+    family(args.runs, args.looks, args.seed)
     print(f"\n({time.perf_counter() - start:.1f} s)")
 
 

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "rounds up to --max-replicates")
     run.add_argument("--max-replicates", type=int, metavar="N",
                      help="with --until: the cap on replicates per condition")
+    run.add_argument("--correction", metavar="NAME",
+                     help="with --until: across rows 'holm' (default, family-wise), 'bonferroni' "
+                          "or 'e-bh' (false discovery rate)")
     run.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--detach", "-d", action="store_true",
@@ -114,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="where replicates run: serial, threads, processes or dask")
     confirm.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     confirm.add_argument("--json", action="store_true", help="print the result as JSON")
+    confirm.add_argument("--detach", "-d", action="store_true",
+                         help="run in a process of its own: print the run id and return (then: "
+                              "crystallize ps / attach / logs / cancel)")
+    confirm.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
 
     command("ps", "list live runs from every process using the store: progress, pid, "
                  "host (a run whose process is gone reads 'interrupted')", "live:cmd_ps")
@@ -162,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "every row of the table")
     show.add_argument("--correction", choices=("holm", "bh", "none"), default="holm",
                       help="multiple-comparison correction (default holm)")
+    show.add_argument("--json", action="store_true",
+                      help="print the run as JSON (as `run --json`: kind, comparison, stop, ...)")
     show.add_argument("--plot", nargs="?", const="", metavar="METRIC",
                       help="draw the run's charts (of METRIC, or of every metric) instead of tables")
     _chart_options(show)

@@ -179,7 +179,7 @@ def test_history_show_and_export(workspace, tmp_path):
     assert shown.returncode == 0 and "biased" in shown.stdout and "McNemar exact" in shown.stdout
     csv_out = cli(workspace, "export", first["run_id"], "--format", "csv")
     lines = csv_out.stdout.strip().splitlines()
-    assert lines[0] == "treatment,replicate,seed,status,metric,index,value"
+    assert lines[0] == "treatment,replicate,seed,status,metric,index,value,kind"
     assert len(lines) == 1 + 2 * 3 * 2  # conditions x replicates x metrics
     target = tmp_path / "run.json"
     cli(workspace, "export", first["run_id"], "-f", "json", "-o", str(target))

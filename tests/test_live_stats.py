@@ -56,7 +56,7 @@ def test_a_late_watcher_sees_live_statistics_then_the_final_table(workspace):  #
     assert "3 replicate(s) done in every condition" in text
     # The anytime-valid row of fast - baseline on x: its interval (infinite in the burn-in),
     # its decision and what its method assumes; never a fixed-n verdict mid-run.
-    assert "fast x: 1 [-inf, inf] n=3 undecided (asymptotic: finite variance" in text
+    assert "fast x: 1 [-inf, inf] at alpha 0.05 n=3 undecided (asymptotic: finite variance" in text
     assert "burn-in: 3 of 30 replicates" in text
     assert "significant" not in text
     (workspace / "experiments" / "slow" / "hold").unlink()
@@ -85,7 +85,7 @@ def test_the_anytime_rows_decide_once_an_interval_excludes_0_and_say_what_they_a
     assert rows["x"].label == "decided: higher" and rows["x"].lower > 0
     assert rows["x"].method == "asymptotic" and "finite variance" in rows["x"].assumes
     assert rows["won"].method == "bounded" and rows["won"].label == "decided: higher"
-    assert "split over 2 row(s)" in now.note
+    assert "Holm step-down across 2 row(s)" in now.note
     # A replicate done in one condition only is not in any row yet.
     live.add([finished("baseline", 60, 0.0)])
     assert live.anytime().replicates == 60

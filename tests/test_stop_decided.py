@@ -237,3 +237,57 @@ def test_a_yaml_stop_rule_beside_plugins_parallel_is_not_a_second_backend(tmp_pa
     experiment = Experiment.from_yaml(tmp_path / "experiments" / "game")
     assert experiment.stop_rule is not None and experiment.stop_rule.max_replicates == 60
     assert experiment.execution["backend"] == "threads"
+
+
+def test_the_correction_across_rows_is_chosen_and_said_in_json(tmp_path):
+    """`--correction e-bh` reaches the rule and `run --json` names it; a bad name in experiment.yaml is one line naming the file, key and value."""
+    root = workspace(tmp_path, shift=2.0, p=0.95)
+    out = cli(root, "run", "game", "--until", "decided", "--max-replicates", "200",
+              "--correction", "e-bh", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["stop"]["correction"] == "e-bh" and doc["anytime_correction"].startswith("e-BH across 2")
+    assert {r["correction"] for r in doc["stop"]["rows"]} == {"e-bh"}
+    assert all(r["anytime_level"] is not None for r in doc["comparison"])
+
+    bad = YAML.format(shift=2.0, p=0.95) + "run: {stop: decided, max_replicates: 9, correction: fdr}\n"
+    write_experiment(tmp_path, "bad", bad, {"steps.py": STEPS})
+    out = cli(tmp_path, "run", "bad")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "experiment.yaml" in line and "run.correction" in line and "'fdr'" in line and "holm" in line
+
+
+SLOW_STEPS = '''
+import random
+import time
+
+def play(config, ctx):
+    rng = random.Random(f"{ctx.treatment}-{ctx.seed}")
+    time.sleep(0.05)  # so the pool's other workers are mid-replicate when the rule holds
+    ctx.metrics.add("x", rng.gauss(config["shift"], 1.0))  # a cancellation point after the work
+'''
+
+
+def test_a_process_pool_keeps_the_replicates_running_at_the_stop_and_says_so(tmp_path):
+    """With 3 worker processes, replicates running when the rule holds finish and are kept;
+    the stop is at the look where the rule held, its rows are those of that look, and the
+    store, `run --json` and `show` say how many more finished after it."""
+    write_experiment(tmp_path, "game", YAML.format(shift=3.0, p=0.5), {"steps.py": SLOW_STEPS})
+    out = cli(tmp_path, "run", "game", "--until", "decided", "--max-replicates", "200",
+              "--backend", "processes", "-w", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    stop, k = doc["stop"], doc["stop"]["stopping_replicate"]
+    after = stop["finished_after"]
+    assert doc["status"] == "stopped: decided" and after >= 1
+    assert stop["summary"] == f"stopped: decided at replicate {k} ({after} more finished after the stop, kept)"
+    assert [r["n"] for r in stop["rows"]] == [k]  # the answer at the stopping look
+    kept = doc["replicate_results"]
+    assert len(kept) == 2 * k + after and all(r["status"] == "ok" for r in kept)
+    status, count, stored = stored_run(tmp_path)
+    assert count == 2 * k + after and stored["finished_after"] == after
+    assert stored["stopping_replicate"] == k
+    shown = cli(tmp_path, "show", doc["run_id"])
+    assert f"stopped: decided at replicate {k} ({after} more finished after the stop, kept)" in shown.stdout
+    assert "anytime-valid rows at the stopping look" in shown.stdout

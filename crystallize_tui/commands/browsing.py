@@ -132,6 +132,9 @@ def cmd_show(args: Any, ws: Workspace) -> int:
     start_statistics_import()  # while the run loads from the store
     result = ws.store_holding(args.run_id).load(args.run_id)
     options = compare_options(args, result)
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(result_document(result), indent=2) + "\n")
+        return EXIT_OK
     con = console()
     row = ws.store.run_row(args.run_id)
     con.print(f"run {result.run_id} of {result.experiment}: {result.status}, started "

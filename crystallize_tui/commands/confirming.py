@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..core import interrupts
-from ..core.confirm import describe_run, verdicts_hold
+from ..core.confirm import check_confirmable, describe_run, verdicts_hold
 from ..core.store.follow import cancel_requests
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
@@ -20,6 +20,14 @@ from .running import _keep_fork, _with_execution, report, result_document
 def cmd_confirm(args: Any, ws: Workspace) -> int:
     """Exit 0 when every declared hypothesis is supported on the fresh seeds, 1 when one is
     not (or a replicate failed), 2 for an experiment that declares none."""
+    if getattr(args, "detach", False):
+        from ..core.backends import backend_class
+        from .live import start_detached
+
+        if args.backend is not None:
+            backend_class(args.backend)  # an unknown name fails here, not in the detached process
+        check_confirmable(ws.experiment(args.name), {})  # no hypotheses: exit 2 here, not later
+        return start_detached(args, ws, confirm_words(args))
     experiment = ws.experiment(args.name)
     _with_execution(experiment, args.backend, args.workers)
     conditions = [c for c in experiment.conditions
@@ -36,7 +44,8 @@ def cmd_confirm(args: Any, ws: Workspace) -> int:
               cancel_requests(ws.store, experiment.cancel)):
             result = experiment.confirm(replicates=args.replicates, treatments=args.treatment,
                                         echo=args.verbose and not args.json,
-                                        subscribers=subscribers)
+                                        subscribers=subscribers,
+                                        run_id=getattr(args, "run_id", None))
     except KeyboardInterrupt:
         print(f"\ncancelled: finished replicates kept in {ws.store_path}; continue with "
               f"`crystallize run {args.name} --resume` (it keeps the fresh seeds)",
@@ -60,6 +69,22 @@ def cmd_confirm(args: Any, ws: Workspace) -> int:
     con.print("confirmed: every hypothesis supported on fresh seeds" if held else
               "not confirmed: not every hypothesis was supported on fresh seeds", markup=False)
     return EXIT_OK if held and code == EXIT_OK else EXIT_FAILED
+
+
+def confirm_words(args: Any) -> list[str]:
+    """The arguments of this ``crystallize confirm`` (without --detach): what the detached
+    process is started with."""
+    words: list[str] = []
+    for flag, value in (("--root", args.root), ("--store", args.store)):
+        if value:
+            words += [flag, value]
+    words += ["confirm", args.name]
+    for flag, value in (("-n", args.replicates), ("-w", args.workers), ("--backend", args.backend)):
+        if value is not None:
+            words += [flag, str(value)]
+    for name in args.treatment or []:
+        words += ["-t", name]
+    return words + [flag for flag, on in (("-v", args.verbose), ("--json", args.json)) if on]
 
 
 class _Quiet:

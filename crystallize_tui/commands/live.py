@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..core.confirm import CONFIRMATORY
 from ..core.errors import ConfigError, StoreError
 from ..core.stopping import is_stopped
 from ..core.store.attach import AttachedRun
@@ -19,7 +20,7 @@ from ..core.store.follow import POLL_S, RunFollower, Snapshot
 from ..core.store.recorder import MAX_EVENTS_ENV, MAX_EVENTS_PER_RUN
 from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
-from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines
+from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines, stored_correction
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
 
@@ -45,8 +46,10 @@ def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
     once the process has recorded the run, and return."""
     from .running import check_resume
 
-    check_resume(args, ws)
-    run_id = ws.store.runs(args.name)[0].run_id if args.resume else new_run_id()
+    if hasattr(args, "resume"):  # `confirm --detach` has no --resume
+        check_resume(args, ws)
+    resume = getattr(args, "resume", False)
+    run_id = ws.store.runs(args.name)[0].run_id if resume else new_run_id()
     log = log_path(ws, run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
@@ -150,6 +153,8 @@ def cmd_ps(args: Any, ws: Workspace) -> int:
         status = record.status
         if (note := unchecked_note(status, row["host"])) is not None:
             status = f"{status} ({note})"
+        if record.kind == CONFIRMATORY:
+            status = f"{status} · {CONFIRMATORY}"
         print("\t".join([record.run_id, record.experiment, status,
                          progress_text(progress), clock(progress.elapsed), eta_text(progress),
                          _when(record.started_at), str(row["pid"] or "—"),
@@ -209,7 +214,8 @@ def cmd_attach(args: Any, ws: Workspace) -> int:
     try:
         first = follower.poll(last=LAST_LINES)
         where = f"process {first.pid} on {first.host}" if first.pid else "unknown process"
-        print(f"run {args.run_id}: {first.status} ({where})")
+        kind = f" · {CONFIRMATORY}" if store.run_row(args.run_id).get("kind") == CONFIRMATORY else ""
+        print(f"run {args.run_id}: {first.status}{kind} ({where})")
         print(f"progress: {progress_line(run.progress)}")
         if first.running:
             _print_live_statistics(store, args.run_id)
@@ -233,7 +239,8 @@ def _print_live_statistics(store: Any, run_id: str) -> None:
     from .common import console
 
     row = store.run_row(run_id)
-    live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]))
+    live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]),
+                          stored_correction(row.get("stop")))  # the run's own rule decides
     if not live.comparable:
         return
     live.add_stored(run_id, store.replicates(run_id))

@@ -18,9 +18,9 @@ from ..core.experiment import describe
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
-from ..core.stopping import is_stopped, parse_stop
+from ..core.stopping import check_correction, is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
-from ..watch.live_stats import anytime_rows, stop_lines
+from ..watch.live_stats import AnytimeStatistics, anytime_rows, stop_head, stop_lines
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -70,6 +70,12 @@ def result_document(result: Result) -> dict[str, Any]:
         found = by_row.get((row.get("treatment"), row.get("metric")))
         row["anytime"] = found["anytime"] if found else "undecided"
         row["anytime_interval"] = [found["lower"], found["upper"]] if found else None
+        # The interval's level: the Holm step (or e-BH level) its decision was made at.
+        row["anytime_level"] = found.get("level") if found else None
+    doc["anytime_correction"] = (stop.get("family") if stop and stop.get("family") else
+                                 AnytimeStatistics(result.conditions, rows=len(rows) or None).family())
+    if stop:
+        stop = {**stop, "summary": stop_head(stop)}
     doc["stop"] = stop
     doc["hypotheses"] = [
         {**asdict(h.hypothesis), "treatment": h.treatment, "verdict": h.verdict,
@@ -160,6 +166,8 @@ def run_words(args: Any) -> list[str]:
         words += ["--until", args.until]
     if getattr(args, "max_replicates", None) is not None:
         words += ["--max-replicates", str(args.max_replicates)]
+    if getattr(args, "correction", None) is not None:
+        words += ["--correction", args.correction]
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -235,7 +243,11 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     if getattr(args, "backend", None) is not None:
         backend_class(args.backend)  # an unknown name fails here, also before --detach
     # A bad rule fails here, also before --detach.
-    rule = parse_stop(getattr(args, "until", None), getattr(args, "max_replicates", None))
+    until, correction = getattr(args, "until", None), getattr(args, "correction", None)
+    if correction is not None:
+        check_correction(correction)
+    rule = parse_stop(until, getattr(args, "max_replicates", None),
+                      correction if until is not None else None)
     if getattr(args, "detach", False):
         from .live import start_detached
 
@@ -273,6 +285,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
                 resume=args.resume, force=args.force, echo=args.verbose and not args.json,
                 overrides=overrides, fail_fast=True if args.fail_fast else None,
                 subscribers=subscribers, stop=rule,
+                # --correction alone: for the stop rule experiment.yaml declares
+                correction=correction if rule is None else None,
             )
     except KeyboardInterrupt:
         partial = experiment.last_result
@@ -284,6 +298,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         args.window.finished(result)
         return EXIT_FAILED if result.errors or not result.complete else EXIT_OK
     if args.json:
+        result.kind = ws.store.run_row(result.run_id).get("kind") or result.kind  # a resumed confirm
         json.dump(result_document(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
         failed = result.errors or any(h.inconclusive for h in result.hypotheses)

@@ -140,7 +140,7 @@ class StepContext:
     @property
     def cancelled(self) -> bool:
         """True once the run was cancelled; a long step may poll this and return early."""
-        return self._token.cancelled
+        return self._token.hard_cancelled  # a stop rule lets running replicates finish
 
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` if the run was cancelled."""

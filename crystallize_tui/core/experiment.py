@@ -75,14 +75,16 @@ class Experiment:
         execution: Mapping[str, Any] | None = None,
         stop: Any = None,
         max_replicates: int | None = None,
+        correction: str | None = None,
         resources: Any = None,
     ) -> None:
         self.datasource = datasource
         # Shared objects steps reach as ctx.resources[name] (core/resources.py); with those
         # declared by @resource, which this mapping overrides name by name.
         self.resources = resources_of(resources)
-        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``.
-        self.stop_rule = parse_stop(stop, max_replicates)
+        # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``;
+        # ``correction`` across rows: "holm" (default), "bonferroni" or "e-bh".
+        self.stop_rule = parse_stop(stop, max_replicates, correction)
         self.pipeline = list(pipeline)
         self.replicates = check_replicates(replicates, "replicates")
         self.plugins = list(plugins)
@@ -289,14 +291,15 @@ class Experiment:
         seed_stream: int = 0,
         stop: Any = None,
         max_replicates: int | None = None,
+        correction: str | None = None,
     ) -> Run:
         """Build a Run without starting it (``run``, ``stream``, ``debug`` and ``confirm``
         use this); ``confirmatory``: fresh seeds and a lock (core/confirm.py)."""
         interrupts.raise_if_pending()  # Ctrl-C before the run exists: record nothing
         n = self.replicates if replicates is None else check_replicates(replicates, "replicates")
         rule = self.stop_rule
-        if stop is not None or max_replicates is not None:
-            rule = parse_stop(stop if stop is not None else rule, max_replicates)
+        if stop is not None or max_replicates is not None or correction is not None:
+            rule = parse_stop(stop if stop is not None else rule, max_replicates, correction)
         if rule is not None and only is not None:
             rule = None  # one replicate of one condition: nothing to compare
         if rule is not None and rule.max_replicates is not None:
@@ -333,7 +336,7 @@ class Experiment:
             kept = json.loads(store.run_row(run_id).get("stop") or "null")
             if rule is None and kept and kept.get("until"):
                 # A cancelled run with a stop rule resumes under the same rule and cap.
-                rule = parse_stop(kept["until"], kept.get("max_replicates"))
+                rule = parse_stop(kept["until"], kept.get("max_replicates"), kept.get("correction"))
                 n = rule.max_replicates or n
             n = max(n, previous.replicates)
             prior = [r for r in store.replicates(run_id)
@@ -385,9 +388,13 @@ class Experiment:
                 recorder.resumed_run(replicates=n, note=note, resumes=previous.resumes,
                                      conditions=names)
             else:
+                # The rule goes in with the run's row (written when the run starts), so a
+                # watcher reads it while the run goes (the live views decide as it does).
+                stop = ({"stop": json.dumps({**rule.as_dict(), "reason": None})}
+                        if rule is not None else {})
                 recorder.new_run(info=info, parts=parts, fingerprint=fingerprint(parts),
-                                 workspace=workspace_root(), extra=lock)
-            if rule is not None:
+                                 workspace=workspace_root(), extra={**(lock or {}), **stop})
+            if rule is not None and previous is not None:
                 store.set_stop(run_id, {**rule.as_dict(), "reason": None})
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
@@ -434,7 +441,8 @@ class Experiment:
         "async", ``resume`` (continue the latest unfinished run of this experiment from
         the store: finished replicates are kept, failed and missing ones run; refused if
         configs or step code changed since, unless ``force=True``), ``stop`` ("decided" or
-        "width=0.02") with ``max_replicates`` (the cap): replicates run in rounds and none
+        "width=0.02") with ``max_replicates`` (the cap) and ``correction`` ("holm" by
+        default, "bonferroni", or "e-bh" for a false discovery rate): replicates run in rounds and none
         starts once every hypothesis's row (every treatment x metric row if none are declared)
         is decided, or every interval is that narrow; the status reads "stopped: decided" and
         ``result.stop`` holds the rule, the stopping replicate and the anytime-valid rows
@@ -448,10 +456,12 @@ class Experiment:
         code and hypotheses locked and fingerprinted before the first replicate. Same
         options as ``run()`` except ``resume``, ``force`` and ``overrides`` (it tests the
         experiment as declared). See ``crystallize_tui.core.confirm``."""
-        from .confirm import check_confirmable
+        from .confirm import CONFIRMATORY, check_confirmable
 
         check_confirmable(self, options)
-        return self._handle({**options, "confirmatory": True}, listen=False).drive()
+        result = self._handle({**options, "confirmatory": True}, listen=False).drive()
+        result.kind = CONFIRMATORY
+        return result
 
     def start(self, **options: Any) -> RunHandle:
         """Start a run in a background thread of this process and return its RunHandle

@@ -1,4 +1,7 @@
-"""Result export: CSV of flat rows, JSON of the whole result (round-trips), pandas DataFrame."""
+"""Result export: CSV of flat rows, JSON of the whole result (round-trips), pandas DataFrame.
+
+Every format says the run's ``kind`` (exploratory or confirmatory, core/confirm.py): a CSV
+column, a JSON key, a DataFrame column, so a script never mistakes one for the other."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from .result import ReplicateResult
 if TYPE_CHECKING:
     from .result import Result
 
-CSV_COLUMNS = ["treatment", "replicate", "seed", "status", "metric", "index", "value"]
+CSV_COLUMNS = ["treatment", "replicate", "seed", "status", "metric", "index", "value", "kind"]
 JSON_FORMAT = "crystallize-result/1"
 
 
@@ -35,15 +38,20 @@ def to_csv(result: Result, path: str | os.PathLike[str] | TextIO) -> Path | None
 def _write_csv(result: Result, fh: TextIO) -> None:
     writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
     writer.writeheader()
+    kind = _kind(result)
     with_values = set()
     for row in result.to_rows():
         with_values.add((row["treatment"], row["replicate"]))
-        writer.writerow(row)
+        writer.writerow({**row, "kind": kind})
     for rep in result.replicate_results:
         if (rep.treatment, rep.replicate) not in with_values:
             writer.writerow({"treatment": rep.treatment, "replicate": rep.replicate,
                              "seed": rep.seed, "status": rep.status, "metric": "",
-                             "index": "", "value": ""})
+                             "index": "", "value": "", "kind": kind})
+
+
+def _kind(result: Result) -> str:
+    return getattr(result, "kind", None) or "exploratory"
 
 
 def _json_value(value: Any) -> Any:
@@ -64,6 +72,7 @@ def to_dict(result: Result) -> dict[str, Any]:
         "run_id": result.run_id,
         "experiment": result.experiment,
         "status": result.status,
+        "kind": _kind(result),
         "complete": result.complete,
         "seed": result.seed,
         "replicates": result.replicates,
@@ -104,10 +113,12 @@ def from_json(path: str | os.PathLike[str]) -> Result:
                         r["error"], r["traceback"])
         for r in data["replicate_results"]
     ]
-    return Result(run_id=data["run_id"], experiment=data["experiment"], seed=data["seed"],
+    result = Result(run_id=data["run_id"], experiment=data["experiment"], seed=data["seed"],
                   replicates=data["replicates"], conditions=data["conditions"],
                   configs=data["configs"], outcomes=reps, status=data["status"],
                   duration=data["duration"], complete=data["complete"])
+    result.kind = data.get("kind") or "exploratory"  # exports from before it said
+    return result
 
 
 def to_dataframe(result: Result) -> Any:
@@ -115,4 +126,5 @@ def to_dataframe(result: Result) -> Any:
         import pandas as pd
     except ImportError:
         raise CrystallizeError("to_dataframe needs pandas: pip install pandas") from None
-    return pd.DataFrame(result.to_rows(), columns=CSV_COLUMNS)
+    return pd.DataFrame([{**row, "kind": _kind(result)} for row in result.to_rows()],
+                        columns=CSV_COLUMNS)

@@ -38,7 +38,8 @@ RUN_OPTIONS: dict[str, tuple[Any, ...]] = {
     "concurrency": (int,),
 }
 # The run: section's stop rule (core/stopping.py): "decided" or "width=0.02", and the cap.
-STOP_OPTIONS: dict[str, tuple[Any, ...]] = {"stop": (str,), "max_replicates": (int,)}
+STOP_OPTIONS: dict[str, tuple[Any, ...]] = {"stop": (str,), "max_replicates": (int,),
+                                             "correction": (str,)}
 # Per plugin: each option and the YAML types it accepts (None: may be null).
 PLUGIN_OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
     "parallel": {"max_workers": (int, None), "kind": (str,), "start_method": (str, None), "grace": _NUMBER,
@@ -126,11 +127,14 @@ def _stop_settings(doc: Document, data: dict[str, Any]) -> dict[str, Any]:
             raise doc.error(f"run.{key}: expected {names}, got {_kind(section[key])} "
                             f"{section[key]!r}", section, key)
     try:
-        parse_stop(section.get("stop"), section.get("max_replicates"))
+        parse_stop(section.get("stop"), section.get("max_replicates"), section.get("correction"))
     except ConfigError as exc:
-        key = "stop" if "stop" in section else "max_replicates"
+        key = next(k for k in ("stop", "max_replicates", "correction") if k in section)
+        if "correction" in section and str(exc).startswith("correction"):
+            key = "correction"
         raise doc.error(f"run.{key}: {exc}", section, key) from None
-    return {"stop": section.get("stop"), "max_replicates": section.get("max_replicates")}
+    return {"stop": section.get("stop"), "max_replicates": section.get("max_replicates"),
+            "correction": section.get("correction")}
 
 
 def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:

@@ -168,6 +168,7 @@ class Result:
         self.declared_hypotheses = list(hypotheses or [])
         # A run with a stop rule (core/stopping.py): the rule, why it ended, the anytime rows.
         self.stop: dict[str, Any] | None = None
+        self.kind = "exploratory"  # or "confirmatory" (core/confirm.py): set by load and confirm()
         grid: dict[str, list[ReplicateResult | None]] = {c: [None] * replicates for c in conditions}
         for out in outcomes:
             row = grid.get(out.treatment)

@@ -211,7 +211,8 @@ class Run:
         metrics = dict(outcome.metrics) if outcome.status == OK else None
         if self.monitor.observe(outcome.treatment, outcome.replicate, metrics) and self.stop_reason is None:
             self.stop_reason = self.monitor.reason
-            self.token.cancel()
+            # No new replicate; running ones (a pool's) finish and are kept (core/stopping.py).
+            self.token.stop_starting()
 
     def _stop_requested(self) -> bool:
         """A watcher (the run screen's key) asked to stop at this look, not to cancel."""
@@ -226,7 +227,7 @@ class Run:
         """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
         if self.stop_reason is None and self.result is None:
             self.stop_reason = "at look"
-            self.token.cancel()
+            self.token.stop_starting()
 
     def _publish(self, event: ev.Event) -> None:
         """The backend's publish while replicates are committed in groups: an event after a
@@ -313,7 +314,8 @@ class Run:
         )
         if self.monitor is not None or self.stop_reason == "at look":
             self.result.stop = (
-                self.monitor.summary(stopped_by_user=self.stop_reason == "at look")
+                self.monitor.summary(stopped_by_user=self.stop_reason == "at look",
+                                     outcomes=self.outcomes)
                 if self.monitor is not None else
                 summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
             if self.recorder is not None and unsaved is None:

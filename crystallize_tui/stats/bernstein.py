@@ -98,6 +98,7 @@ class EBState:
         self.sum_l = self.sum_ly = self.sum_pen = 0.0
         self.lo, self.hi = 0.0, 1.0
         self.log_e = self.log_e_max = 0.0
+        self.excess_max = -math.inf  # running max of |drift| - penalty: see bounds_at
 
     def update(self, y: float) -> None:
         self.t += 1
@@ -121,3 +122,15 @@ class EBState:
         spread = abs(drift)
         self.log_e = spread + math.log1p(math.exp(-2.0 * spread)) - self.sum_pen - math.log(2.0)
         self.log_e_max = max(self.log_e_max, self.log_e)
+        # The interval at level a (these bets) excludes the null exactly when |drift| - penalty
+        # > log(2 / a): its running max says at which levels it ever has (stats/family.py).
+        self.excess_max = max(self.excess_max, spread - self.sum_pen)
+
+    def bounds_at(self, alpha: float) -> tuple[float, float]:
+        """The current interval (not intersected) at another ``alpha`` with these same bets:
+        intervals at several levels from one set of bets are nested (stats/family.py)."""
+        if self.t == 0:
+            return 0.0, 1.0
+        centre = self.sum_ly / self.sum_l
+        half = (math.log(2.0 / alpha) + self.sum_pen) / self.sum_l
+        return max(centre - half, 0.0), min(centre + half, 1.0)

@@ -50,8 +50,10 @@ rare 0/1 outcome not yet seen is no zero-width interval).
 Anytime-valid p-values are ``min(1, 1 / running max of the e-process)`` for the null "mean
 difference = 0". For the mixtures ``p <= alpha`` exactly when the sequence at that alpha has
 excluded 0 at some look so far; for the bounded methods whenever it has (their bets are tuned
-for the updater's alpha). Across treatments: :func:`e_bh` on the current e-values (false
-discovery rate), or Holm on the anytime p-values (family-wise, ``stats.adjust_pvalues``).
+for the updater's alpha). Across treatments and metrics: stats/family.py (Holm's step-down on
+the anytime p-values by default, read through :meth:`SequentialDifference.level_p` and
+:meth:`SequentialDifference.interval_at`; or :func:`e_bh` on the current e-values for a false
+discovery rate).
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ def e_bh(e_values: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[bool]:
     control with e-values", JRSS-B 84(3)): the k* largest e-values, k* = max{k : e_(k) >= K / (k
     alpha)}. Controls the false discovery rate at alpha under any dependence; the e-values are
     the e-processes at the same look (``SequentialDifference.e_value``). For family-wise control
-    across treatments, Holm on the anytime p-values (``stats.adjust_pvalues``) is valid too.
+    across treatments, Holm on the anytime p-values (stats/family.py) is the default.
     """
     _check_alpha(alpha)
     e = np.asarray(e_values, dtype=float)
@@ -331,6 +333,42 @@ class SequentialDifference:
         else:
             log_e = self._log_e
         return math.exp(min(log_e, 700.0))
+
+    def level_p(self) -> float:
+        """The smallest level at which :meth:`interval_at` has excluded 0 at some look so far
+        (its running intersection excludes 0 exactly at levels >= this). For the mixtures the
+        anytime p-value itself (duality of the mixture and its e-process); for the bounded
+        method 2 exp(-max(|drift| - penalty)) of its bets (Theorem 2's interval solved for
+        alpha); the betting method: its p-value."""
+        if self.method == "bounded":
+            state = self._eb_state(self.alpha)
+            return min(1.0, 2.0 * math.exp(-state.excess_max))  # type: ignore[union-attr]
+        return self.p_value()
+
+    def interval_at(self, level: float) -> Interval:
+        """The interval at ``level`` with the bets and mixture tuned for the updater's own alpha
+        (``interval(level)`` retunes them for ``level``). One tuning makes the intervals at
+        several levels nested, and for the mixtures the interval at ``level`` excludes 0
+        exactly when the e-process passes 1 / level: Holm over the rows reads them so
+        (stats/family.py). The bounded interval here is not intersected over looks (the
+        caller intersects); the betting method has no such form and retunes."""
+        _check_alpha(level)
+        if self.method == "betting" or level == self.alpha:
+            return self.interval(level)
+        if self.method == "bounded":
+            assert self.low is not None and self.high is not None
+            lo, hi = self._eb_state(self.alpha).bounds_at(level)  # type: ignore[union-attr]
+            span = self.high - self.low
+            return Interval(self.low + span * lo, self.low + span * hi, self.n, self.method, level)
+        here = self.interval(self.alpha)
+        if not math.isfinite(here.upper - here.lower):
+            return Interval(here.lower, here.upper, here.n, here.method, level, here.note)
+        mean, sd, _ = self._moments()
+        if self.method == "t":
+            half = t_half_scalar(self.n, sd, level, _t_phi(self.target_n, self.alpha))
+        else:
+            half = asymptotic_half_scalar(self.n, sd, level, mixture_rho(self.target_n, self.alpha))
+        return Interval(mean - half, mean + half, self.n, self.method, level, here.note)
 
     def decision(self, alpha: float | None = None, higher_is_better: bool = True) -> str:
         return decide(self.interval(alpha), higher_is_better)

@@ -56,6 +56,18 @@ def as_finished_event(run_id: str, rep: Any) -> ev.ReplicateFinished | ev.Replic
                               rep.error or "", getattr(rep, "traceback", "") or "")
 
 
+def stored_correction(stop: str | dict[str, Any] | None) -> str | None:
+    """The correction of a run's stop rule as the store keeps it (``runs.stop``), else None."""
+    import json
+
+    try:
+        rule = json.loads(stop) if isinstance(stop, str) else stop
+    except ValueError:
+        return None
+    found = rule.get("correction") if isinstance(rule, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def partial_result(name: str, conditions: list[str], seed: int, finished: Iterable[Any]) -> Result:
     """A Result over the replicates finished so far.
 
@@ -85,7 +97,8 @@ class LiveStatistics:
     """Finished replicates in, a paced live comparison out. Not thread-safe: feed it and
     ask it from one thread, or hand ``snapshot()`` to a worker for ``compute``."""
 
-    def __init__(self, experiment: str, conditions: Iterable[str], seed: int) -> None:
+    def __init__(self, experiment: str, conditions: Iterable[str], seed: int,
+                 correction: str | None = None) -> None:
         self.experiment = experiment
         self.conditions = list(conditions)
         self.seed = seed
@@ -93,7 +106,9 @@ class LiveStatistics:
         self._dirty = False
         self._last_at = float("-inf")
         self._last_cost = 0.0
-        self.anytime_stats = AnytimeStatistics(self.conditions)
+        # ``correction``: the run's stop rule's (``stored_correction``), so a view decides the
+        # rows as the run's own monitor does; Holm without one.
+        self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
@@ -151,7 +166,7 @@ class LiveStatistics:
 
 # -- anytime-valid rows ---------------------------------------------------------------
 ANYTIME_NOTE = ("fixed-n p-values are not a verdict yet; anytime-valid intervals hold at every "
-                "look at once (alpha {alpha} split over {rows} row(s)): decided when one excludes 0")
+                "look at once ({family}): decided when one excludes 0")
 ANYTIME_LIVE_NOTE = "live: {n} replicate(s) done in every condition · {anytime}"
 
 
@@ -170,6 +185,8 @@ class AnytimeRow:
     method: str
     assumes: str
     note: str = ""  # why it cannot decide yet (burn-in, skewness)
+    level: float = 0.05  # the interval's level: the one its decision was made at (stats/family.py)
+    correction: str = "holm"
 
     @property
     def label(self) -> str:
@@ -183,7 +200,8 @@ class AnytimeRow:
         return {"treatment": self.treatment, "metric": self.metric, "n": self.n,
                 "estimate": self.estimate, "lower": self.lower, "upper": self.upper,
                 "p_value": self.p_value, "decision": self.decision, "anytime": self.label,
-                "method": self.method, "assumes": self.assumes, "note": self.note}
+                "method": self.method, "assumes": self.assumes, "note": self.note,
+                "level": self.level, "correction": self.correction}
 
 
 def _is_binary(value: Any) -> bool:
@@ -192,15 +210,21 @@ def _is_binary(value: Any) -> bool:
 
 
 class _Row:
-    """The updater of one treatment x metric; bounded while every value is 0/1."""
+    """The updater of one treatment x metric; bounded while every value is 0/1. It keeps the
+    running intersection of its interval at the level last shown; a new level replays the
+    history once (the level changes only when the family's decisions do)."""
 
     def __init__(self, alpha: float) -> None:
+        from ..stats.family import Hulls
+
         self.alpha = alpha
+        self.hulls = Hulls()
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
         self.total = 0.0  # sum of the differences: the estimate without a pass over them
 
     def add(self, base: Any, treat: Any) -> None:
+        from ..stats.family import Hulls
         from ..stats.sequential import SequentialDifference
 
         if not all(isinstance(v, (int, float)) for v in (base, treat)):
@@ -212,11 +236,28 @@ class _Row:
         elif self.seq.method == "bounded" and not binary:
             # Not a 0/1 metric after all: the default method over the whole history.
             self.seq = SequentialDifference(alpha=self.alpha)
+            self.hulls = Hulls()
             for b, t in self.pairs:
                 self.seq.update_pair(b, t)
         self.pairs.append((float(base), float(treat)))
         self.total += float(treat) - float(base)
         self.seq.update_pair(float(base), float(treat))
+        self.hulls.update(self.seq, list(self.hulls.bounds))
+
+    def hull(self, level: float) -> tuple[float, float]:
+        """The running intersection at ``level`` (from now on the one kept up to date)."""
+        from ..stats.family import Hulls
+        from ..stats.sequential import SequentialDifference
+
+        if level not in self.hulls.bounds:
+            seq = self.seq
+            replay = SequentialDifference(seq.method, seq.low, seq.high, seq.alpha, seq.target_n,
+                                          seq.burn_in, seq.skew_gate)
+            self.hulls = Hulls()
+            for b, t in self.pairs:  # look by look, as if it had been kept from the start
+                replay.update_pair(b, t)
+                self.hulls.update(replay, [level])
+        return self.hulls.at(level)
 
 
 class AnytimeStatistics:
@@ -224,10 +265,15 @@ class AnytimeStatistics:
 
     A replicate number counts once it is over in every condition (a round): its paired
     differences go into each row's incremental updater, so an update costs O(new
-    replicates). Rows share ``alpha`` by Bonferroni (valid for any dependence)."""
+    replicates). Across rows ``correction`` (stats/family.py): "holm" (default; family-wise,
+    step-down on the anytime p-values), "bonferroni", or "e-bh" (false discovery rate)."""
 
     def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
-                 directions: dict[str, str] | None = None, rows: int | None = None) -> None:
+                 directions: dict[str, str] | None = None, rows: int | None = None,
+                 correction: str | None = None) -> None:
+        from ..stats.family import check_correction
+
+        self.correction = check_correction(correction)
         self.conditions = list(conditions)
         self.baseline = self.conditions[0] if self.conditions else "baseline"
         self.alpha = alpha
@@ -236,10 +282,23 @@ class AnytimeStatistics:
         self._open: dict[int, dict[str, dict[str, Any] | None]] = {}
         self._rows: dict[tuple[str, str], _Row] = {}
         self.rounds = 0  # replicate numbers over in every condition
+        self.completed: set[int] = set()  # which ones
+
+    def family_size(self) -> int:
+        return max(self._expected_rows or 0, len(self._rows), 1)
 
     def row_alpha(self) -> float:
+        """What each row's bets are tuned for (alpha / m): Holm's and Bonferroni's first step."""
         count = self._expected_rows or max(len(self._rows), len(self.conditions) - 1, 1)
         return self.alpha / max(count, 1)
+
+    def _levels(self) -> list[float]:
+        from ..stats.family import holm_levels
+
+        m = self.family_size()
+        if self.correction == "holm":
+            return holm_levels(m, self.alpha)
+        return [self.alpha / m] if self.correction == "bonferroni" else []
 
     def add(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> bool:
         """One replicate over (``metrics`` None: failed); True when it completed a round."""
@@ -251,6 +310,7 @@ class AnytimeStatistics:
             return False
         del self._open[replicate]
         self.rounds += 1
+        self.completed.add(replicate)
         base = seen.get(self.baseline)
         if base is None:
             return True
@@ -278,37 +338,70 @@ class AnytimeStatistics:
                 self.add(e.treatment, e.replicate, None)
 
     def rows(self) -> list[AnytimeRow]:
+        """Each row at the current look, decided (or not) by the family's correction, its
+        interval at the level of that decision."""
+        from ..stats import family
+
+        live = [(key, row) for key, row in self._rows.items() if row.seq is not None]
+        m = self.family_size()
+        if self.correction == "e-bh":
+            chosen = family.ebh([row.seq.e_value() for _, row in live] + [0.0] * (m - len(live)),
+                                self.alpha)
+        else:
+            # level_p: the smallest level whose running intersection excludes 0, read on the
+            # grid of Holm's steps (stats/family.py says why that is valid at any look).
+            levels = self._levels()
+            p = [family.on_grid(row.seq.level_p(), levels)
+                 for _, row in live] + [1.0] * (m - len(live))  # rows not seen yet: undecided
+            chosen = (family.holm if self.correction == "holm" else family.bonferroni)(p, self.alpha)
         out = []
-        for (treatment, metric), row in self._rows.items():
-            if row.seq is None:
-                continue
+        for i, ((treatment, metric), row) in enumerate(live):
             seq = row.seq
-            interval = seq.interval()
+            rejected, level = chosen.rejected[i], chosen.levels[i]
+            current = seq.interval_at(level)
+            if self.correction == "e-bh":
+                bounds = (current.lower, current.upper)
+            else:
+                if rejected and not seq.level_p() <= level:  # pragma: no cover - grid rounding
+                    level = p[i]
+                bounds = row.hull(level)
             estimate = row.total / seq.n if seq.n else math.nan
-            out.append(AnytimeRow(treatment, metric, seq.n, estimate, interval.lower,
-                                  interval.upper, seq.p_value(),
-                                  self._decision(seq, metric), seq.method, seq.assumes,
-                                  interval.note))
+            decision = self._decision(bounds, estimate, metric) if rejected else "undecided"
+            out.append(AnytimeRow(treatment, metric, seq.n, estimate, bounds[0], bounds[1],
+                                  seq.p_value(), decision, seq.method, seq.assumes,
+                                  current.note, level, self.correction))
         return out
 
-    def _decision(self, seq: Any, metric: str) -> str:
-        """"better"/"worse" where a hypothesis says which way is good ("less": lower is
-        better), else "higher"/"lower" (a loss going up is not "better"); or "undecided"."""
+    def _decision(self, bounds: tuple[float, float], estimate: float, metric: str) -> str:
+        """A decided row's side: "better"/"worse" where a hypothesis says which way is good
+        ("less": lower is better), else "higher"/"lower" (a loss going up is not "better")."""
+        from ..stats.sequential import decide
+
+        plain = decide(bounds)
+        if plain == "undecided":  # e-BH's e-value and the interval's bets may differ slightly
+            plain = "better" if estimate > 0 else "worse"
         direction = self.directions.get(metric)
         if direction in ("greater", "less"):
-            return seq.decision(higher_is_better=direction == "greater")
-        plain = seq.decision(higher_is_better=True)
-        return {"better": "higher", "worse": "lower"}.get(plain, plain)
+            flip = direction == "less"
+            return {"better": "worse", "worse": "better"}[plain] if flip else plain
+        return {"better": "higher", "worse": "lower"}[plain]
+
+    def family(self) -> str:
+        """Which correction decides the rows, in words (shown on screen and in JSON)."""
+        from ..stats.family import describe
+
+        return describe(self.correction, self.family_size(), self.alpha)
 
     def note(self) -> str:
-        return ANYTIME_NOTE.format(alpha=self.alpha, rows=max(len(self._rows), 1))
+        return ANYTIME_NOTE.format(family=self.family())
 
 
-def anytime_rows(result: Any) -> list[AnytimeRow]:
+def anytime_rows(result: Any, correction: str | None = None) -> list[AnytimeRow]:
     """The anytime-valid rows over a whole Result's replicates, in replicate order."""
     stats = AnytimeStatistics(result.conditions,
                               directions={h.metric: h.direction
-                                          for h in getattr(result, "declared_hypotheses", [])})
+                                          for h in getattr(result, "declared_hypotheses", [])},
+                              correction=correction)
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         stats.add(outcome.treatment, outcome.replicate,
                   dict(outcome.metrics) if outcome.status == OK else None)
@@ -320,23 +413,37 @@ def _figure(x: float) -> str:
 
 
 def anytime_line(row: AnytimeRow | dict[str, Any]) -> str:
-    """One row as text: "fast x: +1.02 [0.81, 1.23] n=40 decided: better (asymptotic: ...)"."""
+    """One row as text: "fast x: +1.02 [0.81, 1.23] at alpha 0.025 n=40 decided: better (...)"."""
     r = row.as_dict() if isinstance(row, AnytimeRow) else row
     note = f" · {r['note']}" if r.get("note") else ""
+    level = f" at alpha {r['level']:.3g}" if isinstance(r.get("level"), (int, float)) else ""
     return (f"{r['treatment']} {r['metric']}: {_figure(r['estimate'])} "
-            f"[{_figure(r['lower'])}, {_figure(r['upper'])}] n={r['n']} {r['anytime']}"
+            f"[{_figure(r['lower'])}, {_figure(r['upper'])}]{level} n={r['n']} {r['anytime']}"
             f" ({r['method']}: {r['assumes']}){note}")
 
 
-def stop_lines(stop: dict[str, Any]) -> list[str]:
-    """What a run with a stop rule says at its end: why it ended, where, and each row there."""
+def stop_head(stop: dict[str, Any]) -> str:
+    """The first line: "stopped: decided at replicate 40 (2 more finished after the stop, kept)"."""
     reason = stop.get("reason")
+    if reason in ("decided", "width", "at look"):
+        after = stop.get("finished_after") or 0
+        kept = f" ({after} more finished after the stop, kept)" if after else ""
+        return f"stopped: {reason} at replicate {stop.get('stopping_replicate')}{kept}"
+    state = "decided" if stop.get("decided") else "undecided"
+    return f"ran to the cap ({stop.get('stopping_replicate')} replicates, rule {stop.get('until')}): {state}"
+
+
+def stop_lines(stop: dict[str, Any]) -> list[str]:
+    """What a run with a stop rule says at its end: why it ended, where, and each row there
+    (the rows as they stood at the stopping look, not after replicates still running then)."""
     cap = stop.get("max_replicates")
     capped = f", cap {cap}" if cap else ""
     rule = f"rule {stop['until']}{capped}" if stop.get("until") else "no stop rule"
-    if reason in ("decided", "width", "at look"):
-        head = f"stopped: {reason} at replicate {stop.get('stopping_replicate')} ({rule})"
-    else:
-        state = "decided" if stop.get("decided") else "undecided"
-        head = f"ran to the cap ({stop.get('stopping_replicate')} replicates, rule {stop.get('until')}): {state}"
-    return [head, *("  " + anytime_line(r) for r in stop.get("rows", []))]
+    head = stop_head(stop)
+    if stop.get("reason") in ("decided", "width", "at look"):
+        head += f" ({rule})"
+    lines = [head]
+    if stop.get("family"):
+        at = " at the stopping look" if stop.get("finished_after") else ""
+        lines.append(f"  anytime-valid rows{at}: {stop['family']}")
+    return [*lines, *("  " + anytime_line(r) for r in stop.get("rows", []))]

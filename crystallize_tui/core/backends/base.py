@@ -20,7 +20,8 @@ The contract every backend keeps:
   FAILED result, not an exception); replicates never started because of a cancel are
   simply not yielded.
 - after ``token.cancel()`` no new replicate starts; running ones stop at their next
-  cancellation point.
+  cancellation point. After ``token.stop_starting()`` (a stop rule held: ``token.cancelled``
+  but not ``token.hard_cancelled``) no new replicate starts and running ones finish.
 - a plugin's failure (``PluginError``) stops the run and is raised once the backend has
   wound down.
 """

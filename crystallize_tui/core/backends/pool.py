@@ -76,6 +76,7 @@ class PoolBackend(Backend):
         live = set(range(n))
         fatal: str | None = None
         cancel_deadline: float | None = None
+        told_to_stop = False
         stopping = False
         # Replicates some of whose events were published and whose result is not in yet.
         heard: set[tuple[str | None, int | None]] = set()
@@ -103,11 +104,15 @@ class PoolBackend(Backend):
         try:
             feed_all()
             while live:
-                if token.cancelled and cancel_deadline is None:
-                    cancel_deadline = time.monotonic() + self.grace
-                    workers.cancel()
+                if token.cancelled and not told_to_stop:
+                    # No new replicate (a stop rule, or a cancel): running ones finish.
+                    told_to_stop = True
+                    workers.stop_starting()
                     for wid in live:
                         workers.send(wid, None)
+                if token.hard_cancelled and cancel_deadline is None:
+                    cancel_deadline = time.monotonic() + self.grace
+                    workers.cancel()
                 items = workers.receive(0.05)
                 for item in items:
                     if type(item) is not tuple:

@@ -99,14 +99,15 @@ class _PipeInbox:
 
 
 def _process_worker_main(
-    plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any, running: Any
+    plan: RunPlan, wid: int, tasks: Connection, out: Connection, cancel_event: Any, running: Any,
+    stop_event: Any = None,
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent turns it into a cancel, so a
     # worker must not die of it mid-replicate on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    token = CancelToken(cancel_event)
+    token = CancelToken(stop_event, hard=cancel_event)
     sender = BatchSender(out)
     if plan.capture:
         capture_mod.install()
@@ -192,6 +193,9 @@ class ThreadWorkers:
     def cancel(self) -> None:
         pass  # threads share the run's token
 
+    def stop_starting(self) -> None:
+        pass  # likewise
+
     def stop(self, grace_expired: bool) -> None:
         for box in self.inboxes:
             box.put(None)
@@ -212,6 +216,7 @@ class ProcessWorkers:
             with stderr_with_fd():
                 resource_tracker.ensure_running()
         self.cancel_event = SharedFlag(self.ctx)
+        self.stop_event = SharedFlag(self.ctx)  # a stop rule held: no new replicate, running ones finish
         # What each worker is running (see _worker_loop), in shared memory: written twice
         # per replicate by the worker for nothing, read by the parent only if it dies.
         self.running = self.ctx.RawArray("q", n)
@@ -234,7 +239,8 @@ class ProcessWorkers:
         result_read, result_write = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(
             target=_process_worker_main,
-            args=(self.plan, wid, task_read, result_write, self.cancel_event, self.running),
+            args=(self.plan, wid, task_read, result_write, self.cancel_event, self.running,
+                  self.stop_event),
             name=f"crystallize-worker-{wid}",
             daemon=True,
         )
@@ -279,6 +285,10 @@ class ProcessWorkers:
 
     def cancel(self) -> None:
         self.cancel_event.set()
+        self.stop_event.set()
+
+    def stop_starting(self) -> None:
+        self.stop_event.set()
 
     def stop(self, grace_expired: bool) -> None:
         for wid, proc in enumerate(self.procs):

@@ -336,11 +336,12 @@ class Store:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
-                   hypotheses, host, pid, kind, seed_stream, lock_fingerprint)
+                   hypotheses, host, pid, kind, seed_stream, lock_fingerprint, stop)
                    VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
                    :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit,
-                   :hypotheses, :host, :pid, :kind, :seed_stream, :lock_fingerprint)""",
-                {"kind": "exploratory", "seed_stream": 0, "lock_fingerprint": None, **row,
+                   :hypotheses, :host, :pid, :kind, :seed_stream, :lock_fingerprint, :stop)""",
+                {"kind": "exploratory", "seed_stream": 0, "lock_fingerprint": None, "stop": None,
+                 **row,
                  "host": socket.gethostname(), "pid": os.getpid()},
             )
         self._recording.add(row["run_id"])
@@ -594,6 +595,7 @@ class Store:
                         for h in json.loads(row["hypotheses"])],
         )
         result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        result.kind = row.get("kind") or "exploratory"
         return result
 
     def events(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:

@@ -15,10 +15,11 @@ from ...core import events as ev
 from ...core.stopping import is_stopped
 from ...core.store.follow import POLL_S, RunFollower
 from ...watch.format import stored_lines
-from ...watch.live_stats import as_finished_event
+from ...watch.live_stats import LiveAnytime, LiveStatistics, as_finished_event, stored_correction
 from ..messages import RunCompleted, RunCrashed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
+from ..widgets.stats_table import StatsTable
 from ..widgets.tables import ProgressTable
 from .pair_view import PAIR_ACTIONS
 from .run import DRAIN_INTERVAL, ROWS_INTERVAL, STATS_INTERVAL, RunScreen
@@ -35,6 +36,9 @@ class RunPolled(Message):
     # (ok, failed) per condition to add to the progress at once; ``finished`` is then not
     # counted again (a late watcher's first read: counts first, the rows after them).
     counts: dict[str, tuple[int, int]] | None = None
+    # The anytime-valid rows over every replicate read so far, ``finished`` included:
+    # computed in the tail's thread, shown with the progress they match (never a round behind).
+    anytime: LiveAnytime | None = None
 
 
 @dataclass
@@ -130,6 +134,11 @@ class AttachedRunScreen(RunScreen):
                                      stored_lines(snapshot.rows, snapshot.failures)],
                                     counts=snapshot.counts))
         shown_counts = snapshot.counts
+        # The live anytime rows are fed here, from the replicates of each read (incremental,
+        # O(new)), so each read's message carries the rows of exactly what it counts.
+        live = (LiveStatistics(self.experiment.name, conditions, int(row["base_seed"]),
+                               stored_correction(row.get("stop")))
+                if len(conditions) > 1 else None)
         # Reading every row competes with the UI thread for the GIL: let it show the state first.
         self._state_shown.wait(1.0)
         snapshot.rows, snapshot.failures = [], []
@@ -150,10 +159,14 @@ class AttachedRunScreen(RunScreen):
                 since = read_at - COMMIT_LAG_S
             lines = stored_lines(snapshot.rows, snapshot.failures)
             extra = _beyond(reps, shown_counts) if first else None  # committed meanwhile
-            self.post_message(RunPolled(snapshot.status, None,
-                                        [as_finished_event(self.run_id, r) for r in reps],
+            finished = [as_finished_event(self.run_id, r) for r in reps]
+            anytime = None
+            if live is not None and finished:
+                live.add(finished)
+                anytime = live.anytime()
+            self.post_message(RunPolled(snapshot.status, None, finished,
                                         [(line.condition, line.text) for line in lines],
-                                        counts=extra))
+                                        counts=extra, anytime=anytime))
             first = False
             if not snapshot.running:
                 break
@@ -189,8 +202,12 @@ class AttachedRunScreen(RunScreen):
         if message.finished:
             self._pending_rows.extend(message.finished)
             self.finished.extend(message.finished)
-            self._stats_dirty = True
+            self._stats_dirty = message.anytime is None
         progress.refresh_cells(time.monotonic())
+        if message.anytime is not None and self.running and self.query("#stats"):
+            now = message.anytime  # the same replicates the progress just counted
+            self.query_one("#stats", StatsTable).show_anytime(now.rows, note=now.note,
+                                                              rounds=now.replicates)
         if message.status == "running" and not self.cancelling:
             self._set_status(f"running in another process · {progress.finished_count} of "
                              f"{progress.total * len(progress.conditions)} replicates · "

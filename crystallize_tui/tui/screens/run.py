@@ -269,8 +269,9 @@ class RunScreen(PairView, ConfirmationReport, Screen):
         with self._live_lock:
             live = self._live
             if live is None or self._fed > len(finished):  # a new run (or one re-read) here
+                rule = getattr(self.experiment, "stop_rule", None)  # decide as the run's rule does
                 live = self._live = LiveStatistics(started.experiment, started.conditions,
-                                                   started.seed)
+                                                   started.seed, getattr(rule, "correction", None))
                 self._fed = 0
             live.add(finished[self._fed:])
             self._fed = len(finished)

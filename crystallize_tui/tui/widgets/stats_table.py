@@ -191,8 +191,9 @@ class StatsTable(FittedComparisonTable):
         for row in rows:
             cells = {
                 "metric": row.metric, "treatment": row.treatment,
+                # The interval's level: the one its row's decision was made at (Holm's step).
                 "difference": (f"{format_number(row.estimate, 3)} [{format_number(row.lower, 3)}, "
-                               f"{format_number(row.upper, 3)}]"),
+                               f"{format_number(row.upper, 3)}] α {row.level:.2g}"),
                 # Why a row cannot decide yet (burn-in, skewness) beside its decision.
                 "anytime": anytime_text(row.label + (f" · {row.note}" if row.note else "")),
                 "n": f"{row.n} pairs" + (f" (−{rounds - row.n})" if rounds > row.n else ""),
@@ -208,6 +209,7 @@ class StatsTable(FittedComparisonTable):
         if not self.live:
             return super().figures(line)
         return [("anytime", row.label), ("difference", line.cells["difference"]),
+                ("interval level", f"alpha {row.level:.3g} ({row.correction} across the rows)"),
                 ("paired replicates", str(row.n)), ("anytime-valid p", line.cells["p"]),
                 ("method", row.method), ("assumes", row.assumes)] + (
                     [("note", row.note)] if row.note else [])
