@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="with --resume: continue even though configs or code changed")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed replicate")
+    run.add_argument("--with-upstream", action="store_true",
+                     help="a chained experiment (datasource: {from: ...}): first run each producer "
+                          "with no completed run or changed since its latest one")
     run.add_argument("--until", metavar="RULE",
                      help="stop when decided: 'decided' (every anytime-valid interval excludes 0) "
                           "or 'width=W' (every interval narrower than W); replicates run in "

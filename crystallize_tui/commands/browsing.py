@@ -118,12 +118,18 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         return EXIT_OK
     table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
                   box=None, pad_edge=False)
-    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took"):
+    from ..core.chain import consumed_cell
+
+    consumed = {r.run_id: consumed_cell(ws.store, r.run_id) for r in runs}
+    chained = any(consumed.values())  # a chained experiment: which producer run each read
+    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took",
+                   *(["consumed"] if chained else [])):
         table.add_column(header)
     for r in runs:
         took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
         table.add_row(r.run_id, _when(r.started_at), r.status, r.kind, str(r.ok), str(r.failed),
-                      str(r.total), str(r.base_seed), took)
+                      str(r.total), str(r.base_seed), took,
+                      *([consumed[r.run_id] or "—"] if chained else []))
     console().print(table)
     return EXIT_OK
 
@@ -140,6 +146,10 @@ def cmd_show(args: Any, ws: Workspace) -> int:
     if row.get("note"):
         con.print(f"note: {row['note']}", markup=False)
     for line in _kind_lines(row, ws):
+        con.print(line, markup=False)
+    from ..core.chain import chain_lines
+
+    for line in chain_lines(ws.store, args.run_id):  # a chained run: what it read
         con.print(line, markup=False)
     for condition in result.conditions:
         metrics = result.metrics[condition].metrics

@@ -151,6 +151,8 @@ def run_words(args: Any) -> list[str]:
         words += ["--until", args.until]
     if getattr(args, "max_replicates", None) is not None:
         words += ["--max-replicates", str(args.max_replicates)]
+    if getattr(args, "with_upstream", False):
+        words.append("--with-upstream")
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
@@ -233,6 +235,10 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
+    if getattr(args, "with_upstream", False):  # a chained experiment's stale producers first
+        from ..core.chain_upstream import run_upstream
+
+        run_upstream(experiment, ws.experiment, ws.store, lambda line: print(line, file=sys.stderr))
     _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None))
     overrides = dict(parse_assignment(text) for text in args.set or [])
     overrides.update(args.window_overrides)  # values as the UI parsed them

@@ -10,6 +10,7 @@ from typing import Any
 
 from .backends import backend_class
 from .backends.options import execution_of
+from .chain import from_run
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
@@ -27,6 +28,8 @@ TOP_KEYS = (
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
 SWAP_KEYS = ("datasource", "overrides")
+# datasource: {from: producer, artifact: model.pkl}: another experiment's run (core/chain.py).
+FROM_KEYS = ("from", "artifact", "run", "condition", "config")
 _NUMBER = (int, float)
 # The run: section (where replicates run) and the YAML types of its known keys; a
 # registered backend may take more settings, which it checks itself.
@@ -191,7 +194,14 @@ def _pipeline(doc: Document, folder: Path, data: dict[str, Any]) -> list[Callabl
 
 
 def _datasource(doc: Document, folder: Path, value: Any, what: str, container: Any, key: Any) -> Any:
-    """A config: an inline mapping, null, or a zero-argument "module:function" (kept uncalled)."""
+    """A config: an inline mapping, null, a zero-argument "module:function" (kept uncalled),
+    or (the experiment's own datasource only) ``{from: experiment, ...}``: a chained run."""
+    if isinstance(value, dict) and "from" in value:
+        if what != "datasource":
+            raise doc.error(f"{what}: `from:` reads another experiment's run only in the top-level "
+                            "datasource; choose the producer condition there with `condition: "
+                            "{treatment: producer_condition}`", container, key)
+        return _from_run(doc, value)
     if value is None or isinstance(value, dict):
         return value
     if not isinstance(value, str):
@@ -208,6 +218,30 @@ def _datasource(doc: Document, folder: Path, value: Any, what: str, container: A
             container, key,
         )
     return fn
+
+
+def _from_run(doc: Document, value: dict[str, Any]) -> Any:
+    """``datasource: {from: producer, artifact: model.pkl, run: RUN_ID, condition: ..., config: {...}}``."""
+    check_keys(doc, value, FROM_KEYS, "datasource: ")
+    kinds = {"from": (str,), "artifact": (str, None), "run": (str, None), "condition": (str, dict, None),
+             "config": (dict, None)}
+    for key, allowed in kinds.items():
+        if key in value and not _is(value[key], allowed):
+            names = " or ".join("null" if t is None else ("mapping" if t is dict else t.__name__)
+                                for t in allowed)
+            raise doc.error(f"datasource.{key}: expected {names}, got {_kind(value[key])} "
+                            f"{value[key]!r}", value, key)
+    condition = value.get("condition")
+    if isinstance(condition, dict) and not all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in condition.items()):
+        raise doc.error("datasource.condition: expected a mapping of consumer condition: producer "
+                        f"condition, got {condition!r}", value, "condition")
+    try:
+        return from_run(value["from"], value.get("artifact"), value.get("run"),
+                        condition=condition, config=value.get("config"))
+    except ConfigError as exc:
+        bad = next((k for k in ("artifact", "run", "from") if k in value and str(value[k]) in str(exc)), "from")
+        raise doc.error(f"datasource.{bad}: {exc}", value, bad) from None
 
 
 def _treatments(doc: Document, folder: Path, value: Any) -> list[Treatment]:

@@ -96,6 +96,8 @@ class RunPlan:
     echo: bool = True  # captured output still reaches the terminal
     keep_output: bool = False  # keep the last step's return value (debug mode)
     reraise: bool = False  # a step's exception propagates instead of being recorded (debug)
+    # A chained experiment: condition -> core.chain.UpstreamInput, the producer replicates read.
+    upstream: dict[str, Any] | None = None
     # Conditions whose config is a dict of scalars only: a shallow copy isolates replicates.
     flat_configs: frozenset[str] = field(init=False)
 

@@ -1,0 +1,262 @@
+"""Chained experiments: a datasource that reads another experiment's stored run, per condition and replicate."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, StoreError
+from .names import check_name
+from .result import OK
+from .stopping import is_stopped
+from .treatment import BASELINE
+
+UPSTREAM_KEY = "upstream"  # the config key naming the run a condition reads (stored, fingerprinted)
+
+
+@dataclass(frozen=True)
+class FromRun:
+    """The declaration ``from_run(...)`` returns: which experiment's run to read, which
+    artifact, which producer condition each condition reads, and the consumer's own config
+    values (treatments' overrides merge onto them)."""
+
+    experiment: str
+    artifact: str | None = None
+    run_id: str | None = None
+    condition: str | Mapping[str, str] | None = None
+    config: Mapping[str, Any] | None = None
+    producer: Any = field(default=None, compare=False, repr=False)  # the Experiment, when given
+
+
+def from_run(
+    experiment: Any, artifact: str | None = None, run_id: str | None = None, *,
+    condition: str | Mapping[str, str] | None = None, config: Mapping[str, Any] | None = None,
+) -> FromRun:
+    """A datasource reading ``experiment``'s latest completed run (or ``run_id``).
+
+    ``experiment`` is an Experiment or its name. The consumer's replicate k reads the
+    producer's replicate k; its step receives an :class:`UpstreamReplicate` (a path-like
+    object: ``open(data)`` opens ``artifact``) with the producer replicate's ``metrics``,
+    ``artifacts`` and ``seed``, and ``config`` (``config`` here, with the treatment's
+    overrides). ``condition``: None reads the producer condition of the same name, else
+    its baseline; a name reads that condition for every condition; a mapping
+    ``{consumer: producer}`` chooses per condition (unmapped ones as for None).
+    """
+    producer = None
+    if not isinstance(experiment, str):
+        producer, experiment = experiment, getattr(experiment, "name", experiment)
+    check_name(experiment, "from_run experiment")
+    if artifact is not None:
+        check_artifact(artifact)
+    if run_id is not None and (not isinstance(run_id, str) or not run_id):
+        raise ConfigError(f"from_run: run_id must be a run id string, got {run_id!r}")
+    if condition is not None and not isinstance(condition, (str, Mapping)):
+        raise ConfigError(f"from_run: condition must be a name or a mapping, got {condition!r}")
+    if config is not None and not isinstance(config, Mapping):
+        raise ConfigError(f"from_run: config must be a mapping, got {type(config).__name__}")
+    return FromRun(experiment, artifact, run_id, condition, dict(config or {}), producer)
+
+
+def check_artifact(name: Any) -> str:
+    """An artifact name as ctx.artifacts.save takes it: relative, never leaving its folder."""
+    parts = name.replace("\\", "/").split("/") if isinstance(name, str) else []
+    if not parts or name.startswith(("/", "\\")) or ":" in name or any(p in ("", ".", "..") for p in parts):
+        raise ConfigError(f"artifact must be a relative file name like model.pkl, got {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class UpstreamReplicate:
+    """What a chained experiment's step receives: one replicate of the producer's run.
+    It is path-like (``open(data)``, ``pd.read_csv(data)``) when an artifact was named."""
+
+    experiment: str
+    run_id: str
+    condition: str
+    replicate: int
+    seed: int
+    metrics: dict[str, Any]
+    artifacts: dict[str, Path]
+    artifact: str | None
+    config: Any
+
+    @property
+    def path(self) -> Path:
+        """The named artifact's file."""
+        if self.artifact is None:
+            raise ConfigError(f"no artifact was named in from_run({self.experiment!r}); its "
+                              f"artifacts: {', '.join(self.artifacts) or 'none'}")
+        return self.artifacts[self.artifact]
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.path.read_text(encoding=encoding)
+
+
+@dataclass
+class UpstreamInput:
+    """One condition's reading of a producer run, carried by the plan to every worker."""
+
+    experiment: str
+    run_id: str
+    condition: str
+    artifact: str | None
+    # replicate -> (seed, metrics, {artifact name: path})
+    replicates: dict[int, tuple[int, dict[str, Any], dict[str, str]]]
+
+    def for_replicate(self, k: int, config: Any) -> UpstreamReplicate:
+        seed, metrics, files = self.replicates[k]
+        return UpstreamReplicate(self.experiment, self.run_id, self.condition, k, seed, dict(metrics),
+                                 {n: Path(p) for n, p in files.items()}, self.artifact, config)
+
+
+def base_config(source: Any) -> Any:
+    """The datasource the consumer's own config comes from (a FromRun's ``config``)."""
+    return dict(source.config or {}) if isinstance(source, FromRun) else source
+
+
+def completed(status: str) -> bool:
+    """A run whose results a consumer may read: it completed, or its stop rule ended it."""
+    return status == "completed" or is_stopped(status)
+
+
+def producer_run(source: FromRun, store: Any, consumer: str) -> dict[str, Any]:
+    """The stored row of the run ``source`` reads; a ConfigError naming the experiments and run."""
+    where = f"experiment {consumer!r} reads from {source.experiment!r}"
+    if store is None:
+        raise ConfigError(f"{where}: reading another experiment's run needs a store (store=None)")
+    if source.run_id is not None:
+        try:
+            row = store.run_row(source.run_id)
+        except StoreError:
+            raise ConfigError(f"{where}: no run {source.run_id!r} in {store.path}") from None
+        if row["experiment"] != source.experiment:
+            raise ConfigError(f"{where}: run {source.run_id!r} is a run of {row['experiment']!r}, "
+                              f"not of {source.experiment!r}")
+        if not completed(row["status"]):
+            raise ConfigError(f"{where}: run {source.run_id} is {row['status']}, not completed")
+        return row
+    runs = store.runs(source.experiment)
+    if not runs:
+        raise ConfigError(f"{where}: {source.experiment!r} has no run in {store.path}; run it first "
+                          f"(crystallize run {source.experiment}, or add --with-upstream)")
+    done = next((r for r in runs if completed(r.status)), None)
+    if done is None:
+        raise ConfigError(f"{where}: {source.experiment!r} has no completed run (latest: "
+                          f"{runs[0].run_id}, {runs[0].status}); run it first (crystallize run "
+                          f"{source.experiment}, or add --with-upstream)")
+    return store.run_row(done.run_id)
+
+
+def producer_condition(source: FromRun, condition: str, available: list[str]) -> str:
+    """Which producer condition ``condition`` reads (see from_run)."""
+    wanted = source.condition
+    if isinstance(wanted, Mapping):
+        wanted = wanted.get(condition)
+    if wanted is None:
+        return condition if condition in available else BASELINE
+    if wanted not in available:
+        raise ConfigError(f"condition {condition!r} reads {source.experiment!r} condition {wanted!r}, "
+                          f"which its run does not have (it has: {', '.join(available)})")
+    return wanted
+
+
+def attach(
+    consumer: str, source: FromRun, configs: dict[str, Any], replicates: Iterable[int], store: Any,
+) -> tuple[dict[str, UpstreamInput], dict[str, Any]]:
+    """Read the producer run for each condition of ``configs`` and each replicate index.
+
+    Adds ``upstream: {experiment, run, condition, artifact}`` to each config (so the run's
+    stored configs and fingerprint name what it read), and returns the per-condition inputs
+    and the lineage record. Every problem is one ConfigError naming experiment, run,
+    condition, replicate and artifact.
+    """
+    if source.producer is not None and source.producer.store is not None:
+        store = source.producer.store
+    row = producer_run(source, store, consumer)
+    run_id = row["run_id"]
+    available = json.loads(row["conditions"])
+    results = {(r.treatment, r.replicate): r for r in store.replicates(run_id)}
+    files: dict[tuple[str, int], dict[str, str]] = {}
+    for a in store.artifacts(run_id):
+        files.setdefault((a["treatment"], a["replicate"]), {})[a["name"]] = a["path"]
+    wanted = list(replicates)
+    inputs: dict[str, UpstreamInput] = {}
+    where = f"{source.experiment!r} run {run_id}"
+    for condition, config in configs.items():
+        try:
+            chosen = producer_condition(source, condition, available)
+        except ConfigError as exc:
+            raise ConfigError(f"experiment {consumer!r}: {exc}") from None
+        ok = sum(1 for (c, _), r in results.items() if c == chosen and r.status == OK)
+        table: dict[int, tuple[int, dict[str, Any], dict[str, str]]] = {}
+        for k in wanted:
+            rep = results.get((chosen, k))
+            if rep is None or rep.status != OK:
+                state = "has no" if rep is None else f"has a {rep.status}"
+                raise ConfigError(
+                    f"experiment {consumer!r} replicate {k} reads replicate {k} of {where} "
+                    f"condition {chosen!r}, which {state} replicate {k} ({ok} ok); run the consumer "
+                    f"with fewer replicates (-n {ok}) or the producer with more")
+            mine = files.get((chosen, k), {})
+            if source.artifact is not None:
+                path = mine.get(source.artifact)
+                if path is None:
+                    raise ConfigError(
+                        f"experiment {consumer!r}: {where} has no artifact {source.artifact!r} for "
+                        f"{chosen} #{k} (its artifacts: {', '.join(sorted(mine)) or 'none'})")
+                if not os.path.isfile(path):
+                    raise ConfigError(f"experiment {consumer!r}: artifact {source.artifact!r} of {where} "
+                                      f"{chosen} #{k} is gone from disk: {path}")
+            table[k] = (rep.seed, rep.metrics, mine)
+        inputs[condition] = UpstreamInput(source.experiment, run_id, chosen, source.artifact, table)
+        if isinstance(config, dict):
+            config[UPSTREAM_KEY] = {"experiment": source.experiment, "run": run_id,
+                                    "condition": chosen, "artifact": source.artifact}
+    lineage = {"experiment": source.experiment, "run_id": run_id, "fingerprint": row["fingerprint"],
+               "conditions": {c: i.condition for c, i in inputs.items()}, "artifact": source.artifact}
+    return inputs, lineage
+
+
+def newer_runs(store: Any, consumed: dict[str, Any]) -> list[str]:
+    """Completed runs of the producer started after the one consumed: "producer changed since"."""
+    try:
+        started = store.run_row(consumed["run_id"])["started_at"]
+    except StoreError:
+        return []
+    return [r.run_id for r in store.runs(consumed["experiment"])
+            if completed(r.status) and r.started_at > started]
+
+
+def chain_lines(store: Any, run_id: str) -> list[str]:
+    """What a run consumed, one line per producer run, with a warning when it has changed since."""
+    lines = []
+    for item in store.lineage(run_id):
+        line = f"consumed {item['experiment']} run {item['run_id']}"
+        if item.get("artifact"):
+            line += f" (artifact {item['artifact']})"
+        newer = newer_runs(store, item)
+        if newer:
+            line += f"; producer changed since: newer run {newer[0]}"
+        lines.append(line)
+    return lines
+
+
+def consumed_cell(store: Any, run_id: str) -> str:
+    """A history table's cell: the producer runs ``run_id`` read ("" for an unchained run)."""
+    cells = []
+    for item in store.lineage(run_id):
+        cell = f"{item['experiment']} {item['run_id']}"
+        if newer_runs(store, item):
+            cell += " (producer changed since)"
+        cells.append(cell)
+    return "; ".join(cells)
