@@ -54,6 +54,7 @@ _LAZY = {
     "UserEvent": ".core.events",
     "default_store_path": ".core.store",
     "derive_seed": ".core.seeds",
+    "from_run": ".core.chain",
     "pipeline_step": ".core.pipeline",
     "quick_experiment": ".core.quick",
     "register_datasource": ".core.treatment",
@@ -62,6 +63,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .core.backends.dask_plugin import DaskExecution
+    from .core.chain import from_run
     from .core.context import StepContext, standalone_context
     from .core.errors import (
         Cancelled,
@@ -158,6 +160,7 @@ __all__ = [
     "UserEvent",
     "default_store_path",
     "derive_seed",
+    "from_run",
     "pipeline_step",
     "quick_experiment",
     "register_datasource",

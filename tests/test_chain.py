@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from crystallize_tui import ArtifactPlugin, ConfigError, Experiment, Store, Treatment
-from crystallize_tui.core.chain import from_run
+from crystallize_tui import ArtifactPlugin, ConfigError, Experiment, Store, Treatment, from_run
 from crystallize_tui.core.chain_upstream import stale_reason
 from crystallize_tui.core.folders import load_experiment
 
