@@ -14,7 +14,7 @@ from typing import Any
 
 from . import capture as capture_mod
 from . import events as ev
-from . import interrupts
+from . import interrupts, ml_compat
 from .async_steps import AsyncSteps
 from .cancel import CancelToken
 from .context import StepContext
@@ -116,6 +116,8 @@ def replicate_runner(
                     if coroutines is None:
                         coroutines = AsyncSteps()
                     data = coroutines.run(data)
+                if type(data) is tuple:  # crystallize-ml's (data, {"metric": value})
+                    data = ml_compat.unpack(data, ctx, step.name)
         except Cancelled:
             status = CANCELLED
         except PluginError:
@@ -174,6 +176,8 @@ def _run_step(
             out = _call_step(step, data, ctx)
             if type(out) is CoroutineType:
                 out = coroutines.run(out)
+            if type(out) is tuple:  # crystallize-ml's (data, {"metric": value})
+                out = ml_compat.unpack(out, ctx, step.name)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:

@@ -1,0 +1,34 @@
+"""crystallize-ml's step idiom: a step returning ``(data, {"metric": value})`` records those metrics."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+# (run id, step) pairs already told about the idiom in this process: one notice per run and step.
+_noticed: set[tuple[str, str]] = set()
+
+
+def is_metrics_pair(out: Any) -> bool:
+    """True for ``(data, {"name": number, ...})``: a non-empty mapping of names to numbers."""
+    if type(out) is not tuple or len(out) != 2 or not isinstance(out[1], dict) or not out[1]:
+        return False
+    return all(isinstance(k, str) and isinstance(v, numbers.Real) for k, v in out[1].items())
+
+
+def unpack(out: Any, ctx: Any, step: str) -> Any:
+    """``out`` itself, unless it is crystallize-ml's ``(data, metrics)``: then the metrics are
+    recorded (as ``ctx.metrics.add`` would) and ``data`` goes on to the next step, with a
+    one-time line in the replicate's log saying so."""
+    if not is_metrics_pair(out):
+        return out
+    data, metrics = out
+    for name, value in metrics.items():
+        ctx.metrics.add(name, value)
+    key = (ctx.run_id, step)
+    if key not in _noticed:
+        _noticed.add(key)
+        ctx.log(f"note: step {step} returned (data, {{{', '.join(metrics)}}}), crystallize-ml's way to "
+                "record metrics: recorded them, and passed data on to the next step "
+                "(here: ctx.metrics.add(name, value))")
+    return data
