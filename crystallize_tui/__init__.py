@@ -55,6 +55,8 @@ _LAZY = {
     "default_store_path": ".core.store",
     "derive_seed": ".core.seeds",
     "from_run": ".core.chain",
+    "from_runs": ".core.chain",
+    "run_upstream": ".core.chain_upstream",
     "pipeline_step": ".core.pipeline",
     "quick_experiment": ".core.quick",
     "register_datasource": ".core.treatment",
@@ -63,7 +65,8 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .core.backends.dask_plugin import DaskExecution
-    from .core.chain import from_run
+    from .core.chain import from_run, from_runs
+    from .core.chain_upstream import run_upstream
     from .core.context import StepContext, standalone_context
     from .core.errors import (
         Cancelled,
@@ -161,8 +164,10 @@ __all__ = [
     "default_store_path",
     "derive_seed",
     "from_run",
+    "from_runs",
     "pipeline_step",
     "quick_experiment",
     "register_datasource",
+    "run_upstream",
     "standalone_context",
 ]

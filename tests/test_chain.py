@@ -101,6 +101,15 @@ def test_yaml_datasource_from_and_its_errors_name_the_file_line_and_key(tmp_path
     source = load_experiment(folder).datasource
     assert (source.experiment, source.artifact, source.run_id) == ("producer", "m.pkl", "R1")
     assert source.condition == {"fast": "wide"} and source.config == {"k": 1}
+    yaml_path.write_text("pipeline: [steps:use]\ndatasource:\n  from:\n    temp: {experiment: t, artifact: a.json}\n"
+                         "    hum: {experiment: h, run: R2}\n  config: {k: 2}\n")
+    source = load_experiment(folder).datasource
+    assert {a: (s.experiment, s.artifact, s.run_id) for a, s in source.inputs.items()} == {
+        "temp": ("t", "a.json", None), "hum": ("h", None, "R2")}
+    assert source.config == {"k": 2}
+    yaml_path.write_text("pipeline: [steps:use]\ndatasource:\n  from:\n    temp: {artifact: a.json}\n")
+    with pytest.raises(ConfigError, match=r"experiment.yaml:4: datasource.from.temp: missing key 'experiment'"):
+        load_experiment(folder)
     yaml_path.write_text("pipeline: [steps:use]\ndatasource:\n  from: producer\n  artifakt: m.pkl\n")
     with pytest.raises(ConfigError, match=r"experiment.yaml:4: datasource: unknown key 'artifakt' "
                                           r"\(did you mean 'artifact'\?\)"):

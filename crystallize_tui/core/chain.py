@@ -61,6 +61,44 @@ def from_run(
     return FromRun(experiment, artifact, run_id, condition, dict(config or {}), producer)
 
 
+@dataclass(frozen=True)
+class FromRuns:
+    """``from_runs(...)``: several producers read at once; the step gets a mapping of them."""
+
+    inputs: dict[str, FromRun]
+    config: Mapping[str, Any] | None = None
+
+
+def from_runs(config: Mapping[str, Any] | None = None, **inputs: FromRun) -> FromRuns:
+    """A datasource reading several producers (a DAG): ``from_runs(temp=from_run("t", "a.json"),
+    humidity=from_run("h", "a.json"))``. The step's data is a mapping ``{"temp": ..., "humidity":
+    ...}`` of :class:`UpstreamReplicate` (replicate k of each), with ``.config`` as for from_run;
+    ``config`` here is the consumer's own config (each input's ``config`` is not used)."""
+    if not inputs:
+        raise ConfigError("from_runs: name at least one input, e.g. from_runs(model=from_run(\"train\"))")
+    for alias, source in inputs.items():
+        check_name(alias, "from_runs input name")
+        if not isinstance(source, FromRun):
+            raise ConfigError(f"from_runs: input {alias!r} must be from_run(...), got {source!r}")
+    if config is not None and not isinstance(config, Mapping):
+        raise ConfigError(f"from_runs: config must be a mapping, got {type(config).__name__}")
+    return FromRuns(dict(inputs), dict(config or {}))
+
+
+def is_chained(source: Any) -> bool:
+    """True for a datasource that reads other experiments' runs."""
+    return isinstance(source, (FromRun, FromRuns))
+
+
+def sources_of(source: Any) -> dict[str | None, FromRun]:
+    """The producers a datasource reads, by input name (None: a single from_run)."""
+    if isinstance(source, FromRun):
+        return {None: source}
+    if isinstance(source, FromRuns):
+        return dict(source.inputs)
+    return {}
+
+
 def check_artifact(name: Any) -> str:
     """An artifact name as ctx.artifacts.save takes it: relative, never leaving its folder."""
     parts = name.replace("\\", "/").split("/") if isinstance(name, str) else []
@@ -119,9 +157,28 @@ class UpstreamInput:
                                  {n: Path(p) for n, p in files.items()}, self.artifact, config)
 
 
+class Upstreams(dict):  # type: ignore[type-arg]
+    """What a step reading several producers receives: input name -> UpstreamReplicate,
+    and ``config``, the condition's own config."""
+
+    config: Any = None
+
+
+@dataclass
+class UpstreamInputs:
+    """Several producers' readings of one condition (from_runs)."""
+
+    inputs: dict[str, UpstreamInput]
+
+    def for_replicate(self, k: int, config: Any) -> Upstreams:
+        out = Upstreams({a: i.for_replicate(k, config) for a, i in self.inputs.items()})
+        out.config = config
+        return out
+
+
 def base_config(source: Any) -> Any:
-    """The datasource the consumer's own config comes from (a FromRun's ``config``)."""
-    return dict(source.config or {}) if isinstance(source, FromRun) else source
+    """The datasource the consumer's own config comes from (a chained one's ``config``)."""
+    return dict(source.config or {}) if is_chained(source) else source
 
 
 def completed(status: str) -> bool:
@@ -171,15 +228,44 @@ def producer_condition(source: FromRun, condition: str, available: list[str]) ->
 
 
 def attach(
-    consumer: str, source: FromRun, configs: dict[str, Any], replicates: Iterable[int], store: Any,
-) -> tuple[dict[str, UpstreamInput], dict[str, Any]]:
-    """Read the producer run for each condition of ``configs`` and each replicate index.
+    consumer: str, datasource: Any, configs: dict[str, Any], replicates: Iterable[int], store: Any,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read the producer run(s) of a chained datasource for each condition of ``configs`` and
+    each replicate index.
 
-    Adds ``upstream: {experiment, run, condition, artifact}`` to each config (so the run's
-    stored configs and fingerprint name what it read), and returns the per-condition inputs
-    and the lineage record. Every problem is one ConfigError naming experiment, run,
-    condition, replicate and artifact.
+    Adds ``upstream: {experiment, run, condition, artifact}`` (per input name for from_runs)
+    to each config, so the run's stored configs and fingerprint name what it read; returns
+    the per-condition inputs for the plan and the lineage records. Every problem is one
+    ConfigError naming experiment, run, condition, replicate and artifact.
     """
+    wanted = list(replicates)
+    per_input: dict[str | None, dict[str, UpstreamInput]] = {}
+    lineage = []
+    for alias, source in sources_of(datasource).items():
+        per_input[alias], consumed = _attach_one(consumer, source, configs, wanted, store)
+        lineage.append(consumed)
+    inputs: dict[str, Any] = {}
+    for condition, config in configs.items():
+        if None in per_input:
+            inputs[condition] = per_input[None][condition]
+            described: Any = _described(inputs[condition])
+        else:
+            inputs[condition] = UpstreamInputs({a: per_input[a][condition] for a in per_input})
+            described = {a: _described(i) for a, i in inputs[condition].inputs.items()}
+        if isinstance(config, dict):
+            config[UPSTREAM_KEY] = described
+    return inputs, lineage
+
+
+def _described(item: UpstreamInput) -> dict[str, Any]:
+    return {"experiment": item.experiment, "run": item.run_id, "condition": item.condition,
+            "artifact": item.artifact}
+
+
+def _attach_one(
+    consumer: str, source: FromRun, configs: dict[str, Any], wanted: list[int], store: Any,
+) -> tuple[dict[str, UpstreamInput], dict[str, Any]]:
+    """One producer's run read for each condition (see attach)."""
     if source.producer is not None and source.producer.store is not None:
         store = source.producer.store
     row = producer_run(source, store, consumer)
@@ -189,10 +275,9 @@ def attach(
     files: dict[tuple[str, int], dict[str, str]] = {}
     for a in store.artifacts(run_id):
         files.setdefault((a["treatment"], a["replicate"]), {})[a["name"]] = a["path"]
-    wanted = list(replicates)
     inputs: dict[str, UpstreamInput] = {}
     where = f"{source.experiment!r} run {run_id}"
-    for condition, config in configs.items():
+    for condition in configs:
         try:
             chosen = producer_condition(source, condition, available)
         except ConfigError as exc:
@@ -219,9 +304,6 @@ def attach(
                                       f"{chosen} #{k} is gone from disk: {path}")
             table[k] = (rep.seed, rep.metrics, mine)
         inputs[condition] = UpstreamInput(source.experiment, run_id, chosen, source.artifact, table)
-        if isinstance(config, dict):
-            config[UPSTREAM_KEY] = {"experiment": source.experiment, "run": run_id,
-                                    "condition": chosen, "artifact": source.artifact}
     lineage = {"experiment": source.experiment, "run_id": run_id, "fingerprint": row["fingerprint"],
                "conditions": {c: i.condition for c, i in inputs.items()}, "artifact": source.artifact}
     return inputs, lineage

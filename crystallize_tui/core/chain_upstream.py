@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .chain import FromRun, attach, completed
+from .chain import attach, completed, is_chained, sources_of
 from .errors import ConfigError
 from .fingerprint import fingerprint, fingerprint_parts
 
@@ -19,18 +19,17 @@ def producers(experiment: Any, find: Callable[[str], Any]) -> list[Any]:
     seen: dict[str, Any] = {}
 
     def visit(current: Any, path: tuple[str, ...]) -> None:
-        source = current.datasource
-        if not isinstance(source, FromRun):
-            return
-        name = source.experiment
-        if name in path:
-            raise ConfigError(f"experiments read from each other in a cycle: {' -> '.join((*path, name))}")
-        if name in seen:
-            return
-        producer = source.producer if source.producer is not None else find(name)
-        visit(producer, (*path, name))
-        seen[name] = producer
-        ordered.append(producer)
+        for source in sources_of(current.datasource).values():
+            name = source.experiment
+            if name in path:
+                raise ConfigError(f"experiments read from each other in a cycle: "
+                                  f"{' -> '.join((*path, name))}")
+            if name in seen:
+                continue
+            producer = source.producer if source.producer is not None else find(name)
+            visit(producer, (*path, name))
+            seen[name] = producer
+            ordered.append(producer)
 
     visit(experiment, (experiment.name,))
     return ordered
@@ -39,7 +38,7 @@ def producers(experiment: Any, find: Callable[[str], Any]) -> list[Any]:
 def current_fingerprint(experiment: Any, store: Any) -> str:
     """The fingerprint a run of ``experiment`` started now (without options) would record."""
     configs = experiment.resolve_configs()
-    if isinstance(experiment.datasource, FromRun):
+    if is_chained(experiment.datasource):
         attach(experiment.name, experiment.datasource, configs, range(experiment.replicates), store)
     return fingerprint(fingerprint_parts(configs, experiment.steps(), experiment.seed))
 
@@ -56,12 +55,15 @@ def stale_reason(experiment: Any, store: Any) -> str | None:
     return None
 
 
-def run_upstream(experiment: Any, find: Callable[[str], Any], store: Any,
-                 say: Callable[[str], None]) -> list[str]:
-    """Run each stale producer of ``experiment`` (producers first); the run ids it made.
-    A producer run that does not complete stops here with a ConfigError naming it."""
+def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, store: Any = None,
+                 say: Callable[[str], None] = print) -> list[str]:
+    """Run each stale producer of ``experiment`` (producers first) in ``store`` (default: the
+    experiment's); the run ids it made. ``find(name)`` gives a producer named by a string
+    (the CLI finds them in the workspace); producers given to from_run as Experiments need
+    none. A producer run that does not complete stops here with a ConfigError naming it."""
+    store = experiment.store if store is None else store
     made: list[str] = []
-    for producer in producers(experiment, find):
+    for producer in producers(experiment, find or _unknown(experiment)):
         producer.store = store
         reason = stale_reason(producer, store)
         if reason is None:
@@ -76,3 +78,10 @@ def run_upstream(experiment: Any, find: Callable[[str], Any], store: Any,
         say(f"upstream {producer.name}: run {result.run_id} completed")
         made.append(result.run_id)
     return made
+
+
+def _unknown(consumer: Any) -> Callable[[str], Any]:
+    def find(name: str) -> Any:
+        raise ConfigError(f"experiment {consumer.name!r} reads from {name!r} by name; pass "
+                          "from_run(the Experiment, ...) or find= to run it first")
+    return find

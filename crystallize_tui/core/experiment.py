@@ -19,7 +19,7 @@ from .backends.options import build as build_backend
 from .backends.options import execution_of
 from .bus import EventBus
 from .cancel import CancelToken
-from .chain import FromRun, attach, base_config
+from .chain import attach, base_config, is_chained
 from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
@@ -314,7 +314,7 @@ class Experiment:
         steps = self.steps()
         store = self.store if record else None
         upstream, consumed = None, None
-        if isinstance(self.datasource, FromRun):  # a chained experiment (core/chain.py)
+        if is_chained(self.datasource):  # a chained experiment (core/chain.py)
             upstream, consumed = attach(self.name, self.datasource, configs,
                                         [only[1]] if only is not None else range(n), self.store)
         # The fingerprint (hashes of configs and step sources) serves resume and the
@@ -387,7 +387,7 @@ class Experiment:
             if rule is not None:
                 store.set_stop(run_id, {**rule.as_dict(), "reason": None})
             if consumed is not None:
-                recorder.consumed.append(consumed)
+                recorder.consumed.extend(consumed)
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,

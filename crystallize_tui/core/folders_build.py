@@ -10,7 +10,7 @@ from typing import Any
 
 from .backends import backend_class
 from .backends.options import execution_of
-from .chain import from_run
+from .chain import from_run, from_runs
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_yaml import Document
@@ -221,27 +221,60 @@ def _datasource(doc: Document, folder: Path, value: Any, what: str, container: A
 
 
 def _from_run(doc: Document, value: dict[str, Any]) -> Any:
-    """``datasource: {from: producer, artifact: model.pkl, run: RUN_ID, condition: ..., config: {...}}``."""
+    """``datasource: {from: producer, artifact: model.pkl, run: RUN_ID, condition: ..., config: {...}}``,
+    or several producers: ``{from: {temp: {experiment: t, artifact: a.json}, ...}, config: {...}}``."""
+    if isinstance(value["from"], dict):
+        check_keys(doc, value, ("from", "config"), "datasource: ")
+        _check_types(doc, value, "datasource", {"config": (dict, None)})
+        inputs = value["from"]
+        if not inputs:
+            raise doc.error("datasource.from: name at least one input: {NAME: {experiment: ..., "
+                            "artifact: ...}}", value, "from")
+        sources = {}
+        for alias, entry in inputs.items():
+            where = f"datasource.from.{alias}"
+            if not isinstance(entry, dict):
+                raise doc.error(f"{where}: expected a mapping like {{experiment: NAME, artifact: FILE}}, "
+                                f"got {_kind(entry)} {entry!r}", inputs, alias)
+            if "experiment" not in entry:
+                raise doc.error(f"{where}: missing key 'experiment'", inputs, alias)
+            sources[alias] = _one_source(doc, entry, where, "experiment")
+        try:
+            return from_runs(value.get("config"), **sources)
+        except ConfigError as exc:
+            raise doc.error(f"datasource.from: {exc}", value, "from") from None
     check_keys(doc, value, FROM_KEYS, "datasource: ")
-    kinds = {"from": (str,), "artifact": (str, None), "run": (str, None), "condition": (str, dict, None),
-             "config": (dict, None)}
+    _check_types(doc, value, "datasource", {"config": (dict, None)})
+    source = _one_source(doc, value, "datasource", "from")
+    return from_run(source.experiment, source.artifact, source.run_id, condition=source.condition,
+                    config=value.get("config"))
+
+
+def _check_types(doc: Document, mapping: dict[str, Any], where: str, kinds: dict[str, tuple[Any, ...]]) -> None:
     for key, allowed in kinds.items():
-        if key in value and not _is(value[key], allowed):
+        if key in mapping and not _is(mapping[key], allowed):
             names = " or ".join("null" if t is None else ("mapping" if t is dict else t.__name__)
                                 for t in allowed)
-            raise doc.error(f"datasource.{key}: expected {names}, got {_kind(value[key])} "
-                            f"{value[key]!r}", value, key)
-    condition = value.get("condition")
+            raise doc.error(f"{where}.{key}: expected {names}, got {_kind(mapping[key])} "
+                            f"{mapping[key]!r}", mapping, key)
+
+
+def _one_source(doc: Document, entry: dict[str, Any], where: str, name_key: str) -> Any:
+    """One producer: ``{<name_key>: NAME, artifact: ..., run: ..., condition: ...}``."""
+    if name_key == "experiment":
+        check_keys(doc, entry, ("experiment", "artifact", "run", "condition"), f"{where}: ")
+    _check_types(doc, entry, where, {name_key: (str,), "artifact": (str, None), "run": (str, None),
+                                     "condition": (str, dict, None)})
+    condition = entry.get("condition")
     if isinstance(condition, dict) and not all(isinstance(k, str) and isinstance(v, str)
                                                for k, v in condition.items()):
-        raise doc.error("datasource.condition: expected a mapping of consumer condition: producer "
-                        f"condition, got {condition!r}", value, "condition")
+        raise doc.error(f"{where}.condition: expected a mapping of consumer condition: producer "
+                        f"condition, got {condition!r}", entry, "condition")
     try:
-        return from_run(value["from"], value.get("artifact"), value.get("run"),
-                        condition=condition, config=value.get("config"))
+        return from_run(entry[name_key], entry.get("artifact"), entry.get("run"), condition=condition)
     except ConfigError as exc:
-        bad = next((k for k in ("artifact", "run", "from") if k in value and str(value[k]) in str(exc)), "from")
-        raise doc.error(f"datasource.{bad}: {exc}", value, bad) from None
+        bad = next((k for k in ("artifact", "run") if k in entry and str(entry[k]) in str(exc)), name_key)
+        raise doc.error(f"{where}.{bad}: {exc}", entry, bad) from None
 
 
 def _treatments(doc: Document, folder: Path, value: Any) -> list[Treatment]:

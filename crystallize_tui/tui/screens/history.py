@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...core.chain import FromRun, consumed_cell
+from ...core.chain import consumed_cell, is_chained
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
@@ -61,7 +61,7 @@ class HistoryScreen(Screen):
         self.experiment = experiment
         self.marked: str | None = None
         self.records: dict[str, Any] = {}
-        self.chained = isinstance(getattr(experiment, "datasource", None), FromRun)
+        self.chained = is_chained(getattr(experiment, "datasource", None))
 
     def compose(self) -> ComposeResult:
         yield Header()
