@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from cli_support import cli
-from textual.widgets import DataTable
-from tui_support import app_for, on_home, until
+from textual.widgets import DataTable, Static
+from tui_support import app_for, on_home, text_of, until
 
 from crystallize_tui import Store
 from crystallize_tui.core.folders import load_experiment
@@ -53,7 +53,7 @@ def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tm
             f"newer run {newest_producer}") in shown
 
 
-async def test_the_tui_history_of_a_chained_experiment_shows_the_run_it_consumed(tmp_path):
+async def test_the_tui_shows_what_a_chained_experiment_reads_and_which_run_each_run_consumed(tmp_path):
     root = chain_workspace(tmp_path)
     store = root / ".crystallize" / "crystallize.db"
     made = load_experiment(root / "experiments" / "chain_data")
@@ -64,7 +64,9 @@ async def test_the_tui_history_of_a_chained_experiment_shows_the_run_it_consumed
     reader.run(echo=False)
     app = app_for(root)
     async with app.run_test(size=(200, 40)) as pilot:
-        await on_home(app, pilot, "chain_summary")
+        home = await on_home(app, pilot, "chain_summary")
+        await until(pilot, lambda: "reads chain_data's latest completed run, artifact data.csv"
+                    in text_of(home.query_one("#details", Static)))
         await pilot.press("h")
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         runs = app.screen.query_one("#runs", DataTable)

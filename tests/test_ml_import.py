@@ -99,3 +99,13 @@ async def test_the_home_screen_says_how_to_convert_an_old_folder(tmp_path):
         await until(pilot, lambda: "crystallize import" in text_of(details))
         shown = "".join(text_of(details).split())  # wrapped at the pane's width
         assert f"convertitwith`crystallizeimport{tmp_path / 'experiments' / 'old'}`" in shown
+
+
+def test_a_name_leaving_the_folder_is_not_carried_over(tmp_path):
+    from crystallize_tui.core.ml_import import convert
+
+    folder = tmp_path / "experiments" / "old"
+    write(folder, {"config.yaml": CONFIG.replace("name: adder", "name: ../../etc")})
+    conversion = convert(folder)
+    assert conversion.name == "old" and "name: old\n" in conversion.text
+    assert any(n.startswith("name: experiment name '../../etc' must not contain '/'") for n in conversion.notes)

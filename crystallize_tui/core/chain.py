@@ -342,3 +342,14 @@ def consumed_cell(store: Any, run_id: str) -> str:
             cell += " (producer changed since)"
         cells.append(cell)
     return "; ".join(cells)
+
+
+def describe_sources(datasource: Any) -> list[str]:
+    """One line per producer a chained datasource reads, for the experiment's details."""
+    lines = []
+    for alias, source in sources_of(datasource).items():
+        run = f"run {source.run_id}" if source.run_id else "latest completed run"
+        what = f", artifact {source.artifact}" if source.artifact else ""
+        name = f"{alias}: " if alias else ""
+        lines.append(f"{name}reads {source.experiment}'s {run}{what}")
+    return lines

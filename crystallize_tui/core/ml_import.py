@@ -12,6 +12,7 @@ import yaml
 
 from .errors import ConfigError
 from .folders_yaml import Document, parse, shown_path
+from .names import check_name
 
 LEGACY_FILE = "config.yaml"
 TARGET_FILE = "experiment.yaml"
@@ -79,6 +80,11 @@ def convert(folder: Path) -> Conversion:
     lines = [f"# Converted from {LEGACY_FILE} (crystallize-ml) by `crystallize import`; see the notes"
              " it printed."]
     name = str(data.get("name") or folder.name)
+    try:
+        check_name(name, "experiment name")
+    except ConfigError as exc:
+        notes.append(f"name: {exc}; used the folder's name {folder.name!r}")
+        name = folder.name
     lines.append(f"name: {_flow(str(name))}")
     if data.get("description"):
         lines.append(f"description: {_flow(str(data['description']))}")
