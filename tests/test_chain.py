@@ -7,7 +7,7 @@ import json
 import pytest
 
 from crystallize_tui import ArtifactPlugin, ConfigError, Experiment, Store, Treatment, from_run
-from crystallize_tui.core.chain_upstream import stale_reason
+from crystallize_tui.core.chain_upstream import run_upstream, stale_reason
 from crystallize_tui.core.folders import load_experiment
 
 
@@ -120,3 +120,20 @@ def test_yaml_datasource_from_and_its_errors_name_the_file_line_and_key(tmp_path
     yaml_path.write_text("pipeline: [steps:use]\ntreatments:\n  t: {datasource: {from: producer}}\n")
     with pytest.raises(ConfigError, match=r"experiment.yaml:3: treatments.t.datasource: `from:` reads "):
         load_experiment(folder)
+
+
+def test_run_upstream_names_a_missing_producer_and_runs_stale_ones_first(tmp_path):
+    def find(name):
+        if name == "producer":
+            return producer(tmp_path)
+        raise ConfigError(f"no experiment named {name!r}")
+
+    ghost = consumer(tmp_path, from_run("ghost", "value.json", config={"scale": 1}))
+    with pytest.raises(ConfigError, match=r"^experiment 'consumer' reads from 'ghost': no experiment named 'ghost'$"):
+        run_upstream(ghost, find, say=lambda line: None)
+    said = []
+    reader = consumer(tmp_path, from_run("producer", "value.json", config={"scale": 1}))
+    made = run_upstream(reader, find, say=said.append)
+    assert said[0] == "upstream producer: no completed run; running it first" and len(made) == 1
+    assert run_upstream(reader, find, say=said.append) == [] and said[-1] == "upstream producer: up to date"
+    assert reader.run().complete

@@ -51,6 +51,10 @@ def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tm
     shown = cli(root, "show", oldest).stdout
     assert (f"consumed chain_data run {older_producer} (artifact data.csv); producer changed since: "
             f"newer run {newest_producer}") in shown
+    yaml_path.write_text(yaml_path.read_text().replace("size: 30", "size: 40"))  # edited, not run
+    shown = cli(root, "show", history[1].split()[0]).stdout
+    assert (f"consumed chain_data run {newest_producer} (artifact data.csv); producer changed since: "
+            "its configs, code or seed differ now (not run yet)") in shown
 
 
 async def test_the_tui_shows_what_a_chained_experiment_reads_and_which_run_each_run_consumed(tmp_path):

@@ -149,7 +149,7 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         con.print(line, markup=False)
     from ..core.chain import chain_lines
 
-    for line in chain_lines(ws.store, args.run_id):  # a chained run: what it read
+    for line in chain_lines(ws.store, args.run_id, _fingerprint_now(ws)):  # a chained run: what it read
         con.print(line, markup=False)
     for condition in result.conditions:
         metrics = result.metrics[condition].metrics
@@ -162,6 +162,20 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         con.print(f"  {condition:<20} {done}/{result.replicates} ok  " + "  ".join(shown),
                   markup=False)
     return report(result, ws.store_path, con, tracebacks=True, compare=options)
+
+
+def _fingerprint_now(ws: Workspace) -> Any:
+    """``now(name)``: the fingerprint a run of experiment ``name`` would have now; None when it
+    does not load or resolve (show then says nothing about it)."""
+    from ..core.chain_upstream import current_fingerprint
+
+    def now(name: str) -> str | None:
+        try:
+            return current_fingerprint(ws.experiment(name, with_store=False), ws.store)
+        except Exception:  # a broken producer: show reports the run, not the producer
+            return None
+
+    return now
 
 
 def compare_options(args: Any, result: Result) -> dict[str, Any]:

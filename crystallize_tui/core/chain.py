@@ -319,8 +319,10 @@ def newer_runs(store: Any, consumed: dict[str, Any]) -> list[str]:
             if completed(r.status) and r.started_at > started]
 
 
-def chain_lines(store: Any, run_id: str) -> list[str]:
-    """What a run consumed, one line per producer run, with a warning when it has changed since."""
+def chain_lines(store: Any, run_id: str, now: Any = None) -> list[str]:
+    """What a run consumed, one line per producer run, with a warning when it has changed
+    since: a newer completed run, or (``now(name)``: the producer's fingerprint as it is on
+    disk now, or None) its configs, code or seed."""
     lines = []
     for item in store.lineage(run_id):
         line = f"consumed {item['experiment']} run {item['run_id']}"
@@ -329,6 +331,8 @@ def chain_lines(store: Any, run_id: str) -> list[str]:
         newer = newer_runs(store, item)
         if newer:
             line += f"; producer changed since: newer run {newer[0]}"
+        elif now is not None and now(item["experiment"]) not in (None, item["fingerprint"]):
+            line += "; producer changed since: its configs, code or seed differ now (not run yet)"
         lines.append(line)
     return lines
 

@@ -26,7 +26,10 @@ def producers(experiment: Any, find: Callable[[str], Any]) -> list[Any]:
                                   f"{' -> '.join((*path, name))}")
             if name in seen:
                 continue
-            producer = source.producer if source.producer is not None else find(name)
+            try:
+                producer = source.producer if source.producer is not None else find(name)
+            except ConfigError as exc:  # say which experiment wanted it
+                raise ConfigError(f"experiment {path[-1]!r} reads from {name!r}: {exc}") from None
             visit(producer, (*path, name))
             seen[name] = producer
             ordered.append(producer)
