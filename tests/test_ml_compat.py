@@ -29,3 +29,8 @@ def test_a_step_returning_data_and_metrics_records_them_and_passes_the_data_on(t
              if "crystallize-ml" in e.get("text", "")]
     assert len(lines) == 1  # one notice per run and step, not one per replicate
     assert "step score returned (data, {accuracy, passed})" in lines[0]
+    kept = [e.get("text", "") for e in Store(tmp_path / "db.sqlite").events(result.run_id)
+            if "not all numbers" in e.get("text", "")]
+    assert kept == ["note: step keep_tuple returned (data, {label}) with values that are not all numbers: "
+                    "kept as the step's data (the whole tuple), not recorded as metrics; record metrics "
+                    "with ctx.metrics.add(name, value)"]

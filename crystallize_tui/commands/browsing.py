@@ -118,9 +118,9 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         return EXIT_OK
     table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
                   box=None, pad_edge=False)
-    from ..core.chain import consumed_cell
+    from ..core.chain import consumed_cells
 
-    consumed = {r.run_id: consumed_cell(ws.store, r.run_id) for r in runs}
+    consumed = consumed_cells(ws.store, [r.run_id for r in runs])
     chained = any(consumed.values())  # a chained experiment: which producer run each read
     for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took",
                    *(["consumed"] if chained else [])):

@@ -309,14 +309,14 @@ def _attach_one(
     return inputs, lineage
 
 
-def newer_runs(store: Any, consumed: dict[str, Any]) -> list[str]:
-    """Completed runs of the producer started after the one consumed: "producer changed since"."""
-    try:
-        started = store.run_row(consumed["run_id"])["started_at"]
-    except StoreError:
+def newer_runs(store: Any, consumed: dict[str, Any], runs: Any = None) -> list[str]:
+    """Completed runs of the producer started after the one consumed: "producer changed since".
+    ``runs``: the producer's runs (store.runs), when the caller already has them."""
+    runs = store.runs(consumed["experiment"]) if runs is None else runs
+    started = next((r.started_at for r in runs if r.run_id == consumed["run_id"]), None)
+    if started is None:  # the consumed run was deleted since
         return []
-    return [r.run_id for r in store.runs(consumed["experiment"])
-            if completed(r.status) and r.started_at > started]
+    return [r.run_id for r in runs if completed(r.status) and r.started_at > started]
 
 
 def chain_lines(store: Any, run_id: str, now: Any = None) -> list[str]:
@@ -337,15 +337,23 @@ def chain_lines(store: Any, run_id: str, now: Any = None) -> list[str]:
     return lines
 
 
-def consumed_cell(store: Any, run_id: str) -> str:
-    """A history table's cell: the producer runs ``run_id`` read ("" for an unchained run)."""
-    cells = []
-    for item in store.lineage(run_id):
-        cell = f"{item['experiment']} {item['run_id']}"
-        if newer_runs(store, item):
-            cell += " (producer changed since)"
-        cells.append(cell)
-    return "; ".join(cells)
+def consumed_cells(store: Any, run_ids: Iterable[str]) -> dict[str, str]:
+    """A history table's cells: the producer runs each run read ("" for an unchained run);
+    each producer's runs are read once for the whole table."""
+    producers: dict[str, Any] = {}
+    out = {}
+    for run_id in run_ids:
+        cells = []
+        for item in store.lineage(run_id):
+            runs = producers.get(item["experiment"])
+            if runs is None:
+                runs = producers[item["experiment"]] = store.runs(item["experiment"])
+            cell = f"{item['experiment']} {item['run_id']}"
+            if newer_runs(store, item, runs):
+                cell += " (producer changed since)"
+            cells.append(cell)
+        out[run_id] = "; ".join(cells)
+    return out
 
 
 def describe_sources(datasource: Any) -> list[str]:

@@ -21,14 +21,23 @@ def unpack(out: Any, ctx: Any, step: str) -> Any:
     recorded (as ``ctx.metrics.add`` would) and ``data`` goes on to the next step, with a
     one-time line in the replicate's log saying so."""
     if not is_metrics_pair(out):
+        if len(out) == 2 and isinstance(out[1], dict) and out[1] and all(isinstance(k, str) for k in out[1]):
+            _notice(ctx, step, f"note: step {step} returned (data, {{{', '.join(out[1])}}}) with values "
+                    "that are not all numbers: kept as the step's data (the whole tuple), not recorded as "
+                    "metrics; record metrics with ctx.metrics.add(name, value)")
         return out
     data, metrics = out
     for name, value in metrics.items():
         ctx.metrics.add(name, value)
+    _notice(ctx, step, f"note: step {step} returned (data, {{{', '.join(metrics)}}}), crystallize-ml's "
+            "way to record metrics: recorded them, and passed data on to the next step "
+            "(here: ctx.metrics.add(name, value))")
+    return data
+
+
+def _notice(ctx: Any, step: str, line: str) -> None:
+    """``line`` in the replicate's log, once per run and step in this process."""
     key = (ctx.run_id, step)
     if key not in _noticed:
         _noticed.add(key)
-        ctx.log(f"note: step {step} returned (data, {{{', '.join(metrics)}}}), crystallize-ml's way to "
-                "record metrics: recorded them, and passed data on to the next step "
-                "(here: ctx.metrics.add(name, value))")
-    return data
+        ctx.log(line)

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...core.chain import consumed_cell, is_chained
+from ...core.chain import consumed_cells, is_chained
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
@@ -88,6 +88,7 @@ class HistoryScreen(Screen):
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
         self.refresh_bindings()
+        consumed = consumed_cells(store, self.records) if self.chained else {}
         for r in runs:
             # As the run screen shows elapsed, so that the two agree.
             took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
@@ -98,7 +99,7 @@ class HistoryScreen(Screen):
             table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
                           status, str(r.ok), str(r.failed), str(r.total),
                           str(r.base_seed), took,
-                          *([consumed_cell(store, r.run_id) or "—"] if self.chained else []), key=r.run_id)
+                          *([consumed[r.run_id] or "—"] if self.chained else []), key=r.run_id)
         status = self.query_one("#history-status", Static)
         if not runs:
             status.update(Text(f"no runs of {self.experiment.name} yet in "
