@@ -64,6 +64,11 @@ def test_list_and_run_tell_how_to_convert_and_import_writes_experiment_yaml_with
     assert listed.returncode == 0 and HINT in listed.stderr
     ran = cli(tmp_path, "run", "old")
     assert ran.returncode == 2 and ran.stderr.strip() == f"crystallize: error: {HINT}"
+    write(tmp_path / "legacy", {"config.yaml": CONFIG})  # outside experiments/
+    outside = cli(tmp_path, "run", "legacy")
+    assert outside.returncode == 2 and outside.stderr.strip() == (
+        "crystallize: error: legacy is a crystallize-ml experiment (config.yaml); convert it with "
+        "`crystallize import legacy` and move it to experiments/legacy/")
     imported = cli(tmp_path, "import", "experiments/old")
     assert imported.returncode == 0, imported.stderr
     out = imported.stdout
