@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from cli_support import cli
 
 from crystallize_tui import Store
+from crystallize_tui.core.folders import load_experiment
 
 PORTED = Path(__file__).resolve().parent / "ported"
 
@@ -52,13 +51,13 @@ def test_optimization_grid_search_finds_the_smallest_sum():
     assert optimization.main() == {"delta": 0}
 
 
-def test_folder_experiment_runs_through_the_command(tmp_path):
+def test_folder_experiment_loads_from_its_yaml_and_saves_out_txt(tmp_path):
     shutil.copytree(PORTED / "workspace" / "experiments", tmp_path / "experiments")
-    done = cli(tmp_path, "run", "folder_experiment", "--json")
-    assert done.returncode == 0, done.stderr
-    values = {}
-    for rep in json.loads(done.stdout)["replicate_results"]:
-        values.setdefault(rep["treatment"], []).append(dict(rep["values"])["val"])
+    experiment = load_experiment(tmp_path / "experiments" / "folder_experiment")
+    experiment.store = tmp_path / "db.sqlite"
+    result = experiment.run(echo=False)
+    assert not result.errors, result.errors
+    values = {c: result.metrics[c].metrics["val"] for c in result.conditions}
     assert values == {"baseline": [2, 2], "increase_by_one": [2, 2], "increase_by_two": [3, 3]}
     out = tmp_path / "experiments" / "folder_experiment" / "artifacts" / "folder_experiment" / "v0"
     assert (out / "increase_by_two" / "replicate_1" / "out.txt").read_text() == "3"
