@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit 2 when an experiment fails to load (default: exit 0 when "
                               "the listing worked)")
 
+    importing = command("import", "convert a crystallize-ml experiment folder (config.yaml) into "
+                        "experiment.yaml, listing what needs a hand", "importing:cmd_import")
+    importing.add_argument("path", help="the folder holding config.yaml (or the file)")
     run = command("run", "run an experiment: all replicates of the baseline and its treatments",
                   "running:cmd_run")
     run.add_argument("name", help="experiment name (see `crystallize list`)")
@@ -162,9 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", help="run id")
     export.add_argument("--format", "-f", choices=("csv", "json"), default="csv")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default: stdout)")
-    importing = command("import", "convert a crystallize-ml experiment folder (config.yaml) into "
-                        "experiment.yaml, listing what needs a hand", "importing:cmd_import")
-    importing.add_argument("path", help="the folder holding config.yaml (or the file)")
     shots = command("screenshots", "save SVG screenshots of the terminal UI's main screens",
                     "screenshots:cmd_screenshots")
     shots.add_argument("--out", "-o", default="screenshots", metavar="DIR",

@@ -34,3 +34,18 @@ def test_a_step_returning_data_and_metrics_records_them_and_passes_the_data_on(t
     assert kept == ["note: step keep_tuple returned (data, {label}) with values that are not all numbers: "
                     "kept as the step's data (the whole tuple), not recorded as metrics; record metrics "
                     "with ctx.metrics.add(name, value)"]
+
+
+async def async_score(config, ctx):
+    return [config["x"]], {"accuracy": 0.25}
+
+
+def test_an_async_step_returning_data_and_metrics_is_recognised_too(tmp_path):
+    result = Experiment(name="ported_async", datasource={"x": 3}, pipeline=[async_score, check_list],
+                        replicates=2, store=tmp_path / "db.sqlite").run(echo=False)
+    assert not result.errors, result.errors
+    assert result.metrics["baseline"].metrics["accuracy"] == [0.25, 0.25]
+
+
+def check_list(data, ctx):
+    assert data == [3], data

@@ -364,6 +364,7 @@ class Experiment:
             name=self.name,
             steps=steps,
             configs=configs,
+            upstream=upstream,
             seeds=Seeds(base_seed, n, seed_stream),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
             tasks=tasks,
@@ -372,7 +373,6 @@ class Experiment:
             echo=echo,
             keep_output=only is not None,
             reraise=reraise,
-            upstream=upstream,
         )
         info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
                        resumed=previous is not None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Coroutine
 from typing import Any
 
 # (run id, step) pairs already told about the idiom in this process: one notice per run and step.
@@ -33,6 +34,12 @@ def unpack(out: Any, ctx: Any, step: str) -> Any:
             "way to record metrics: recorded them, and passed data on to the next step "
             "(here: ctx.metrics.add(name, value))")
     return data
+
+
+async def unpack_awaited(coroutine: Coroutine[Any, Any, Any], ctx: Any, step: str) -> Any:
+    """``unpack`` for an ``async def`` step: what its coroutine returns."""
+    out = await coroutine
+    return unpack(out, ctx, step) if type(out) is tuple else out
 
 
 def _notice(ctx: Any, step: str, line: str) -> None:

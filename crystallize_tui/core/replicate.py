@@ -116,8 +116,6 @@ def replicate_runner(
                     if coroutines is None:
                         coroutines = AsyncSteps()
                     data = coroutines.run(data)
-                if type(data) is tuple:  # crystallize-ml's (data, {"metric": value})
-                    data = ml_compat.unpack(data, ctx, step.name)
         except Cancelled:
             status = CANCELLED
         except PluginError:
@@ -176,8 +174,6 @@ def _run_step(
             out = _call_step(step, data, ctx)
             if type(out) is CoroutineType:
                 out = coroutines.run(out)
-            if type(out) is tuple:  # crystallize-ml's (data, {"metric": value})
-                out = ml_compat.unpack(out, ctx, step.name)
         except Exception:
             capture_mod.flush_current()
             if emit is not None:
@@ -200,7 +196,13 @@ def _run_step(
 def _call_step(step: StepSpec, data: Any, ctx: StepContext) -> Any:
     """Call the user's step (an ``async def`` step returns its coroutine, which the caller
     runs on the replicate's event loop)."""
-    return step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    kind = type(out)
+    if kind is tuple:  # crystallize-ml's (data, {"metric": value}): core/ml_compat.py
+        return ml_compat.unpack(out, ctx, step.name)
+    if kind is CoroutineType:  # the same for what an async step returns
+        return ml_compat.unpack_awaited(out, ctx, step.name)
+    return out
 
 
 def _default_sigint_here() -> bool:
