@@ -137,3 +137,24 @@ def test_run_upstream_names_a_missing_producer_and_runs_stale_ones_first(tmp_pat
     assert said[0] == "upstream producer: no completed run; running it first" and len(made) == 1
     assert run_upstream(reader, find, say=said.append) == [] and said[-1] == "upstream producer: up to date"
     assert reader.run().complete
+
+
+def flaky(config, ctx):
+    if ctx.replicate == 1:
+        raise RuntimeError("lost the sample")
+    ctx.artifacts.save("value.json", {"value": 1, "k": ctx.replicate})
+    ctx.metrics.add("made", 1)
+
+
+def test_a_failed_producer_replicate_is_named_with_its_error(tmp_path):
+    made = Experiment(name="producer", datasource={"shift": 0.0}, pipeline=[flaky], replicates=3,
+                      store=tmp_path / "db.sqlite", plugins=[ArtifactPlugin(tmp_path / "artifacts")]).run()
+    with pytest.raises(ConfigError, match=r"has no completed run \(latest: .*, failed\); .* \(or name a "
+                                          r"failed one, run: RUN_ID, to read its ok replicates\)$"):
+        consumer(tmp_path, from_run("producer", "value.json", config={"scale": 1})).run()
+    named = from_run("producer", "value.json", made.run_id, config={"scale": 1})
+    with pytest.raises(ConfigError, match=rf"replicate 1 reads replicate 1 of 'producer' run {made.run_id} "
+                                          r"condition 'baseline', which failed: RuntimeError: lost the sample; "
+                                          r"run producer again"):
+        consumer(tmp_path, named).run()
+    assert consumer(tmp_path, named, replicates=1).run().complete  # replicate 0 is fine

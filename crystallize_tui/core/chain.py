@@ -199,7 +199,8 @@ def producer_run(source: FromRun, store: Any, consumer: str) -> dict[str, Any]:
         if row["experiment"] != source.experiment:
             raise ConfigError(f"{where}: run {source.run_id!r} is a run of {row['experiment']!r}, "
                               f"not of {source.experiment!r}")
-        if not completed(row["status"]):
+        # Named on purpose, a run some of whose replicates failed may be read (its others).
+        if not completed(row["status"]) and row["status"] != "failed":
             raise ConfigError(f"{where}: run {source.run_id} is {row['status']}, not completed")
         return row
     runs = store.runs(source.experiment)
@@ -208,9 +209,11 @@ def producer_run(source: FromRun, store: Any, consumer: str) -> dict[str, Any]:
                           f"(crystallize run {source.experiment}, or add --with-upstream)")
     done = next((r for r in runs if completed(r.status)), None)
     if done is None:
+        named = " (or name a failed one, run: RUN_ID, to read its ok replicates)" if any(
+            r.status == "failed" for r in runs) else ""
         raise ConfigError(f"{where}: {source.experiment!r} has no completed run (latest: "
                           f"{runs[0].run_id}, {runs[0].status}); run it first (crystallize run "
-                          f"{source.experiment}, or add --with-upstream)")
+                          f"{source.experiment}, or add --with-upstream){named}")
     return store.run_row(done.run_id)
 
 
@@ -286,12 +289,16 @@ def _attach_one(
         table: dict[int, tuple[int, dict[str, Any], dict[str, str]]] = {}
         for k in wanted:
             rep = results.get((chosen, k))
-            if rep is None or rep.status != OK:
-                state = "has no" if rep is None else f"has a {rep.status}"
+            if rep is None:
                 raise ConfigError(
                     f"experiment {consumer!r} replicate {k} reads replicate {k} of {where} "
-                    f"condition {chosen!r}, which {state} replicate {k} ({ok} ok); run the consumer "
+                    f"condition {chosen!r}, which has no replicate {k} ({ok} ok); run the consumer "
                     f"with fewer replicates (-n {ok}) or the producer with more")
+            if rep.status != OK:
+                raise ConfigError(
+                    f"experiment {consumer!r} replicate {k} reads replicate {k} of {where} "
+                    f"condition {chosen!r}, which {rep.status}: {rep.error}; run "
+                    f"{source.experiment} again, or read another of its runs (run: RUN_ID)")
             mine = files.get((chosen, k), {})
             if source.artifact is not None:
                 path = mine.get(source.artifact)
