@@ -165,9 +165,9 @@ __all__ = [
     "derive_seed",
     "from_run",
     "from_runs",
+    "run_upstream",  # beside the other chain names (core/chain*.py)
     "pipeline_step",
     "quick_experiment",
     "register_datasource",
-    "run_upstream",
     "standalone_context",
 ]

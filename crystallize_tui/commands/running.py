@@ -235,10 +235,6 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         return start_detached(args, ws, run_words(args))
     experiment = ws.experiment(args.name)
     check_resume(args, ws)
-    if getattr(args, "with_upstream", False):  # a chained experiment's stale producers first
-        from ..core.chain_upstream import run_upstream
-
-        run_upstream(experiment, ws.experiment, ws.store, lambda line: print(line, file=sys.stderr))
     _with_execution(experiment, getattr(args, "backend", None), args.workers, getattr(args, "dask", None))
     overrides = dict(parse_assignment(text) for text in args.set or [])
     overrides.update(args.window_overrides)  # values as the UI parsed them
@@ -248,6 +244,10 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         experiment.config_for(name)  # unknown names fail here, before any output
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
+    if getattr(args, "with_upstream", False):  # once the options are checked: stale producers first
+        from ..core.chain_upstream import run_upstream
+
+        run_upstream(experiment, ws.experiment, ws.store, lambda line: print(line, file=sys.stderr))
     per_condition = args.replicates or experiment.replicates
     if rule is not None and rule.max_replicates is not None:
         per_condition = rule.max_replicates
