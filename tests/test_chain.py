@@ -158,3 +158,11 @@ def test_a_failed_producer_replicate_is_named_with_its_error(tmp_path):
                                           r"run producer again"):
         consumer(tmp_path, named).run()
     assert consumer(tmp_path, named, replicates=1).run().complete  # replicate 0 is fine
+
+
+def test_worker_processes_read_the_same_producer_replicates(tmp_path):
+    made = producer(tmp_path).run()
+    source = from_run("producer", "value.json", config={"scale": 1})
+    pooled = consumer(tmp_path, source).run(backend="processes", workers=2)
+    assert not pooled.errors, pooled.errors
+    assert pooled.metrics["wide"].metrics["read"] == made.metrics["wide"].metrics["made"]

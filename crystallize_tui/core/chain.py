@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import ConfigError, StoreError
 from .names import check_name
+from .pipeline import StepSpec, to_step
 from .result import OK
 from .stopping import is_stopped
 from .treatment import BASELINE
@@ -174,6 +175,24 @@ class UpstreamInputs:
         out = Upstreams({a: i.for_replicate(k, config) for a, i in self.inputs.items()})
         out.config = config
         return out
+
+
+class ReadUpstream:
+    """The step a chained run starts with (added to the plan, not to the experiment): it
+    turns the condition's config into the producer's replicate k, so every execution
+    backend runs it like any step."""
+
+    def __init__(self, inputs: dict[str, Any]) -> None:
+        self.inputs = inputs
+        self.__name__ = "upstream"  # the step's name in events and the run's output
+
+    def __call__(self, config: Any, ctx: Any) -> Any:
+        return self.inputs[ctx.treatment].for_replicate(ctx.replicate, config)
+
+
+def reading_step(inputs: dict[str, Any]) -> StepSpec:
+    """The plan's first step for the per-condition ``inputs`` that ``attach`` returned."""
+    return to_step(ReadUpstream(inputs), 0)
 
 
 def base_config(source: Any) -> Any:

@@ -19,7 +19,7 @@ from .backends.options import build as build_backend
 from .backends.options import execution_of
 from .bus import EventBus
 from .cancel import CancelToken
-from .chain import attach, base_config, is_chained
+from .chain import attach, base_config, is_chained, reading_step
 from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
@@ -364,7 +364,6 @@ class Experiment:
             name=self.name,
             steps=steps,
             configs=configs,
-            upstream=upstream,
             seeds=Seeds(base_seed, n, seed_stream),
             plugins=[p for p in plugins if not isinstance(p, ParallelExecution)],
             tasks=tasks,
@@ -388,6 +387,8 @@ class Experiment:
                 store.set_stop(run_id, {**rule.as_dict(), "reason": None})
             if consumed is not None:
                 recorder.consumed.extend(consumed)
+        if upstream is not None:  # a first step hands replicate k the producer's replicate k
+            plan.steps = (reading_step(upstream), *plan.steps)
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,

@@ -90,8 +90,6 @@ class RunPlan:
     seeds: Sequence[int]  # seeds[k] is replicate k's seed (a lazy Seeds in a run)
     plugins: list[Plugin]
     tasks: Collection[tuple[str, int]]  # (condition, replicate) in the order to start them
-    # A chained experiment: condition -> core.chain.UpstreamInput, the producer replicates read.
-    upstream: dict[str, Any] | None = None
     want_events: bool = True  # publish fine-grained events (someone is listening)
     capture: bool = True  # capture print() output as Output events
     lines_only: bool = False  # only the store listens: Output, UserEvent, ArtifactSaved only

@@ -59,7 +59,6 @@ def replicate_runner(
     seeds, configs, flat = plan.seeds, plan.configs, plan.flat_configs
     run_id, name, echo, capturing = plan.run_id, plan.name, plan.echo, plan.capture
     keep_output, reraise = plan.keep_output, plan.reraise
-    upstream = plan.upstream
     before_replicate, after_replicate = hooks.before_replicate, hooks.after_replicate
     # Steps without retries, step hooks or listeners take the short way: the same
     # cancellation point and call, none of the bookkeeping that nobody would see.
@@ -96,8 +95,6 @@ def replicate_runner(
             capture = capture_mod.ReplicateCapture(run_id, treatment, k, emit or _discard, echo)
             capture_mod.begin(capture)
         status, error, trace, data = OK, None, None, config
-        if upstream is not None:  # a chained experiment's step reads the producer's replicate k
-            data = upstream[treatment].for_replicate(k, config)
         coroutines: AsyncSteps | None = None  # the replicate's event loop, made for a first async step
         start = _clock()
         try:
