@@ -141,6 +141,8 @@ def run_words(args: Any) -> list[str]:
         words += ["--set", assignment]
     if args.seed is not None:
         words += ["--seed", str(args.seed)]
+    if getattr(args, "with_upstream", False):
+        words.append("--with-upstream")
     if args.workers is not None:
         words += ["-w", str(args.workers)]
     if getattr(args, "backend", None) is not None:
@@ -151,8 +153,6 @@ def run_words(args: Any) -> list[str]:
         words += ["--until", args.until]
     if getattr(args, "max_replicates", None) is not None:
         words += ["--max-replicates", str(args.max_replicates)]
-    if getattr(args, "with_upstream", False):
-        words.append("--with-upstream")
     words += [flag for flag, on in (("--fail-fast", args.fail_fast), ("-v", args.verbose),
                                     ("--json", args.json), ("--resume", args.resume),
                                     ("--force", args.force)) if on]
