@@ -54,6 +54,9 @@ _LAZY = {
     "UserEvent": ".core.events",
     "default_store_path": ".core.store",
     "derive_seed": ".core.seeds",
+    "from_run": ".core.chain",
+    "from_runs": ".core.chain",
+    "run_upstream": ".core.chain_upstream",
     "pipeline_step": ".core.pipeline",
     "quick_experiment": ".core.quick",
     "register_datasource": ".core.treatment",
@@ -63,6 +66,8 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .core.backends.dask_plugin import DaskExecution
+    from .core.chain import from_run, from_runs
+    from .core.chain_upstream import run_upstream
     from .core.context import StepContext, standalone_context
     from .core.errors import (
         Cancelled,
@@ -160,6 +165,9 @@ __all__ = [
     "UserEvent",
     "default_store_path",
     "derive_seed",
+    "from_run",
+    "from_runs",
+    "run_upstream",  # beside the other chain names (core/chain*.py)
     "pipeline_step",
     "quick_experiment",
     "register_datasource",

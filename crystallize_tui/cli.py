@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit 2 when an experiment fails to load (default: exit 0 when "
                               "the listing worked)")
 
+    importing = command("import", "convert a crystallize-ml experiment folder (config.yaml) into "
+                        "experiment.yaml, listing what needs a hand", "importing:cmd_import")
+    importing.add_argument("path", help="the folder holding config.yaml (or the file)")
     run = command("run", "run an experiment: all replicates of the baseline and its treatments",
                   "running:cmd_run")
     run.add_argument("name", help="experiment name (see `crystallize list`)")
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="with --resume: continue even though configs or code changed")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed replicate")
+    run.add_argument("--with-upstream", action="store_true",
+                     help="a chained experiment (datasource: {from: ...}): first run each producer "
+                          "with no completed run or changed since its latest one")
     run.add_argument("--until", metavar="RULE",
                      help="stop when decided: 'decided' (every anytime-valid interval excludes 0) "
                           "or 'width=W' (every interval narrower than W); replicates run in "

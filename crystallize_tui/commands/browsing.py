@@ -118,12 +118,18 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         return EXIT_OK
     table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
                   box=None, pad_edge=False)
-    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took"):
+    from ..core.chain import consumed_cells
+
+    consumed = consumed_cells(ws.store, [r.run_id for r in runs])
+    chained = any(consumed.values())  # a chained experiment: which producer run each read
+    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took",
+                   *(["consumed"] if chained else [])):
         table.add_column(header)
     for r in runs:
         took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
         table.add_row(r.run_id, _when(r.started_at), r.status, r.kind, str(r.ok), str(r.failed),
-                      str(r.total), str(r.base_seed), took)
+                      str(r.total), str(r.base_seed), took,
+                      *([consumed[r.run_id] or "—"] if chained else []))
     console().print(table)
     return EXIT_OK
 
@@ -144,6 +150,10 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         con.print(f"note: {row['note']}", markup=False)
     for line in _kind_lines(row, ws):
         con.print(line, markup=False)
+    from ..core.chain import chain_lines
+
+    for line in chain_lines(ws.store, args.run_id, _fingerprint_now(ws)):  # a chained run: what it read
+        con.print(line, markup=False)
     for condition in result.conditions:
         metrics = result.metrics[condition].metrics
         shown = []
@@ -155,6 +165,20 @@ def cmd_show(args: Any, ws: Workspace) -> int:
         con.print(f"  {condition:<20} {done}/{result.replicates} ok  " + "  ".join(shown),
                   markup=False)
     return report(result, ws.store_path, con, tracebacks=True, compare=options)
+
+
+def _fingerprint_now(ws: Workspace) -> Any:
+    """``now(name)``: the fingerprint a run of experiment ``name`` would have now; None when it
+    does not load or resolve (show then says nothing about it)."""
+    from ..core.chain_upstream import current_fingerprint
+
+    def now(name: str) -> str | None:
+        try:
+            return current_fingerprint(ws.experiment(name, with_store=False), ws.store)
+        except Exception:  # a broken producer: show reports the run, not the producer
+            return None
+
+    return now
 
 
 def compare_options(args: Any, result: Result) -> dict[str, Any]:

@@ -65,11 +65,23 @@ class Workspace:
         for error in found.errors:
             if Path(error.path).parent.name == name or f"'{name}'" in error.message:
                 raise ConfigError(error.message)
+        _refuse_legacy(self.root / name)
         names = sorted(f.name for f in found.experiments)
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; found: {', '.join(names)}" if names else "")
         raise ConfigError(f"no experiment named {name!r} under {self.root / 'experiments'}{hint}")
+
+
+def _refuse_legacy(folder: Path) -> None:
+    """A crystallize-ml folder named like the experiment asked for, outside experiments/:
+    say how to convert it rather than "no experiment named"."""
+    from ..core.ml_import import is_legacy_folder
+
+    if is_legacy_folder(folder):
+        shown = os.path.relpath(folder) if folder.is_relative_to(Path.cwd()) else str(folder)
+        raise ConfigError(f"{shown} is a crystallize-ml experiment (config.yaml); convert it with "
+                          f"`crystallize import {shown}` and move it to experiments/{folder.name}/")
 
 
 def is_tty() -> bool:

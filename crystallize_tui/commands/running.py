@@ -154,6 +154,8 @@ def run_words(args: Any) -> list[str]:
         words += ["--set", assignment]
     if args.seed is not None:
         words += ["--seed", str(args.seed)]
+    if getattr(args, "with_upstream", False):
+        words.append("--with-upstream")
     if args.workers is not None:
         words += ["-w", str(args.workers)]
     if getattr(args, "backend", None) is not None:
@@ -264,6 +266,10 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         experiment.config_for(name)  # unknown names fail here, before any output
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
+    if getattr(args, "with_upstream", False):  # once the options are checked: stale producers first
+        from ..core.chain_upstream import run_upstream
+
+        run_upstream(experiment, ws.experiment, ws.store, lambda line: print(line, file=sys.stderr))
     per_condition = args.replicates or experiment.replicates
     if rule is not None and rule.max_replicates is not None:
         per_condition = rule.max_replicates

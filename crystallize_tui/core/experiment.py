@@ -19,6 +19,7 @@ from .backends.options import build as build_backend
 from .backends.options import execution_of
 from .bus import EventBus
 from .cancel import CancelToken
+from .chain import attach, base_config, is_chained, reading_step
 from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
@@ -210,7 +211,7 @@ class Experiment:
 
     def config_for(self, name: str = BASELINE) -> Any:
         """The resolved config of condition ``name`` ("baseline" or a treatment)."""
-        baseline = resolve_datasource(self.datasource, "baseline")
+        baseline = resolve_datasource(base_config(self.datasource), "baseline")
         if name == BASELINE:
             return baseline
         return self._treatment(name).resolve(baseline)
@@ -218,7 +219,7 @@ class Experiment:
     def resolve_configs(self, names: Iterable[str] | None = None) -> dict[str, Any]:
         """Resolved configs of the given conditions (all by default), baseline first."""
         wanted = self.conditions if names is None else list(names)
-        baseline = resolve_datasource(self.datasource, "baseline")
+        baseline = resolve_datasource(base_config(self.datasource), "baseline")
         configs: dict[str, Any] = {}
         for name in wanted:
             configs[name] = baseline if name == BASELINE else self._treatment(name).resolve(baseline)
@@ -322,6 +323,10 @@ class Experiment:
                                   "concurrency": concurrency})
         steps = self.steps()
         store = self.store if record else None
+        upstream, consumed = None, None
+        if is_chained(self.datasource):  # a chained experiment (core/chain.py)
+            upstream, consumed = attach(self.name, self.datasource, configs,
+                                        [only[1]] if only is not None else range(n), self.store)
         # The fingerprint (hashes of configs and step sources) serves resume and the
         # record; a run kept in memory has neither, so it skips reading the sources.
         parts = fingerprint_parts(configs, steps, base_seed) if store is not None else {}
@@ -396,6 +401,10 @@ class Experiment:
                                  workspace=workspace_root(), extra={**(lock or {}), **stop})
             if rule is not None and previous is not None:
                 store.set_stop(run_id, {**rule.as_dict(), "reason": None})
+            if consumed is not None:
+                recorder.consumed.extend(consumed)
+        if upstream is not None:  # a first step hands replicate k the producer's replicate k
+            plan.steps = (reading_step(upstream), *plan.steps)
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,

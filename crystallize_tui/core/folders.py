@@ -11,6 +11,7 @@ from .experiment import Experiment
 from .folders_build import experiment_arguments
 from .folders_modules import SHARED_NAME, forget, package_name
 from .folders_yaml import parse, shown_path
+from .ml_import import LEGACY_FILE, convert_hint, is_legacy_folder
 
 __all__ = [
     "Discovery",
@@ -114,7 +115,7 @@ def discover(root: str | os.PathLike[str], cache: DiscoveryCache | None = None) 
     experiments with one name both become errors naming both files.
     """
     base = Path(root).expanduser().resolve() / "experiments"
-    files = experiment_files(base)
+    files, legacy = _scan(base)
     outcomes = [(path, _outcome(path, cache)) for path in files]
     if cache is not None:
         cache.entries = {p: cache.entries[p] for p in files if p in cache.entries}
@@ -125,20 +126,31 @@ def discover(root: str | os.PathLike[str], cache: DiscoveryCache | None = None) 
         else:
             group = path.parent.parent.relative_to(base).as_posix()
             found.experiments.append(FoundExperiment(outcome.name, path, "" if group == "." else group, outcome))
+    # A crystallize-ml folder is listed with the way to convert it, never silently skipped.
+    found.errors += [LoadError(folder / LEGACY_FILE, convert_hint(folder)) for folder in legacy]
     _reject_duplicates(found)
     return found
 
 
 def experiment_files(base: Path) -> list[Path]:
     """The experiment.yaml files under ``base``, sorted by their path below it."""
-    files = []
+    return _scan(base)[0]
+
+
+def _scan(base: Path) -> tuple[list[Path], list[Path]]:
+    """The experiment.yaml files under ``base`` (sorted by their path below it), and the
+    crystallize-ml folders (config.yaml, no experiment.yaml) outside any experiment folder."""
+    files, legacy = [], []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP
                        and not (d == SHARED_NAME and dirpath == str(base))]  # experiments/lib: shared modules
         # experiments/experiment.yaml itself is no experiment folder: each needs its own.
         if FILE_NAME in filenames and Path(dirpath) != base:
             files.append(Path(dirpath) / FILE_NAME)
-    return sorted(files, key=lambda p: p.relative_to(base).parts)
+        elif LEGACY_FILE in filenames and Path(dirpath) != base and is_legacy_folder(Path(dirpath)) \
+                and not any(Path(dirpath).is_relative_to(f.parent) for f in files):
+            legacy.append(Path(dirpath))
+    return sorted(files, key=lambda p: p.relative_to(base).parts), legacy
 
 
 def _outcome(path: Path, cache: DiscoveryCache | None) -> Experiment | LoadError:

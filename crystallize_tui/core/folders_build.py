@@ -11,6 +11,7 @@ from typing import Any
 
 from .backends import backend_class
 from .backends.options import execution_of
+from .chain import from_run, from_runs
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_steps import pipeline_entry
@@ -30,6 +31,8 @@ TOP_KEYS = (
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
 SWAP_KEYS = ("datasource", "overrides")
+# datasource: {from: producer, artifact: model.pkl}: another experiment's run (core/chain.py).
+FROM_KEYS = ("from", "artifact", "run", "condition", "config")
 _NUMBER = (int, float)
 # The run: section (where replicates run) and the YAML types of its known keys; a
 # registered backend may take more settings, which it checks itself.
@@ -220,7 +223,14 @@ def _pipeline(doc: Document, folder: Path, data: dict[str, Any]) -> list[Callabl
 
 
 def _datasource(doc: Document, folder: Path, value: Any, what: str, container: Any, key: Any) -> Any:
-    """A config: an inline mapping, null, or a zero-argument "module:function" (kept uncalled)."""
+    """A config: an inline mapping, null, a zero-argument "module:function" (kept uncalled),
+    or (the experiment's own datasource only) ``{from: experiment, ...}``: a chained run."""
+    if isinstance(value, dict) and "from" in value:
+        if what != "datasource":
+            raise doc.error(f"{what}: `from:` reads another experiment's run only in the top-level "
+                            "datasource; choose the producer condition there with `condition: "
+                            "{treatment: producer_condition}`", container, key)
+        return _from_run(doc, value)
     if value is None or isinstance(value, dict):
         return value
     if not isinstance(value, str):
@@ -237,6 +247,63 @@ def _datasource(doc: Document, folder: Path, value: Any, what: str, container: A
             container, key,
         )
     return fn
+
+
+def _from_run(doc: Document, value: dict[str, Any]) -> Any:
+    """``datasource: {from: producer, artifact: model.pkl, run: RUN_ID, condition: ..., config: {...}}``,
+    or several producers: ``{from: {temp: {experiment: t, artifact: a.json}, ...}, config: {...}}``."""
+    if isinstance(value["from"], dict):
+        check_keys(doc, value, ("from", "config"), "datasource: ")
+        _check_types(doc, value, "datasource", {"config": (dict, None)})
+        inputs = value["from"]
+        if not inputs:
+            raise doc.error("datasource.from: name at least one input: {NAME: {experiment: ..., "
+                            "artifact: ...}}", value, "from")
+        sources = {}
+        for alias, entry in inputs.items():
+            where = f"datasource.from.{alias}"
+            if not isinstance(entry, dict):
+                raise doc.error(f"{where}: expected a mapping like {{experiment: NAME, artifact: FILE}}, "
+                                f"got {_kind(entry)} {entry!r}", inputs, alias)
+            if "experiment" not in entry:
+                raise doc.error(f"{where}: missing key 'experiment'", inputs, alias)
+            sources[alias] = _one_source(doc, entry, where, "experiment")
+        try:
+            return from_runs(value.get("config"), **sources)
+        except ConfigError as exc:
+            raise doc.error(f"datasource.from: {exc}", value, "from") from None
+    check_keys(doc, value, FROM_KEYS, "datasource: ")
+    _check_types(doc, value, "datasource", {"config": (dict, None)})
+    source = _one_source(doc, value, "datasource", "from")
+    return from_run(source.experiment, source.artifact, source.run_id, condition=source.condition,
+                    config=value.get("config"))
+
+
+def _check_types(doc: Document, mapping: dict[str, Any], where: str, kinds: dict[str, tuple[Any, ...]]) -> None:
+    for key, allowed in kinds.items():
+        if key in mapping and not _is(mapping[key], allowed):
+            names = " or ".join("null" if t is None else ("mapping" if t is dict else t.__name__)
+                                for t in allowed)
+            raise doc.error(f"{where}.{key}: expected {names}, got {_kind(mapping[key])} "
+                            f"{mapping[key]!r}", mapping, key)
+
+
+def _one_source(doc: Document, entry: dict[str, Any], where: str, name_key: str) -> Any:
+    """One producer: ``{<name_key>: NAME, artifact: ..., run: ..., condition: ...}``."""
+    if name_key == "experiment":
+        check_keys(doc, entry, ("experiment", "artifact", "run", "condition"), f"{where}: ")
+    _check_types(doc, entry, where, {name_key: (str,), "artifact": (str, None), "run": (str, None),
+                                     "condition": (str, dict, None)})
+    condition = entry.get("condition")
+    if isinstance(condition, dict) and not all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in condition.items()):
+        raise doc.error(f"{where}.condition: expected a mapping of consumer condition: producer "
+                        f"condition, got {condition!r}", entry, "condition")
+    try:
+        return from_run(entry[name_key], entry.get("artifact"), entry.get("run"), condition=condition)
+    except ConfigError as exc:
+        bad = next((k for k in ("artifact", "run") if k in entry and str(entry[k]) in str(exc)), name_key)
+        raise doc.error(f"{where}.{bad}: {exc}", entry, bad) from None
 
 
 def _treatments(doc: Document, folder: Path, value: Any) -> list[Treatment]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import capture as capture_mod
 from . import events as ev
-from . import interrupts
+from . import interrupts, ml_compat
 from .async_steps import AsyncSteps
 from .cache import StepCache
 from .cache_step import opener, probe
@@ -228,7 +228,13 @@ def look_up_cached(
 def _call_step(step: StepSpec, data: Any, ctx: StepContext) -> Any:
     """Call the user's step (an ``async def`` step returns its coroutine, which the caller
     runs on the replicate's event loop)."""
-    return step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    out = step.fn(data, ctx) if step.takes_ctx else step.fn(data)
+    kind = type(out)
+    if kind is tuple:  # crystallize-ml's (data, {"metric": value}): core/ml_compat.py
+        return ml_compat.unpack(out, ctx, step.name)
+    if kind is CoroutineType:  # the same for what an async step returns
+        return ml_compat.unpack_awaited(out, ctx, step.name)
+    return out
 
 
 def _default_sigint_here() -> bool:

@@ -106,6 +106,7 @@ class RunRecorder:
         self.store = store
         self.run_id = run_id
         self._start: Any = None
+        self.consumed: list[dict[str, Any]] = []  # a chained run's producer runs (core/chain.py)
         self.max_events = max_events_per_run() if max_events is None else max_events
         self._slack = self.max_events // TRIM_SLACK_FRACTION + 16
         self._kept = 0  # logged rows of this run in the store (after the last commit)
@@ -149,6 +150,8 @@ class RunRecorder:
 
     def start(self) -> None:
         self._start()
+        for consumed in self.consumed:  # lineage, once the run's row exists
+            self.store.add_lineage(self.run_id, consumed)
 
     def _start_flusher(self) -> None:
         # Started at the first line or held replicate, not with the run: a process pool,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -97,6 +97,19 @@ MIGRATIONS: dict[int, list[str]] = {
     # stopping replicate and the anytime-valid rows there; NULL for a run without one.
     4: [
         "ALTER TABLE runs ADD COLUMN stop TEXT",
+    ],
+    # Chained experiments (core/chain.py): the producer runs a run read its datasource from
+    # (lineage), with the producer run's fingerprint then and which condition each read.
+    5: [
+        """CREATE TABLE lineage (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            upstream_run TEXT NOT NULL,
+            upstream_experiment TEXT NOT NULL,
+            upstream_fingerprint TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (run_id, upstream_run)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX lineage_by_upstream ON lineage (upstream_run)",
     ],
 }
 

@@ -519,6 +519,24 @@ class Store:
             conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
                          (json.dumps(stop, default=repr), run_id))
 
+    def add_lineage(self, run_id: str, consumed: dict[str, Any]) -> None:
+        """Record that ``run_id`` read the producer run ``consumed`` (core/chain.py)."""
+        detail = {k: v for k, v in consumed.items() if k not in ("run_id", "experiment", "fingerprint")}
+        with self._write(run_id) as conn:
+            conn.execute("INSERT OR REPLACE INTO lineage (run_id, upstream_run, upstream_experiment, "
+                         "upstream_fingerprint, detail) VALUES (?, ?, ?, ?, ?)",
+                         (run_id, consumed["run_id"], consumed["experiment"], consumed["fingerprint"],
+                          json.dumps(detail, default=repr)))
+
+    def lineage(self, run_id: str) -> list[dict[str, Any]]:
+        """The producer runs ``run_id`` read (see add_lineage), as recorded."""
+        return [
+            {"run_id": u, "experiment": e, "fingerprint": f, **json.loads(d)}
+            for u, e, f, d in self._read(
+                "SELECT upstream_run, upstream_experiment, upstream_fingerprint, detail FROM lineage "
+                "WHERE run_id = ? ORDER BY upstream_experiment", (run_id,))
+        ]
+
     # -- reading ------------------------------------------------------------------
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         conn = self._conn()

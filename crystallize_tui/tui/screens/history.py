@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ...core.chain import consumed_cells, is_chained
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
@@ -60,6 +61,7 @@ class HistoryScreen(Screen):
         self.experiment = experiment
         self.marked: str | None = None
         self.records: dict[str, Any] = {}
+        self.chained = is_chained(getattr(experiment, "datasource", None))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,6 +77,8 @@ class HistoryScreen(Screen):
         table.border_title = "runs, newest first"
         for key in ("mark", "run id", "started", "status", "ok", "failed", "of", "seed", "took"):
             table.add_column(key, key=key)
+        if self.chained:  # which producer run each run read (core/chain.py)
+            table.add_column("consumed", key="consumed")
         self.reload()
 
     def reload(self) -> None:
@@ -84,6 +88,7 @@ class HistoryScreen(Screen):
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
         self.refresh_bindings()
+        consumed = consumed_cells(store, self.records) if self.chained else {}
         for r in runs:
             # As the run screen shows elapsed, so that the two agree.
             took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
@@ -93,7 +98,8 @@ class HistoryScreen(Screen):
                 status.append(" · confirmatory", style="bold cyan")
             table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
                           status, str(r.ok), str(r.failed), str(r.total),
-                          str(r.base_seed), took, key=r.run_id)
+                          str(r.base_seed), took,
+                          *([consumed[r.run_id] or "—"] if self.chained else []), key=r.run_id)
         status = self.query_one("#history-status", Static)
         if not runs:
             status.update(Text(f"no runs of {self.experiment.name} yet in "

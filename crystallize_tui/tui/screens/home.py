@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
+from ...core.chain import describe_sources
 from ...core.fingerprint import config_changes
 
 STORE_POLL_INTERVAL = 1.0  # how often the visible list checks the store for runs made elsewhere
@@ -74,6 +75,8 @@ def describe_experiment(found: Any, record: Any) -> Group:
     except Exception as exc:  # a datasource function that fails: show it, don't crash
         parts.append(Text(f"cannot resolve configs: {exc}", style="bold red"))
         return Group(*parts)
+    for line in describe_sources(exp.datasource):  # a chained experiment (core/chain.py)
+        parts.append(Text(line, style="cyan"))
     parts.append(Text("\nbaseline config", style="bold underline"))
     parts.append(Text(json.dumps(configs["baseline"], indent=2, default=repr)))
     if exp.treatments:

@@ -1,0 +1,79 @@
+"""Chained experiments through the real command and the TUI: the example pair chain_data ->
+chain_summary, --with-upstream, and the chain in history and show."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cli_support import cli
+from textual.widgets import DataTable, Static
+from tui_support import app_for, on_home, text_of, until
+
+from crystallize_tui import Store
+from crystallize_tui.core.folders import load_experiment
+from crystallize_tui.tui.screens.history import HistoryScreen
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
+
+
+def chain_workspace(root: Path) -> Path:
+    for name in ("chain_data", "chain_summary"):
+        shutil.copytree(EXAMPLES / name, root / "experiments" / name,
+                        ignore=shutil.ignore_patterns("artifacts", "__pycache__"))
+    return root
+
+
+def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tmp_path):
+    root = chain_workspace(tmp_path)
+    alone = cli(root, "run", "chain_summary")
+    assert alone.returncode == 2
+    assert alone.stderr.strip().splitlines() == [
+        "crystallize: error: experiment 'chain_summary' reads from 'chain_data': 'chain_data' has no "
+        f"run in {root / '.crystallize' / 'crystallize.db'}; run it first (crystallize run chain_data, "
+        "or add --with-upstream)"]
+    first = cli(root, "run", "chain_summary", "--with-upstream")
+    assert first.returncode == 0, first.stderr
+    assert "upstream chain_data: no completed run; running it first" in first.stderr
+    assert "spread greater in wide: supported" in first.stdout
+    yaml_path = root / "experiments" / "chain_data" / "experiment.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("size: 20", "size: 30"))
+    second = cli(root, "run", "chain_summary", "--with-upstream")
+    assert second.returncode == 0, second.stderr
+    assert "upstream chain_data: changed since its latest completed run" in second.stderr
+    newest_producer, older_producer = (r.run_id for r in Store(root / ".crystallize" / "crystallize.db")
+                                       .runs("chain_data"))
+    history = cli(root, "history", "chain_summary").stdout.splitlines()
+    assert history[0].split()[-1] == "consumed"
+    assert history[1].endswith(f"chain_data {newest_producer}")
+    assert history[2].endswith(f"chain_data {older_producer} (producer changed since)")
+    oldest = history[2].split()[0]
+    shown = cli(root, "show", oldest).stdout
+    assert (f"consumed chain_data run {older_producer} (artifact data.csv); producer changed since: "
+            f"newer run {newest_producer}") in shown
+    yaml_path.write_text(yaml_path.read_text().replace("size: 30", "size: 40"))  # edited, not run
+    shown = cli(root, "show", history[1].split()[0]).stdout
+    assert (f"consumed chain_data run {newest_producer} (artifact data.csv); producer changed since: "
+            "its configs, code or seed differ now (not run yet)") in shown
+
+
+async def test_the_tui_shows_what_a_chained_experiment_reads_and_which_run_each_run_consumed(tmp_path):
+    root = chain_workspace(tmp_path)
+    store = root / ".crystallize" / "crystallize.db"
+    made = load_experiment(root / "experiments" / "chain_data")
+    made.store = store
+    produced = made.run(echo=False)
+    reader = load_experiment(root / "experiments" / "chain_summary")
+    reader.store = store
+    reader.run(echo=False)
+    app = app_for(root)
+    async with app.run_test(size=(200, 40)) as pilot:
+        home = await on_home(app, pilot, "chain_summary")
+        await until(pilot, lambda: "reads chain_data's latest completed run, artifact data.csv"
+                    in text_of(home.query_one("#details", Static)))
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        runs = app.screen.query_one("#runs", DataTable)
+        assert runs.row_count == 1
+        assert str(runs.get_row_at(0)[-1]) == f"chain_data {produced.run_id}"
+        assert [str(c.label) for c in runs.columns.values()][-1] == "consumed"
