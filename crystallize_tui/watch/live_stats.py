@@ -93,7 +93,8 @@ class LiveStatistics:
         self._dirty = False
         self._last_at = float("-inf")
         self._last_cost = 0.0
-        self.anytime_stats = AnytimeStatistics(self.conditions)
+        # Views chart the interval over replicates: keep its trajectory (4 floats a round).
+        self.anytime_stats = AnytimeStatistics(self.conditions, trajectory=True)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
@@ -199,6 +200,7 @@ class _Row:
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
         self.total = 0.0  # sum of the differences: the estimate without a pass over them
+        self.trajectory: list[tuple[int, float, float, float]] = []  # (n, estimate, low, high)
 
     def add(self, base: Any, treat: Any) -> None:
         from ..stats.sequential import SequentialDifference
@@ -227,8 +229,10 @@ class AnytimeStatistics:
     replicates). Rows share ``alpha`` by Bonferroni (valid for any dependence)."""
 
     def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
-                 directions: dict[str, str] | None = None, rows: int | None = None) -> None:
+                 directions: dict[str, str] | None = None, rows: int | None = None,
+                 trajectory: bool = False) -> None:
         self.conditions = list(conditions)
+        self.keep_trajectory = trajectory  # each row's interval after every round (for charts)
         self.baseline = self.conditions[0] if self.conditions else "baseline"
         self.alpha = alpha
         self.directions = dict(directions or {})  # metric -> "greater" | "less" | "two-sided"
@@ -268,6 +272,10 @@ class AnytimeStatistics:
                     if row is None:
                         row = self._rows[(treatment, metric)] = _Row(self.row_alpha())
                     row.add(base[metric], value)
+                    if self.keep_trajectory and row.seq is not None:
+                        interval = row.seq.interval()
+                        row.trajectory.append((row.seq.n, row.total / row.seq.n,
+                                               interval.lower, interval.upper))
         return True
 
     def add_events(self, events: Iterable[Any]) -> None:
@@ -276,6 +284,11 @@ class AnytimeStatistics:
                 self.add(e.treatment, e.replicate, dict(e.metrics))
             elif isinstance(e, ev.ReplicateFailed):
                 self.add(e.treatment, e.replicate, None)
+
+    def trajectories(self, metric: str) -> dict[str, list[tuple[int, float, float, float]]]:
+        """Per treatment, (n, estimate, low, high) of ``metric``'s row after each round
+        (empty unless made with ``trajectory=True``); copies, safe to hand to another thread."""
+        return {t: list(row.trajectory) for (t, m), row in self._rows.items() if m == metric}
 
     def rows(self) -> list[AnytimeRow]:
         out = []

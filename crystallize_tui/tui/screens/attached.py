@@ -20,6 +20,7 @@ from ..messages import RunCompleted, RunCrashed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import ProgressTable
+from .charts import CHART_ACTIONS
 from .run import DRAIN_INTERVAL, ROWS_INTERVAL, STATS_INTERVAL, RunScreen
 
 
@@ -234,6 +235,8 @@ class AttachedRunScreen(RunScreen):
             self.app.notify(message.error, title="cannot cancel", severity="error", timeout=8)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHART_ACTIONS:
+            return self.charts_check(action)
         if action == "cancel_run":
             return self.running
         if action == "resume":

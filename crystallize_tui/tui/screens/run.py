@@ -25,16 +25,18 @@ from ...core.stopping import is_stopped
 from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
+from ..widgets.chart_pane import ChartsPane
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
-from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
+from ..widgets.tables import ProgressTable, RateSparkline, ReplicateTable, StatsTable, clock
+from .charts import CHART_ACTIONS, CHART_BINDINGS, RunCharts
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
 
 
-class RunScreen(Screen):
+class RunScreen(RunCharts, Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
     # Layouts in app.tcss: panes stack below 120 columns, progress over statistics below 160.
@@ -59,6 +61,7 @@ class RunScreen(Screen):
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
         Binding("escape", "back", "Back"),
+        *CHART_BINDINGS,
     ]
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
@@ -100,11 +103,13 @@ class RunScreen(Screen):
             with Vertical(id="progress-pane", classes="pane"):
                 yield Static(id="run-status")
                 yield ProgressTable(id="progress")
+                yield RateSparkline("#progress", id="rate")
             with Vertical(id="stats-pane", classes="pane"):
                 yield StatsTable(id="stats")
                 yield Static(id="verdicts")
         with Horizontal(id="run-bottom"):
             yield OutputLog(id="output", classes="pane")
+            yield ChartsPane(id="charts", classes="pane")
             yield ReplicateTable(id="replicates", classes="pane")
         yield Footer()
 
@@ -307,6 +312,7 @@ class RunScreen(Screen):
         duration = self._recorded_duration(result)
         self._stop_clock(duration)
         self._show_final(result)
+        self.show_series(result)
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
         if result.status == "cancelled":
@@ -438,6 +444,7 @@ class RunScreen(Screen):
         progress.ended_at = result.duration
         progress.refresh_cells(result.duration)
         self.finished = events
+        self.show_series(result)
         store = getattr(self.experiment, "store", None)
         if store is not None:
             self.query_one("#output", OutputLog).add_stored(
@@ -512,6 +519,8 @@ class RunScreen(Screen):
         log.set_filter(self._filters[(i + 1) % len(self._filters)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHART_ACTIONS:
+            return self.charts_check(action)
         if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":

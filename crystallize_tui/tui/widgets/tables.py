@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from ...core import events as ev
 from ...watch.progress import ETA_NOTE, ProgressReducer, clock
+from .chart_feed import sparkline
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
 
@@ -96,6 +98,48 @@ class ProgressTable(DataTable):
         return self.reducer.finished_count
 
 
+RATE_SECONDS = 30  # the rate sparkline covers this many seconds, one character each
+
+
+class RateSparkline(Static):
+    """Replicates finished per second, once a second, as a sparkline under the progress
+    table it reads (``progress``: its id); hidden until the run has finished some."""
+
+    DEFAULT_CSS = """
+    RateSparkline {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, progress: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.progress = progress
+        self.rates: list[float] = []
+        self._last: int | None = None
+        self._at = 0.0
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.set_interval(1.0, self.sample)
+
+    def sample(self) -> None:
+        if not self.screen.query(self.progress):
+            return
+        table = self.screen.query_one(self.progress, ProgressTable)
+        if table.started_at is None or table.ended_at is not None:
+            self._last = None  # not running (stored, or ended): the last line stays
+            return
+        now, count = time.monotonic(), table.finished_count
+        if self._last is not None and now > self._at:
+            self.rates = [*self.rates, (count - self._last) / (now - self._at)][-RATE_SECONDS:]
+            self.display = True
+            self.update(Text.assemble(("replicates/s ", "dim"),
+                                      sparkline(self.rates, RATE_SECONDS, floor=0.0),
+                                      f" {self.rates[-1]:.1f} now · {max(self.rates):.1f} peak"))
+        self._last, self._at = count, now
+
+
 MAX_ROWS = 1_000  # replicate rows in view at once; older ones are reached a page at a time
 ROWS_PER_FLUSH = 40  # while a fast run goes, the newest rows shown per batch (the rest on a page)
 # Metric names longer than this are shortened in the replicate table's header (enter on a
@@ -129,10 +173,26 @@ class ReplicateTable(DataTable):
         self._settle_follow: bool | None = None  # a settle is due; whether to follow then
         self._settle_cursor = 0  # the cursor row when it was scheduled
         self.sparse = False  # the view skipped rows of a fast run (catch_up fills them in)
+        # Row key -> series metric -> every value: those cells show a sparkline and the last.
+        self.series: dict[str, dict[str, list[float]]] = {}
 
     @property
     def total(self) -> int:
         return len(self.events)
+
+    def set_series(self, series: dict[tuple[str, int], dict[str, list[float]]]) -> None:
+        """Each replicate's series metrics (condition, replicate) -> name -> values: the
+        rows in view that have one show its sparkline; rows added later too."""
+        for (condition, replicate), metrics in series.items():
+            key = f"{condition}:{replicate}"
+            if self.series.get(key) == metrics:
+                continue
+            self.series[key] = metrics
+            if key not in self.rows_by_key:
+                continue
+            for name, values in metrics.items():
+                if name in self.metric_columns and len(values) > 1:
+                    self.update_cell(key, f"m:{name}", _series_cell(values), update_width=True)
 
     @property
     def following(self) -> bool:
@@ -150,6 +210,7 @@ class ReplicateTable(DataTable):
 
     def clear(self, columns: bool = False) -> ReplicateTable:
         super().clear(columns)
+        self.series = {}
         self.errors.clear()
         self.rows_by_key.clear()
         self.events = []
@@ -280,7 +341,9 @@ class ReplicateTable(DataTable):
         else:
             status = Text("ok", style="green")
         cells = [event.treatment, str(event.replicate), status]
-        cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
+        series = self.series.get(key, {})
+        cells += [_series_cell(series[name]) if len(series.get(name, ())) > 1
+                  else _metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
 
@@ -340,6 +403,16 @@ def _full_value(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _series_cell(values: list[float]) -> Text:
+    """A series metric: its shape (a sparkline) and its last value."""
+    cell = Text(sparkline(values, SPARK_WIDTH), style="dim")
+    cell.append(" " + _metric_cell(values[-1]))
+    return cell
+
+
+SPARK_WIDTH = 8  # characters of a replicate's sparkline
+
+
 def _metric_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -348,4 +421,5 @@ def _metric_cell(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["MAX_ROWS", "ROWS_PER_FLUSH", "ProgressTable", "ReplicateTable", "StatsTable", "clock"]
+__all__ = ["MAX_ROWS", "ROWS_PER_FLUSH", "ProgressTable", "RateSparkline", "ReplicateTable",
+           "StatsTable", "clock"]

@@ -1,0 +1,133 @@
+"""The replicates a charts view draws (stored, or read from the store as a run goes) and the charts built from them.
+
+Plain Python (no textual, no rich): the charts view's worker thread feeds and asks it, so
+the UI thread only puts finished drawings on screen."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ...charts import data
+from ...charts.model import Chart
+from ...core.result import ReplicateResult, Result
+
+Trajectories = dict[str, list[tuple[int, float, float, float]]]
+
+
+@dataclass(frozen=True)
+class ChartPair:
+    """What the view shows for one metric: its own chart and the anytime difference chart."""
+
+    metric: str
+    kind: str  # data.SERIES or data.SCALAR
+    main: Chart
+    difference: Chart | None  # None with a single condition
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))
+
+
+class ChartFeed:
+    """Replicates keyed by (condition, replicate), and each numeric metric's kind.
+
+    Not thread-safe: one worker feeds and asks it at a time (the view's workers are exclusive)."""
+
+    def __init__(self, conditions: Iterable[str], hypotheses: Iterable[Any] = ()) -> None:
+        self.conditions = list(conditions)
+        self.hypotheses = list(hypotheses)
+        self.records: dict[tuple[str, int], ReplicateResult] = {}
+        self.kinds: dict[str, str] = {}  # numeric metrics only, first recorded first
+
+    @classmethod
+    def of_result(cls, result: Result) -> ChartFeed:
+        feed = cls(result.conditions, getattr(result, "declared_hypotheses", []))
+        feed.add(result.replicate_results)
+        return feed
+
+    def add(self, replicates: Iterable[ReplicateResult]) -> int:
+        """Take replicates in (a repeat of one already here replaces it); how many were new."""
+        new = 0
+        for rep in replicates:
+            key = (rep.treatment, rep.replicate)
+            new += key not in self.records
+            self.records[key] = rep
+            if not rep.ok:
+                continue
+            seen: set[str] = set()
+            for name, value in rep.values:
+                if not _numeric(value):
+                    continue
+                if name in seen:
+                    self.kinds[name] = data.SERIES
+                else:
+                    seen.add(name)
+                    self.kinds.setdefault(name, data.SCALAR)
+        return new
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.kinds)
+
+    def series(self) -> dict[tuple[str, int], dict[str, list[float]]]:
+        """Each finished replicate's series metrics (for the replicate table's sparklines)."""
+        names = [m for m, k in self.kinds.items() if k == data.SERIES]
+        out = {}
+        for key, rep in self.records.items():
+            if rep.ok and names:
+                out[key] = {m: [float(v) for v in rep.series(m) if _numeric(v)] for m in names}
+        return out
+
+    def result(self) -> Result:
+        """The replicates here as a Result (what the chart builders read)."""
+        outcomes = [r for r in self.records.values() if r.treatment in self.conditions]
+        done = {r.replicate for r in outcomes}
+        result = Result(run_id="charts", experiment="", seed=0, replicates=len(done),
+                        conditions=list(self.conditions), configs={}, outcomes=outcomes,
+                        status="running", complete=False, hypotheses=self.hypotheses)
+        return result
+
+    def charts(self, metric: str, replicates: bool = False,
+               trajectories: Callable[[str], Trajectories] | None = None) -> ChartPair:
+        """``metric``'s chart (mean curves with a band, or one point per replicate) and the
+        anytime-valid difference of each treatment over replicates. ``trajectories``: the
+        live feed's (watch/live_stats.py); without it they are recomputed from the replicates."""
+        kind = self.kinds.get(metric, data.SCALAR)
+        result = self.result()
+        if kind == data.SERIES:
+            main = data.series_chart(data.replicate_series(result, metric), metric,
+                                     replicates=replicates)
+        else:
+            main = data.distribution_chart(data.replicate_values(result, metric), metric)
+        difference = None
+        if len(self.conditions) > 1:
+            traj = trajectories(metric) if trajectories is not None else None
+            if not traj:  # not fed live (stored, attached late): from the replicates
+                traj = data.anytime_trajectories(result, metric)
+            difference = data.anytime_chart(traj, metric, self.conditions)
+        return ChartPair(metric, kind, main, difference)
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 8, floor: float | None = None) -> str:
+    """``values`` as at most ``width`` block characters, low to high over their own range
+    (from ``floor`` when given: a rate reads from 0); longer series are averaged over
+    equal stretches, so the shape stays."""
+    values = [v for v in values if _numeric(v) and math.isfinite(v)]
+    if not values:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [sum(chunk) / len(chunk) for chunk in
+                  (values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]
+                   for i in range(width))]
+    low, high = min(values) if floor is None else min(floor, *values), max(values)
+    if high == low:
+        return SPARK[len(SPARK) // 2 - 1] * len(values)
+    top = len(SPARK) - 1
+    return "".join(SPARK[round((v - low) / (high - low) * top)] for v in values)

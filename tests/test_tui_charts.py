@@ -1,0 +1,97 @@
+"""The run screen's charts view (g) on the bundled examples, live and stored: what is drawn."""
+
+import shutil
+from pathlib import Path
+
+from tui_support import app_for, home_ready, open_newest_stored_run, until
+
+from crystallize_tui.charts.canvas import REFERENCE
+from crystallize_tui.tui.screenshots import experiment_named, start_run
+from crystallize_tui.tui.widgets.chart import ChartView
+from crystallize_tui.tui.widgets.chart_pane import ChartsPane
+from crystallize_tui.tui.widgets.tables import ReplicateTable
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
+
+
+def bundled(tmp_path: Path, *names: str) -> Path:
+    for name in names:
+        shutil.copytree(EXAMPLES / name, tmp_path / "experiments" / name)
+    return tmp_path
+
+
+def drawn_conditions(view: ChartView) -> set[int]:
+    """The condition indices whose dots are on the canvas."""
+    return {c for row in view.drawing.colours for c in row if c >= 0}
+
+
+def zero_line_drawn(view: ChartView) -> bool:
+    return any(c == REFERENCE for row in view.drawing.colours for c in row)
+
+
+async def test_stored_regularisation_loss_curves(tmp_path):
+    """A stored ml_regularisation run: loss (a series) as a mean curve per condition with
+    its band; i adds each replicate's curve; the difference chart marks zero; the replicate
+    table shows the loss of each replicate as a sparkline."""
+    root = bundled(tmp_path, "ml_regularisation")
+    app = app_for(root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await home_ready(app, pilot)
+        screen = start_run(app, experiment_named(app, "ml_regularisation"), {"replicates": 4})
+        await until(pilot, lambda: screen.result is not None)
+        app.pop_screen()
+        stored = await open_newest_stored_run(app, pilot)
+        await pilot.press("g")
+        pane = stored.query_one("#charts", ChartsPane)
+        await until(pilot, lambda: pane.pair is not None)
+        assert pane.display and not stored.query_one("#output").display
+        pair = pane.pair
+        assert (pair.metric, pair.kind) == ("loss", "series")
+        means = [line for line in pair.main.lines if not line.faint]
+        assert [line.label for line in means] == ["baseline", "strong_l2", "high_lr"]
+        assert all(len(line.xs) == 60 and line.low is not None for line in means)
+        main = stored.query_one("#chart-main", ChartView)
+        assert drawn_conditions(main) == {0, 1, 2}
+        assert zero_line_drawn(stored.query_one("#chart-difference", ChartView))
+
+        await pilot.press("i")
+        await until(pilot, lambda: any(line.faint for line in pane.pair.main.lines))
+        assert sum(line.faint for line in pane.pair.main.lines) == 3 * 4
+
+        table = stored.query_one("#replicates", ReplicateTable)
+        cell = table.get_cell("strong_l2:0", "m:loss")
+        assert len(table.series["strong_l2:0"]["loss"]) == 60
+        assert any(ch in cell.plain for ch in "▁▂▃▄▅▆▇█")
+
+
+async def test_live_social_game_win_rates(tmp_path):
+    """A live social_deception run (slowed down): g while it runs shows the win rate as
+    one point per finished replicate in each condition, and each treatment's anytime
+    difference over replicates with the zero line; once it is cancelled, one point per
+    replicate it kept; m moves to the next metric."""
+    root = bundled(tmp_path, "social_deception")
+    app = app_for(root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await home_ready(app, pilot)
+        screen = start_run(app, experiment_named(app, "social_deception"),
+                           {"replicates": 30, "overrides": {"turn_delay": 0.05}})
+        await until(pilot, lambda: screen.started is not None)
+        await pilot.press("g")
+        pane = screen.query_one("#charts", ChartsPane)
+        await until(pilot, lambda: pane.pair is not None and pane.replicate_count >= 3)
+        assert screen.running, "the run ended before the charts were seen live"
+        pair = pane.pair
+        assert (pair.metric, pair.kind) == ("win", "scalar")
+        points = {p.label: len(p.ys) for p in pair.main.points}
+        assert set(points) == {"baseline", "dolphin_spoilers", "gemma_prey"}
+        assert sum(points.values()) <= pane.replicate_count
+        assert [line.label for line in pair.difference.lines] == ["dolphin_spoilers", "gemma_prey"]
+        assert zero_line_drawn(screen.query_one("#chart-difference", ChartView))
+
+        await pilot.press("c")  # cancelled: the charts then show the run's Result
+        await until(pilot, lambda: screen.result is not None)
+        done = {c: sum(1 for r in screen.result.replicate_results if r.treatment == c and r.ok)
+                for c in screen.result.conditions}
+        await until(pilot, lambda: {p.label: len(p.ys) for p in pane.pair.main.points} == done)
+        await pilot.press("m")
+        await until(pilot, lambda: pane.pair.metric == "rounds")
