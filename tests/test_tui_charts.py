@@ -95,3 +95,41 @@ async def test_live_social_game_win_rates(tmp_path):
         await until(pilot, lambda: {p.label: len(p.ys) for p in pane.pair.main.points} == done)
         await pilot.press("m")
         await until(pilot, lambda: pane.pair.metric == "rounds")
+
+
+async def test_history_chart_and_compare_chart(tmp_path):
+    """History's g: win's mean and interval in each of two stored runs, oldest first; the
+    two-run comparison's g: each condition's points for run A then run B."""
+    from crystallize_tui.tui.screens.charts_history import ChartScreen
+    from crystallize_tui.tui.screens.history import HistoryScreen
+
+    root = bundled(tmp_path, "social_deception")
+    app = app_for(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await home_ready(app, pilot)
+        experiment = experiment_named(app, "social_deception")
+        for seed in (1, 2):
+            screen = start_run(app, experiment, {"replicates": 3, "seed": seed})
+            await until(pilot, lambda screen=screen: screen.result is not None)
+            app.pop_screen()
+        app.action_open_history(experiment)
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        history = app.screen
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ChartScreen)
+                    and app.screen.query_one("#chart", ChartView).chart is not None)
+        chart = app.screen.query_one("#chart", ChartView).chart
+        assert chart.kind == "history" and [t for _, t in chart.x_ticks] == ["1", "2"]
+        assert len(chart.intervals) == 2
+        await pilot.press("escape")
+
+        history.marked = list(history.records)[1]  # the older run is A
+        await pilot.press("c")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "CompareRunsScreen")
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ChartScreen))
+        view = app.screen.query_one("#chart", ChartView)
+        await until(pilot, lambda: view.drawing is not None)
+        assert [t for _, t in view.chart.x_ticks][:2] == ["baseline A", "baseline B"]
+        assert [len(p.ys) for p in view.chart.points] == [3] * 6
+        assert drawn_conditions(view) == {0, 1, 2}

@@ -31,8 +31,11 @@ class ChartView(Widget):
     }
     """
 
-    def __init__(self, placeholder: str = "", **kwargs: Any) -> None:
+    def __init__(self, placeholder: str = "", redraw_on_resize: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # False when the owner redraws it in a thread at the new size (the run's charts).
+        self.redraw_on_resize = redraw_on_resize
         self.chart: Chart | None = None
         self.drawing: Drawing | None = None
         self.placeholder = placeholder
@@ -80,7 +83,7 @@ class ChartView(Widget):
         self.draw_cost = time.perf_counter() - began
 
     def on_resize(self) -> None:
-        if self.chart is not None and self._drawn_at != (*self._cells(), self.dark):
+        if self.redraw_on_resize and self.chart is not None and self._drawn_at != (*self._cells(), self.dark):
             self._redraw()
 
     def render(self) -> Text:

@@ -103,8 +103,8 @@ class ChartsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="charts-head")
-        yield ChartView("waiting for the first replicates…", id="chart-main")
-        yield ChartView("", id="chart-difference")
+        yield ChartView("waiting for the first replicates…", False, id="chart-main")
+        yield ChartView("", False, id="chart-difference")
 
     def on_mount(self) -> None:
         self.border_title = "charts · g hides"
@@ -151,17 +151,22 @@ class ChartsPane(Vertical):
         named = [h.metric for h in (self.source.hypotheses if self.source else [])]
         return next((m for m in named if m in kinds), next(iter(kinds), None))
 
+    def on_resize(self) -> None:
+        self.rebuild()  # drawn again at the new size, in the thread like every build
+
     # -- building -------------------------------------------------------------------------
     def _tick(self) -> None:
         if (not self._dirty or self._building or self.source is None or not self.display
                 or time.monotonic() < self._next_at or not self.is_attached):
             return
-        self._dirty = False
-        self._building = True
         views = {name: self.query_one(f"#chart-{name}", ChartView)
                  for name in ("main", "difference")}
         sizes = {name: (v.content_size.width, v.content_size.height) for name, v in views.items()}
-        dark = next(iter(views.values())).dark
+        if not all(sizes["main"]):  # just shown, not laid out yet: the next tick draws it
+            return
+        dark = views["main"].dark
+        self._dirty = False
+        self._building = True
         self._build(self.source, self.metric, self.replicates, sizes, dark)
 
     @work(thread=True, exclusive=True, group="charts", exit_on_error=False)
