@@ -50,6 +50,8 @@ class RunCharts:
                 self._charts_timer = self.set_interval(SYNC_INTERVAL, self._charts_sync)
             self._charts_sync()
             pane.rebuild()
+            # A narrow screen stacks the panes and scrolls: bring the charts into view.
+            self.call_after_refresh(pane.scroll_visible, animate=False, top=True)
         self.refresh_bindings()
 
     def action_next_metric(self) -> None:
