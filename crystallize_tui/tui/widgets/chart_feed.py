@@ -40,7 +40,12 @@ class ChartFeed:
         self.conditions = list(conditions)
         self.hypotheses = list(hypotheses)
         self.records: dict[tuple[str, int], ReplicateResult] = {}
+        # Each finished replicate's numeric values per metric, read once when it comes in.
+        self.numbers: dict[tuple[str, int], dict[str, list[float]]] = {}
         self.kinds: dict[str, str] = {}  # numeric metrics only, first recorded first
+        # What is derived from the replicates, kept until more come: a stored run's anytime
+        # trajectories are computed once per metric, not at every key press.
+        self._derived: dict[Any, Any] = {}
 
     @classmethod
     def of_result(cls, result: Result) -> ChartFeed:
@@ -55,17 +60,21 @@ class ChartFeed:
             key = (rep.treatment, rep.replicate)
             new += key not in self.records
             self.records[key] = rep
+            self.numbers.pop(key, None)
+            self._derived.clear()
             if not rep.ok:
                 continue
-            seen: set[str] = set()
+            numbers: dict[str, list[float]] = {}
             for name, value in rep.values:
-                if not _numeric(value):
+                if not _numeric(value) or math.isinf(value):
                     continue
-                if name in seen:
+                if name in numbers:
                     self.kinds[name] = data.SERIES
+                    numbers[name].append(float(value))
                 else:
-                    seen.add(name)
+                    numbers[name] = [float(value)]
                     self.kinds.setdefault(name, data.SCALAR)
+            self.numbers[key] = numbers
         return new
 
     @property
@@ -75,14 +84,33 @@ class ChartFeed:
     def series(self) -> dict[tuple[str, int], dict[str, list[float]]]:
         """Each finished replicate's series metrics (for the replicate table's sparklines)."""
         names = [m for m, k in self.kinds.items() if k == data.SERIES]
-        out = {}
-        for key, rep in self.records.items():
-            if rep.ok and names:
-                out[key] = {m: [float(v) for v in rep.series(m) if _numeric(v)] for m in names}
-        return out
+        if not names:
+            return {}
+        return {key: {m: numbers[m] for m in names if m in numbers}
+                for key, numbers in self.numbers.items()}
+
+    def curves(self, metric: str) -> dict[str, list[list[float]]]:
+        """Per condition (in order), each finished replicate's values of ``metric`` in
+        replicate order (those that never recorded it are left out)."""
+        def make() -> dict[str, list[list[float]]]:
+            out: dict[str, list[list[float]]] = {c: [] for c in self.conditions}
+            for key in sorted(self.numbers, key=lambda k: k[1]):
+                values = self.numbers[key].get(metric)
+                if values and key[0] in out:
+                    out[key[0]].append(values)
+            return out
+        return self._cached(("curves", metric), make)
+
+    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     def result(self) -> Result:
         """The replicates here as a Result (what the chart builders read)."""
+        return self._cached("result", self._result)
+
+    def _result(self) -> Result:
         outcomes = [r for r in self.records.values() if r.treatment in self.conditions]
         done = {r.replicate for r in outcomes}
         result = Result(run_id="charts", experiment="", seed=0, replicates=len(done),
@@ -96,17 +124,18 @@ class ChartFeed:
         anytime-valid difference of each treatment over replicates. ``trajectories``: the
         live feed's (watch/live_stats.py); without it they are recomputed from the replicates."""
         kind = self.kinds.get(metric, data.SCALAR)
-        result = self.result()
+        curves = self.curves(metric)
         if kind == data.SERIES:
-            main = data.series_chart(data.replicate_series(result, metric), metric,
-                                     replicates=replicates)
+            main = data.series_chart(curves, metric, replicates=replicates)
         else:
-            main = data.distribution_chart(data.replicate_values(result, metric), metric)
+            main = data.distribution_chart({c: [v[-1] for v in reps] for c, reps in curves.items()},
+                                           metric)
         difference = None
         if len(self.conditions) > 1:
             traj = trajectories(metric) if trajectories is not None else None
-            if not traj:  # not fed live (stored, attached late): from the replicates
-                traj = data.anytime_trajectories(result, metric)
+            if not traj:  # not fed live (a stored run, or one that ended): from the replicates
+                traj = self._cached(("anytime", metric),
+                                    lambda: data.anytime_trajectories(self.result(), metric))
             difference = data.anytime_chart(traj, metric, self.conditions)
         return ChartPair(metric, kind, main, difference)
 
