@@ -133,3 +133,38 @@ async def test_history_chart_and_compare_chart(tmp_path):
         assert [t for _, t in view.chart.x_ticks][:2] == ["baseline A", "baseline B"]
         assert [len(p.ys) for p in view.chart.points] == [3] * 6
         assert drawn_conditions(view) == {0, 1, 2}
+
+
+async def test_attached_run_regularisation_curves(tmp_path):
+    """A run of ml_regularisation started by `crystallize run --detach`, attached: g shows
+    the loss curve of every condition while the run goes, over the replicates committed so
+    far; the replicate table shows each replicate's loss as a sparkline."""
+    from cli_support import cli
+
+    from crystallize_tui.tui.screens.attached import AttachedRunScreen
+
+    root = bundled(tmp_path, "ml_regularisation")
+    started = cli(root, "run", "ml_regularisation", "--detach", "--replicates", "2000")
+    run_id = started.stdout.strip().splitlines()[0]
+    app = app_for(root)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await home_ready(app, pilot)
+            screen = AttachedRunScreen(experiment_named(app, "ml_regularisation"), run_id)
+            app.push_screen(screen)
+            await until(pilot, lambda: screen.started is not None)
+            await pilot.press("g")
+            pane = screen.query_one("#charts", ChartsPane)
+            await until(pilot, lambda: pane.pair is not None and pane.replicate_count >= 6)
+            assert screen.running, "the run ended before the charts were seen live"
+            means = [line for line in pane.pair.main.lines if not line.faint]
+            assert [line.label for line in means] == ["baseline", "strong_l2", "high_lr"]
+            assert drawn_conditions(screen.query_one("#chart-main", ChartView)) == {0, 1, 2}
+            table = screen.query_one("#replicates", ReplicateTable)
+            await until(pilot, lambda: any(
+                "▁" in str(table.get_cell(key, "m:loss")) for key in table.rows_by_key))
+            # Every row has its figures: the tail never reads a replicate before its metrics.
+            blank = [key for key in table.rows_by_key if not str(table.get_cell(key, "m:accuracy"))]
+            assert not blank, f"rows without their metrics: {blank[:5]}"
+    finally:
+        cli(root, "cancel", run_id)

@@ -42,6 +42,7 @@ class ChartFeed:
         self.records: dict[tuple[str, int], ReplicateResult] = {}
         # Each finished replicate's numeric values per metric, read once when it comes in.
         self.numbers: dict[tuple[str, int], dict[str, list[float]]] = {}
+        self._unsent: set[tuple[str, int]] = set()  # replicates new since ``new_series``
         self.kinds: dict[str, str] = {}  # numeric metrics only, first recorded first
         # What is derived from the replicates, kept until more come: a stored run's anytime
         # trajectories are computed once per metric, not at every key press.
@@ -58,9 +59,13 @@ class ChartFeed:
         new = 0
         for rep in replicates:
             key = (rep.treatment, rep.replicate)
-            new += key not in self.records
+            old = self.records.get(key)
+            if old is not None and old.status == rep.status and old.values == rep.values:
+                continue  # read again (a live tail looks back a few seconds): nothing changed
+            new += old is None
             self.records[key] = rep
             self.numbers.pop(key, None)
+            self._unsent.add(key)
             self._derived.clear()
             if not rep.ok:
                 continue
@@ -88,6 +93,16 @@ class ChartFeed:
             return {}
         return {key: {m: numbers[m] for m in names if m in numbers}
                 for key, numbers in self.numbers.items()}
+
+    def new_series(self) -> dict[tuple[str, int], dict[str, list[float]]]:
+        """``series()`` of the replicates that came in since the last call (so the UI
+        thread only updates the rows that changed)."""
+        names = [m for m, k in self.kinds.items() if k == data.SERIES]
+        keys, self._unsent = self._unsent, set()
+        if not names:
+            return {}
+        return {key: {m: self.numbers[key][m] for m in names if m in self.numbers[key]}
+                for key in keys if key in self.numbers}
 
     def curves(self, metric: str) -> dict[str, list[list[float]]]:
         """Per condition (in order), each finished replicate's values of ``metric`` in

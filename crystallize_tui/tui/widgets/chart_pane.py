@@ -179,7 +179,7 @@ class ChartsPane(Vertical):
                 metrics = feed.metrics
                 chosen = metric if metric in metrics else self._default()
                 pair = feed.charts(chosen, replicates, source.trajectories) if chosen else None
-                series = feed.series()
+                series = feed.new_series()
                 count = len(feed.records)
             drawings = {}
             if pair is not None:

@@ -185,8 +185,6 @@ class ReplicateTable(DataTable):
         rows in view that have one show its sparkline; rows added later too."""
         for (condition, replicate), metrics in series.items():
             key = f"{condition}:{replicate}"
-            if self.series.get(key) == metrics:
-                continue
             self.series[key] = metrics
             if key not in self.rows_by_key:
                 continue
@@ -405,9 +403,7 @@ def _full_value(value: Any) -> str:
 
 def _series_cell(values: list[float]) -> Text:
     """A series metric: its shape (a sparkline) and its last value."""
-    cell = Text(sparkline(values, SPARK_WIDTH), style="dim")
-    cell.append(" " + _metric_cell(values[-1]))
-    return cell
+    return Text.assemble((sparkline(values, SPARK_WIDTH), "dim"), " " + _metric_cell(values[-1]))
 
 
 SPARK_WIDTH = 8  # characters of a replicate's sparkline
