@@ -8,8 +8,9 @@ from tui_support import app_for, home_ready, open_newest_stored_run, until
 from crystallize_tui.charts.canvas import REFERENCE
 from crystallize_tui.tui.screenshots import experiment_named, start_run
 from crystallize_tui.tui.widgets.chart import ChartView
+from crystallize_tui.tui.widgets.chart_feed import sparkline
 from crystallize_tui.tui.widgets.chart_pane import ChartsPane
-from crystallize_tui.tui.widgets.tables import ReplicateTable
+from crystallize_tui.tui.widgets.tables import RateSparkline, ReplicateTable
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
 
@@ -18,6 +19,20 @@ def bundled(tmp_path: Path, *names: str) -> Path:
     for name in names:
         shutil.copytree(EXAMPLES / name, tmp_path / "experiments" / name)
     return tmp_path
+
+
+def record(root: Path, name: str, **options) -> str:
+    """A run of ``name`` recorded in the workspace's store before the app starts; its id."""
+    from crystallize_tui.core.folders import load_experiment
+    from crystallize_tui.core.store import Store
+
+    store = Store(root / ".crystallize" / "crystallize.db")
+    try:
+        experiment = load_experiment(root / "experiments" / name)
+        experiment.store = store
+        return experiment.run(echo=False, **options).run_id
+    finally:
+        store.close()
 
 
 def drawn_conditions(view: ChartView) -> set[int]:
@@ -29,17 +44,24 @@ def zero_line_drawn(view: ChartView) -> bool:
     return any(c == REFERENCE for row in view.drawing.colours for c in row)
 
 
+def test_sparkline_keeps_the_shape():
+    """Low to high over the values' own range (from the floor when given); a long series
+    is averaged over equal stretches, so a falling loss still reads as falling."""
+    assert sparkline([3.0, 2.0, 1.0, 0.0]) == "█▆▃▁"
+    assert sparkline([1.0, 1.0], floor=0.0) == "██"
+    assert sparkline([float(60 - i) for i in range(60)], 6) == "█▇▅▄▂▁"
+    assert sparkline([]) == ""
+
+
 async def test_stored_regularisation_loss_curves(tmp_path):
     """A stored ml_regularisation run: loss (a series) as a mean curve per condition with
     its band; i adds each replicate's curve; the difference chart marks zero; the replicate
     table shows the loss of each replicate as a sparkline."""
     root = bundled(tmp_path, "ml_regularisation")
+    record(root, "ml_regularisation", replicates=4)
     app = app_for(root)
     async with app.run_test(size=(160, 48)) as pilot:
         await home_ready(app, pilot)
-        screen = start_run(app, experiment_named(app, "ml_regularisation"), {"replicates": 4})
-        await until(pilot, lambda: screen.result is not None)
-        app.pop_screen()
         stored = await open_newest_stored_run(app, pilot)
         await pilot.press("g")
         pane = stored.query_one("#charts", ChartsPane)
@@ -87,6 +109,9 @@ async def test_live_social_game_win_rates(tmp_path):
         assert sum(points.values()) <= pane.replicate_count
         assert [line.label for line in pair.difference.lines] == ["dolphin_spoilers", "gemma_prey"]
         assert zero_line_drawn(screen.query_one("#chart-difference", ChartView))
+        rate = screen.query_one("#rate", RateSparkline)  # sampled once a second
+        await until(pilot, lambda: rate.rates and rate.display)
+        assert "replicates/s" in str(rate.render())
 
         await pilot.press("c")  # cancelled: the charts then show the run's Result
         await until(pilot, lambda: screen.result is not None)
@@ -104,15 +129,12 @@ async def test_history_chart_and_compare_chart(tmp_path):
     from crystallize_tui.tui.screens.history import HistoryScreen
 
     root = bundled(tmp_path, "social_deception")
+    for seed in (1, 2):
+        record(root, "social_deception", replicates=3, seed=seed)
     app = app_for(root)
     async with app.run_test(size=(120, 36)) as pilot:
         await home_ready(app, pilot)
-        experiment = experiment_named(app, "social_deception")
-        for seed in (1, 2):
-            screen = start_run(app, experiment, {"replicates": 3, "seed": seed})
-            await until(pilot, lambda screen=screen: screen.result is not None)
-            app.pop_screen()
-        app.action_open_history(experiment)
+        app.action_open_history(experiment_named(app, "social_deception"))
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         history = app.screen
         await pilot.press("g")
