@@ -35,7 +35,6 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import plotting
     parser = argparse.ArgumentParser(
         prog="crystallize",
         description="Run stochastic experiments many times and compare conditions honestly. "
@@ -161,8 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help="multiple-comparison correction (default holm)")
     show.add_argument("--plot", nargs="?", const="", metavar="METRIC",
                       help="draw the run's charts (of METRIC, or of every metric) instead of tables")
-    plotting.add_chart_options(show)
-    plotting.add_plot_command(command)
+    _chart_options(show)
+
+    plot = command("plot", "draw one metric of a stored run: an SVG file with -o, else in the "
+                   "terminal", "plotting:cmd_plot")
+    plot.add_argument("run_id", help="run id (see `crystallize history NAME`)")
+    plot.add_argument("metric", help="metric name")
+    plot.add_argument("--output", "-o", metavar="FILE.svg", help="SVG file to write")
+    plot.add_argument("--kind", choices=("series", "distribution", "anytime"),
+                      help="chart kind (default: series for a metric recorded several times per "
+                           "replicate, else distribution)")
+    plot.add_argument("--against", metavar="RUN_B",
+                      help="draw METRIC of this run and RUN_B side by side, per condition")
+    plot.add_argument("--width", type=_pixels, default=720, help="SVG width in px (default 720)")
+    plot.add_argument("--height", type=_pixels, default=440, help="SVG height in px (default 440)")
+    _chart_options(plot)
 
     export = command("export", "export one stored run as CSV or JSON", "browsing:cmd_export")
     export.add_argument("run_id", help="run id")
@@ -173,6 +185,26 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--out", "-o", default="screenshots", metavar="DIR",
                        help="folder to write the SVGs to (default: screenshots)")
     return parser
+
+
+def _chart_options(parser: argparse.ArgumentParser) -> None:
+    """--band and --replicates, shared by ``show --plot`` and ``plot``."""
+    parser.add_argument("--band", choices=("iqr", "ci"), default="iqr",
+                        help="band around a series' mean curve: interquartile range (default) "
+                             "or 95%% confidence interval of the mean")
+    parser.add_argument("--replicates", action="store_true",
+                        help="also draw each replicate's own curve (series metrics)")
+
+
+def _pixels(text: str) -> int:
+    """An SVG dimension: a whole number of pixels within 200..10000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
+    if not 200 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value} px is outside 200..10000")
+    return value
 
 
 def _handler(spec: str) -> Callable[..., int]:

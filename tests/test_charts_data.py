@@ -119,3 +119,52 @@ def test_palette_reads_on_both_themes():
         assert palette.contrast(colour, palette.LIGHT_BACKGROUND) >= 3
         assert palette.contrast(colour, palette.DARK_BACKGROUND) >= 3
     assert list(palette.condition_colours(["baseline", "t"]).values()) == list(palette.COLOURS[:2])
+
+
+@pytest.mark.parametrize("values", [[1e308, -1e308, 0.0], [5e-324, 0.0], [2**80, 1],
+                                    [math.inf, 1.0], [math.nan, 1.0], [1.0, 1.0 + 1e-15]])
+def test_hostile_numbers_and_names_still_draw_and_give_valid_svg(values):
+    import xml.etree.ElementTree as ET
+
+    from crystallize_tui.charts import svg
+
+    charts = [data.distribution_chart({"<a&b>": values, 'x"y': [1.0, 2.0]}, "m</svg>"),
+              data.series_chart({"a": [values, values]}, "m"),
+              data.anytime_chart({"t": [(1, v, v - 1, v + 1) for v in values]}, "m")]
+    for chart in charts:
+        assert len(canvas.draw(chart, 80, 24).lines) == 24
+        root = ET.fromstring(svg.to_svg(chart))
+        assert root.find("{http://www.w3.org/2000/svg}title").text == chart.title
+
+
+def test_live_trajectories_in_arrival_order_equal_the_replay_of_the_run():
+    rng = np.random.default_rng(9)
+    reps = {c: [[("acc", float(v))] for v in rng.normal(mu, 0.1, 12)]
+            for c, mu in (("baseline", 0.5), ("a", 0.6), ("b", 0.5))}
+    result = _result(reps)
+    live = data.Trajectories(["baseline", "a", "b"])
+    # Replicates finish out of order across conditions, as with parallel workers.
+    arrivals = sorted((k + (c == "baseline") * 1.5 - (c == "b"), c, k)
+                       for c in reps for k in range(12))
+    completed = [live.add(c, k, dict(reps[c][k])) for _, c, k in arrivals]
+    assert sum(completed) == 12
+    assert live.of("acc") == data.anytime_trajectories(result, "acc")
+    assert [p[0] for p in live.of("acc")["a"]] == list(range(1, 13))
+
+
+def test_a_strip_too_dense_for_its_row_says_how_many_points_it_left_out():
+    chart = data.distribution_chart({"baseline": [0, 1] * 250, "t": [1] * 10}, "win")
+    drawing = canvas.draw(chart, 80, 24)
+    assert drawing.hidden_points > 0
+    assert f"{drawing.hidden_points} point(s) not drawn" in drawing.text()
+    assert canvas.draw(data.distribution_chart({"a": [0, 1] * 5}, "win"), 80, 24).hidden_points == 0
+
+
+def test_sparkline_scales_buckets_and_leaves_gaps():
+    from crystallize_tui.charts.sparkline import sparkline
+
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([3.0, 3.0]) == "▄▄" and sparkline([]) == ""
+    assert sparkline([1.0, math.nan, 2.0]) == "▁ █"
+    assert sparkline(list(range(100)), width=4) == "▁▃▆█"  # bucket means 12, 37, 62, 87
+    assert sparkline([5.0], low=0, high=10) == "▅"

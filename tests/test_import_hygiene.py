@@ -79,7 +79,8 @@ def test_the_chart_engine_stays_plain():
             assert f"import {banned}" not in text and f"from {banned}" not in text, path
         assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
     script = ("import sys, crystallize_tui.charts.model, crystallize_tui.charts.data, "
-              "crystallize_tui.charts.canvas; "
+              "crystallize_tui.charts.canvas, crystallize_tui.charts.svg, crystallize_tui.charts.runs, "
+              "crystallize_tui.render.palette; "
               "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
               "assert not bad, bad; print('clean')")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)

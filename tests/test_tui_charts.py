@@ -8,7 +8,6 @@ from tui_support import app_for, home_ready, open_newest_stored_run, until
 from crystallize_tui.charts.canvas import REFERENCE
 from crystallize_tui.tui.screenshots import experiment_named, start_run
 from crystallize_tui.tui.widgets.chart import ChartView
-from crystallize_tui.tui.widgets.chart_feed import sparkline
 from crystallize_tui.tui.widgets.chart_pane import ChartsPane
 from crystallize_tui.tui.widgets.tables import RateSparkline, ReplicateTable
 
@@ -42,15 +41,6 @@ def drawn_conditions(view: ChartView) -> set[int]:
 
 def zero_line_drawn(view: ChartView) -> bool:
     return any(c == REFERENCE for row in view.drawing.colours for c in row)
-
-
-def test_sparkline_keeps_the_shape():
-    """Low to high over the values' own range (from the floor when given); a long series
-    is averaged over equal stretches, so a falling loss still reads as falling."""
-    assert sparkline([3.0, 2.0, 1.0, 0.0]) == "█▆▃▁"
-    assert sparkline([1.0, 1.0], floor=0.0) == "██"
-    assert sparkline([float(60 - i) for i in range(60)], 6) == "█▇▅▄▂▁"
-    assert sparkline([]) == ""
 
 
 async def test_stored_regularisation_loss_curves(tmp_path):

@@ -9,7 +9,9 @@ TUI all read the same picture. Below ``MIN_WIDTH x MIN_HEIGHT`` it is one line s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from .model import Chart, Line
 
@@ -19,6 +21,7 @@ BRAILLE = 0x2800
 # Dot bit of (column, row) within a cell: braille numbers dots down the left column first.
 _BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 LEGEND_MARK = "■"
+LIMIT = 1e306
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Drawing:
     colours: list[list[int]]
     bands: list[list[int]]
     too_small: bool = False
+    hidden_points: int = 0  # points with no room left in their strip's row (said in a note)
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -41,6 +45,8 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / max(count, 1)
+    if not (math.isfinite(raw) and raw > 0):  # a span too small for a float step
+        return [lo]
     mag = 10 ** math.floor(math.log10(raw))
     step = next((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), 10 * mag)
     first = math.ceil(lo / step - 1e-9) * step
@@ -49,6 +55,8 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
     while v <= hi + step * 1e-9 and len(out) < 50:
         out.append(0.0 if abs(v) < step * 1e-9 else v)
         v = first + len(out) * step
+    if len(out) < 2 and count < 8:  # a round step wider than asked left one tick: finer
+        return nice_ticks(lo, hi, count + 1)
     return out
 
 
@@ -57,8 +65,11 @@ def tick_label(v: float) -> str:
     return text.replace("e+0", "e").replace("e-0", "e-")
 
 
-def _finite(values: object) -> list[float]:
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]  # type: ignore[union-attr]
+def _extent(values: object) -> list[float]:
+    """The smallest and largest finite number among ``values`` (none: an empty list)."""
+    arr = np.asarray(values, dtype=float) if len(values) else np.empty(0)  # type: ignore[arg-type]
+    arr = arr[np.isfinite(arr)]
+    return [float(arr.min()), float(arr.max())] if arr.size else []
 
 
 def data_range(chart: Chart) -> tuple[float, float, float, float]:
@@ -66,31 +77,37 @@ def data_range(chart: Chart) -> tuple[float, float, float, float]:
     xs: list[float] = []
     ys: list[float] = []
     for line in chart.lines:
-        xs += _finite(line.xs)
-        ys += _finite(line.ys)
-        ys += _finite(line.low or ()) + _finite(line.high or ())
+        xs += _extent(line.xs)
+        ys += _extent(line.ys) + _extent(line.low or ()) + _extent(line.high or ())
     for pts in chart.points:
-        xs += _finite(pts.xs)
-        ys += _finite(pts.ys)
+        xs += _extent(pts.xs)
+        ys += _extent(pts.ys)
     for iv in chart.intervals:
-        xs += _finite([iv.x])
-        ys += _finite([iv.centre, iv.low, iv.high])
+        xs += _extent([iv.x])
+        ys += _extent([iv.centre, iv.low, iv.high])
     ys += [h.y for h in chart.hlines if math.isfinite(h.y)]
     xs += [x for x, _ in chart.x_ticks]
     if not xs:
         xs = [0.0, 1.0]
     if not ys:
         ys = [0.0, 1.0]
-    xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
+    # Within +-LIMIT the span stays a finite float; values beyond are clipped to the edges.
+    xmin, xmax = max(min(xs), -LIMIT), min(max(xs), LIMIT)
+    ymin, ymax = max(min(ys), -LIMIT), min(max(ys), LIMIT)
     if chart.x_ticks:  # categories: half a slot of room either side
         xmin, xmax = xmin - 0.5, xmax + 0.5
-    if xmax == xmin:
+    if _flat(xmin, xmax):
         xmin, xmax = xmin - 0.5, xmax + 0.5
-    if ymax == ymin:
-        pad = abs(ymin) * 0.1 or 1.0
+    if _flat(ymin, ymax):
+        pad = abs(ymin) * 0.1 if abs(ymin) > 1e-290 else 1.0
         return xmin, xmax, ymin - pad, ymax + pad
     pad = (ymax - ymin) * 0.05
     return xmin, xmax, ymin - pad, ymax + pad
+
+
+def _flat(lo: float, hi: float) -> bool:
+    """A span too narrow to scale by (equal values, or apart by a rounding error only)."""
+    return hi - lo <= max(abs(lo), abs(hi)) * 1e-12 or hi - lo < 1e-290
 
 
 class _Dots:
@@ -128,47 +145,89 @@ class _Dots:
         """A straight run of dots (DDA); ``every`` > 1 draws a dotted line."""
         steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
         steps = min(steps, 4 * (self.w + self.h))  # an off-scale end must not take forever
-        for i in range(0, steps + 1, every):
-            t = i / steps
-            self.set(round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t), colour)
+        dx, dy = (x1 - x0) / steps, (y1 - y0) / steps
+        w, h, bits, colours = self.w, self.h, self.bits, self.colour
+        for i in range(0, steps + 1, every):  # set() inlined: this loop is most of a redraw
+            x, y = round(x0 + dx * i), round(y0 + dy * i)
+            if 0 <= x < w and 0 <= y < h:
+                cy, cx = y >> 2, x >> 1
+                bits[cy][cx] |= _BITS[x & 1][y & 3]
+                colours[cy][cx] = colour
 
     def polyline(self, xs: tuple[float, ...], ys: tuple[float, ...], colour: int,
                  every: int = 1, finite_only: bool = False) -> None:
         """A curve through the points; NaN (and with ``finite_only`` an infinite value: an
         unbounded band edge, shown by the fill alone) breaks it."""
         prev: tuple[float, float] | None = None
+        # px/py/_clip_y inlined: a redraw calls this for thousands of points.
+        sx = (self.w - 1) / (self.xmax - self.xmin)
+        sy = (self.h - 1) / (self.ymax - self.ymin)
+        xmin, ymax, bottom = self.xmin, self.ymax, self.h - 1.0
+        isfinite = math.isfinite
         for x, y in zip(xs, ys, strict=False):
-            if not math.isfinite(x) or math.isnan(y) or (finite_only and math.isinf(y)):
+            if not isfinite(y):
+                if not (y == y) or finite_only or not isfinite(x):  # NaN, or a skipped edge
+                    prev = None
+                    continue
+                py = -1.0 if y > 0 else float(self.h)
+            elif not isfinite(x):
                 prev = None
                 continue
-            point = (self.px(x), self._clip_y(self.py(y)))
+            else:
+                py = (ymax - y) * sy
+            point = ((x - xmin) * sx, min(max(py, 0.0), bottom))
             if prev is None:
                 self.segment(*point, *point, colour)
             else:
                 self.segment(*prev, *point, colour, every)
             prev = point
 
+    def samples(self, lines: list[Line]) -> None:
+        """One dot per finite sample of each line, unjoined: faint replicate curves, drawn by
+        the dozen under the means, read as dotted lines. Vectorised, and each dot set once
+        (the last line's colour wins), since dozens of curves overlap."""
+        if not lines:
+            return
+        xs = np.concatenate([np.asarray(line.xs, dtype=float) for line in lines])
+        ys = np.concatenate([np.asarray(line.ys[:len(line.xs)], dtype=float) for line in lines])
+        colour = np.concatenate([np.full(len(line.xs), line.condition) for line in lines])
+        with np.errstate(invalid="ignore"):
+            px = np.rint((xs - self.xmin) * ((self.w - 1) / (self.xmax - self.xmin)))
+            py = np.rint((self.ymax - ys) * ((self.h - 1) / (self.ymax - self.ymin)))
+        keep = np.isfinite(px) & np.isfinite(py) & (px >= 0) & (px < self.w) & (py >= 0) & (py < self.h)
+        px, py, colour = px[keep].astype(int), py[keep].astype(int), colour[keep]
+        key = py * self.w + px
+        # np.unique keeps the first occurrence: reverse so the last drawn wins.
+        _, first = np.unique(key[::-1], return_index=True)
+        pick = len(key) - 1 - first
+        for x, y, c in zip(px[pick].tolist(), py[pick].tolist(), colour[pick].tolist(), strict=True):
+            self.set(x, y, c)
+
     def _clip_y(self, y: float) -> float:
         return min(max(y, 0.0), self.h - 1.0)
 
     def fill_band(self, line: Line) -> None:
-        """Mark the cells between the band's edges (clipped to the area) with its condition."""
+        """Mark the cells between the band's edges (clipped to the area) with its condition,
+        one cell column at a time (at the column's centre dot)."""
         assert line.low is not None and line.high is not None
         pts = [(self.px(x), lo, hi) for x, lo, hi in zip(line.xs, line.low, line.high, strict=False)
                if math.isfinite(x) and not (math.isnan(lo) or math.isnan(hi))]
+        band, condition, last_row = self.band, line.condition, self.rows - 1
         for (xa, la, ha), (xb, lb, hb) in zip(pts, pts[1:], strict=False):
-            for col in range(max(0, math.ceil(xa)), min(self.w - 1, math.floor(xb)) + 1):
-                t = 0.0 if xb == xa else (col - xa) / (xb - xa)
-                top = self._clip_y(self.py(ha) if math.isinf(ha) or math.isinf(hb)
-                                   else self.py(ha + (hb - ha) * t))
-                bottom = self._clip_y(self.py(la) if math.isinf(la) or math.isinf(lb)
-                                      else self.py(la + (lb - la) * t))
-                for cy in range(int(top) // 4, int(bottom) // 4 + 1):
-                    self.band[cy][col // 2] = line.condition
+            first = max(0, math.ceil((xa - 0.5) / 2))
+            for col in range(first, min(self.cols - 1, math.floor((xb - 0.5) / 2)) + 1):
+                t = 0.0 if xb == xa else (2 * col + 0.5 - xa) / (xb - xa)
+                # a*(1-t) + b*t: no overflow between edges near the float limit
+                hi = ha if math.isinf(ha) or math.isinf(hb) else ha * (1 - t) + hb * t
+                lo = la if math.isinf(la) or math.isinf(lb) else la * (1 - t) + lb * t
+                top = int(self._clip_y(self.py(hi))) >> 2
+                bottom = min(int(self._clip_y(self.py(lo))) >> 2, last_row)
+                for cy in range(top, bottom + 1):
+                    band[cy][col] = condition
         if len(pts) == 1:
             x, lo, hi = pts[0]
             for y in (self._clip_y(self.py(hi)), self._clip_y(self.py(lo))):
-                self.band[int(y) // 4][int(x) // 2] = line.condition
+                band[int(y) // 4][int(x) // 2] = condition
 
     def stacked_point(self, x: float, y: float, colour: int, half_width: int) -> bool:
         """A dot at (x, y), moved sideways (right, left, right, ...) past dots already there,
@@ -223,7 +282,13 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     if cols < 8:
         return too_small(width, height)
     dots = _Dots(cols, plot_rows, rng)
-    _plot(chart, dots)
+    hidden = _plot(chart, dots)
+    if hidden:
+        message = f"{hidden} point(s) not drawn: no room in their rows at this size"[:width]
+        if notes:
+            notes = [message, *notes[:-1]]
+        else:
+            chart = replace(chart, title=f"{chart.title} ({hidden} points not drawn)")
 
     grid = [[" "] * width for _ in range(height)]
     colours = [[AXIS] * width for _ in range(height)]
@@ -257,7 +322,11 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     put(axis_row, gutter, "└" + "─" * cols)
     _x_ticks(chart, dots, put, axis_row, gutter, width)
     x_label = chart.x_label[:width]
-    put(axis_row + 2, max(gutter + 1, (gutter + width - len(x_label)) // 2), x_label)
+    x_at = max(gutter + 1, (gutter + width - len(x_label)) // 2)
+    put(axis_row + 2, x_at, x_label)
+    # The y axis's label, left on the same row ("↑ loss"), cut short before the x label.
+    y_label = f"↑ {chart.y_label}"
+    put(axis_row + 2, 0, y_label if len(y_label) < x_at - 1 else y_label[: max(x_at - 2, 0)])
     row = axis_row + 3
     for entries in legend:
         col = 0
@@ -269,7 +338,16 @@ def draw(chart: Chart, width: int, height: int) -> Drawing:
     for note in notes:
         put(row, 0, note)
         row += 1
-    return Drawing(["".join(r).rstrip() for r in grid], colours, bands)
+    return Drawing([_trimmed(r, b) for r, b in zip(grid, bands, strict=True)], colours, bands,
+                   hidden_points=hidden)
+
+
+def _trimmed(row: list[str], fills: list[int]) -> str:
+    """The row without trailing blanks, keeping blanks a band fills (they are coloured)."""
+    end = len(row)
+    while end and row[end - 1] == " " and fills[end - 1] == NONE:
+        end -= 1
+    return "".join(row[:end])
 
 
 def _x_ticks(chart: Chart, dots: _Dots, put, axis_row: int, gutter: int, width: int) -> None:
@@ -295,14 +373,14 @@ def _x_ticks(chart: Chart, dots: _Dots, put, axis_row: int, gutter: int, width: 
             free_from = start + len(label) + 1
 
 
-def _plot(chart: Chart, dots: _Dots) -> None:
-    """Bands first (cells only), then faint curves, reference lines, means, points, intervals."""
+def _plot(chart: Chart, dots: _Dots) -> int:
+    """Bands first (cells only), then faint curves, reference lines, means, points, intervals.
+    Returns how many points found no room."""
+    hidden = 0
     for line in chart.lines:
         if line.low is not None and line.high is not None:
             dots.fill_band(line)
-    for line in chart.lines:
-        if line.faint:
-            dots.polyline(line.xs, line.ys, line.condition, every=2)
+    dots.samples([line for line in chart.lines if line.faint])
     for h in chart.hlines:
         y = dots.py(h.y)
         if 0 <= y < dots.h:
@@ -318,7 +396,7 @@ def _plot(chart: Chart, dots: _Dots) -> None:
     for pts in chart.points:
         for x, y in zip(pts.xs, pts.ys, strict=False):
             if math.isfinite(x) and math.isfinite(y):
-                dots.stacked_point(x, y, pts.condition, slot)
+                hidden += not dots.stacked_point(x, y, pts.condition, slot)
     for iv in chart.intervals:
         x = dots.px(iv.x)
         if math.isfinite(iv.low) and math.isfinite(iv.high):
@@ -328,3 +406,4 @@ def _plot(chart: Chart, dots: _Dots) -> None:
         if math.isfinite(iv.centre):
             y = dots.py(iv.centre)
             dots.segment(x - 2, y, x + 2, y, iv.condition)
+    return hidden

@@ -97,3 +97,18 @@ def history_chart(results: Sequence[Any], metric: str, condition: str = "") -> C
     return Chart(f"{metric} ({where}) across runs: mean and 95% CI", chart.x_label,
                  chart.y_label, chart.lines, chart.points, chart.intervals, chart.hlines,
                  notes, chart.kind, (where,), chart.x_ticks)
+
+
+def two_runs(a: Any, b: Any, metric: str) -> Chart:
+    """``metric`` of run ``a`` and run ``b`` side by side per condition both ran (A, B in the
+    notes by run id), or a ConfigError naming what is missing."""
+    check_metric(a, metric)
+    check_metric(b, metric)
+    if not set(a.conditions) & set(b.conditions):
+        raise ConfigError(f"runs {a.run_id} and {b.run_id} share no condition")
+    chart = data.two_runs_chart(data.replicate_values(a, metric),
+                                data.replicate_values(b, metric), metric)
+    return Chart(chart.title, chart.x_label, chart.y_label, chart.lines, chart.points,
+                 chart.intervals, chart.hlines,
+                 (f"A = {a.run_id}, B = {b.run_id}", *chart.notes), chart.kind,
+                 chart.conditions, chart.x_ticks)

@@ -163,17 +163,19 @@ def _marks(chart: Chart, frame: _Frame, colour: Callable[[int], str]) -> list[st
 
 def _stacked(frame: _Frame, xs: tuple[float, ...], ys: tuple[float, ...]
              ) -> list[tuple[float, float]]:
-    """Points at (nearly) the same place set side by side, 5 px apart, alternating sides."""
-    taken: dict[tuple[int, int], int] = {}
-    out = []
+    """Points at (nearly) the same place set side by side, alternating sides, 5 px apart,
+    or closer when a row would leave its slot (0.3 of a category's width either side)."""
+    rows: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for x, y in zip(xs, ys, strict=False):
-        if not (math.isfinite(x) and math.isfinite(y)):
-            continue
-        px, py = frame.x(x), frame.y(y)
-        key = (round(px), round(py / 5))
-        k = taken.get(key, 0)
-        taken[key] = k + 1
-        out.append((px + (k + 1) // 2 * (5 if k % 2 else -5), py))
+        if math.isfinite(x) and math.isfinite(y):
+            px, py = frame.x(x), frame.y(y)
+            rows.setdefault((round(px), round(py / 5)), []).append((px, py))
+    half = 0.3 * (frame.x1 - frame.x0) / max(frame.xmax - frame.xmin, 1.0)
+    out = []
+    for row in rows.values():
+        step = min(5.0, 2 * half / max(len(row), 1))
+        for k, (px, py) in enumerate(row):
+            out.append((px + (k + 1) // 2 * (step if k % 2 else -step), py))
     return out
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,8 @@ def chart_size() -> tuple[int, int]:
 
 
 def _print_charts(charts: list[Any]) -> None:
-    from ..render.charts import chart_text
+    from ..charts.canvas import draw
+    from ..render.charts import drawing_text
 
     width, height = chart_size()
     con = console()
@@ -33,9 +33,11 @@ def _print_charts(charts: list[Any]) -> None:
         if i:
             con.print()
         # The notes are extra lines under the plot: give them room rather than squeeze it.
-        con.print(chart_text(chart, width, height + min(len(chart.notes), 6),
-                             dark=os.environ.get("CRYSTALLIZE_LIGHT") is None),
-                  markup=False, highlight=False, crop=True, soft_wrap=False)
+        drawing = draw(chart, width, height + min(len(chart.notes), 6))
+        # A terminal's background is unknown here: no band fills (a fill made for a dark
+        # background is a dark block on a light one); the dotted band edges show the band.
+        con.print(drawing_text(drawing, bands=False), markup=False, highlight=False,
+                  crop=True, soft_wrap=False)
 
 
 def cmd_show(args: Any, ws: Workspace) -> int:
@@ -45,21 +47,32 @@ def cmd_show(args: Any, ws: Workspace) -> int:
 
         return show_tables(args, ws)
     from ..charts.runs import run_charts
+    from .preload import start_statistics_import
 
+    start_statistics_import()  # the anytime charts need scipy: import it while the run loads
     result = ws.store_holding(args.run_id).load(args.run_id)
     charts = run_charts(result, args.plot or None, band=args.band, replicates=args.replicates)
     print(f"run {result.run_id} of {result.experiment}: {result.status}, "
           f"{result.replicates} replicates x {len(result.conditions)} conditions")
+    if not charts:
+        print("no metric was recorded: no replicate finished")
     _print_charts(charts)
     return EXIT_OK
 
 
 def cmd_plot(args: Any, ws: Workspace) -> int:
-    """One chart of a stored run as an SVG file (or in the terminal without ``-o``)."""
+    """One chart of a stored run as an SVG file (or in the terminal without ``-o``); with
+    ``--against RUN_B`` the metric in both runs side by side."""
     from ..charts.runs import chart_for
 
     result = ws.store_holding(args.run_id).load(args.run_id)
-    chart = chart_for(result, args.metric, args.kind, band=args.band, replicates=args.replicates)
+    if args.against:
+        from ..charts.runs import two_runs
+
+        chart = two_runs(result, ws.store.load(args.against), args.metric)
+    else:
+        chart = chart_for(result, args.metric, args.kind, band=args.band,
+                          replicates=args.replicates)
     if not args.output:
         _print_charts([chart])
         return EXIT_OK
@@ -97,39 +110,3 @@ def cmd_history(args: Any, ws: Workspace) -> int:
         print(f"the newest {HISTORY_RUNS} of {len(records)} runs")
     _print_charts([chart])
     return EXIT_OK
-
-
-def add_chart_options(parser: Any) -> None:
-    """--band and --replicates, shared by ``show --plot`` and ``plot``."""
-    parser.add_argument("--band", choices=("iqr", "ci"), default="iqr",
-                        help="band around a series' mean curve: interquartile range (default) "
-                             "or 95%% confidence interval of the mean")
-    parser.add_argument("--replicates", action="store_true",
-                        help="also draw each replicate's own curve (series metrics)")
-
-
-def add_plot_command(command: Any) -> None:
-    """The ``plot`` subcommand (``command`` is cli.build_parser's factory)."""
-    plot = command("plot", "draw one metric of a stored run: an SVG file with -o, else in the "
-                   "terminal", "plotting:cmd_plot")
-    plot.add_argument("run_id", help="run id (see `crystallize history NAME`)")
-    plot.add_argument("metric", help="metric name")
-    plot.add_argument("--output", "-o", metavar="FILE.svg", help="SVG file to write")
-    plot.add_argument("--kind", choices=("series", "distribution", "anytime"),
-                      help="chart kind (default: series for a metric recorded several times per "
-                           "replicate, else distribution)")
-    plot.add_argument("--width", type=_pixels, default=720, help="SVG width in px (default 720)")
-    plot.add_argument("--height", type=_pixels, default=440, help="SVG height in px (default 440)")
-    add_chart_options(plot)
-
-
-def _pixels(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
-    if not 200 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{value} px is outside 200..10000")
-    return value

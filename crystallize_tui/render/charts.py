@@ -19,22 +19,18 @@ def drawing_text(drawing: Drawing, dark: bool = True, bands: bool = True) -> Tex
         if r:
             out.append("\n")
         colours = drawing.colours[r]
-        fills = drawing.bands[r]
-        run_style: Style | None = None
-        run = ""
-        for c, ch in enumerate(line):
-            key = (colours[c] if c < len(colours) else AXIS,
-                   fills[c] if bands and c < len(fills) else NONE)
-            style = styles.get(key)
-            if style is None:
-                style = styles[key] = _style(*key, dark=dark)
-            if style != run_style and run:
-                out.append(run, run_style)
-                run = ""
-            run_style = style
-            run += ch
-        if run:
-            out.append(run, run_style)
+        fills = drawing.bands[r] if bands else [NONE] * len(line)
+        # Runs of equal (colour, fill) keys become one span: comparing ints, not Styles.
+        start, key = 0, None
+        for c in range(len(line) + 1):
+            here = (colours[c], fills[c]) if c < len(line) else None
+            if here != key:
+                if key is not None:
+                    style = styles.get(key)
+                    if style is None:
+                        style = styles[key] = _style(*key, dark=dark)
+                    out.append(line[start:c], style)
+                start, key = c, here
     return out
 
 

@@ -23,6 +23,7 @@ from ..stats.cells import (
     mean_sd,
 )
 from ..stats.comparison import Comparison
+from .palette import condition_colours
 
 
 def _verdict(c: Comparison) -> Text:
@@ -73,9 +74,11 @@ def render_table(
         keep = header in ("n", "p") or header.startswith("p adj")
         table.add_column(header, justify=justify, no_wrap=keep)  # type: ignore[arg-type]
     notes = []
+    colours = _treatment_colours(rows, headers)
     for row, c in zip(rows, comparisons, strict=True):
         table.add_row(
-            *row,
+            *(Text(cell, style=colours[cell]) if cell in colours and header == "treatment"
+              else cell for cell, header in zip(row, headers, strict=False)),
             SHORT_TESTS.get(c.test or "", c.test or MISSING),
             counts_cell(c),
             mean_sd(c.mean_baseline, c.sd_baseline),
@@ -93,6 +96,16 @@ def render_table(
     table.caption = "\n".join([legend, *footnotes(comparisons, family, sides=sides), *notes])
     table.caption_justify = "left"
     return table
+
+
+def _treatment_colours(rows: list[tuple[str, ...]], headers: list[str]) -> dict[str, str]:
+    """Each treatment named in the "treatment" column in its chart colour (render/palette.py):
+    the rows list treatments in declaration order, so the baseline is 0 and they follow."""
+    if "treatment" not in headers:
+        return {}
+    column = headers.index("treatment")
+    order = list(dict.fromkeys(row[column] for row in rows if len(row) > column))
+    return condition_colours(["baseline", *order])
 
 
 def to_text(renderable: Any, width: int) -> str:

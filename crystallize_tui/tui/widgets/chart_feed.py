@@ -154,24 +154,3 @@ class ChartFeed:
             difference = data.anytime_chart(traj, metric, self.conditions)
         return ChartPair(metric, kind, main, difference)
 
-
-SPARK = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float], width: int = 8, floor: float | None = None) -> str:
-    """``values`` as at most ``width`` block characters, low to high over their own range
-    (from ``floor`` when given: a rate reads from 0); longer series are averaged over
-    equal stretches, so the shape stays."""
-    values = [v for v in values if _numeric(v) and math.isfinite(v)]
-    if not values:
-        return ""
-    if len(values) > width:
-        step = len(values) / width
-        values = [sum(chunk) / len(chunk) for chunk in
-                  (values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]
-                   for i in range(width))]
-    low, high = min(values) if floor is None else min(floor, *values), max(values)
-    if high == low:
-        return SPARK[len(SPARK) // 2 - 1] * len(values)
-    top = len(SPARK) - 1
-    return "".join(SPARK[round((v - low) / (high - low) * top)] for v in values)

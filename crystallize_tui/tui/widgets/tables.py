@@ -10,9 +10,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from ...charts.sparkline import sparkline
 from ...core import events as ev
 from ...watch.progress import ETA_NOTE, ProgressReducer, clock
-from .chart_feed import sparkline
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
 
@@ -135,7 +135,7 @@ class RateSparkline(Static):
             self.rates = [*self.rates, (count - self._last) / (now - self._at)][-RATE_SECONDS:]
             self.display = True
             self.update(Text.assemble(("replicates/s ", "dim"),
-                                      sparkline(self.rates, RATE_SECONDS, floor=0.0),
+                                      sparkline(self.rates, RATE_SECONDS, low=0.0),
                                       f" {self.rates[-1]:.1f} now · {max(self.rates):.1f} peak"))
         self._last, self._at = count, now
 
