@@ -6,6 +6,7 @@ from pathlib import Path
 from tui_support import app_for, home_ready, open_newest_stored_run, until
 
 from crystallize_tui.charts.canvas import REFERENCE
+from crystallize_tui.render.palette import condition_colour
 from crystallize_tui.tui.screenshots import experiment_named, start_run
 from crystallize_tui.tui.widgets.chart import ChartView
 from crystallize_tui.tui.widgets.chart_pane import ChartsPane
@@ -64,6 +65,11 @@ async def test_stored_regularisation_loss_curves(tmp_path):
         assert all(len(line.xs) == 60 and line.low is not None for line in means)
         main = stored.query_one("#chart-main", ChartView)
         assert drawn_conditions(main) == {0, 1, 2}
+        # The progress table marks each condition in the colour of its curve.
+        progress = stored.query_one("#progress")
+        for line in means:
+            mark = progress.get_cell(line.label, "condition").spans[0].style
+            assert mark == condition_colour(line.condition)
         assert zero_line_drawn(stored.query_one("#chart-difference", ChartView))
 
         await pilot.press("i")

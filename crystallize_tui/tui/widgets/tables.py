@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from ...charts.sparkline import sparkline
 from ...core import events as ev
+from ...render.palette import condition_colour
 from ...watch.progress import ETA_NOTE, ProgressReducer, clock
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
@@ -57,8 +58,9 @@ class ProgressTable(DataTable):
         self.reducer.start(conditions, per_condition, done_before, now)
         self._shown.clear()
         self.clear()
-        for c in conditions:
-            self.add_row(c, "", "", "", "", "", key=c)
+        for i, c in enumerate(conditions):
+            # The mark in the condition's colour: the one its curves and points have in charts.
+            self.add_row(Text.assemble(("■ ", condition_colour(i)), c), "", "", "", "", "", key=c)
         self.refresh_cells(now)
 
     def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
