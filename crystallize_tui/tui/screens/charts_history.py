@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...charts import data
+from ...charts.canvas import Drawing
 from ...charts.model import Chart, Interval, Points
 from ...charts.runs import history_chart
-from ..widgets.chart import ChartView
+from ..widgets.chart import ChartView, drawn
 
 
 def compare_chart(a: Any, b: Any, metric: str) -> Chart:
@@ -66,6 +67,16 @@ class ChartScreen(Screen):
         results: list[Any]
         error: str | None = None
 
+    @dataclass
+    class Drawn(Message):
+        """A chart built and drawn in a thread at the view's size (None: ``placeholder``)."""
+
+        chart: Chart | None
+        drawing: Drawing | None
+        text: Text | None
+        size: tuple[int, int]
+        placeholder: str = ""
+
     def __init__(self, experiment: Any, run_ids: list[str] | None = None,
                  pair: tuple[Any, Any] | None = None) -> None:
         super().__init__()
@@ -82,7 +93,7 @@ class ChartScreen(Screen):
         yield Header()
         with Vertical(classes="pane", id="chart-pane"):
             yield Static(id="chart-status")
-            yield ChartView("reading the runs…", id="chart")
+            yield ChartView("reading the runs…", redraw_on_resize=False, id="chart")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,24 +129,45 @@ class ChartScreen(Screen):
         self.condition = self.conditions[0] if self.conditions else ""
         self._draw()
 
+    def on_resize(self) -> None:
+        if self.results:
+            self._draw()  # at the new size, in the thread
+
     def _draw(self) -> None:
         view = self.query_one("#chart", ChartView)
         status = Text()
         if self.metric is None:
             view.show(None, placeholder="no run recorded a metric yet")
-        elif self.pair is not None:
-            view.show(compare_chart(*self.pair, self.metric))
-            status.append(f"{self.metric}", style="bold")
         else:
-            try:
-                view.show(history_chart(self.results, self.metric, self.condition))
-            except Exception as exc:  # noqa: BLE001 - no run recorded it in this condition
-                view.show(None, placeholder=str(exc))
-            status.append(f"{self.metric} · {self.condition}", style="bold")
-            status.append(f" · {len(self.results)} run(s)")
+            size = (view.content_size.width, view.content_size.height)
+            self._build(self.metric, self.condition, size, view.dark)
+            status.append(f"{self.metric}", style="bold")
+            if self.pair is None:
+                status.append(f" · {self.condition}", style="bold")
+                status.append(f" · {len(self.results)} run(s)")
         status.append("  m: next metric" + ("" if self.pair else " · n: next condition"),
                       style="dim")
         self.query_one("#chart-status", Static).update(status)
+
+    @work(thread=True, exclusive=True, group="chart-draw", exit_on_error=False)
+    def _build(self, metric: str, condition: str, size: tuple[int, int], dark: bool) -> None:
+        """Means and intervals over every replicate of the runs, and the canvas: a large
+        run takes a while (bench/RESULTS.md), so not on the UI thread."""
+        try:
+            chart = (compare_chart(*self.pair, metric) if self.pair is not None
+                     else history_chart(self.results, metric, condition))
+        except Exception as exc:  # noqa: BLE001 - no run recorded it in this condition
+            self.post_message(self.Drawn(None, None, None, size, str(exc)))
+            return
+        drawing, text = drawn(chart, *size, dark) if all(size) else (None, None)
+        self.post_message(self.Drawn(chart, drawing, text, size))
+
+    def on_chart_screen_drawn(self, message: Drawn) -> None:
+        view = self.query_one("#chart", ChartView)
+        if message.chart is None:
+            view.show(None, placeholder=message.placeholder)
+        else:
+            view.show(message.chart, message.drawing, message.text, message.size)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_condition":
