@@ -92,7 +92,7 @@ async def test_live_social_game_win_rates(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await home_ready(app, pilot)
         screen = start_run(app, experiment_named(app, "social_deception"),
-                           {"replicates": 30, "overrides": {"turn_delay": 0.05}})
+                           {"replicates": 100, "overrides": {"turn_delay": 0.05}})
         await until(pilot, lambda: screen.started is not None)
         await pilot.press("g")
         pane = screen.query_one("#charts", ChartsPane)

@@ -140,6 +140,9 @@ class ChartScreen(Screen):
             view.show(None, placeholder="no run recorded a metric yet")
         else:
             size = (view.content_size.width, view.content_size.height)
+            if not all(size):  # not laid out yet: drawn once it is
+                self.call_after_refresh(self._draw)
+                return
             self._build(self.metric, self.condition, size, view.dark)
             status.append(f"{self.metric}", style="bold")
             if self.pair is None:

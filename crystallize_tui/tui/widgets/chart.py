@@ -87,7 +87,7 @@ class ChartView(Widget):
             self._redraw()
 
     def render(self) -> Text:
-        if self.chart is not None and self._drawn_at is not None \
-                and self._drawn_at[2] != self.dark:  # the theme changed: its band fills too
+        # Shown before it was laid out (no size then), or the theme changed (band fills too).
+        if self.chart is not None and (self._drawn_at is None or self._drawn_at[2] != self.dark):
             self._redraw()
         return self._text
