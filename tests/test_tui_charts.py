@@ -54,10 +54,13 @@ async def test_stored_regularisation_loss_curves(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await home_ready(app, pilot)
         stored = await open_newest_stored_run(app, pilot)
+        palette = {c.title for c in app.get_system_commands(stored)}
+        assert "Charts" in palette and "Metric" not in palette  # m applies once charts show
         await pilot.press("g")
         pane = stored.query_one("#charts", ChartsPane)
         await until(pilot, lambda: pane.pair is not None)
         assert pane.display and not stored.query_one("#output").display
+        assert {"Metric", "Replicate curves"} <= {c.title for c in app.get_system_commands(stored)}
         pair = pane.pair
         assert (pair.metric, pair.kind) == ("loss", "series")
         means = [line for line in pair.main.lines if not line.faint]

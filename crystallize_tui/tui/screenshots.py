@@ -343,8 +343,9 @@ async def _export(out_dir: Path, size: tuple[int, int]) -> list[Path]:
 
 
 def export_screenshots(out_dir: Path, *, size: tuple[int, int] = DEFAULT_SIZE) -> list[Path]:
-    """Write home, run-live, run-final, debug-failure, history and diff SVGs to ``out_dir``
-    (created if missing); returns their paths."""
+    """Write home, run-live, run-final, debug-failure, history and diff SVGs, and the charts
+    of the bundled examples when they are there, to ``out_dir`` (created if missing);
+    returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_export(out_dir, size))
