@@ -142,6 +142,11 @@ async def test_history_chart_and_compare_chart(tmp_path):
         chart = app.screen.query_one("#chart", ChartView).chart
         assert chart.kind == "history" and [t for _, t in chart.x_ticks] == ["1", "2"]
         assert len(chart.intervals) == 2
+        await pilot.press("n")  # the next condition, in its own colour
+        view = app.screen.query_one("#chart", ChartView)
+        await until(pilot, lambda: view.chart is not chart and view.drawing is not None)
+        assert {iv.condition for iv in view.chart.intervals} == {1}
+        assert drawn_conditions(view) == {1}
         await pilot.press("escape")
 
         history.marked = list(history.records)[1]  # the older run is A

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -40,6 +40,15 @@ def compare_chart(a: Any, b: Any, metric: str) -> Chart:
                  "mean and 95% CI", "condition and run", metric, points=tuple(points),
                  intervals=tuple(intervals), notes=tuple(notes), kind="distribution",
                  conditions=tuple(a.conditions), x_ticks=tuple(ticks))
+
+
+def in_colour(chart: Chart, conditions: list[str], condition: str) -> Chart:
+    """``chart`` (one condition across runs) drawn in ``condition``'s own colour, the one
+    it has in every other chart and table."""
+    index = conditions.index(condition) if condition in conditions else 0
+    return replace(chart, conditions=tuple(conditions),
+                   lines=tuple(replace(line, condition=index) for line in chart.lines),
+                   intervals=tuple(replace(iv, condition=index) for iv in chart.intervals))
 
 
 def shared_metrics(results: list[Any]) -> list[str]:
@@ -127,6 +136,7 @@ class ChartScreen(Screen):
             self.conditions += [c for c in result.conditions if c not in self.conditions]
         self.metric = self.metrics[0] if self.metrics else None
         self.condition = self.conditions[0] if self.conditions else ""
+        self.refresh_bindings()  # m and n apply now that the runs are read
         self._draw()
 
     def on_resize(self) -> None:
@@ -158,7 +168,8 @@ class ChartScreen(Screen):
         run takes a while (bench/RESULTS.md), so not on the UI thread."""
         try:
             chart = (compare_chart(*self.pair, metric) if self.pair is not None
-                     else history_chart(self.results, metric, condition))
+                     else in_colour(history_chart(self.results, metric, condition),
+                                    self.conditions, condition))
         except Exception as exc:  # noqa: BLE001 - no run recorded it in this condition
             self.post_message(self.Drawn(None, None, None, size, str(exc)))
             return
