@@ -23,7 +23,10 @@ def test_run_charts(snap_compare: Any, workspace: Workspace) -> None:  # noqa: F
         await settle(pilot)
         await pilot.press("g")
         pane = app.screen.query_one("#charts", ChartsPane)
-        await wait_until(pilot, lambda: pane.pair is not None, "the charts to be built")
+        main = pane.query_one("#chart-main", ChartView)
+        # drawn, and at a size it fits (120x36 has room for the metric's chart alone)
+        await wait_until(pilot, lambda: pane.pair is not None and main.drawing is not None
+                         and not main.drawing.too_small, "the charts to be built")
         await settle(pilot)
 
     assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)

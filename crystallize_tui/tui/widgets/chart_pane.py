@@ -29,6 +29,10 @@ from .chart_feed import ChartFeed, ChartPair, Trajectories
 BUILD_INTERVAL = 0.5  # live: the charts are rebuilt at most this often
 BUDGET = 0.1  # share of the time the builds may take while a run goes
 COMMIT_LAG_S = 5.0  # a replicate may be committed this long after it finished: read again
+# Below this many rows the pane shows the metric's chart alone: two charts of 8 rows of
+# plot each (plus title, axis and legend lines) do not fit, and two unreadable charts help
+# nobody. A taller window brings the anytime difference chart back.
+TWO_CHARTS_ROWS = 26
 
 
 @dataclass
@@ -152,7 +156,21 @@ class ChartsPane(Vertical):
         return next((m for m in named if m in kinds), next(iter(kinds), None))
 
     def on_resize(self) -> None:
+        self._place_difference()
         self.rebuild()  # drawn again at the new size, in the thread like every build
+
+    def room_for_two(self) -> bool:
+        return self.content_size.height >= TWO_CHARTS_ROWS
+
+    def _place_difference(self) -> None:
+        has_difference = self.pair is None or self.pair.difference is not None
+        view = self.query_one("#chart-difference", ChartView)
+        shown = has_difference and self.room_for_two()
+        if view.display != shown:
+            view.display = shown
+            # The main chart's height changes with it (the pane's does not): draw it again
+            # once the new layout is known.
+            self.call_after_refresh(self.rebuild)
 
     # -- building -------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -231,7 +249,7 @@ class ChartsPane(Vertical):
                 drawing, text, size = message.drawings.get(name, (None, None, None))
                 view.show(chart, drawing, text, size,
                           placeholder="one condition: no difference to chart")
-        difference.display = message.pair is None or message.pair.difference is not None
+        self._place_difference()
         self._head()
         self.show_cost = time.perf_counter() - began
 
@@ -246,6 +264,9 @@ class ChartsPane(Vertical):
             if self.pair.kind == data.SERIES:
                 head.append(" · i: " + ("hide" if self.replicates else "show")
                             + " replicate curves", style="dim")
+            if self.pair.difference is not None and not self.room_for_two():
+                head.append(" · anytime chart: taller window",
+                            style="dim")
         else:
             head.append("charts", style="bold")
         self.query_one("#charts-head", Static).update(head)
