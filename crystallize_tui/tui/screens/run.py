@@ -62,13 +62,16 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                 tooltip="Continue the run although the experiment changed since it ran"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
-        Binding("p", "compare_pair", "Compare two conditions",
+        Binding("p", "compare_pair", "Pair",
                 tooltip="Any two conditions (treatment vs treatment too), corrected across "
                         "treatments or across every metric of the table"),
-        Binding("b", "vs_baseline", "Back to vs baseline"),
+        Binding("b", "vs_baseline", "vs baseline"),
         Binding("escape", "back", "Back"),
         *CHART_BINDINGS,
     ]
+    # Whole names in the command palette where the footer's word is short (80 columns).
+    PALETTE_TITLES = {"compare_pair": "Compare two conditions",
+                      "vs_baseline": "Back to treatment vs baseline"}
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
