@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id", help="run id (see `crystallize ps`)")
     cancel.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="give up waiting after S seconds (default 30; exit 1)")
+    stop = command("stop", "stop a live run at its current look: no new replicate starts, "
+                   "running ones finish and are kept; it ends 'stopped: at look' with its "
+                   "anytime-valid rows there", "live:cmd_stop")
+    stop.add_argument("run_id", help="run id (see `crystallize ps`)")
+    stop.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                      help="give up waiting after S seconds (default 300; exit 1)")
     logs = command("logs", "print a run's kept output lines", "live:cmd_logs")
     logs.add_argument("run_id", help="run id")
     logs.add_argument("--follow", "-f", action="store_true",

@@ -281,7 +281,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         subscribers = [reporter, *args.window.subscribers()]
     try:
         with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
-              cancel_requests(ws.store, experiment.cancel)):  # `crystallize cancel RUN_ID`
+              cancel_requests(ws.store, experiment.cancel,  # `crystallize cancel RUN_ID`
+                              stop=experiment.stop)):  # `crystallize stop RUN_ID`
             # A confirmatory run from the UI (its confirm dialog): fresh seeds, locked first,
             # as `crystallize confirm` runs it; a resume of one keeps its seeds (run --resume).
             confirm = getattr(args, "confirm", False) and not args.resume

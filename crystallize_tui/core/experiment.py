@@ -102,7 +102,7 @@ class Experiment:
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
         self._name = None if name is None else check_name(name, "experiment name")
         self._subscribers: list[Callable[[ev.Event], None]] = []
-        self._tokens: set[CancelToken] = set()
+        self._runs: set[Run] = set()  # in progress: cancel() and stop() reach them
         self._lock = threading.Lock()
         self.last_result: Result | None = None
         self.store = store
@@ -252,18 +252,27 @@ class Experiment:
         """Cancel the runs in progress (thread-safe): no new replicate starts, running
         ones stop at their next cancellation point, finished ones are kept."""
         with self._lock:
-            for token in self._tokens:
-                token.cancel()
+            for run in self._runs:
+                run.token.cancel()
+
+    def stop(self) -> bool:
+        """Stop the runs in progress at their current look (thread-safe): no new replicate
+        starts, running ones finish and are kept; each ends "stopped: at look". False when
+        no run was in progress (nothing to stop yet)."""
+        with self._lock:
+            for run in self._runs:
+                run.stop_at_look()
+            return bool(self._runs)
 
     @contextmanager
-    def _active(self, token: CancelToken) -> Iterator[None]:
+    def _active(self, run: Run) -> Iterator[None]:
         with self._lock:
-            self._tokens.add(token)
+            self._runs.add(run)
         try:
             yield
         finally:
             with self._lock:
-                self._tokens.discard(token)
+                self._runs.discard(run)
 
     # -- running ------------------------------------------------------------------
     def prepare(

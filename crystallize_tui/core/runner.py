@@ -67,6 +67,7 @@ class Run:
         # stop, the token is cancelled (no new replicate starts) and the status says why.
         self.monitor = monitor
         self.stop_reason: str | None = None
+        self._look: int | None = None  # outcomes kept when a user stopped the run at a look
         if monitor is not None:
             for outcome in sorted(self.prior, key=lambda o: o.replicate):
                 self._observe(outcome)
@@ -224,8 +225,10 @@ class Run:
             return False
 
     def stop_at_look(self) -> None:
-        """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
-        if self.stop_reason is None and self.result is None:
+        """Stop now, as a decided rule would: no new replicate; running ones finish and are
+        kept; status "stopped: at look" (thread-safe: a watcher's request arrives so)."""
+        if self.stop_reason is None and self.result is None and not self.token.cancelled:
+            self._look = len(self.outcomes)  # the rows at the stop are those of these
             self.stop_reason = "at look"
             self.token.stop_starting()
 
@@ -317,7 +320,8 @@ class Run:
                 self.monitor.summary(stopped_by_user=self.stop_reason == "at look",
                                      outcomes=self.outcomes)
                 if self.monitor is not None else
-                summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
+                summary_at_look(list(self.info.conditions), self.outcomes[:self._look],
+                                self.result.declared_hypotheses, kept=self.outcomes))
             if self.recorder is not None and unsaved is None:
                 try:
                     self.recorder.store.set_stop(self.info.run_id, self.result.stop)
