@@ -419,6 +419,7 @@ class Experiment:
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
             recorder=recorder, prior=prior, monitor=monitor,
+            kind=previous.kind if previous is not None else ("confirmatory" if confirmatory else "exploratory"),
         )
 
     def _resumable(

@@ -39,6 +39,7 @@ class Run:
         prior: list[ReplicateResult] | None = None,
         backend: Backend | None = None,
         monitor: StopMonitor | None = None,
+        kind: str = "exploratory",
     ) -> None:
         self.info = info
         self.plan = plan
@@ -63,6 +64,7 @@ class Run:
         # thread once a group it committed frees them (the run may be in a long replicate).
         self._gate = threading.Lock()
         self.prior = list(prior or [])  # replicates a resumed run had already finished
+        self.kind = kind  # the Result's: a resumed confirmatory run stays confirmatory
         # The stop rule's monitor (core/stopping.py): fed each kept replicate; once it says
         # stop, the token is cancelled (no new replicate starts) and the status says why.
         self.monitor = monitor
@@ -315,6 +317,7 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
+        self.result.kind = self.kind
         if self.monitor is not None or self.stop_reason == "at look":
             self.result.stop = (
                 self.monitor.summary(stopped_by_user=self.stop_reason == "at look",

@@ -22,7 +22,7 @@ from ...core import events as ev
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
 from ...core.stopping import is_stopped
-from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
+from ...watch.live_stats import LiveStatistics, anytime_family, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
@@ -421,7 +421,9 @@ class RunScreen(PairView, ConfirmationReport, Screen):
             anytime = stop["rows"] if stop else anytime_rows(result)
             self.query_one("#stats", StatsTable).show(table, anytime=anytime)
         if stop:
-            lines += stop_lines(stop)
+            lines += stop_lines(stop)  # they name the rule's correction
+        elif table is not None:
+            lines.append(f"anytime column: {anytime_family(result, anytime)}")
         lines += [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
         lines += table.footnotes(compact=True) if table is not None else []
