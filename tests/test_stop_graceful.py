@@ -77,3 +77,34 @@ def test_crystallize_stop_ends_a_detached_run_at_its_look_keeping_the_running_on
     assert stored(tmp_path, "SELECT COUNT(*) FROM replicates WHERE status = 'ok'") == [(8,)]
     again = cli(tmp_path, "stop", run_id)
     assert again.returncode == 0 and "is not running (stopped: at look); nothing to stop" in again.stdout
+
+
+def test_handle_stop_in_python_lets_the_running_replicates_finish(tmp_path):
+    """``handle.stop()`` from the thread that started the run: the same graceful stop."""
+    import threading
+
+    from crystallize_tui import Experiment, Treatment
+    from crystallize_tui.core import events as ev
+
+    namespace: dict = {}
+    exec(STEP, namespace)
+    began: list[tuple[str, int]] = []
+    both = threading.Event()
+
+    def watch(event):
+        if isinstance(event, ev.ReplicateStarted) and event.replicate >= 3:
+            began.append((event.treatment, event.replicate))
+            if len(began) == 2:
+                both.set()
+
+    experiment = Experiment(name="wait", datasource={"mu": 0.0}, pipeline=[namespace["measure"]],
+                            treatments=[Treatment("shifted", {"mu": 1.0})], replicates=40,
+                            store=tmp_path / "s.db", execution={"backend": "threads", "workers": 2})
+    handle = experiment.start(subscribers=[watch])
+    assert both.wait(60), "the workers never reached replicate 3"
+    handle.stop()
+    result = handle.wait(60)
+    assert result.status == "stopped: at look" and handle.status == "stopped: at look"
+    kept = {(r.treatment, r.replicate) for r in result.replicate_results if r.ok}
+    assert set(began) <= kept and len(kept) == 8
+    assert result.stop["stopping_replicate"] == 3 and result.stop["finished_after"] == 2
