@@ -47,8 +47,9 @@ class RunScreen(PairView, ConfirmationReport, Screen):
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
         Binding("s", "stop_at_look", "Stop here",
-                tooltip="Stop at the current look: no new replicate starts; the run reads "
-                        "'stopped: at look' with its anytime-valid rows there"),
+                tooltip="Stop at the current look: no new replicate starts, running ones "
+                        "finish and are kept; the run reads 'stopped: at look' with its "
+                        "anytime-valid rows there"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
         Binding("r", "resume", "Resume",
