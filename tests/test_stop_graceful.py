@@ -108,3 +108,29 @@ def test_handle_stop_in_python_lets_the_running_replicates_finish(tmp_path):
     kept = {(r.treatment, r.replicate) for r in result.replicate_results if r.ok}
     assert set(began) <= kept and len(kept) == 8
     assert result.stop["stopping_replicate"] == 3 and result.stop["finished_after"] == 2
+
+
+def test_a_stop_request_the_run_never_acted_on_is_not_a_stop_and_not_inherited(tmp_path):
+    """Asked as the run ended (or as its process died): the stored run has no stop, and
+    its resume is not stopped by it."""
+    from crystallize_tui import Experiment, Treatment
+    from crystallize_tui.core.store import Store
+
+    def step(config, ctx):
+        if config.get("fail") and ctx.replicate == 1:
+            raise ValueError("flaky")
+        ctx.metrics.add("m", ctx.replicate + config["mu"])
+
+    def experiment(**extra):
+        return Experiment(name="late", datasource={"mu": 0.0, **extra}, pipeline=[step],
+                          treatments=[Treatment("up", {"mu": 1.0})], replicates=3,
+                          store=tmp_path / "s.db")
+
+    failed = experiment(fail=True).run()
+    store = Store(tmp_path / "s.db")
+    store.request_stop(failed.run_id)
+    assert store.load(failed.run_id).stop is None
+    resumed = experiment().run(resume=True, force=True)
+    assert resumed.run_id == failed.run_id and resumed.status == "completed"
+    assert resumed.stop is None and len(resumed.replicate_results) == 6
+    assert not store.stop_requested(failed.run_id)  # a run process's poller would not stop it

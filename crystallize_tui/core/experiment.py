@@ -348,6 +348,8 @@ class Experiment:
         if previous is not None:
             run_id = previous.run_id
             kept = json.loads(store.run_row(run_id).get("stop") or "null")
+            if kept and kept.pop("requested", None):  # a stop asked of the interrupted run
+                store.set_stop(run_id, kept)  # is not asked of its continuation
             if rule is None and kept and kept.get("until"):
                 # A cancelled run with a stop rule resumes under the same rule and cap.
                 rule = parse_stop(kept["until"], kept.get("max_replicates"), kept.get("correction"))

@@ -612,7 +612,9 @@ class Store:
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],
         )
-        result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        stop = json.loads(row["stop"]) if row.get("stop") else None
+        # A stop request the run never acted on (it ended first) is not where it stopped.
+        result.stop = stop if stop and set(stop) - {"requested"} else None
         result.kind = row.get("kind") or "exploratory"
         return result
 
