@@ -308,18 +308,18 @@ def _ask_and_wait(args: Any, ws: Workspace, what: str) -> int:
         return EXIT_OK
     if args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout}: must be more than 0 seconds")
+    run = store.attach(args.run_id)
     if what == "stop":
-        store.request_stop(args.run_id)
+        run.stop()
         print(f"stop requested: run {args.run_id} (process {pid}) starts no new replicate; "
               "running ones finish and are kept", file=sys.stderr, flush=True)
         why = "the running replicates are still going; `crystallize cancel` stops them"
     else:
-        store.request_cancel(args.run_id)
+        run.cancel()
         print(f"cancel requested: run {args.run_id} (process {pid}) stops at its next "
               "cancellation point; finished replicates are kept", file=sys.stderr, flush=True)
         why = "a step that never reaches a cancellation point?"
     deadline = time.monotonic() + args.timeout
-    run = store.attach(args.run_id)
     while run.status == "running":
         if time.monotonic() > deadline:
             print(f"crystallize: run {args.run_id} still running {args.timeout:g}s after the "
