@@ -166,7 +166,7 @@ class CrystallizeApp(App[int]):
         if "backend" in choices:
             options["backend"] = choices["backend"]
         # stop when decided (the launch dialog); a confirmatory run (the confirm dialog)
-        for key in ("until", "max_replicates", "confirm"):
+        for key in ("until", "max_replicates", "correction", "confirm"):
             if key in choices:
                 options[key] = choices[key]
         self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
