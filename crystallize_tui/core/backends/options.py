@@ -67,6 +67,8 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
         inherited.pop("workers", None)
     if "workers" in given and "concurrency" not in given:
         inherited.pop("concurrency", None)  # -w N with async: N in flight, whatever the default said
+    if "concurrency" in given and "workers" not in given:
+        inherited.pop("workers", None)  # --concurrency N: N in flight, not the default pool's workers
     chosen: dict[str, Any] = {"backend": backend, **inherited, **given}
     if backend != "serial" and "workers" not in chosen and getattr(cls, "pooled", True):
         chosen["workers"] = DEFAULT_WORKERS  # (the async backend has its own default concurrency)
