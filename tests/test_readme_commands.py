@@ -23,7 +23,6 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 # filled with a bundled experiment or that run.
 COMMANDS: list[tuple[str, tuple[str, ...], int]] = [
     (".venv/bin/crystallize run social_deception", ("run", "social_deception"), 0),
-    ("crystallize list [--strict]", ("list", "--strict"), 0),
     ("crystallize run NAME --concurrency 32", ("run", "social_deception", "--concurrency", "32", "-n", "3"), 0),
     ("crystallize run chain_summary --with-upstream", ("run", "chain_summary", "--with-upstream"), 0),
     ("crystallize history NAME [--plot METRIC]", ("history", "ml_regularisation", "--plot", "loss"), 0),
@@ -31,7 +30,6 @@ COMMANDS: list[tuple[str, tuple[str, ...], int]] = [
                                                               "--family", "table"), 0),
     ("an unknown condition name exits 2", ("show", "RUN", "--compare", "strong_l2", "nope"), 2),
     ("A metric, condition or run id that does not exist is a\none-line error", ("plot", "RUN", "los"), 2),
-    ("crystallize export RUN_ID -f csv|json [-o FILE]", ("export", "RUN", "-f", "json", "-o", "run.json"), 0),
     ("crystallize cache                  # entries and size per step", ("cache",), 0),
     ("$ crystallize ps ", ("ps",), 0),
 ]
