@@ -71,15 +71,22 @@ def test_run_extraction_kinds_and_anytime_trajectory_equal_a_direct_update():
     assert series["baseline"][2] == [1.0, 2.5] and len(series["fast"]) == n - 1  # 3 failed
     assert data.replicate_values(result, "acc")["baseline"] == pytest.approx(list(base_acc))
 
+    # One row (acc alone): Holm's only level is alpha, and the row shows the running
+    # intersection of the sequence's intervals (valid at every look, so it may only shrink).
+    result = _result({
+        "baseline": [[("acc", float(a))] for a in base_acc],
+        "fast": [[("acc", float(a))] if k != 3 else [] for k, a in enumerate(treat_acc)],
+    })
     traj = data.anytime_trajectories(result, "acc")["fast"]
-    seq = SequentialDifference(alpha=0.05 / 2)  # two rows (loss, acc) share alpha
-    expected = []
+    seq = SequentialDifference(alpha=0.05)
+    expected, low, high = [], -math.inf, math.inf
     for k in range(n):
         if k == 3:
             continue  # the failed replicate pairs with nothing
         seq.update_pair(base_acc[k], treat_acc[k])
         iv = seq.interval()
-        expected.append((seq.n, iv.lower, iv.upper))
+        low, high = max(low, iv.lower), min(high, iv.upper)
+        expected.append((seq.n, low, high))
     assert [(n_, lo, hi) for n_, _, lo, hi in traj] == [
         (n_, pytest.approx(lo), pytest.approx(hi)) for n_, lo, hi in expected]
     chart = data.anytime_chart({"fast": traj}, "acc", result.conditions)
@@ -168,3 +175,16 @@ def test_sparkline_scales_buckets_and_leaves_gaps():
     assert sparkline([1.0, math.nan, 2.0]) == "▁ █"
     assert sparkline(list(range(100)), width=4) == "▁▃▆█"  # bucket means 12, 37, 62, 87
     assert sparkline([5.0], low=0, high=10) == "▅"
+
+
+def test_a_rate_gets_wilson_interval_inside_zero_one():
+    """0/1 values (win, converted): the interval is Wilson's, within [0, 1], as scipy gives it."""
+    from scipy import stats as st
+
+    m, lo, hi = data.mean_ci([1, 0, 0, 0, 1])
+    ci = st.binomtest(2, 5).proportion_ci(confidence_level=0.95, method="wilson")
+    assert m == 0.4 and (lo, hi) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert data.mean_ci([1, 1, 1])[1:] == (pytest.approx(st.binomtest(3, 3).proportion_ci(
+        method="wilson").low), 1.0)
+    chart = data.distribution_chart({"baseline": [1, 0, 0, 0, 1]}, "win")
+    assert "(Wilson)" in chart.notes[0]

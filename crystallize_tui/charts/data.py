@@ -45,11 +45,25 @@ def quantile(values: Sequence[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
+def is_binary(values: Sequence[float]) -> bool:
+    """Every value 0 or 1 (a rate: win, converted)."""
+    return bool(values) and all(v == 0 or v == 1 for v in values)
+
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and its t confidence interval; (mean, nan, nan) below two values."""
+    """Mean and its confidence interval: Wilson's score interval for 0/1 values (a rate's
+    interval stays within [0, 1] and is not zero-width at 0 or 1 hits, unlike the t
+    interval; Wilson 1927), else the t interval; (mean, nan, nan) below two values."""
     n = len(values)
     if n < 2:
         return mean(values), math.nan, math.nan
+    if is_binary(values):
+        from scipy.special import ndtri
+
+        p, z = sum(values) / n, float(ndtri(0.5 + level / 2))
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return p, max(0.0, centre - half), min(1.0, centre + half)
     # scipy.special, not scipy.stats: the same quantile at a fifth of the import time, which
     # is most of what `crystallize show --plot` takes.
     from scipy.special import stdtrit
@@ -147,7 +161,8 @@ def distribution_chart(values: dict[str, list[float]], metric: str) -> Chart:
         points.append(Points(condition, index, tuple(float(index) for _ in nums), tuple(nums)))
         m, lo, hi = mean_ci(nums)
         intervals.append(Interval(condition, index, index + 0.3, m, lo, hi))
-        notes.append(f"{condition}: mean {m:.4g} [{lo:.4g}, {hi:.4g}] n={len(nums)}")
+        how = " (Wilson)" if is_binary(nums) else ""
+        notes.append(f"{condition}: mean {m:.4g} [{lo:.4g}, {hi:.4g}]{how} n={len(nums)}")
     ticks = tuple((float(i), c) for i, c in enumerate(values))
     return Chart(f"{metric}: one point per replicate, mean and 95% CI", "condition", metric,
                  points=tuple(points), intervals=tuple(intervals), notes=tuple(notes),
@@ -252,15 +267,16 @@ def replicate_values(result: Any, metric: str) -> dict[str, list[float]]:
 class Trajectories:
     """The anytime-valid interval of every treatment x metric after each complete round,
     kept as replicates arrive (a live run) or replayed from a Result: one
-    watch/live_stats.AnytimeStatistics inside, so the methods and the Bonferroni split are
-    those of the live rows. ``add`` costs O(rows) per completed round."""
+    watch/live_stats.AnytimeStatistics inside, so the methods and the correction across rows
+    (Holm unless the run's stop rule chose another) are those of the live rows. ``add`` costs O(rows) per completed round."""
 
     def __init__(self, conditions: Sequence[str], alpha: float = 0.05,
-                 directions: dict[str, str] | None = None) -> None:
+                 directions: dict[str, str] | None = None, correction: str | None = None) -> None:
         from ..watch.live_stats import AnytimeStatistics
 
         self.conditions = list(conditions)
-        self.stats = AnytimeStatistics(self.conditions, alpha=alpha, directions=directions)
+        self.stats = AnytimeStatistics(self.conditions, alpha=alpha, directions=directions,
+                                       correction=correction)
         self.points: dict[tuple[str, str], Trajectory] = {}  # (treatment, metric) -> points
 
     def add(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> bool:
@@ -282,9 +298,12 @@ def anytime_trajectories(result: Any, metric: str, alpha: float = 0.05
                          ) -> dict[str, Trajectory]:
     """Per treatment, the anytime-valid interval of treatment - baseline for ``metric``
     after each complete round of replicates, recomputed as the run's live rows were
-    (watch/live_stats.AnytimeStatistics: same methods, Bonferroni split over the rows)."""
+    (watch/live_stats.AnytimeStatistics: same methods, same correction across the rows)."""
+    from ..watch.live_stats import stored_correction
+
     traj = Trajectories(result.conditions, alpha,
-                        {h.metric: h.direction for h in getattr(result, "declared_hypotheses", [])})
+                        {h.metric: h.direction for h in getattr(result, "declared_hypotheses", [])},
+                        stored_correction(getattr(result, "stop", None)))
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         traj.add(outcome.treatment, outcome.replicate,
                  dict(outcome.metrics) if outcome.ok else None)

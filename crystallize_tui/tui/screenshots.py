@@ -13,7 +13,10 @@ from typing import Any
 
 BUNDLED_EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 DEFAULT_SIZE = (160, 48)
-SHOTS = ("home.svg", "home-live.svg", "run-live.svg", "run-final.svg", "debug-failure.svg", "history.svg", "diff.svg")
+SHOTS = ("home.svg", "home-live.svg", "run-live.svg", "run-final.svg", "debug-failure.svg", "history.svg", "diff.svg",
+         "charts-regularisation.svg", "charts-social.svg", "history-chart.svg")
+# The bundled examples whose charts are shot: the loss curves, and the game's win rates.
+CHART_EXAMPLES = ("ml_regularisation", "social_deception")
 
 # The experiment whose treatment fails on purpose, for the debug screenshot. The error is
 # raised in the user's own frame (no list comprehension frame) so its code fits the pane.
@@ -221,6 +224,9 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
         await settle(pilot)
         if seed == final.seed:
             save("run-final.svg")
+            if demo_name in CHART_EXAMPLES:
+                await _show_charts(pilot, screen)
+                save("charts-social.svg")
         app.pop_screen()
 
     failing = experiment_named(app, FAILING_NAME)
@@ -237,7 +243,16 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
     app.action_open_history(final)
     await settle(pilot)
     save("history.svg")
+    if demo_name in CHART_EXAMPLES:
+        await _shoot_history_chart(app, pilot, save)
     app.pop_screen()
+
+    if "ml_regularisation" in {f.name for f in app.discovery.experiments}:
+        screen = start_run(app, experiment_named(app, "ml_regularisation"), {})
+        await wait_until(pilot, lambda: screen.result is not None, "the regularisation run", 60)
+        await _show_charts(pilot, screen)
+        save("charts-regularisation.svg")
+        app.pop_screen()
 
     app.action_open_diff(final)
     await settle(pilot)
@@ -256,6 +271,30 @@ async def _shoot(app: Any, pilot: Any, out_dir: Path) -> list[Path]:
 
     await _shoot_home_live(app, pilot, demo_name, slow_down, save)
     return saved
+
+
+async def _show_charts(pilot: Any, screen: Any) -> None:
+    """The run screen's charts view (g), built and on screen."""
+    from .widgets.chart_pane import ChartsPane
+
+    screen.show_charts(True)
+    pane = screen.query_one("#charts", ChartsPane)
+    await wait_until(pilot, lambda: pane.pair is not None and pane.builds > 0, "the charts")
+    await settle(pilot)
+
+
+async def _shoot_history_chart(app: Any, pilot: Any, save: Callable[[str], None]) -> None:
+    """History's chart (g): the hypothesis metric's mean and CI across the runs."""
+    from .screens.charts_history import ChartScreen
+    from .widgets.chart import ChartView
+
+    await pilot.press("g")
+    await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen)
+                     and app.screen.query_one("#chart", ChartView).drawing is not None,
+                     "the history chart")
+    await settle(pilot)
+    save("history-chart.svg")
+    app.pop_screen()
 
 
 async def _shoot_home_live(app: Any, pilot: Any, name: str, slow_down: dict[str, Any],
@@ -304,8 +343,9 @@ async def _export(out_dir: Path, size: tuple[int, int]) -> list[Path]:
 
 
 def export_screenshots(out_dir: Path, *, size: tuple[int, int] = DEFAULT_SIZE) -> list[Path]:
-    """Write home, run-live, run-final, debug-failure, history and diff SVGs to ``out_dir``
-    (created if missing); returns their paths."""
+    """Write home, run-live, run-final, debug-failure, history and diff SVGs, and the charts
+    of the bundled examples when they are there, to ``out_dir`` (created if missing);
+    returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_export(out_dir, size))

@@ -107,8 +107,10 @@ class LiveStatistics:
         self._last_at = float("-inf")
         self._last_cost = 0.0
         # ``correction``: the run's stop rule's (``stored_correction``), so a view decides the
-        # rows as the run's own monitor does; Holm without one.
-        self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction)
+        # rows as the run's own monitor does; Holm without one. Views chart the interval over
+        # replicates: keep its trajectory (4 floats a round).
+        self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction,
+                                               trajectory=True)
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
@@ -222,6 +224,8 @@ class _Row:
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
         self.total = 0.0  # sum of the differences: the estimate without a pass over them
+        self.trajectory: list[tuple[int, float, float, float]] = []  # (n, estimate, low, high)
+        self.level: float | None = None  # the alpha its row was last shown at
 
     def add(self, base: Any, treat: Any) -> None:
         from ..stats.family import Hulls
@@ -270,11 +274,12 @@ class AnytimeStatistics:
 
     def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
                  directions: dict[str, str] | None = None, rows: int | None = None,
-                 correction: str | None = None) -> None:
+                 correction: str | None = None, trajectory: bool = False) -> None:
         from ..stats.family import check_correction
 
         self.correction = check_correction(correction)
         self.conditions = list(conditions)
+        self.keep_trajectory = trajectory  # each row's interval after every round (for charts)
         self.baseline = self.conditions[0] if self.conditions else "baseline"
         self.alpha = alpha
         self.directions = dict(directions or {})  # metric -> "greater" | "less" | "two-sided"
@@ -328,6 +333,9 @@ class AnytimeStatistics:
                     if row is None:
                         row = self._rows[(treatment, metric)] = _Row(self.row_alpha())
                     row.add(base[metric], value)
+                    if self.keep_trajectory and row.seq is not None:
+                        row.trajectory.append((row.seq.n, row.total / row.seq.n,
+                                               *self._shown_bounds(row)))
         return True
 
     def add_events(self, events: Iterable[Any]) -> None:
@@ -336,6 +344,20 @@ class AnytimeStatistics:
                 self.add(e.treatment, e.replicate, dict(e.metrics))
             elif isinstance(e, ev.ReplicateFailed):
                 self.add(e.treatment, e.replicate, None)
+
+    def _shown_bounds(self, row: _Row) -> tuple[float, float]:
+        """The row's interval at the level its table row was last shown at (the family's
+        first step, alpha/m, before any look), so a chart and the table agree."""
+        level = row.level if row.level is not None else self.alpha / self.family_size()
+        if self.correction == "e-bh":
+            current = row.seq.interval_at(level)
+            return current.lower, current.upper
+        return row.hull(level)
+
+    def trajectories(self, metric: str) -> dict[str, list[tuple[int, float, float, float]]]:
+        """Per treatment, (n, estimate, low, high) of ``metric``'s row after each round
+        (empty unless made with ``trajectory=True``); copies, safe to hand to another thread."""
+        return {t: list(row.trajectory) for (t, m), row in self._rows.items() if m == metric}
 
     def rows(self) -> list[AnytimeRow]:
         """Each row at the current look, decided (or not) by the family's correction, its
@@ -358,6 +380,7 @@ class AnytimeStatistics:
         for i, ((treatment, metric), row) in enumerate(live):
             seq = row.seq
             rejected, level = chosen.rejected[i], chosen.levels[i]
+            row.level = level  # the level charts record this row's trajectory at
             current = seq.interval_at(level)
             if self.correction == "e-bh":
                 bounds = (current.lower, current.upper)

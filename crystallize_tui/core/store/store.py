@@ -577,6 +577,13 @@ class Store:
         ``finished_since`` (a wall time), only those finished then or later (a watcher's tail)."""
         since = "" if finished_since is None else " AND r.finished_at >= ?"
         params = (run_id,) if finished_since is None else (run_id, finished_since)
+        # The replicates first: one committed between the two reads then has its metrics in
+        # the second (same transaction); read the other way round it had none.
+        rows = self._read(
+            "SELECT condition, replicate, seed, status, duration, error, traceback "
+            "FROM replicates r WHERE run_id = ?" + since + " ORDER BY condition, replicate",
+            params,
+        )
         values: dict[tuple[str, int], list[tuple[str, Any]]] = {}
         for cond, rep, name, value, kind in self._read(
             "SELECT m.condition, m.replicate, m.name, m.value, m.kind FROM metrics m "
@@ -589,11 +596,7 @@ class Store:
             values.setdefault((cond, rep), []).append((name, _decode(value, kind)))
         return [
             ReplicateResult(cond, rep, seed, status, values.get((cond, rep), []), duration, error, tb)
-            for cond, rep, seed, status, duration, error, tb in self._read(
-                "SELECT condition, replicate, seed, status, duration, error, traceback "
-                "FROM replicates r WHERE run_id = ?" + since + " ORDER BY condition, replicate",
-                params,
-            )
+            for cond, rep, seed, status, duration, error, tb in rows
         ]
 
     def load(self, run_id: str) -> Result:

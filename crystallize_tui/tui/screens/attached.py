@@ -21,6 +21,7 @@ from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.stats_table import StatsTable
 from ..widgets.tables import ProgressTable
+from .charts import CHART_ACTIONS
 from .pair_view import PAIR_ACTIONS
 from .run import DRAIN_INTERVAL, ROWS_INTERVAL, STATS_INTERVAL, RunScreen
 
@@ -254,6 +255,8 @@ class AttachedRunScreen(RunScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PAIR_ACTIONS:  # two conditions compare once the run has ended
             return self.pair_action_allowed(action)
+        if action in CHART_ACTIONS:
+            return self.charts_check(action)
         if action == "cancel_run":
             return self.running
         if action == "resume":

@@ -53,6 +53,8 @@ class HistoryScreen(Screen):
         Binding("r", "run_again", "Run again",
                 tooltip="A new run with the highlighted run's options (replicates, treatments, "
                         "seed, workers, overrides)"),
+        Binding("g", "chart", "Chart",
+                tooltip="A metric's mean and 95% CI in each run, oldest first: has it drifted?"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -110,7 +112,7 @@ class HistoryScreen(Screen):
                                "highlighted one again with its options", style="dim"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open", "mark", "run_again"):
+        if action in ("open", "mark", "run_again", "chart"):
             return bool(self.records)
         if action == "compare":  # shown once a run is marked
             return self.marked is not None and len(self.records) > 1
@@ -136,6 +138,11 @@ class HistoryScreen(Screen):
         run_id = self.highlighted()
         if run_id is not None:
             self.app.run_again(self.experiment, run_id)
+
+    def action_chart(self) -> None:
+        from .charts_history import ChartScreen
+
+        self.app.push_screen(ChartScreen(self.experiment, run_ids=list(self.records)))
 
     def action_mark(self) -> None:
         run_id = self.highlighted()
@@ -163,7 +170,9 @@ class HistoryScreen(Screen):
 class CompareRunsScreen(Screen):
     """Run B against run A, per condition and metric."""
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [Binding("g", "chart", "Chart", tooltip="Run A and run B side by side per "
+                        "condition: a point per replicate, the mean and its 95% CI"),
+                Binding("escape", "back", "Back")]
 
     def __init__(self, a: Any, b: Any) -> None:
         super().__init__()
@@ -186,6 +195,11 @@ class CompareRunsScreen(Screen):
         table = self.query_one("#compare", RunsComparisonTable)
         table.border_title = "run B vs run A"
         table.show_runs(list(compare_runs(self.a, self.b)))
+
+    def action_chart(self) -> None:
+        from .charts_history import ChartScreen
+
+        self.app.push_screen(ChartScreen(None, pair=(self.a, self.b)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

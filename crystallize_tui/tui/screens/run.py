@@ -25,9 +25,11 @@ from ...core.stopping import is_stopped
 from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
+from ..widgets.chart_pane import ChartsPane
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
-from ..widgets.tables import ProgressTable, ReplicateTable, StatsTable, clock
+from ..widgets.tables import ProgressTable, RateSparkline, ReplicateTable, StatsTable, clock
+from .charts import CHART_ACTIONS, CHART_BINDINGS, RunCharts
 from .confirming import ConfirmationReport
 from .pair_view import BASELINE_TITLE, PAIR_ACTIONS, PairView
 
@@ -36,7 +38,7 @@ STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
 
 
-class RunScreen(PairView, ConfirmationReport, Screen):
+class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     """One run, live (launched from here) or stored (opened from history)."""
 
     # Layouts in app.tcss: panes stack below 120 columns, progress over statistics below 160.
@@ -65,6 +67,7 @@ class RunScreen(PairView, ConfirmationReport, Screen):
                         "treatments or across every metric of the table"),
         Binding("b", "vs_baseline", "Back to vs baseline"),
         Binding("escape", "back", "Back"),
+        *CHART_BINDINGS,
     ]
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
@@ -106,11 +109,13 @@ class RunScreen(PairView, ConfirmationReport, Screen):
             with Vertical(id="progress-pane", classes="pane"):
                 yield Static(id="run-status")
                 yield ProgressTable(id="progress")
+                yield RateSparkline("#progress", id="rate")
             with Vertical(id="stats-pane", classes="pane"):
                 yield StatsTable(id="stats")
                 yield Static(id="verdicts")
         with Horizontal(id="run-bottom"):
             yield OutputLog(id="output", classes="pane")
+            yield ChartsPane(id="charts", classes="pane")
             yield ReplicateTable(id="replicates", classes="pane")
         yield Footer()
 
@@ -321,6 +326,7 @@ class RunScreen(PairView, ConfirmationReport, Screen):
         self._stop_clock(duration)
         self._show_final(result)
         self.report_confirmation(result)  # a confirmatory run's report, when it is one
+        self.show_series(result)
         self._stats_dirty = False  # the final table stands; no live recomputation after it
         self.app.refresh_home()
         if result.status == "cancelled":
@@ -452,6 +458,7 @@ class RunScreen(PairView, ConfirmationReport, Screen):
         progress.ended_at = result.duration
         progress.refresh_cells(result.duration)
         self.finished = events
+        self.show_series(result)
         store = getattr(self.experiment, "store", None)
         if store is not None:
             self.query_one("#output", OutputLog).add_stored(
@@ -529,6 +536,8 @@ class RunScreen(PairView, ConfirmationReport, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PAIR_ACTIONS:
             return self.pair_action_allowed(action)
+        if action in CHART_ACTIONS:
+            return self.charts_check(action)
         if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
+from ...charts.sparkline import sparkline
 from ...core import events as ev
+from ...render.palette import condition_colour
 from ...watch.progress import ETA_NOTE, ProgressReducer, clock
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
@@ -55,8 +58,9 @@ class ProgressTable(DataTable):
         self.reducer.start(conditions, per_condition, done_before, now)
         self._shown.clear()
         self.clear()
-        for c in conditions:
-            self.add_row(c, "", "", "", "", "", key=c)
+        for i, c in enumerate(conditions):
+            # The mark in the condition's colour: the one its curves and points have in charts.
+            self.add_row(Text.assemble(("■ ", condition_colour(i)), c), "", "", "", "", "", key=c)
         self.refresh_cells(now)
 
     def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
@@ -96,6 +100,48 @@ class ProgressTable(DataTable):
         return self.reducer.finished_count
 
 
+RATE_SECONDS = 30  # the rate sparkline covers this many seconds, one character each
+
+
+class RateSparkline(Static):
+    """Replicates finished per second, once a second, as a sparkline under the progress
+    table it reads (``progress``: its id); hidden until the run has finished some."""
+
+    DEFAULT_CSS = """
+    RateSparkline {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, progress: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.progress = progress
+        self.rates: list[float] = []
+        self._last: int | None = None
+        self._at = 0.0
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.set_interval(1.0, self.sample)
+
+    def sample(self) -> None:
+        if not self.screen.query(self.progress):
+            return
+        table = self.screen.query_one(self.progress, ProgressTable)
+        if table.started_at is None or table.ended_at is not None:
+            self._last = None  # not running (stored, or ended): the last line stays
+            return
+        now, count = time.monotonic(), table.finished_count
+        if self._last is not None and now > self._at:
+            self.rates = [*self.rates, (count - self._last) / (now - self._at)][-RATE_SECONDS:]
+            self.display = True
+            self.update(Text.assemble(("replicates/s ", "dim"),
+                                      sparkline(self.rates, RATE_SECONDS, low=0.0),
+                                      f" {self.rates[-1]:.1f} now · {max(self.rates):.1f} peak"))
+        self._last, self._at = count, now
+
+
 MAX_ROWS = 1_000  # replicate rows in view at once; older ones are reached a page at a time
 ROWS_PER_FLUSH = 40  # while a fast run goes, the newest rows shown per batch (the rest on a page)
 # Metric names longer than this are shortened in the replicate table's header (enter on a
@@ -129,10 +175,24 @@ class ReplicateTable(DataTable):
         self._settle_follow: bool | None = None  # a settle is due; whether to follow then
         self._settle_cursor = 0  # the cursor row when it was scheduled
         self.sparse = False  # the view skipped rows of a fast run (catch_up fills them in)
+        # Row key -> series metric -> every value: those cells show a sparkline and the last.
+        self.series: dict[str, dict[str, list[float]]] = {}
 
     @property
     def total(self) -> int:
         return len(self.events)
+
+    def set_series(self, series: dict[tuple[str, int], dict[str, list[float]]]) -> None:
+        """Each replicate's series metrics (condition, replicate) -> name -> values: the
+        rows in view that have one show its sparkline; rows added later too."""
+        for (condition, replicate), metrics in series.items():
+            key = f"{condition}:{replicate}"
+            self.series[key] = metrics
+            if key not in self.rows_by_key:
+                continue
+            for name, values in metrics.items():
+                if name in self.metric_columns and len(values) > 1:
+                    self.update_cell(key, f"m:{name}", _series_cell(values), update_width=True)
 
     @property
     def following(self) -> bool:
@@ -150,6 +210,7 @@ class ReplicateTable(DataTable):
 
     def clear(self, columns: bool = False) -> ReplicateTable:
         super().clear(columns)
+        self.series = {}
         self.errors.clear()
         self.rows_by_key.clear()
         self.events = []
@@ -280,7 +341,9 @@ class ReplicateTable(DataTable):
         else:
             status = Text("ok", style="green")
         cells = [event.treatment, str(event.replicate), status]
-        cells += [_metric_cell(metrics.get(name)) for name in self.metric_columns]
+        series = self.series.get(key, {})
+        cells += [_series_cell(series[name]) if len(series.get(name, ())) > 1
+                  else _metric_cell(metrics.get(name)) for name in self.metric_columns]
         self.add_row(*cells, key=key)
         self.rows_by_key[key] = (event.treatment or "", event.replicate or 0)
 
@@ -340,6 +403,14 @@ def _full_value(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _series_cell(values: list[float]) -> Text:
+    """A series metric: its shape (a sparkline) and its last value."""
+    return Text.assemble((sparkline(values, SPARK_WIDTH), "dim"), " " + _metric_cell(values[-1]))
+
+
+SPARK_WIDTH = 8  # characters of a replicate's sparkline
+
+
 def _metric_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -348,4 +419,5 @@ def _metric_cell(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["MAX_ROWS", "ROWS_PER_FLUSH", "ProgressTable", "ReplicateTable", "StatsTable", "clock"]
+__all__ = ["MAX_ROWS", "ROWS_PER_FLUSH", "ProgressTable", "RateSparkline", "ReplicateTable",
+           "StatsTable", "clock"]
