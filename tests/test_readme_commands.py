@@ -179,3 +179,16 @@ def test_ps_aligns_its_columns_on_a_terminal_and_tabs_them_in_a_pipe(workspace, 
     assert row.index("lab-node-7") == header.index("host")
     piped = crystallize(root, "ps", "--store", str(store)).stdout.splitlines()
     assert piped[0].split("\t")[:2] == ["run id", "experiment"] and piped[1].split("\t")[0] == run_id
+
+
+def test_the_files_and_imports_the_readme_names_exist() -> None:
+    """Every picture, bench script, test and module path the README links or names is there,
+    and every ``from crystallize_tui... import ...`` line of its Python blocks imports."""
+    named = set(re.findall(r"\]\((screenshots/[^)]+)\)", README))
+    named |= set(re.findall(r"\b((?:bench|tests|crystallize_tui)/[\w/]+\.(?:py|md))", README))
+    missing = sorted(path for path in named if not (REPO / path).is_file())
+    assert named and not missing, missing
+    imports = re.findall(r"^\s*(from crystallize_tui[\w.]* import [\w, ]+)$", README, flags=re.M)
+    assert len(imports) >= 8
+    for line in imports:
+        exec(line.strip(), {})  # an ImportError names what the README promises and is not there
