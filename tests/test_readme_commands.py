@@ -192,3 +192,19 @@ def test_the_files_and_imports_the_readme_names_exist() -> None:
     assert len(imports) >= 8
     for line in imports:
         exec(line.strip(), {})  # an ImportError names what the README promises and is not there
+
+
+def test_a_bounded_rows_assumption_names_its_bounds() -> None:
+    """The README: the bounded sequence "assumes only that the paired differences lie in
+    [-1, 1]"; a run's 0/1 row says so rather than citing bounds nobody declared."""
+    from crystallize_tui import Experiment, Treatment
+    from crystallize_tui.stats.sequential import SequentialDifference
+
+    def flip(config, ctx):
+        ctx.metrics.add("won", ctx.rng.random() < config["p"])
+
+    experiment = Experiment(name="docqa_flips", datasource={"p": 0.5}, pipeline=[flip], replicates=40,
+                            store=None, treatments=[Treatment("better", {"p": 0.6})])
+    (row,) = experiment.run(echo=False, stop="decided", max_replicates=40).stop["rows"]
+    assert row["assumes"] == "differences within [-1, 1]; exact at every n"
+    assert SequentialDifference("bounded", low=-2, high=3).assumes.startswith("differences within [-2, 3];")
