@@ -208,3 +208,10 @@ def test_a_bounded_rows_assumption_names_its_bounds() -> None:
     (row,) = experiment.run(echo=False, stop="decided", max_replicates=40).stop["rows"]
     assert row["assumes"] == "differences within [-1, 1]; exact at every n"
     assert SequentialDifference("bounded", low=-2, high=3).assumes.startswith("differences within [-2, 3];")
+
+
+def test_ci_runs_the_readmes_test_command_word_for_word() -> None:
+    """The README's opening says `.ci/run` runs its second command: keep them one."""
+    command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert f"```bash\n{command}\n```" in README
+    assert "```bash\npython3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/crystallize\n```" in README
