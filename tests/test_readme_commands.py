@@ -5,6 +5,7 @@ shows its output, prints exactly that."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -215,3 +216,30 @@ def test_ci_runs_the_readmes_test_command_word_for_word() -> None:
     command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert f"```bash\n{command}\n```" in README
     assert "```bash\npython3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/crystallize\n```" in README
+
+
+AGENTS = '''
+import asyncio
+
+in_flight = []
+
+async def call(config, ctx):
+    in_flight.append(ctx.replicate)
+    await asyncio.sleep(0.2)
+    ctx.metrics.add("overlap", len(in_flight))
+    in_flight.remove(ctx.replicate)
+'''
+
+
+def test_async_alone_or_by_concurrency_replaces_the_yamls_pool(tmp_path: Path) -> None:
+    """The README: `--concurrency 32` "alone means --backend async", and the async backend runs
+    `concurrency` replicates in flight, "default 32": neither takes the YAML pool's 2 workers."""
+    from cli_support import write_experiment
+
+    write_experiment(tmp_path, "agents", "pipeline: [api:call]\nreplicates: 6\n"
+                     "run: {backend: processes, workers: 2}\n", {"api.py": AGENTS})
+    for words in (("--backend", "async"), ("--concurrency", "32")):
+        proc = crystallize(tmp_path, "run", "agents", *words, "--json")
+        assert proc.returncode == 0, (words, proc.stderr)
+        overlap = max(dict(r["values"])["overlap"] for r in json.loads(proc.stdout)["replicate_results"])
+        assert overlap == 6, (words, overlap)  # all 6 at once, not 2 by 2
