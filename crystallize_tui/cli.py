@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--detach", "-d", action="store_true",
                      help="run in a process of its own that outlives this terminal: print the "
-                          "run id and return (then: crystallize ps / attach / logs / cancel)")
+                          "run id and return (then: crystallize ps / attach / logs / stop / cancel)")
     run.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
     # Given by the UI to the run process it launches (core/run_process.py): the live channel
     # to the window, and the options it chose as JSON (values exactly, no YAML re-quoting).
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--json", action="store_true", help="print the result as JSON")
     confirm.add_argument("--detach", "-d", action="store_true",
                          help="run in a process of its own: print the run id and return (then: "
-                              "crystallize ps / attach / logs / cancel)")
+                              "crystallize ps / attach / logs / stop / cancel)")
     confirm.add_argument("--run-id", help=argparse.SUPPRESS)  # given by --detach to its process
 
     command("ps", "list live runs from every process using the store: progress, pid, "
@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id", help="run id (see `crystallize ps`)")
     cancel.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="give up waiting after S seconds (default 30; exit 1)")
+    stop = command("stop", "stop a live run at its current look: no new replicate starts, "
+                   "running ones finish and are kept; it ends 'stopped: at look' with its "
+                   "anytime-valid rows there", "live:cmd_stop")
+    stop.add_argument("run_id", help="run id (see `crystallize ps`)")
+    stop.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                      help="give up waiting after S seconds (default 300; exit 1)")
     logs = command("logs", "print a run's kept output lines", "live:cmd_logs")
     logs.add_argument("run_id", help="run id")
     logs.add_argument("--follow", "-f", action="store_true",

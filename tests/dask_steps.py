@@ -69,3 +69,13 @@ def sleepy(config, ctx):
         ctx.check_cancelled()
         time.sleep(0.01)
     ctx.metrics.add("draw", ctx.rng.random())
+
+
+def waits_for_the_stop(config, ctx):
+    """Replicate 0 returns at once; later ones wait (bounded) until the run starts no new
+    replicate, then finish: the replicates running at a stop, whatever the machine's speed."""
+    ctx.emit("begin", pid=os.getpid())
+    deadline = time.monotonic() + 30
+    while ctx.replicate >= 1 and not ctx.stopping and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ctx.metrics.add("win", ctx.treatment != "baseline")

@@ -233,6 +233,7 @@ def test_a_resumed_confirmatory_run_keeps_its_fresh_seed_stream(tmp_path):
     assert failed.errors  # replicate 2 failed in both conditions: the run can resume
     resumed = experiment(db).run(echo=False, resume=True, force=True)
     assert resumed.run_id == failed.run_id and not resumed.errors
+    assert resumed.kind == "confirmatory"  # the Result says so, not only the store
     assert query(db, "SELECT kind, seed_stream FROM runs WHERE run_id = ?", (failed.run_id,)) == [
         ("confirmatory", 1)]
     assert seeds_by_run(db)[failed.run_id] == {derive_seed(11, k, stream=1) for k in range(5)}

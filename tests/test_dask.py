@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import cli, write_experiment
-from dask_steps import dies, draw, stops_when_cancelled, wait_for_flag
+from dask_steps import dies, draw, stops_when_cancelled, wait_for_flag, waits_for_the_stop
 
 from crystallize_tui import ConfigError, Experiment, Treatment
 from crystallize_tui.core import events as ev
@@ -164,6 +164,23 @@ def test_cancel_starts_no_new_replicate_and_stops_running_ones_at_a_cancellation
     assert sorted(started) == sorted(begun) and len(started) == 2  # none started after
     # The running ones stopped at a cancellation point (not killed, not run to the end).
     assert sorted(p.name for p in stopped.iterdir()) == sorted(f"{c}-{k}" for c, k in begun)
+
+
+def test_a_stop_rule_lets_the_replicates_running_on_workers_finish_and_keeps_them(cluster):
+    """As with a worker pool: once the rule holds (here after round 0) no new replicate
+    starts, and the ones the workers are running finish and are kept, not cancelled."""
+    address, _ = cluster
+    started: list[tuple[str, int]] = []
+    experiment = Experiment(name="stopping", datasource={}, pipeline=[waits_for_the_stop],
+                            treatments=[Treatment("lucky", {})], replicates=10, seed=1,
+                            store=None, execution=on_dask(address, grace=60))
+    experiment.subscribe(lambda e: isinstance(e, ev.ReplicateStarted)
+                         and started.append((e.treatment, e.replicate)))
+    result = experiment.run(stop="width=5", max_replicates=10)
+    kept = sorted((o.treatment, o.replicate) for o in result.replicate_results if o.ok)
+    assert result.status == "stopped: width" and result.stop["stopping_replicate"] == 1
+    assert kept == sorted(started) and len(kept) > 2  # every one that started, none lost
+    assert result.stop["finished_after"] == len(kept) - 2
 
 
 def test_a_worker_that_dies_fails_only_its_replicate_after_one_retry(tmp_path):

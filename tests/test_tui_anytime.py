@@ -58,7 +58,10 @@ async def test_the_live_panel_shows_anytime_rows_and_never_significant(tmp_path)
         assert "fixed-n verdict" in labels and "anytime" in labels
         final = cells(stats)[0]
         assert "decided: higher" in final and "significant" in final
-        assert "cancelled: statistics over" in text_of(screen.query_one("#verdicts", Static))
+        verdicts = text_of(screen.query_one("#verdicts", Static))
+        assert "cancelled: statistics over" in verdicts
+        # No stop rule: the anytime column still names the correction that decided it.
+        assert "anytime column: Holm step-down across 1 row(s), family-wise alpha 0.05" in verdicts
 
 
 async def test_s_stops_the_run_at_the_current_look_not_cancelled(tmp_path):
@@ -83,7 +86,7 @@ async def test_s_stops_the_run_at_the_current_look_not_cancelled(tmp_path):
 
 
 async def test_the_launch_dialog_runs_until_decided_with_replicates_as_the_cap(tmp_path):
-    from textual.widgets import Input
+    from textual.widgets import Input, Select
     from tui_support import launch_to_end, open_launch
 
     write(tmp_path / "experiments" / "shift", {"experiment.yaml": YAML.replace("delay: 0.01", "delay: 0"),
@@ -97,12 +100,21 @@ async def test_the_launch_dialog_runs_until_decided_with_replicates_as_the_cap(t
         dialog.action_launch()
         await pilot.pause()
         assert "choose 'decided' or 'width=W'" in text_of(dialog.query_one("#launch-error", Static))
+        # The correction beside "stop when" decides the rule's rows; without a rule it has none.
+        dialog.query_one("#until", Input).value = ""
+        dialog.query_one("#correction", Select).value = "bonferroni"
+        await pilot.pause()
+        dialog.action_launch()
+        await pilot.pause()
+        assert "fill 'stop when'" in text_of(dialog.query_one("#launch-error", Static))
         dialog.query_one("#until", Input).value = "decided"
         screen = await launch_to_end(app, pilot, dialog)
         result = screen.result
-        assert result.status == "stopped: decided"
+        assert result.status == "stopped: decided" and result.stop["correction"] == "bonferroni"
         assert result.stop["max_replicates"] == 300 and result.stop["stopping_replicate"] < 300
-        assert "stopped: decided at replicate" in text_of(screen.query_one("#verdicts", Static))
+        verdicts = text_of(screen.query_one("#verdicts", Static))
+        assert "stopped: decided at replicate" in verdicts and "rule decided, cap 300" in verdicts
+        assert "anytime-valid rows: Bonferroni across 1 row(s)" in verdicts
 
 
 async def test_s_on_an_attached_run_stops_it_and_the_screen_says_stopped_not_gone(tmp_path):

@@ -35,7 +35,7 @@ async def test_two_treatments_compare_on_a_finished_and_a_stored_run(workspace):
     app = app_for(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await run_to_end(app, pilot, "coin")
-        assert offered(screen).get("p") == "Compare two conditions" and "b" not in offered(screen)
+        assert offered(screen).get("p") == "Pair" and "b" not in offered(screen)
         assert "Compare two conditions" in [c.title for c in app.get_system_commands(screen)]
         await pick(app, pilot, screen, "biased", "biased", "metric")
         assert "pick two different conditions" in str(app.screen.query_one("#pair-error").content)
@@ -51,7 +51,7 @@ async def test_two_treatments_compare_on_a_finished_and_a_stored_run(workspace):
         stats = screen.query_one("#stats")
         named = dict(stats.figures(stats.lines[0]))  # enter on a row: A and B by name
         assert "bigger mean (sd)" in named and "biased mean (sd)" in named
-        assert offered(screen).get("b") == "Back to vs baseline"
+        assert offered(screen).get("b") == "vs baseline"
 
         await pilot.press("b")
         assert screen.pair_shown is None and "b" not in offered(screen)

@@ -41,7 +41,7 @@ def cmd_confirm(args: Any, ws: Workspace) -> int:
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
     try:
         with (reporter if not args.json else _Quiet(), pipes.when_closed(experiment.cancel),
-              cancel_requests(ws.store, experiment.cancel)):
+              cancel_requests(ws.store, experiment.cancel, stop=experiment.stop)):
             result = experiment.confirm(replicates=args.replicates, treatments=args.treatment,
                                         echo=args.verbose and not args.json,
                                         subscribers=subscribers,

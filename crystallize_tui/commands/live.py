@@ -1,4 +1,4 @@
-"""``crystallize run --detach``, ``ps``, ``attach``, ``cancel`` and ``logs``: a run in its own
+"""``crystallize run --detach``, ``ps``, ``attach``, ``cancel``, ``stop`` and ``logs``: a run in its own
 process, and views that read it live from the store (the run process is its only writer)."""
 
 from __future__ import annotations
@@ -303,24 +303,44 @@ def cmd_logs(args: Any, ws: Workspace) -> int:
 
 def cmd_cancel(args: Any, ws: Workspace) -> int:
     """Ask the run's process to cancel (cooperatively) and wait until the run has stopped."""
+    return _ask_and_wait(args, ws, "cancel")
+
+
+def cmd_stop(args: Any, ws: Workspace) -> int:
+    """Ask the run's process to stop at its current look (no new replicate starts, running
+    ones finish and are kept: "stopped: at look") and wait until the run has ended."""
+    return _ask_and_wait(args, ws, "stop")
+
+
+def _ask_and_wait(args: Any, ws: Workspace, what: str) -> int:
     store = _reading_store(ws)
     status, _, pid = store.live_status(args.run_id)
     if status != "running":
-        print(f"run {args.run_id} is not running ({status}); nothing to cancel")
+        print(f"run {args.run_id} is not running ({status}); nothing to {what}")
         return EXIT_OK
     if args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout}: must be more than 0 seconds")
-    store.request_cancel(args.run_id)
-    print(f"cancel requested: run {args.run_id} (process {pid}) stops at its next "
-          "cancellation point; finished replicates are kept", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + args.timeout
     run = store.attach(args.run_id)
+    if what == "stop":
+        run.stop()
+        print(f"stop requested: run {args.run_id} (process {pid}) starts no new replicate; "
+              "running ones finish and are kept", file=sys.stderr, flush=True)
+        why = "the running replicates are still going; `crystallize cancel` stops them"
+    else:
+        run.cancel()
+        print(f"cancel requested: run {args.run_id} (process {pid}) stops at its next "
+              "cancellation point; finished replicates are kept", file=sys.stderr, flush=True)
+        why = "a step that never reaches a cancellation point?"
+    deadline = time.monotonic() + args.timeout
     while run.status == "running":
         if time.monotonic() > deadline:
             print(f"crystallize: run {args.run_id} still running {args.timeout:g}s after the "
-                  f"cancel request (a step that never reaches a cancellation point?); "
-                  f"`kill {pid}` stops its process", file=sys.stderr)
+                  f"{what} request ({why}); `kill {pid}` stops its process", file=sys.stderr)
             return EXIT_FAILED
         time.sleep(POLL_S / 2)
     print(final_line(run)[0])
+    stop = store.run_row(args.run_id).get("stop")
+    if what == "stop" and stop and is_stopped(run.status):
+        for line in stop_lines(json.loads(stop)):
+            print(line)
     return EXIT_OK

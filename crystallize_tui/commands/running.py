@@ -20,7 +20,7 @@ from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from ..core.stopping import check_correction, is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
-from ..watch.live_stats import AnytimeStatistics, anytime_rows, stop_head, stop_lines
+from ..watch.live_stats import anytime_family, anytime_rows, stop_head, stop_lines
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -72,8 +72,7 @@ def result_document(result: Result) -> dict[str, Any]:
         row["anytime_interval"] = [found["lower"], found["upper"]] if found else None
         # The interval's level: the Holm step (or e-BH level) its decision was made at.
         row["anytime_level"] = found.get("level") if found else None
-    doc["anytime_correction"] = (stop.get("family") if stop and stop.get("family") else
-                                 AnytimeStatistics(result.conditions, rows=len(rows) or None).family())
+    doc["anytime_correction"] = anytime_family(result, rows)
     if stop:
         stop = {**stop, "summary": stop_head(stop)}
     doc["stop"] = stop
@@ -229,7 +228,7 @@ def reporting_to_window(command: Any) -> Any:
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
             for key in ("replicates", "seed", "workers", "backend", "resume", "force", "until",
-                        "max_replicates", "confirm"):
+                        "max_replicates", "correction", "confirm"):
                 setattr(args, key, options.get(key, getattr(args, key, None)))
             return command(args, ws)
         except BaseException as exc:
@@ -281,7 +280,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         subscribers = [reporter, *args.window.subscribers()]
     try:
         with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
-              cancel_requests(ws.store, experiment.cancel)):  # `crystallize cancel RUN_ID`
+              cancel_requests(ws.store, experiment.cancel,  # `crystallize cancel RUN_ID`
+                              stop=experiment.stop)):  # `crystallize stop RUN_ID`
             # A confirmatory run from the UI (its confirm dialog): fresh seeds, locked first,
             # as `crystallize confirm` runs it; a resume of one keeps its seeds (run --resume).
             confirm = getattr(args, "confirm", False) and not args.resume

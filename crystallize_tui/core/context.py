@@ -142,6 +142,12 @@ class StepContext:
         """True once the run was cancelled; a long step may poll this and return early."""
         return self._token.hard_cancelled  # a stop rule lets running replicates finish
 
+    @property
+    def stopping(self) -> bool:
+        """True once the run starts no new replicate (a stop rule held, a stop at the current
+        look, or a cancel); unless ``cancelled``, this replicate still finishes and is kept."""
+        return self._token.cancelled
+
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` if the run was cancelled."""
         self._token.check()

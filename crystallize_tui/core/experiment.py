@@ -102,7 +102,7 @@ class Experiment:
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
         self._name = None if name is None else check_name(name, "experiment name")
         self._subscribers: list[Callable[[ev.Event], None]] = []
-        self._tokens: set[CancelToken] = set()
+        self._runs: set[Run] = set()  # in progress: cancel() and stop() reach them
         self._lock = threading.Lock()
         self.last_result: Result | None = None
         self.store = store
@@ -252,18 +252,27 @@ class Experiment:
         """Cancel the runs in progress (thread-safe): no new replicate starts, running
         ones stop at their next cancellation point, finished ones are kept."""
         with self._lock:
-            for token in self._tokens:
-                token.cancel()
+            for run in self._runs:
+                run.token.cancel()
+
+    def stop(self) -> bool:
+        """Stop the runs in progress at their current look (thread-safe): no new replicate
+        starts, running ones finish and are kept; each ends "stopped: at look". False when
+        no run was in progress (nothing to stop yet)."""
+        with self._lock:
+            for run in self._runs:
+                run.stop_at_look()
+            return bool(self._runs)
 
     @contextmanager
-    def _active(self, token: CancelToken) -> Iterator[None]:
+    def _active(self, run: Run) -> Iterator[None]:
         with self._lock:
-            self._tokens.add(token)
+            self._runs.add(run)
         try:
             yield
         finally:
             with self._lock:
-                self._tokens.discard(token)
+                self._runs.discard(run)
 
     # -- running ------------------------------------------------------------------
     def prepare(
@@ -339,6 +348,8 @@ class Experiment:
         if previous is not None:
             run_id = previous.run_id
             kept = json.loads(store.run_row(run_id).get("stop") or "null")
+            if kept and kept.pop("requested", None):  # a stop asked of the interrupted run
+                store.set_stop(run_id, kept)  # is not asked of its continuation
             if rule is None and kept and kept.get("until"):
                 # A cancelled run with a stop rule resumes under the same rule and cap.
                 rule = parse_stop(kept["until"], kept.get("max_replicates"), kept.get("correction"))
@@ -410,6 +421,7 @@ class Experiment:
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
             recorder=recorder, prior=prior, monitor=monitor,
+            kind=previous.kind if previous is not None else ("confirmatory" if confirmatory else "exploratory"),
         )
 
     def _resumable(

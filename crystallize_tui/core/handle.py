@@ -11,7 +11,6 @@ from typing import Protocol
 
 from ..watch.progress import ProgressReducer, ProgressSnapshot
 from . import events as ev
-from .cancel import CancelToken
 from .result import ReplicateResult, Result
 from .runner import Run
 
@@ -50,7 +49,7 @@ class RunHandle:
         # driven in the calling thread (run(), stream()) has nobody to show them to, and a
         # run without subscribers skips building events altogether.
         self._listening = listen
-        self._active: Callable[[CancelToken], AbstractContextManager[None]] | None = None
+        self._active: Callable[[Run], AbstractContextManager[None]] | None = None
         self._on_end: Callable[[Result | None], None] | None = None
         self._lock = threading.Lock()
         self._reducer = ProgressReducer()
@@ -76,10 +75,10 @@ class RunHandle:
             for q in self._queues:
                 q.put(event)
 
-    def bind(self, run: Run, active: Callable[[CancelToken], AbstractContextManager[None]],
+    def bind(self, run: Run, active: Callable[[Run], AbstractContextManager[None]],
              on_end: Callable[[Result | None], None]) -> None:
         """Attach the prepared ``run``; ``active`` registers its token with the experiment
-        (so ``experiment.cancel()`` reaches it); ``on_end`` gets the Result."""
+        (so ``experiment.cancel()`` and ``stop()`` reach it); ``on_end`` gets the Result."""
         self._run, self._active, self._on_end = run, active, on_end
 
     def launch(self) -> None:
@@ -119,7 +118,7 @@ class RunHandle:
             self._status = RUNNING  # no RunStarted reaches a handle that does not listen
         error: BaseException | None = None
         try:
-            with self._active(run.token):
+            with self._active(run):
                 yield from run.iterate(each=each)
         except GeneratorExit:  # the consumer left the loop: the run cancelled and finished
             raise
@@ -209,6 +208,12 @@ class RunHandle:
         cancellation point, finished ones are kept. ``wait()`` then returns the Result."""
         if self._run is not None:
             self._run.token.cancel()
+
+    def stop(self) -> None:
+        """Stop this run at its current look: no new replicate starts, running ones finish
+        and are kept; it ends "stopped: at look" with its anytime-valid rows there."""
+        if self._run is not None:
+            self._run.stop_at_look()
 
     def wait(self, timeout: float | None = None) -> Result:
         """Block until the run ends and return its Result (raise what ``run()`` would

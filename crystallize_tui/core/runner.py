@@ -39,6 +39,7 @@ class Run:
         prior: list[ReplicateResult] | None = None,
         backend: Backend | None = None,
         monitor: StopMonitor | None = None,
+        kind: str = "exploratory",
     ) -> None:
         self.info = info
         self.plan = plan
@@ -63,10 +64,12 @@ class Run:
         # thread once a group it committed frees them (the run may be in a long replicate).
         self._gate = threading.Lock()
         self.prior = list(prior or [])  # replicates a resumed run had already finished
+        self.kind = kind  # the Result's: a resumed confirmatory run stays confirmatory
         # The stop rule's monitor (core/stopping.py): fed each kept replicate; once it says
         # stop, the token is cancelled (no new replicate starts) and the status says why.
         self.monitor = monitor
         self.stop_reason: str | None = None
+        self._look: int | None = None  # outcomes kept when a user stopped the run at a look
         if monitor is not None:
             for outcome in sorted(self.prior, key=lambda o: o.replicate):
                 self._observe(outcome)
@@ -224,8 +227,10 @@ class Run:
             return False
 
     def stop_at_look(self) -> None:
-        """Stop now, as a decided rule would: no new replicate; status "stopped: at look"."""
-        if self.stop_reason is None and self.result is None:
+        """Stop now, as a decided rule would: no new replicate; running ones finish and are
+        kept; status "stopped: at look" (thread-safe: a watcher's request arrives so)."""
+        if self.stop_reason is None and self.result is None and not self.token.cancelled:
+            self._look = len(self.outcomes)  # the rows at the stop are those of these
             self.stop_reason = "at look"
             self.token.stop_starting()
 
@@ -312,12 +317,14 @@ class Run:
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
         )
+        self.result.kind = self.kind
         if self.monitor is not None or self.stop_reason == "at look":
             self.result.stop = (
                 self.monitor.summary(stopped_by_user=self.stop_reason == "at look",
                                      outcomes=self.outcomes)
                 if self.monitor is not None else
-                summary_at_look(list(self.info.conditions), self.outcomes, self.result.declared_hypotheses))
+                summary_at_look(list(self.info.conditions), self.outcomes[:self._look],
+                                self.result.declared_hypotheses, kept=self.outcomes))
             if self.recorder is not None and unsaved is None:
                 try:
                     self.recorder.store.set_stop(self.info.run_id, self.result.stop)

@@ -95,13 +95,16 @@ def parse_stop(value: Any, max_replicates: int | None = None,
     raise ConfigError(f"stop {value!r}: choose 'decided' or 'width=W' (like width=0.02)")
 
 
-def summary_at_look(conditions: list[str], outcomes: list[Any], hypotheses: list[Any] = ()) -> dict[str, Any]:
-    """Where a run without a stop rule stood when it was stopped at a look: its anytime rows."""
+def summary_at_look(conditions: list[str], outcomes: list[Any], hypotheses: list[Any] = (),
+                    kept: list[Any] = ()) -> dict[str, Any]:
+    """Where a run without a stop rule stood when it was stopped at a look: its anytime rows
+    over ``outcomes`` (those finished at the stop); ``finished_after`` counts the replicates
+    of ``kept`` (all the run kept) outside that look's rounds (a pool's running ones)."""
     monitor = StopMonitor(StopRule("look"), conditions, list(hypotheses))
     for outcome in sorted(outcomes, key=lambda o: o.replicate):
         monitor.stats.add(outcome.treatment, outcome.replicate,
                           dict(outcome.metrics) if outcome.status == "ok" else None)
-    return {**monitor.summary(stopped_by_user=True), "until": None}
+    return {**monitor.summary(stopped_by_user=True, outcomes=kept or outcomes), "until": None}
 
 
 class StopMonitor:

@@ -166,7 +166,7 @@ class CrystallizeApp(App[int]):
         if "backend" in choices:
             options["backend"] = choices["backend"]
         # stop when decided (the launch dialog); a confirmatory run (the confirm dialog)
-        for key in ("until", "max_replicates", "confirm"):
+        for key in ("until", "max_replicates", "correction", "confirm"):
             if key in choices:
                 options[key] = choices[key]
         self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
@@ -294,8 +294,11 @@ class CrystallizeApp(App[int]):
             if binding.action in ("quit", "help"):
                 continue
             target = screen if binding in screen.BINDINGS else self
+            # The footer's word may be short ("Confirm"); the palette is searched by its
+            # title, so a screen may give the whole name ("Confirm on fresh seeds").
+            title = getattr(screen, "PALETTE_TITLES", {}).get(binding.action, binding.description)
             yield SystemCommand(
-                binding.description, binding.tooltip or f"key: {binding.key_display or binding.key}",
+                title, binding.tooltip or f"key: {binding.key_display or binding.key}",
                 lambda t=target, a=binding.action: t.run_action(a),
             )
         yield SystemCommand("Help", "Every key of this screen", self.action_help)

@@ -419,6 +419,15 @@ class AnytimeStatistics:
         return ANYTIME_NOTE.format(family=self.family())
 
 
+def anytime_family(result: Any, rows: list[Any]) -> str:
+    """The correction across a finished run's anytime rows, in words: its stop rule's at the
+    stopping look, else Holm's across ``rows`` (what ``anytime_rows`` decided them with)."""
+    stop = getattr(result, "stop", None)
+    if stop and stop.get("family"):
+        return str(stop["family"])
+    return AnytimeStatistics(result.conditions, rows=len(rows) or None).family()
+
+
 def anytime_rows(result: Any, correction: str | None = None) -> list[AnytimeRow]:
     """The anytime-valid rows over a whole Result's replicates, in replicate order."""
     stats = AnytimeStatistics(result.conditions,

@@ -23,7 +23,7 @@ from ..result import FAILED, ReplicateResult
 from . import dask_ship
 from .base import Publish
 from .dask import chunk_size, echo_output
-from .dask_worker import RunSetup, cancel_run, run_chunk
+from .dask_worker import RunSetup, cancel_run, run_chunk, stop_run
 
 IN_FLIGHT = 2  # chunks per worker thread, so a worker starts its next chunk at once
 ATTEMPTS = 2  # a replicate whose worker died runs once more, alone, then counts as failed
@@ -116,10 +116,18 @@ class DaskRun:
                 self._submit(attempt, chunk)
 
         feed()
+        stopping = False
         while self.chunks:
-            if token.cancelled and deadline is None:
+            if token.cancelled and not stopping:
+                # No new replicate (a stop rule, a stop at a look, or a cancel): chunks no
+                # worker has begun are dropped; begun ones end after their running replicate,
+                # which finishes and is kept unless this is a cancel (below).
+                stopping = True
+                if not token.hard_cancelled:
+                    self._stop_workers(stop_run)
+            if token.hard_cancelled and deadline is None:
                 deadline = time.monotonic() + self.grace
-                self._cancel_workers()
+                self._stop_workers(cancel_run)
             if deadline is not None and time.monotonic() > deadline:
                 break  # what is still running is cancelled with its futures
             try:
@@ -167,16 +175,21 @@ class DaskRun:
             try:
                 outcome = pickle.loads(future.result())
             except BaseException as exc:  # the chunk's error, handed to the run's thread
-                outcome = exc
+                # unless the run cancelled it meanwhile (a stop or a cancel): dropped
+                outcome = None if future.cancelled() else exc
         self.inbox.put(("done", (future.key, outcome)))
 
     def _cancel_workers(self) -> None:
-        """Set the run's cancel flag on every worker (running replicates stop at their
-        next cancellation point) and drop the chunks no worker has begun (a worker that
-        joins later has no flag)."""
+        self._stop_workers(cancel_run)
+
+    def _stop_workers(self, flag: Any) -> None:
+        """Set the run's flag on every worker (``cancel_run``: running replicates stop at
+        their next cancellation point; ``stop_run``: they finish, and their chunk starts no
+        other) and drop the chunks no worker has begun (a worker that joins later has no
+        flag)."""
         client = self.client
         try:
-            client.run(cancel_run, self.key, on_error="ignore")
+            client.run(flag, self.key, on_error="ignore")
             running = {key for keys in client.processing().values() for key in keys}
             queued = [f for f, _, _ in self.chunks.values() if f.key not in running]
             if queued:

@@ -1,6 +1,7 @@
 """The Dask worker's side of a run: set up once per worker by a WorkerPlugin, chunks of
 replicates run there, their events sent back through ``Worker.log_event``, and the cancel
-flag that the run sets on every worker (checked locally at each cancellation point)."""
+and stop flags that the run sets on every worker (checked locally at each cancellation point
+and before each replicate of a chunk)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,15 @@ def cancel_run(run_key: str, dask_worker: Any = None) -> bool:
     run = _RUNS.get(run_key)
     if run is not None:
         run.token.cancel()
+    return run is not None
+
+
+def stop_run(run_key: str, dask_worker: Any = None) -> bool:
+    """Called on every worker by ``Client.run`` when the run stops starting replicates (a
+    stop rule held, or a stop at a look): its chunks start no new one; running ones finish."""
+    run = _RUNS.get(run_key)
+    if run is not None:
+        run.token.stop_starting()
     return run is not None
 
 

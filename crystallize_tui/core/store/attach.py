@@ -88,6 +88,12 @@ class AttachedRun:  # a RunView (core/handle.py)
         if self.status == "running":
             self._store.request_cancel(self.run_id)
 
+    def stop(self) -> None:
+        """Ask the run's process to stop this run at its current look: no new replicate
+        starts, running ones finish and are kept ("stopped: at look"). Nothing once it ended."""
+        if self.status == "running":
+            self._store.request_stop(self.run_id)
+
     def wait(self, timeout: float | None = None) -> Result:
         """Block until the run is no longer running and return its stored Result (its
         status says how it ended). ``TimeoutError`` if it is still going after ``timeout``."""

@@ -79,18 +79,26 @@ class RunFollower:
 
 @contextmanager
 def cancel_requests(store: Store, cancel: Callable[[], None],
-                    every: float = CANCEL_POLL_S) -> Iterator[None]:
+                    every: float = CANCEL_POLL_S,
+                    stop: Callable[[], bool] | None = None) -> Iterator[None]:
     """While inside, a thread of the run process polls the store for a watcher's cancel
     request on the run this process records and calls ``cancel`` once (cooperative: the
-    run stops at its next cancellation point, finished replicates are kept)."""
+    run stops at its next cancellation point, finished replicates are kept). With ``stop``,
+    a stop request (``Store.request_stop``) calls it until it says it reached a run: no new
+    replicate starts and the running ones finish (a cancel may still follow it)."""
     done = threading.Event()
 
     def watch() -> None:
+        stopped = stop is None
         while not done.wait(every):
             try:
                 asked = store.cancel_requested_here()
+                halt = not stopped and store.stop_requested_here()
             except Exception:  # noqa: BLE001 - a busy or vanished store: the run reports it
                 continue
+            if halt:
+                # The request may come before the run is under way: asked again until it is.
+                stopped = bool(stop())  # type: ignore[misc]
             if asked:
                 cancel()
                 return

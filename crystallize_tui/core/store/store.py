@@ -615,7 +615,9 @@ class Store:
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],
         )
-        result.stop = json.loads(row["stop"]) if row.get("stop") else None
+        stop = json.loads(row["stop"]) if row.get("stop") else None
+        # A stop request the run never acted on (it ended first) is not where it stopped.
+        result.stop = stop if stop and set(stop) - {"requested"} else None
         result.kind = row.get("kind") or "exploratory"
         return result
 
@@ -713,19 +715,24 @@ class Store:
             "status = 'failed' ORDER BY finished_at", (run_id,))]
 
     def request_stop(self, run_id: str) -> None:
-        """Ask the run to stop at its current look (the run screen's key): a cancel request
-        marked so the run ends "stopped: at look" with its anytime rows there."""
+        """Ask the run to stop at its current look (the run screen's ``s``, ``crystallize
+        stop``): no new replicate starts, running ones finish and are kept, and the run ends
+        "stopped: at look" with its anytime rows there. Not a cancel: the run process polls
+        this mark beside cancel_requested (``stop_requested_here``)."""
         with self._write(run_id) as conn:
             row = conn.execute("SELECT stop FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             stop = json.loads(row[0]) if row and row[0] else {}
             conn.execute("UPDATE runs SET stop = ? WHERE run_id = ?",
                          (json.dumps({**stop, "requested": "at look"}), run_id))
-        self.request_cancel(run_id)
 
     def stop_requested(self, run_id: str) -> bool:
         """Did a watcher ask this run to stop at its current look (``request_stop``)?"""
         rows = self._read("SELECT stop FROM runs WHERE run_id = ?", (run_id,))
         return bool(rows and rows[0][0] and json.loads(rows[0][0]).get("requested"))
+
+    def stop_requested_here(self) -> bool:
+        """Did a watcher ask a run this process is recording to stop at its current look?"""
+        return any(self.stop_requested(run_id) for run_id in tuple(self._recording))
 
     def request_cancel(self, run_id: str) -> None:
         """Ask the process running ``run_id`` to cancel it (it polls cancel_requested).

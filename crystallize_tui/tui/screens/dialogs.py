@@ -19,6 +19,7 @@ from ...core.backends.dask import installed as dask_installed
 from ...core.errors import ConfigError
 from ...core.overrides import apply_overrides, parse_assignment
 from ...core.stopping import parse_stop
+from ...stats.family import CORRECTIONS, DEFAULT_CORRECTION
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -191,6 +192,11 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
                 rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
                 yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
             with Horizontal(classes="field"):
+                yield Label("correct across rows")  # the stop rule's (stats/family.py)
+                fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
+                yield Select([(CORRECTION_NAMES[c], c) for c in CORRECTIONS], id="correction",
+                             value=fix, allow_blank=False)
+            with Horizontal(classes="field"):
                 yield Label("set in every config")
                 yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
             yield Label("treatments (space toggles; the baseline always runs)")
@@ -267,13 +273,18 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
             self.errors["overrides"] = str(exc)
         # Stop when decided: the replicates field is then the cap (max_replicates).
         until = self.query_one("#until", Input).value.strip() or None
+        correction = str(self.query_one("#correction", Select).value)
         stop: dict[str, Any] = {}
         if until is not None:
             try:
-                parse_stop(until, numbers["replicates"])
-                stop = {"until": until, "max_replicates": numbers["replicates"]}
+                parse_stop(until, numbers["replicates"], correction)
+                stop = {"until": until, "max_replicates": numbers["replicates"],
+                        "correction": correction}
             except ConfigError as exc:
                 self.errors["until"] = str(exc)
+        elif correction != DEFAULT_CORRECTION:
+            self.errors["until"] = (f"correction {correction}: it decides a stop rule's rows; "
+                                    "fill 'stop when' (decided, or width=0.02)")
         # The backend is a choice only when changed: workers alone keep the experiment's
         # pool, or make one (processes) from a serial default.
         backend = self.query_one("#backend", Select).value
@@ -290,3 +301,5 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
 
 
 NUMBER_FIELDS = {"replicates": 1, "seed": 0, "workers": 1}  # field id -> smallest value
+CORRECTION_NAMES = {"holm": "Holm (family-wise)", "bonferroni": "Bonferroni (family-wise)",
+                    "e-bh": "e-BH (false discovery rate)"}

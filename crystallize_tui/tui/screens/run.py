@@ -22,7 +22,7 @@ from ...core import events as ev
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
 from ...core.stopping import is_stopped
-from ...watch.live_stats import LiveStatistics, anytime_rows, stop_lines
+from ...watch.live_stats import LiveStatistics, anytime_family, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..widgets.chart_pane import ChartsPane
@@ -49,8 +49,9 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel", tooltip="Stop the run: no new replicate starts"),
         Binding("s", "stop_at_look", "Stop here",
-                tooltip="Stop at the current look: no new replicate starts; the run reads "
-                        "'stopped: at look' with its anytime-valid rows there"),
+                tooltip="Stop at the current look: no new replicate starts, running ones "
+                        "finish and are kept; the run reads 'stopped: at look' with its "
+                        "anytime-valid rows there"),
         Binding("f", "filter_output", "Filter", tooltip="Show output of one condition (cycles)"),
         Binding("d", "debug", "Debug", tooltip="Run one replicate of the selected condition"),
         Binding("r", "resume", "Resume",
@@ -62,13 +63,16 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                 tooltip="Continue the run although the experiment changed since it ran"),
         Binding("h", "history", "History"),
         Binding("D", "diff", "Diff"),
-        Binding("p", "compare_pair", "Compare two conditions",
+        Binding("p", "compare_pair", "Pair",
                 tooltip="Any two conditions (treatment vs treatment too), corrected across "
                         "treatments or across every metric of the table"),
-        Binding("b", "vs_baseline", "Back to vs baseline"),
+        Binding("b", "vs_baseline", "vs baseline"),
         Binding("escape", "back", "Back"),
         *CHART_BINDINGS,
     ]
+    # Whole names in the command palette where the footer's word is short (80 columns).
+    PALETTE_TITLES = {"compare_pair": "Compare two conditions",
+                      "vs_baseline": "Back to treatment vs baseline"}
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
@@ -427,7 +431,9 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             anytime = stop["rows"] if stop else anytime_rows(result)
             self.query_one("#stats", StatsTable).show(table, anytime=anytime)
         if stop:
-            lines += stop_lines(stop)
+            lines += stop_lines(stop)  # they name the rule's correction
+        elif table is not None:
+            lines.append(f"anytime column: {anytime_family(result, anytime)}")
         lines += [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
         lines += table.footnotes(compact=True) if table is not None else []
@@ -496,24 +502,26 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         if not self.running:
             self.app.notify("no run in progress on this screen", timeout=3)
             return
-        self.cancelling = True
-        self._request_stop()
-        self._set_status("stopping at this look… no new replicate starts", "yellow")
+        started, process = self.started, self.process
+        if started is None or (process is not None and started.run_id != process.run_id):
+            # The stop is asked through the run's row in the store, there once it started.
+            self.app.notify("the run is still starting: s again once it runs", timeout=3)
+            return
+        self.cancelling = True  # the status line keeps saying it is stopping
+        self._request_stop(started.run_id)
+        self._set_status("stopping at this look… no new replicate starts; running ones finish "
+                         "and are kept", "yellow")
 
     @work(thread=True, group="cancel", exit_on_error=False)
-    def _request_stop(self) -> None:
-        """Mark the request as a stop (not a cancel) in the store, then cancel as ``c`` does."""
-        process = self.process
-        started = self.started
-        run_id = process.run_id if process is not None else (started.run_id if started else None)
-        store = process.store if process is not None else self.experiment.store
-        if run_id is not None and store is not None:
-            try:  # a run of another process (attached) polls the same request
-                store.request_stop(run_id)
-            except Exception:  # noqa: BLE001, S110 - not recorded yet: the cancel below still stops it
-                pass
-        if process is not None:
-            process.cancel()
+    def _request_stop(self, run_id: str) -> None:
+        """Mark the stop in the store (off the UI thread): the run's process polls it and
+        starts no new replicate; running ones finish and are kept (not a cancel)."""
+        store = self.process.store if self.process is not None else self.experiment.store
+        try:
+            store.request_stop(run_id)
+        except Exception as exc:  # noqa: BLE001 - a busy or vanished store: say so
+            self.app.call_from_thread(self.app.notify, str(exc), title="cannot stop",
+                                      severity="error", timeout=8)
 
     @work(thread=True, group="cancel", exit_on_error=False)
     def _request_cancel(self) -> None:
