@@ -57,11 +57,11 @@ def fenced_block_starting(first_line: str) -> list[str]:
     return [line.rstrip() for line in README[start:README.index("```", start)].splitlines()]
 
 
-def printed(proc: subprocess.CompletedProcess[str], first: str, count: int) -> list[str]:
-    """``count`` lines of the command's output from the line equal to ``first`` (stripped)."""
-    lines = [line.rstrip() for line in proc.stdout.splitlines()]
+def printed(output: str, first: str, count: int) -> list[str]:
+    """``count`` lines of a command's output from the line equal to ``first`` (stripped)."""
+    lines = [line.rstrip() for line in output.splitlines()]
     at = [i for i, line in enumerate(lines) if line.strip() == first.strip()]
-    assert at, f"{first.strip()!r} not in the output:\n{proc.stdout}"
+    assert at, f"{first.strip()!r} not in the output:\n{output}"
     return lines[at[0]:at[0] + count]
 
 
@@ -91,12 +91,11 @@ def test_every_listed_command_is_in_the_readme_and_exits_as_it_says(workspace) -
 def test_the_comparison_tables_are_what_the_readme_shows(workspace) -> None:
     root, _ = workspace
     shown = fenced_block_starting("                           ml_regularisation: treatments vs baseline")
-    assert printed(subprocess.CompletedProcess([], 0, (root / "ml_run.txt").read_text(), ""),
-                   shown[0], len(shown)) == shown
+    assert printed((root / "ml_run.txt").read_text(), shown[0], len(shown)) == shown
     shown = fenced_block_starting("                              ab_checkout: treatments vs baseline")
     proc = crystallize(root, "run", "ab_checkout")
     assert proc.returncode == 0, proc.stderr
-    assert printed(proc, shown[0], len(shown)) == shown
+    assert printed(proc.stdout, shown[0], len(shown)) == shown
 
 
 def test_diff_and_the_terminal_chart_print_the_readmes_excerpts(workspace) -> None:
