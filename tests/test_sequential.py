@@ -372,7 +372,7 @@ def test_e_bh_rejects_the_largest_e_values_step_up():
 def test_paired_sequence_picks_the_method_from_the_metric():
     wins = paired_sequence([0, 1, 0, 0, 1, 0], [1, 1, 1, 0, 1, 1])
     assert (wins.method, wins.low, wins.high) == ("bounded", -1.0, 1.0)
-    assert "declared bounds" in wins.assumes
+    assert "within [-1, 1]" in wins.assumes
     accuracy = paired_sequence([0.71, 0.69], [0.74, 0.70], bounds=(0.0, 1.0))
     assert (accuracy.method, accuracy.low, accuracy.high) == ("bounded", -1.0, 1.0)
     latency = paired_sequence([12.5, 13.0, None, 11.0], [11.0, 12.5, 10.0, 10.5])

@@ -32,3 +32,14 @@ def test_a_printing_subscriber_is_not_captured_as_the_replicates_output(capsys) 
     out = capsys.readouterr().out
     assert "watcher saw ReplicateFinished" in out
     assert out.count("game over") == 3
+
+
+def test_what_a_subscriber_prints_starts_on_a_line_of_its_own(capsys) -> None:
+    """print("game over") writes the text and its newline separately; the subscriber hears the
+    line between the two, so its own print must not land in the middle of the echoed line."""
+    experiment = Experiment(name="printing_watcher", datasource={"x": 1}, pipeline=[_step], replicates=2, store=None)
+    experiment.subscribe(lambda event: print(type(event).__name__))
+    experiment.run()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines.count("game over") == 2
+    assert "Output" in lines and not any(line.startswith("game over") and line != "game over" for line in lines)

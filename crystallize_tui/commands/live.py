@@ -22,7 +22,7 @@ from ..core.store.store import unchecked_note
 from ..watch.format import failure_line, stored_line, stored_lines
 from ..watch.live_stats import LiveStatistics, anytime_line, stop_lines, stored_correction
 from ..watch.progress import ETA_NOTE, ProgressSnapshot, clock
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 
 LAST_LINES = 20  # output lines a late watcher is shown before the live tail
 STARTUP_TIMEOUT_S = 60.0  # a run process that has not recorded its run by then is reported
@@ -146,7 +146,8 @@ def cmd_ps(args: Any, ws: Workspace) -> int:
     if not live:
         print("no live runs")
         return EXIT_OK
-    print("run id\texperiment\tstatus\tprogress\telapsed\tETA\tstarted\tpid\thost")
+    header = ("run id", "experiment", "status", "progress", "elapsed", "ETA", "started", "pid", "host")
+    rows = []
     for record in live:
         row = store.run_row(record.run_id)
         progress = store.attach(record.run_id).progress
@@ -155,10 +156,21 @@ def cmd_ps(args: Any, ws: Workspace) -> int:
             status = f"{status} ({note})"
         if record.kind == CONFIRMATORY:
             status = f"{status} · {CONFIRMATORY}"
-        print("\t".join([record.run_id, record.experiment, status,
-                         progress_text(progress), clock(progress.elapsed), eta_text(progress),
-                         _when(record.started_at), str(row["pid"] or "—"),
-                         row["host"] or "—"]))
+        rows.append((record.run_id, record.experiment, status,
+                     progress_text(progress), clock(progress.elapsed), eta_text(progress),
+                     _when(record.started_at), str(row["pid"] or "—"), row["host"] or "—"))
+    if is_tty():  # a person reads it: aligned columns, as history prints them
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for name in header:
+            table.add_column(name)
+        for cells in rows:
+            table.add_row(*cells)
+        console().print(table)
+    else:  # a script reads it: one tab-separated line per run
+        for cells in (header, *rows):
+            print("\t".join(cells))
     print(ETA_NOTE, file=sys.stderr)
     return EXIT_OK
 

@@ -73,12 +73,14 @@ class _StreamProxy:
         capture = _routed()
         if capture is None:
             return self._real.write(text)
-        capture.write(self._name, text)
+        # Echo first: publishing a finished line runs subscribers, and what they print must
+        # come after the line's own newline, not in the middle of it.
         if capture.echo and self._name not in _echo_closed:
             try:
                 self._real.write(text)
             except BrokenPipeError:
                 _close_echo(self._name, self._real)
+        capture.write(self._name, text)
         return len(text)
 
     def flush(self) -> None:

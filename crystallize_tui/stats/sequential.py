@@ -222,7 +222,10 @@ class SequentialDifference:
 
     @property
     def assumes(self) -> str:
-        """What the method needs of the data, in words a results table can show."""
+        """What the method needs of the data, in words a results table can show (with the
+        bounds themselves: a run infers [-1, 1] for 0/1 outcomes, nobody declared them)."""
+        if self.method in ("bounded", "betting"):
+            return f"differences within [{self.low:g}, {self.high:g}]; exact at every n"
         return ASSUMPTIONS[self.method]
 
     def update_pair(self, baseline: float, treatment: float) -> None:

@@ -63,10 +63,14 @@ def resolve(default: Mapping[str, Any], backend: str | None, settings: Mapping[s
             backend = default["backend"]
     cls = backend_class(backend)
     inherited = {k: v for k, v in default.items() if k != "backend" and k in cls.SETTINGS}
-    if not same and default["backend"] == "serial":
+    if not same and (default["backend"] == "serial" or not getattr(cls, "pooled", True)):
+        # A pool's worker count is not how many async tasks fly: --backend async alone gets
+        # its own default concurrency.
         inherited.pop("workers", None)
     if "workers" in given and "concurrency" not in given:
         inherited.pop("concurrency", None)  # -w N with async: N in flight, whatever the default said
+    if "concurrency" in given and "workers" not in given:
+        inherited.pop("workers", None)  # --concurrency N: N in flight, not the default pool's workers
     chosen: dict[str, Any] = {"backend": backend, **inherited, **given}
     if backend != "serial" and "workers" not in chosen and getattr(cls, "pooled", True):
         chosen["workers"] = DEFAULT_WORKERS  # (the async backend has its own default concurrency)
