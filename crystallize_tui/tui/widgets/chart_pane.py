@@ -67,7 +67,7 @@ class ChartsPane(Vertical):
     }
     RunScreen.-narrow ChartsPane {
         width: 1fr;
-        height: 26;
+        height: 46;  /* both charts (the screen scrolls): the anytime one below the metric's */
     }
     ChartsPane #charts-head {
         height: 1;
