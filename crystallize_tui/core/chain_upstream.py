@@ -43,7 +43,7 @@ def current_fingerprint(experiment: Any, store: Any) -> str:
     configs = experiment.resolve_configs()
     if is_chained(experiment.datasource):
         attach(experiment.name, experiment.datasource, configs, range(experiment.replicates), store)
-    return fingerprint(fingerprint_parts(configs, experiment.steps(), experiment.seed))
+    return fingerprint(fingerprint_parts(configs, experiment.steps(), experiment.seed, experiment.resources))
 
 
 def stale_reason(experiment: Any, store: Any) -> str | None:

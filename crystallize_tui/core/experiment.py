@@ -329,7 +329,7 @@ class Experiment:
                                         [only[1]] if only is not None else range(n), self.store)
         # The fingerprint (hashes of configs and step sources) serves resume and the
         # record; a run kept in memory has neither, so it skips reading the sources.
-        parts = fingerprint_parts(configs, steps, base_seed) if store is not None else {}
+        parts = fingerprint_parts(configs, steps, base_seed, self.resources) if store is not None else {}
         prior: list[ReplicateResult] = []
         previous = None
         if resume:
