@@ -70,7 +70,7 @@ class Replicates:
         # cancellation point and call, none of the bookkeeping that nobody would see.
         plain = emit is None and not plan.capture and not hooks.before_step and not hooks.after_step
         self.step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
-        self.step_cache = opener(plan.cache_dir)
+        self.step_cache = opener(plan.cache_dir, plan.cache_limit)
         # Replicate k has the same seed in every condition, and the conditions of a replicate
         # come one after the other: the last seed derived is handed out again. (Replicates
         # serves one thread, or one event loop, so this needs no lock.)
