@@ -80,7 +80,7 @@ class Replicates:
         self.fixed = (plan.seeds, plan.configs, plan.flat_configs, plan.run_id, plan.name, plan.echo,
                       plan.capture, plan.keep_output, token, emit, self.step_emit, on_loop,
                       hooks.before_replicate, hooks.after_replicate, self.step_plan, self.step_cache)
-        self.done: ReplicateResult | None = None  # the last result, for run_here()
+        self.done: ReplicateResult | None = None  # the last result: replicate_runner reads it
 
     def _check_added(self, name: str, value: Any) -> None:
         self.token.check()
