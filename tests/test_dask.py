@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import cli, write_experiment
+from cli_support import cli, write, write_experiment
 from dask_steps import dies, draw, stops_when_cancelled, wait_for_flag, waits_for_the_stop
 
 from crystallize_tui import ConfigError, Experiment, Treatment
@@ -537,3 +537,29 @@ def test_a_resource_is_built_once_on_each_dask_worker(cluster):
     assert all(o.metrics["built_in"] == o.metrics["pid"] for o in outcomes)  # built where used
     assert {o.metrics["build"] for o in outcomes} == {1}  # once per worker process
     assert set(o.metrics["pid"] for o in outcomes) <= set(client.run(os.getpid).values())
+
+
+def test_a_lib_module_the_steps_import_travels_to_the_workers(cluster, tmp_path, monkeypatch):
+    from crystallize_tui.core.backends import dask_ship
+
+    address, _ = cluster
+    write(tmp_path / "experiments" / "lib", {"shared_math.py": "from scale import FACTOR\n\n"
+                                             "def scaled(x):\n    return FACTOR * x\n",
+                                             "scale.py": "FACTOR = 3\n"})
+    folder = write_experiment(tmp_path, "libbed", "pipeline: [steps:step]\nreplicates: 4\n", {
+        "steps.py": "from shared_math import scaled\n\n"
+                    "def step(config, ctx):\n    ctx.metrics.add('y', scaled(ctx.replicate))\n"})
+    pack = dask_ship.pack
+
+    def pack_then_hide(plan):
+        packed = pack(plan)  # the workers cannot read the workspace (as on another machine)
+        (tmp_path / "experiments").rename(tmp_path / "moved")
+        return packed
+
+    monkeypatch.setattr(dask_ship, "pack", pack_then_hide)
+    experiment = Experiment.from_yaml(folder)
+    experiment.store = None
+    experiment.execution = on_dask(address)
+    result = experiment.run()
+    assert result.status == "completed", [o.error for o in result.replicate_results]
+    assert result.metrics["baseline"].metrics["y"] == [0, 3, 6, 9]

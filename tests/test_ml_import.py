@@ -114,3 +114,20 @@ def test_a_name_leaving_the_folder_is_not_carried_over(tmp_path):
     conversion = convert(folder)
     assert conversion.name == "old" and "name: old\n" in conversion.text
     assert any(n.startswith("name: experiment name '../../etc' must not contain '/'") for n in conversion.notes)
+
+
+def test_step_parameters_become_with_arguments_and_the_converted_step_gets_them(tmp_path):
+    folder = tmp_path / "experiments" / "old"
+    write(folder, {"config.yaml": CONFIG.replace("  - add_one\n", "  - add_one:\n      delta: 5\n"),
+                   "steps.py": ML_STEPS, "datasources.py": PLAIN_SOURCES})
+    imported = cli(tmp_path, "import", "experiments/old")
+    assert imported.returncode == 0, imported.stderr
+    assert "were not converted" not in imported.stdout
+    text = (folder / "experiment.yaml").read_text()
+    assert "pipeline: ['datasources:numbers', {step: 'steps:add_one', with: {delta: 5}}]" in text, text
+    # The step as the notes leave it (decorators and Artifact dropped): with: passes delta.
+    write(folder, {"steps.py": "def add_one(data, ctx, *, delta: int = 1):\n"
+                               "    ctx.metrics.add('val', data + delta)\n    return data + delta\n"})
+    result = load_experiment(folder).run(echo=False)
+    assert not result.errors, result.errors
+    assert result.metrics["baseline"].metrics["val"] == [6, 6, 6]

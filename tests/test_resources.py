@@ -122,3 +122,22 @@ def test_decorator_and_yaml_declarations(tmp_path, log):
     (folder / "experiment.yaml").write_text("pipeline: [steps:use]\nresources: {table: steps:nope}\n")
     with pytest.raises(ConfigError, match="resources.table"):
         load_experiment(folder)
+
+
+def test_a_changed_resource_builder_refuses_resume_like_changed_step_code(tmp_path):
+    folder = write_experiment(tmp_path, "resumed", textwrap.dedent("""
+        pipeline: [steps:use]
+        resources: {table: tables:make_table}
+        replicates: 4
+    """), {"steps.py": "def use(data, ctx):\n    ctx.metrics.add('x', ctx.resources['table']['x'])\n",
+           "tables.py": "def make_table():\n    return {'x': 3}\n"})
+    exp = load_experiment(folder)
+    for _ in exp.stream():
+        break  # cancelled after the first replicate: a run to resume
+    (folder / "tables.py").write_text("def make_table():\n    return {'x': 4}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_experiment(folder).run(resume=True)
+    assert "code of resource 'table' changed" in str(refused.value)
+    (folder / "tables.py").write_text("def make_table():\n    return {'x': 3}\n")  # as it ran
+    resumed = load_experiment(folder).run(resume=True)
+    assert resumed.status == "completed" and resumed.metrics["baseline"].metrics["x"] == [3] * 4

@@ -221,3 +221,27 @@ def test_the_async_backend_skips_cached_steps_too(tmp_path):
     assert second.to_rows() == [dict(r) for r in exp.run(echo=False).to_rows()]  # serial agrees
     lines = Store(exp.store.path).output_lines_starting(second.run_id, "cache hit: ")
     assert len(lines) == 6
+
+
+def test_the_yaml_run_section_sets_the_cache_limit_and_a_bad_one_names_file_and_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRYSTALLIZE_CACHE_LIMIT", "1GB")  # the experiment's own bound wins
+    folder = tmp_path / "experiments" / "bounded"
+    write(folder, {"experiment.yaml": "pipeline: [steps:big, steps:use]\nreplicates: 2\n"
+                                      "run: {cache_limit: 1KB}\n",
+                   "steps.py": "from crystallize_tui import pipeline_step\n\n"
+                               "@pipeline_step(cache=True)\ndef big(config, ctx):\n"
+                               "    print('computing')\n    return 'x' * 5000\n\n"
+                               "def use(data, ctx):\n    ctx.metrics.add('n', len(data))\n"})
+    experiment = load_experiment(folder)
+    first = experiment.run(echo=False)
+    assert first.metrics["baseline"].metrics["n"] == [5000, 5000]
+    said = [e.get("text", "") for e in experiment.store.events(first.run_id)]
+    assert any("is larger than the cache limit (1,024 bytes" in line for line in said), said
+    second = load_experiment(folder).run(echo=False)
+    printed = [e.get("text", "") for e in experiment.store.events(second.run_id)]
+    assert printed.count("computing") == 2  # 5 kB is over the 1 kB bound: never kept, computed again
+    (folder / "experiment.yaml").write_text("pipeline: [steps:big, steps:use]\nrun: {cache_limit: lots}\n")
+    ran = cli(tmp_path, "run", "bounded")
+    assert ran.returncode == 2 and len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+    assert "experiment.yaml:2" in ran.stderr
+    assert "run.cache_limit: expected a size like 500MB or 2GB, got 'lots'" in ran.stderr

@@ -25,7 +25,7 @@ class AsyncSteps:
     def run(self, coro: Any) -> Any:
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
-        if _loop_running_here():
+        if loop_running_here():
             # This thread already runs a loop (a notebook, an async caller): a second
             # loop cannot run on top of it, so the coroutine runs on a helper thread
             # that writes its print output to the same replicate.
@@ -42,9 +42,9 @@ class AsyncSteps:
             left = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in left:
                 task.cancel()
-            if left and not _loop_running_here():
+            if left and not loop_running_here():
                 loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-            if not _loop_running_here():
+            if not loop_running_here():
                 loop.run_until_complete(loop.shutdown_asyncgens())
         except Exception:  # cleanup of user tasks must not change the replicate's outcome
             pass
@@ -52,7 +52,8 @@ class AsyncSteps:
             loop.close()
 
 
-def _loop_running_here() -> bool:
+def loop_running_here() -> bool:
+    """True when this thread runs an event loop (a notebook, an async caller)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

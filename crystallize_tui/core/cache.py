@@ -44,8 +44,11 @@ def parse_size(text: Any, what: str = LIMIT_ENV) -> int:
     return int(size)
 
 
-def cache_limit() -> int:
-    """The cache's size bound in bytes: $CRYSTALLIZE_CACHE_LIMIT, else 1 GB."""
+def cache_limit(configured: int | None = None) -> int:
+    """The cache's size bound in bytes: the experiment's own (YAML ``run: {cache_limit: 500MB}``,
+    ``Experiment(cache_limit=...)``), else $CRYSTALLIZE_CACHE_LIMIT, else 1 GB."""
+    if configured is not None:
+        return configured
     value = os.environ.get(LIMIT_ENV)
     return DEFAULT_LIMIT if value is None or not value.strip() else parse_size(value)
 
@@ -93,7 +96,7 @@ class StepCache:
 
     def __init__(self, root: str | os.PathLike[str], limit: int | None = None) -> None:
         self.root = Path(root)
-        self.limit = cache_limit() if limit is None else limit
+        self.limit = cache_limit(limit)
 
     def _path(self, step: str, key: str) -> Path:
         return self.root / step_folder_name(step) / key[:2] / (key + _SUFFIX)

@@ -125,7 +125,8 @@ class Probe:
             too_large = self.cache.put(self.step.name, seeded_key if seeded else plain, entry)
             if too_large is not None:
                 _warn_once(ctx, self.step.name, "size", f"is not cached: its entry ({too_large:,} bytes) "
-                           f"is larger than the cache limit ({self.cache.limit:,} bytes, $CRYSTALLIZE_CACHE_LIMIT)")
+                           f"is larger than the cache limit ({self.cache.limit:,} bytes: "
+                           "run.cache_limit or $CRYSTALLIZE_CACHE_LIMIT)")
             elif keys is not None:
                 self.cache.add_read_set(self.step.name, self.base, keys)
         except Exception as exc:  # pickling the output (or a full disk): run on uncached
@@ -169,7 +170,7 @@ def probe(cache: StepCache, step: StepSpec, data: Any, ctx: StepContext) -> Prob
                  len(ctx.metrics.items()))
 
 
-def opener(cache_dir: str | None) -> Callable[[], StepCache | None]:
+def opener(cache_dir: str | None, limit: int | None = None) -> Callable[[], StepCache | None]:
     """The process's StepCache for ``cache_dir``, made when a cached step first runs."""
     made: list[StepCache] = []
 
@@ -177,7 +178,7 @@ def opener(cache_dir: str | None) -> Callable[[], StepCache | None]:
         if cache_dir is None:
             return None
         if not made:
-            made.append(StepCache(os.fspath(cache_dir)))
+            made.append(StepCache(os.fspath(cache_dir), limit))
         return made[0]
 
     return get

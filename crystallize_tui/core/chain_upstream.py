@@ -43,7 +43,7 @@ def current_fingerprint(experiment: Any, store: Any) -> str:
     configs = experiment.resolve_configs()
     if is_chained(experiment.datasource):
         attach(experiment.name, experiment.datasource, configs, range(experiment.replicates), store)
-    return fingerprint(fingerprint_parts(configs, experiment.steps(), experiment.seed))
+    return fingerprint(fingerprint_parts(configs, experiment.steps(), experiment.seed, experiment.resources))
 
 
 def stale_reason(experiment: Any, store: Any) -> str | None:
@@ -58,12 +58,26 @@ def stale_reason(experiment: Any, store: Any) -> str | None:
     return None
 
 
+def stale_producers(experiment: Any, find: Callable[[str], Any], store: Any) -> list[tuple[str, str]]:
+    """``(name, why)`` of each producer of ``experiment`` that is stale now (before any runs:
+    a producer reading a stale one is found stale once that one has run)."""
+    stale = []
+    for producer in producers(experiment, find):
+        producer.store = store
+        reason = stale_reason(producer, store)
+        if reason is not None:
+            stale.append((producer.name, reason))
+    return stale
+
+
 def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, store: Any = None,
-                 say: Callable[[str], None] = print) -> list[str]:
+                 say: Callable[[str], None] = print, run: Callable[[Any], Any] | None = None) -> list[str]:
     """Run each stale producer of ``experiment`` (producers first) in ``store`` (default: the
     experiment's); the run ids it made. ``find(name)`` gives a producer named by a string
     (the CLI finds them in the workspace); producers given to from_run as Experiments need
-    none. A producer run that does not complete stops here with a ConfigError naming it."""
+    none. ``run(producer)`` runs one and returns its Result (default: in this process; the
+    UI runs it as a run process). A producer run that does not complete stops here with a
+    ConfigError naming it."""
     store = experiment.store if store is None else store
     made: list[str] = []
     for producer in producers(experiment, find or _unknown(experiment)):
@@ -73,7 +87,7 @@ def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, stor
             say(f"upstream {producer.name}: up to date")
             continue
         say(f"upstream {producer.name}: {reason}; running it first")
-        result = producer.run(echo=False)
+        result = producer.run(echo=False) if run is None else run(producer)
         if result.status != "completed" or result.errors:
             raise ConfigError(f"upstream {producer.name} run {result.run_id} ended {result.status} "
                               f"with {len(result.errors)} failed replicate(s); not running "

@@ -96,7 +96,7 @@ def changes_since_lock(experiment: Experiment, row: Mapping[str, Any]) -> list[s
         changes.append("the run's stored record no longer matches its lock (edited in the store)")
     names = [c for c in json.loads(row["conditions"]) if c in experiment.conditions]
     configs = experiment.resolve_configs(names)
-    parts = fingerprint_parts(configs, experiment.steps(), row["base_seed"])
+    parts = fingerprint_parts(configs, experiment.steps(), row["base_seed"], experiment.resources)
     changes += describe_changes(stored_parts, parts, json.loads(row["configs"]), configs)
     now = hypotheses_json(experiment.hypotheses)
     for h in stored_hypotheses:

@@ -78,11 +78,14 @@ class Experiment:
         max_replicates: int | None = None,
         correction: str | None = None,
         resources: Any = None,
+        cache_limit: int | str | None = None,
     ) -> None:
         self.datasource = datasource
         # Shared objects steps reach as ctx.resources[name] (core/resources.py); with those
         # declared by @resource, which this mapping overrides name by name.
         self.resources = resources_of(resources)
+        # The step cache's bound ("500MB" or bytes); None: $CRYSTALLIZE_CACHE_LIMIT or 1 GB.
+        self.cache_limit = None if cache_limit is None else _parse_limit(cache_limit)
         # Stop when decided (core/stopping.py): the rule, and the cap replacing ``replicates``;
         # ``correction`` across rows: "holm" (default), "bonferroni" or "e-bh".
         self.stop_rule = parse_stop(stop, max_replicates, correction)
@@ -338,7 +341,7 @@ class Experiment:
                                         [only[1]] if only is not None else range(n), self.store)
         # The fingerprint (hashes of configs and step sources) serves resume and the
         # record; a run kept in memory has neither, so it skips reading the sources.
-        parts = fingerprint_parts(configs, steps, base_seed) if store is not None else {}
+        parts = fingerprint_parts(configs, steps, base_seed, self.resources) if store is not None else {}
         prior: list[ReplicateResult] = []
         previous = None
         if resume:
@@ -393,7 +396,8 @@ class Experiment:
             echo=echo,
             keep_output=only is not None,
             reraise=reraise,
-            cache_dir=_cache_dir(steps, store),
+            cache_dir=_cache_dir(steps, store, self.cache_limit),
+            cache_limit=self.cache_limit,
             resources=self.resources,
         )
         info = RunInfo(run_id, self, self.name, base_seed, n, tuple(names), configs,
@@ -611,7 +615,13 @@ def describe(event: ev.Event) -> str | None:
     return f"{tag} {type(event).__name__}"
 
 
-def _cache_dir(steps: tuple[StepSpec, ...], store: Store | None) -> str | None:
+def _parse_limit(value: int | str) -> int:
+    from .cache import parse_size  # only for an experiment that sets one
+
+    return parse_size(value, "cache_limit")
+
+
+def _cache_dir(steps: tuple[StepSpec, ...], store: Store | None, limit: int | None) -> str | None:
     """Where this run's cached steps keep outputs; None when no step is cached. A bad
     $CRYSTALLIZE_CACHE_LIMIT stops the run here, before any replicate starts."""
     if not any(step.cache for step in steps):
@@ -619,5 +629,5 @@ def _cache_dir(steps: tuple[StepSpec, ...], store: Store | None) -> str | None:
     from .cache import cache_limit
     from .cache_step import cache_dir_for
 
-    cache_limit()
+    cache_limit(limit)
     return str(cache_dir_for(None if store is None else store.path))

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .module_sources import module_sources
@@ -39,13 +39,24 @@ def step_source(fn: Callable[..., Any]) -> str | bytes:
         return code.co_code + repr(code.co_consts).encode()
 
 
-def fingerprint_parts(configs: dict[str, Any], steps: tuple[StepSpec, ...], seed: int) -> dict[str, str]:
+def fingerprint_parts(configs: dict[str, Any], steps: tuple[StepSpec, ...], seed: int,
+                      resources: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, str]:
+    """Hashes of what a run computes: configs, step code, the code of the resources the
+    experiment declares (a builder that changes changes what steps get) and the modules of both."""
     parts = {"seed": str(seed)}
     for condition, config in configs.items():
         parts[f"config:{condition}"] = _digest(canonical_json(config))
     for i, step in enumerate(steps):
         parts[f"step:{i}:{step.name}"] = _digest(step_source(step.fn))
-    functions = (step.fn.func if isinstance(step.fn, functools.partial) else step.fn for step in steps)
+    resources = resources or {}
+    for name in sorted(resources):
+        builder = resources[name]
+        # A callable object's repr holds its address: its class's source is what it runs.
+        if not (inspect.isroutine(builder) or inspect.isclass(builder) or isinstance(builder, functools.partial)):
+            builder = type(builder)
+        parts[f"resource:{name}"] = _digest(step_source(builder))
+    functions = [*(step.fn.func if isinstance(step.fn, functools.partial) else step.fn for step in steps),
+                 *resources.values()]
     for name, source in module_sources(functions).items():
         parts[f"module:{name}"] = _digest(source)
     return parts
@@ -107,9 +118,21 @@ def describe_changes(
         for key in old_steps:
             if old_steps[key] != new_steps[key]:
                 changes.append(f"code of step {key.split(':', 2)[2]!r} changed")
+    changes += _resource_changes(old_parts, new_parts)
     # Only modules known on both sides: runs stored before modules were fingerprinted have
     # none, and a module newly imported shows as a change in the module importing it.
     for key in sorted(old_parts.keys() & new_parts.keys()):
         if key.startswith("module:") and old_parts[key] != new_parts[key]:
             changes.append(f"module {key.split(':', 1)[1]} changed")
+    return changes
+
+
+def _resource_changes(old_parts: dict[str, str], new_parts: dict[str, str]) -> list[str]:
+    old = {k.split(":", 1)[1]: v for k, v in old_parts.items() if k.startswith("resource:")}
+    new = {k.split(":", 1)[1]: v for k, v in new_parts.items() if k.startswith("resource:")}
+    if not old:  # a run stored before resources were fingerprinted: nothing to compare
+        return []
+    changes = [f"resource {name!r} removed" for name in old if name not in new]
+    changes += [f"resource {name!r} added" for name in new if name not in old]
+    changes += [f"code of resource {name!r} changed" for name in old if name in new and old[name] != new[name]]
     return changes

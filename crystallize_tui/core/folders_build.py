@@ -11,6 +11,7 @@ from typing import Any
 
 from .backends import backend_class
 from .backends.options import execution_of
+from .cache import parse_size
 from .chain import from_run, from_runs
 from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
@@ -98,7 +99,19 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "execution": _run_section(doc, data),
         "resources": _resources(doc, folder, data),
         **_stop_settings(doc, data),
+        "cache_limit": _cache_limit(doc, data),
     }
+
+
+def _cache_limit(doc: Document, data: dict[str, Any]) -> int | None:
+    """``run: {cache_limit: 500MB}``: the step cache's bound for this experiment (core/cache.py)."""
+    section = data.get("run")
+    if not isinstance(section, dict) or "cache_limit" not in section:
+        return None
+    try:
+        return parse_size(section["cache_limit"], "run.cache_limit")
+    except ConfigError as exc:
+        raise doc.error(str(exc), section, "cache_limit") from None
 
 
 def _resources(doc: Document, folder: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +162,7 @@ def _run_section(doc: Document, data: dict[str, Any]) -> dict[str, Any] | None:
         raise doc.error(f"run: expected a mapping like {{backend: processes, workers: 4}}, got "
                         f"{_kind(value)} {value!r}", data, "run")
     section = value  # the mapping as read: errors point at its lines
-    value = {k: v for k, v in value.items() if k not in STOP_OPTIONS}
+    value = {k: v for k, v in value.items() if k not in STOP_OPTIONS and k != "cache_limit"}
     if not value:  # only a stop rule: replicates run where the plugins (or the default) say
         return None
     for older in ("parallel", "dask"):

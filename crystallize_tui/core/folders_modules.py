@@ -75,13 +75,25 @@ def shared_folder(folder: Path | str) -> Path | None:
     (``experiments/lib/``, ``<workspace>/lib/``; for a folder outside ``experiments/`` only
     its parent's ``lib/``). None when there is none."""
     folder = Path(folder)
+    return next((lib for lib in shared_candidates(folder) if lib.is_dir()), None)
+
+
+def shared_candidates(folder: Path) -> list[Path]:
+    """Where ``folder``'s shared ``lib/`` may be, nearest first (by the path alone)."""
     parents = list(folder.parents)
     top = next((i for i, p in enumerate(parents) if p.name == "experiments"), None)
-    for parent in parents[: 1 if top is None else top + 2]:
-        lib = parent / SHARED_NAME
-        if lib.is_dir() and lib != folder:
-            return lib
-    return None
+    return [parent / SHARED_NAME for parent in parents[: 1 if top is None else top + 2]
+            if parent / SHARED_NAME != folder]
+
+
+# Experiment folders run from a copy (a Dask worker's): root package -> (the copy of their
+# lib/, its package), since the copy's own parents hold no lib/.
+_shared_copies: dict[str, tuple[str, str]] = {}
+
+
+def use_shared_copy(root_pkg: str, lib_copy: str, lib_pkg: str) -> None:
+    """Resolve the lib/ imports of the folder package ``root_pkg`` to ``lib_copy``."""
+    _shared_copies[root_pkg] = (lib_copy, lib_pkg)
 
 
 def _local_import(root_pkg: str, folder: str) -> Callable[..., ModuleType]:
@@ -106,7 +118,8 @@ def _local_import(root_pkg: str, folder: str) -> Callable[..., ModuleType]:
             # Not a sibling: maybe a module of the workspace's lib/ (the folder's own win).
             if not shared:
                 lib = shared_folder(folder)
-                shared.extend((None, None) if lib is None else (str(lib), package_name(lib.resolve())))
+                shared.extend(_shared_copies.get(root_pkg) or (
+                    (None, None) if lib is None else (str(lib), package_name(lib.resolve()))))
             if shared[0] is not None and _is_local(shared[0], top):
                 anchor = {"__package__": shared[1], "__spec__": None, "__name__": shared[1]}
                 return builtins.__import__(name, anchor, locals, fromlist, 1)

@@ -88,7 +88,7 @@ def convert(folder: Path) -> Conversion:
     lines.append(f"name: {_flow(str(name))}")
     if data.get("description"):
         lines.append(f"description: {_flow(str(data['description']))}")
-    pipeline: list[str] = []
+    pipeline: list[str | dict[str, Any]] = []
     sources = _mapping(doc, data, "datasource")
     chained = {a: v for a, v in sources.items() if isinstance(v, str) and "#" in v}
     datasource: Any = {}
@@ -110,10 +110,14 @@ def convert(folder: Path) -> Conversion:
                          "into one step that returns them together")
     for i, spec in enumerate(data.get("steps") or []):
         step, params = (next(iter(spec.items())) if isinstance(spec, dict) and spec else (spec, None))
+        if isinstance(params, dict) and params:
+            # crystallize-ml's step parameters are the function's keyword arguments: with: passes them.
+            pipeline.append({"step": f"steps:{step}", "with": params})
+            continue
         pipeline.append(f"steps:{step}")
         if params:
-            notes.append(f"steps[{i}] {step}: its parameters {_flow(params)} were not converted; put "
-                         "them in the datasource config and read ctx.config[...] in the step")
+            notes.append(f"steps[{i}] {step}: its parameters {_flow(params)} are not a mapping of "
+                         "keyword: value; give them as with: {keyword: value} in the pipeline")
     lines.append(f"pipeline: {_flow(pipeline or ['steps:main'])}")
     if not pipeline:
         notes.append("steps: none declared; write the pipeline's module:function steps")

@@ -97,6 +97,7 @@ class RunPlan:
     keep_output: bool = False  # keep the last step's return value (debug mode)
     reraise: bool = False  # a step's exception propagates instead of being recorded (debug)
     cache_dir: str | None = None  # where cached steps keep their outputs (core/cache.py)
+    cache_limit: int | None = None  # the experiment's bound on that cache, in bytes (else the env's)
     resources: dict[str, Any] = field(default_factory=dict)  # name -> builder (core/resources.py)
     # Conditions whose config is a dict of scalars only: a shallow copy isolates replicates.
     flat_configs: frozenset[str] = field(init=False)

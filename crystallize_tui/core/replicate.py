@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import threading
 import time
 import traceback as tb_mod
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from types import CoroutineType, TracebackType
 from typing import Any
 
@@ -48,81 +49,99 @@ def call_hook(plugin: Plugin, hook: str, *args: Any) -> None:
         ) from exc
 
 
-def replicate_runner(
-    plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks,
-) -> Callable[[str, int], ReplicateResult]:
-    """``run(treatment, k)`` for every replicate of ``plan`` in this thread or process: what
-    is the same for all of them is looked up once here, not once per replicate."""
-    emit = emit if plan.want_events else None
-    # Only the store listens: it keeps print output, ctx.emit/log and artifacts; the
-    # bookkeeping events (replicate and step starts, metrics) would be built for nobody.
-    lines_only = plan.lines_only
-    step_emit = None if lines_only else emit
-    seeds, configs, flat = plan.seeds, plan.configs, plan.flat_configs
-    run_id, name, echo, capturing = plan.run_id, plan.name, plan.echo, plan.capture
-    keep_output, reraise = plan.keep_output, plan.reraise
-    before_replicate, after_replicate = hooks.before_replicate, hooks.after_replicate
-    # Steps without retries, step hooks or listeners take the short way: the same
-    # cancellation point and call, none of the bookkeeping that nobody would see.
-    plain = emit is None and not capturing and not hooks.before_step and not hooks.after_step
-    step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
-    step_cache = opener(plan.cache_dir)
-    new_context = StepContext.for_replicate
-    check = token.check
+class Replicates:
+    """What every replicate of ``plan`` shares in this thread or process, looked up once, and
+    the one implementation of a replicate: config copy, context, capture, hooks, retries,
+    caching, events, status and result. Only how a step is called differs by backend:
+    ``on_loop=False`` calls it here (an ``async def`` step on the replicate's own event
+    loop); ``on_loop=True`` hands ``(step, data, ctx)`` out of :meth:`run` to the async
+    backend, which awaits it as a task of its shared loop and sends back the outcome."""
 
-    def check_added(name: str, value: Any) -> None:
-        check()
-    # Replicate k has the same seed in every condition, and the conditions of a replicate
-    # come one after the other: the last seed derived is handed out again. (A runner
-    # serves one thread, so this needs no lock.)
-    last_k, last_seed = -1, 0
+    def __init__(self, plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks,
+                 on_loop: bool = False) -> None:
+        emit = emit if plan.want_events else None
+        self.emit = emit
+        # Only the store listens: it keeps print output, ctx.emit/log and artifacts; the
+        # bookkeeping events (replicate and step starts, metrics) would be built for nobody.
+        self.lines_only = plan.lines_only
+        self.step_emit = None if self.lines_only else emit
+        self.plan, self.token, self.hooks, self.on_loop = plan, token, hooks, on_loop
+        # Steps without retries, step hooks or listeners take the short way: the same
+        # cancellation point and call, none of the bookkeeping that nobody would see.
+        plain = emit is None and not plan.capture and not hooks.before_step and not hooks.after_step
+        self.step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
+        self.step_cache = opener(plan.cache_dir, plan.cache_limit)
+        # Replicate k has the same seed in every condition, and the conditions of a replicate
+        # come one after the other: the last seed derived is handed out again. (Replicates
+        # serves one thread, or one event loop, so this needs no lock.)
+        self.last_k, self.last_seed = -1, 0
+        # What run() reads of the plan, unpacked at once: attribute look-ups per replicate
+        # are what the serial fast path would lose to this shared implementation.
+        self.fixed = (plan.seeds, plan.configs, plan.flat_configs, plan.run_id, plan.name, plan.echo,
+                      plan.capture, plan.keep_output, token, emit, self.step_emit, on_loop,
+                      hooks.before_replicate, hooks.after_replicate, self.step_plan, self.step_cache)
+        self.done: ReplicateResult | None = None  # the last result: replicate_runner reads it
 
-    def run(treatment: str, k: int) -> ReplicateResult:
-        nonlocal last_k, last_seed
-        if k == last_k:
-            seed = last_seed
+    def _check_added(self, name: str, value: Any) -> None:
+        self.token.check()
+
+    def run(self, treatment: str, k: int) -> Generator[tuple[StepSpec, Any, StepContext], Any, ReplicateResult]:
+        """Replicate ``k`` of ``treatment``; returns (as StopIteration's value) its result.
+        Yields only with ``on_loop``: each step call, to be made by the caller."""
+        (seeds, configs, flat, run_id, name, echo, capturing, keep_output, token, emit, step_emit, on_loop,
+         before_replicate, after_replicate, step_plan, step_cache) = self.fixed
+        if k == self.last_k:
+            seed = self.last_seed
         else:
-            seed = last_seed = seeds[k]
-            last_k = k
+            seed = self.last_seed = seeds[k]
+            self.last_k = k
         config = configs[treatment]
         # Each replicate gets its own config, so a step that mutates it cannot change what
         # the next replicate sees; a dict of scalars needs only a shallow copy for that.
         config = config.copy() if treatment in flat else fresh_copy(config)
-        ctx = new_context(config, treatment, k, seed, run_id, name, emit, token, echo)
-        if lines_only:  # metrics.add stays a cancellation point, without an event
-            ctx.metrics = Metrics(check_added)
+        ctx = StepContext.for_replicate(config, treatment, k, seed, run_id, name, emit, token, echo)
+        if self.lines_only:  # metrics.add stays a cancellation point, without an event
+            ctx.metrics = Metrics(self._check_added)
         if step_emit is not None:
-            emit(ev.ReplicateStarted(run_id, treatment, k, time.monotonic(), seed))
+            step_emit(ev.ReplicateStarted(run_id, treatment, k, time.monotonic(), seed))
         capture = None
         if capturing:
             capture = capture_mod.ReplicateCapture(run_id, treatment, k, emit or _discard, echo)
-            capture_mod.begin(capture)
+            if on_loop:
+                capture_mod.begin_task(capture)  # this task's context only
+            else:
+                capture_mod.begin(capture)
         status, error, trace, data = OK, None, None, config
-        coroutines: AsyncSteps | None = None  # the replicate's event loop, made for a first async step
+        # The replicate's event loop, made for a first async step (not with on_loop: the
+        # backend's loop awaits them).
+        coroutines: AsyncSteps | None = None
+        check = token.check
         start = _clock()
         try:
             for plugin in before_replicate:
                 call_hook(plugin, "before_replicate", ctx)
             for step, short in step_plan:
-                if short:
-                    check()  # step boundaries are cancellation points
-                    data = _call_step(step, data, ctx)
-                else:
-                    if coroutines is None:
+                if not short:
+                    if coroutines is None and not on_loop:
                         coroutines = AsyncSteps()
-                    data = _run_step(step, data, ctx, hooks, step_emit, token, coroutines,
-                                     step_cache() if step.cache else None)
+                    data = yield from self._step(step, data, ctx, coroutines,
+                                                 step_cache() if step.cache else None)
                     continue
+                check()  # step boundaries are cancellation points
+                if on_loop:
+                    data = yield step, data, ctx
+                    continue
+                data = _call_step(step, data, ctx)
                 if type(data) is CoroutineType:
                     if coroutines is None:
                         coroutines = AsyncSteps()
                     data = coroutines.run(data)
-        except Cancelled:
+        except (Cancelled, asyncio.CancelledError):
             status = CANCELLED
         except PluginError:
             raise
         except Exception as exc:
-            if reraise:
+            if self.plan.reraise:
                 raise
             status = FAILED
             error = f"{type(exc).__name__}: {exc}"
@@ -130,7 +149,7 @@ def replicate_runner(
         except BaseException as exc:  # SystemExit, KeyboardInterrupt... from the step itself
             if isinstance(exc, KeyboardInterrupt) and token.cancelled:
                 status = CANCELLED  # the user's Ctrl-C: the signal handler cancelled the run first
-            elif reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
+            elif self.plan.reraise or (isinstance(exc, KeyboardInterrupt) and _default_sigint_here()):
                 raise  # no handler of ours ran: a real Ctrl-C cannot be told apart, so it stops
             else:
                 status = FAILED
@@ -140,7 +159,10 @@ def replicate_runner(
             if coroutines is not None:
                 coroutines.close()
             if capture is not None:
-                capture_mod.end()
+                if on_loop:  # the task's context ends with it
+                    capture.flush_partial()
+                else:
+                    capture_mod.end()
         result = ReplicateResult(
             treatment, k, seed, status, ctx.metrics._values, _clock() - start, error, trace,
             data if keep_output and status == OK else None,
@@ -148,60 +170,76 @@ def replicate_runner(
         if status != CANCELLED:
             for plugin in after_replicate:
                 call_hook(plugin, "after_replicate", ctx, result)
+        self.done = result
         return result
 
-    return run
-
-
-def _run_step(
-    step: StepSpec,
-    data: Any,
-    ctx: StepContext,
-    hooks: ReplicateHooks,
-    emit: Emit | None,
-    token: CancelToken,
-    coroutines: AsyncSteps,
-    cache: StepCache | None = None,
-) -> Any:
-    attempts = step.retries + 1
-    lookup, hit, data = look_up_cached(step, data, ctx, hooks, token, cache)
-    if hit:
-        return data
-    try:
-        for attempt in range(1, attempts + 1):
-            token.check()  # step boundaries are cancellation points
-            for plugin in hooks.before_step:
-                call_hook(plugin, "before_step", ctx, step.name)
-            if emit is not None:
-                emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name, attempt))
-            mark = ctx.metrics._mark()
-            started = _clock()
-            try:
-                out = _call_step(step, data, ctx)
-                if type(out) is CoroutineType:
-                    out = coroutines.run(out)
-            except Exception:
+    def _step(
+        self, step: StepSpec, data: Any, ctx: StepContext, coroutines: AsyncSteps | None,
+        cache: StepCache | None,
+    ) -> Generator[tuple[StepSpec, Any, StepContext], Any, Any]:
+        """One step with its cache look-up, retries, hooks and events."""
+        token, hooks, emit = self.token, self.hooks, self.step_emit
+        lookup, hit, data = look_up_cached(step, data, ctx, hooks, token, cache)
+        if hit:
+            return data
+        attempts = step.retries + 1
+        try:
+            for attempt in range(1, attempts + 1):
+                token.check()  # step boundaries are cancellation points
+                for plugin in hooks.before_step:
+                    call_hook(plugin, "before_step", ctx, step.name)
+                if emit is not None:
+                    emit(ev.StepStarted(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(), step.name,
+                                        attempt))
+                mark = ctx.metrics._mark()
+                started = _clock()
+                try:
+                    if coroutines is None:  # on_loop: the backend makes the call
+                        out = yield step, data, ctx
+                    else:
+                        out = _call_step(step, data, ctx)
+                        if type(out) is CoroutineType:
+                            out = coroutines.run(out)
+                except Exception:
+                    capture_mod.flush_current()
+                    if emit is not None:
+                        emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
+                                             step.name, _clock() - started, False))
+                    if attempt == attempts:
+                        raise
+                    ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
+                    continue
                 capture_mod.flush_current()
                 if emit is not None:
                     emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                         step.name, _clock() - started, False))
-                if attempt == attempts:
-                    raise
-                ctx.metrics._rollback(mark)  # a retried attempt's metrics do not count
-                continue
-            capture_mod.flush_current()
-            if emit is not None:
-                emit(ev.StepFinished(ctx.run_id, ctx.treatment, ctx.replicate, time.monotonic(),
-                                     step.name, _clock() - started, True))
-            if lookup is not None:
-                out = lookup.keep(ctx, out)
-            for plugin in hooks.after_step:
-                call_hook(plugin, "after_step", ctx, step.name, out)
-            return out
-    finally:
-        if lookup is not None:  # the step failed or was cancelled: its config back
-            lookup.release(ctx)
-    raise AssertionError("unreachable")
+                                         step.name, _clock() - started, True))
+                if lookup is not None:
+                    out = lookup.keep(ctx, out)
+                for plugin in hooks.after_step:
+                    call_hook(plugin, "after_step", ctx, step.name, out)
+                return out
+        finally:
+            if lookup is not None:  # the step failed or was cancelled: its config back
+                lookup.release(ctx)
+        raise AssertionError("unreachable")
+
+
+def replicate_runner(
+    plan: RunPlan, emit: Emit | None, token: CancelToken, hooks: ReplicateHooks,
+) -> Callable[[str, int], ReplicateResult]:
+    """``run(treatment, k)`` for every replicate of ``plan`` in this thread or process, each
+    step called here."""
+    replicates = Replicates(plan, emit, token, hooks)
+    replicate = replicates.run
+
+    def run(treatment: str, k: int) -> ReplicateResult:
+        # Called here, the steps never yield: the loop only runs the replicate to its end
+        # (without the StopIteration a next() would raise), which leaves its result in done.
+        for _ in replicate(treatment, k):
+            raise AssertionError("a replicate run in place yields no step call")
+        return replicates.done  # type: ignore[return-value]
+
+    return run
 
 
 def look_up_cached(
@@ -252,14 +290,16 @@ ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.se
 
 
 # The event loop that runs a replicate's ``async def`` steps is the engine's, so its
-# frames above the user's coroutine are left out like the engine's own.
+# frames above the user's coroutine are left out like the engine's own; so are those of
+# the executor a plain step's exception comes back through on the async backend.
 ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+_MACHINERY = (ENGINE_DIR, ASYNCIO_DIR, os.path.dirname(os.path.abspath(concurrent.futures.__file__)) + os.sep)
 
 
 def user_frames(tb: TracebackType | None) -> TracebackType | None:
     """Skip the leading Crystallize frames (and the event loop's, for an async step): the
     traceback starts at the user's code."""
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith((ENGINE_DIR, ASYNCIO_DIR)):
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_MACHINERY):
         tb = tb.tb_next
     return tb
 

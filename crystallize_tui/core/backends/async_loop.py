@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from .. import capture as capture_mod
 from .. import resources as resources_mod
+from ..async_steps import loop_running_here
 from ..cancel import CancelToken
 from ..errors import ConfigError, PluginError
 from ..events import Event
@@ -72,7 +73,7 @@ class AsyncBackend(Backend):
     def run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
         if not plan.tasks:
             return
-        if _loop_running_here():
+        if loop_running_here():
             # Called from a running loop (a notebook, an async caller): a second loop cannot
             # run in this thread, so ours runs in a helper thread and hands everything back.
             yield from _through_helper_thread(lambda pub: self._run(plan, token, pub), token, publish)
@@ -158,14 +159,6 @@ class AsyncBackend(Backend):
                 capture_mod.uninstall()
         if fatal:
             raise PluginError(fatal)
-
-
-def _loop_running_here() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _through_helper_thread(body: Callable[[Publish], Iterator[ReplicateResult]], token: CancelToken,

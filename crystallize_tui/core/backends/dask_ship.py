@@ -8,7 +8,8 @@ travel by value), notes which experiment folders the pickle refers to, and sends
 folders' ``.py`` files along. The worker writes them to its own directory and puts a
 finder in front of the folder finder that maps the encoded folder to that copy: the same
 module names, so the plan unpickles unchanged, and a step's ``import helpers`` still finds
-its sibling.
+its sibling. The workspace's shared ``lib/`` of a shipped folder travels with it, and the
+copy's ``import shared`` finds the copy of lib/.
 """
 
 from __future__ import annotations
@@ -62,7 +63,16 @@ def pack(plan: Any) -> tuple[bytes, Folders]:
             folder = fm.folder_of_module(name)
             if folder is not None and folder.is_dir():
                 folders[encoded] = folder_sources(folder)
+                # Its modules may import the workspace's lib/: that travels too.
+                lib = fm.shared_folder(folder)
+                lib_encoded = _encoded(lib.resolve()) if lib is not None else None
+                if lib is not None and lib_encoded not in folders:
+                    folders[lib_encoded] = folder_sources(lib)
     return buf.getvalue(), folders
+
+
+def _encoded(folder: Path) -> str:
+    return fm.package_name(folder)[len(fm.ROOT) + 1:]
 
 
 def folder_sources(folder: Path) -> dict[str, bytes]:
@@ -111,6 +121,13 @@ def install(folders: Folders, base: str) -> None:
             del sys.modules[name]
         _SHIPPED[encoded] = target
         _DIGESTS[encoded] = digest_hex
+    for encoded in folders:
+        # The copy's parents hold no lib/: point its imports at the lib/ that came with it.
+        origin = fm.folder_of_module(f"{fm.ROOT}.{encoded}")
+        libs = [] if origin is None else [_encoded(lib) for lib in fm.shared_candidates(origin)]
+        lib = next((lib for lib in libs if lib in folders), None)
+        if lib is not None:
+            fm.use_shared_copy(f"{fm.ROOT}.{encoded}", _SHIPPED[lib], f"{fm.ROOT}.{lib}")
     if not any(isinstance(f, _ShippedFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _ShippedFinder())
 

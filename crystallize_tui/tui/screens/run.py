@@ -25,12 +25,14 @@ from ...core.stopping import is_stopped
 from ...watch.live_stats import LiveStatistics, anytime_family, anytime_rows, stop_lines
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
+from ..upstream import UpstreamProgressed, UpstreamStale, question, run_producers, stale_upstream
 from ..widgets.chart_pane import ChartsPane
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import ProgressTable, RateSparkline, ReplicateTable, StatsTable, clock
 from .charts import CHART_ACTIONS, CHART_BINDINGS, RunCharts
 from .confirming import ConfirmationReport
+from .dialogs import ConfirmScreen
 from .pair_view import BASELINE_TITLE, PAIR_ACTIONS, PairView
 
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
@@ -160,11 +162,19 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.execute(dict(self.options, **extra))
 
     @work(thread=True, exit_on_error=False, group="runs")
-    def execute(self, options: dict[str, Any]) -> None:
+    def execute(self, options: dict[str, Any], upstream: bool | None = None) -> None:
         """Start the run process and supervise it: its events go to the bridge, its end
-        (or its death) to the screen as a message."""
+        (or its death) to the screen as a message. A chained experiment's stale producers
+        are offered first (``upstream`` None: ask; True: run them first, as run processes)."""
         workspace = self.app.workspace
         try:
+            if upstream is None and not options.get("resume"):
+                stale = stale_upstream(workspace, self.experiment)
+                if stale:
+                    self.post_message(UpstreamStale(stale, options))
+                    return
+            if upstream:
+                run_producers(self, self.experiment)
             process = RunProcess.launch(workspace.root, workspace.store, self.experiment.name,
                                         options)
         except Exception as exc:  # no store, bad options, no fork: say so, keep the app
@@ -188,6 +198,20 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                     self.post_message(RunCrashed(message.error))
                 elif isinstance(message, RunDied):
                     self.post_message(RunCrashed(message.describe(), died=message))
+
+    @on(UpstreamStale)
+    def _upstream_stale(self, message: UpstreamStale) -> None:
+        self._set_status("waiting: " + "; ".join(f"{name} {why}" for name, why in message.stale))
+
+        def answered(run_first: bool | None) -> None:
+            self.execute(message.options, upstream=bool(run_first))
+
+        self.app.push_screen(ConfirmScreen(question(self.experiment.name, message.stale)), answered)
+
+    @on(UpstreamProgressed)
+    def _upstream_progressed(self, message: UpstreamProgressed) -> None:
+        self._set_status(f"running upstream {message.name} · {message.done} of {message.total} "
+                         f"replicates · then {self.experiment.name}")
 
     def drain(self) -> None:
         if not self.is_attached or not self.query("#progress"):
