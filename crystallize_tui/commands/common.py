@@ -122,3 +122,17 @@ class _Unpadded:
 
 
 _TRAILING = re.compile(r"[ \t]+\n")
+
+
+def command_words(args: Any, command: str, *flags: tuple[str, Any]) -> list[str]:
+    """``[--root R] [--store S] COMMAND NAME`` and each ``(flag, value)`` whose value is
+    set: how a detached process is started with the arguments this command was given."""
+    words: list[str] = []
+    for flag, value in (("--root", args.root), ("--store", args.store)):
+        if value:
+            words += [flag, value]
+    words += [command, args.name]
+    for flag, value in flags:
+        if value is not None:
+            words += [flag, str(value)]
+    return words

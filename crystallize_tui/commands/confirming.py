@@ -74,14 +74,10 @@ def cmd_confirm(args: Any, ws: Workspace) -> int:
 def confirm_words(args: Any) -> list[str]:
     """The arguments of this ``crystallize confirm`` (without --detach): what the detached
     process is started with."""
-    words: list[str] = []
-    for flag, value in (("--root", args.root), ("--store", args.store)):
-        if value:
-            words += [flag, value]
-    words += ["confirm", args.name]
-    for flag, value in (("-n", args.replicates), ("-w", args.workers), ("--backend", args.backend)):
-        if value is not None:
-            words += [flag, str(value)]
+    from .common import command_words
+
+    words = command_words(args, "confirm", ("-n", args.replicates), ("-w", args.workers),
+                          ("--backend", args.backend))
     for name in args.treatment or []:
         words += ["-t", name]
     return words + [flag for flag, on in (("-v", args.verbose), ("--json", args.json)) if on]

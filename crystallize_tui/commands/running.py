@@ -140,13 +140,9 @@ def resume_command(args: Any) -> str:
 def run_words(args: Any) -> list[str]:
     """The arguments of this ``crystallize run`` (without --detach): what a detached run
     process is started with."""
-    words: list[str] = []
-    for flag, value in (("--root", args.root), ("--store", args.store)):
-        if value:
-            words += [flag, value]
-    words += ["run", args.name]
-    if args.replicates is not None:
-        words += ["-n", str(args.replicates)]
+    from .common import command_words
+
+    words = command_words(args, "run", ("-n", args.replicates))
     for name in args.treatment or []:
         words += ["-t", name]
     for assignment in args.set or []:
