@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_steps import pipeline_entry
 from .folders_yaml import Document
-from .hypothesis import Hypothesis
+from .hypothesis import Hypothesis, check_bounds
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
@@ -29,7 +29,7 @@ TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
     "treatments", "hypotheses", "plugins", "run", "resources",
 )
-HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
+HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments", "bounds")
 SWAP_KEYS = ("datasource", "overrides")
 # datasource: {from: producer, artifact: model.pkl}: another experiment's run (core/chain.py).
 FROM_KEYS = ("from", "artifact", "run", "condition", "config")
@@ -380,6 +380,11 @@ def _hypothesis(doc: Document, folder: Path, items: list[Any], i: int, treatment
                 f"treatments: {', '.join(treatments) or 'none'}",
                 item, "treatments",
             )
+    if item.get("bounds") is not None:  # pointed at its own line: [low, high] of the metric's values
+        try:
+            check_bounds(item["bounds"], f"{where}.bounds")
+        except ConfigError as exc:
+            raise doc.error(str(exc), item, "bounds") from None
     test = item.get("test", "auto")
     if isinstance(test, str) and ":" in test:  # your own test: "module:function" of the folder or lib/
         test = _test_function(doc, folder, test, f"{where}.test", item)

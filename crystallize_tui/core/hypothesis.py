@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,9 @@ class Hypothesis:
     mapping/tuple with the p-value and optionally an effect and an interval (README "Your
     own test"). It is kept as "module:qualname", so a stored run names it and reloads it.
     ``treatments``: which treatments it is about (all when empty).
+    ``bounds``: (low, high) every value of the metric lies in, when known (a score out of
+    100, an accuracy): the anytime-valid rows then use the bounded sequence, exact at every
+    n, for the difference in [low - high, high - low] (README "Honest answers while a run goes").
     """
 
     metric: str
@@ -35,6 +40,7 @@ class Hypothesis:
     test: Any = "auto"
     alpha: float = 0.05
     treatments: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
 
     @property
     def phrase(self) -> str:
@@ -87,6 +93,30 @@ class Hypothesis:
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
             raise ConfigError(f"hypothesis on {self.metric!r}: alpha must be between 0 and 1, got {self.alpha!r}")
         object.__setattr__(self, "treatments", tuple(self.treatments))
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", check_bounds(self.bounds, f"hypothesis on {self.metric!r}"))
+
+
+def hypothesis_record(h: Hypothesis) -> dict[str, Any]:
+    """The fields the store keeps (``runs.hypotheses``); ``bounds`` only when declared, so the
+    record (and a confirmatory lock's fingerprint) of a hypothesis without bounds is unchanged."""
+    record = dataclasses.asdict(h)
+    if record.get("bounds") is None:
+        record.pop("bounds", None)
+    return record
+
+
+def check_bounds(value: Any, where: str) -> tuple[float, float]:
+    """``[low, high]`` as two finite floats with low < high; a ConfigError naming ``where`` else."""
+    shape = f"{where}: bounds must be [low, high], two finite numbers with low < high, got {value!r}"
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ConfigError(shape)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ConfigError(shape)
+    low, high = (float(v) for v in value)
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise ConfigError(shape)
+    return low, high
 
 
 def is_custom_test(test: Any) -> bool:
