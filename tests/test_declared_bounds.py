@@ -14,6 +14,7 @@ from cli_support import cli, write_experiment
 from crystallize_tui import Hypothesis
 from crystallize_tui.core.errors import ConfigError
 from crystallize_tui.stats.bernstein import eb_sequence
+from crystallize_tui.stats.betting import betting_run, betting_sequence
 from crystallize_tui.watch.live_stats import AnytimeStatistics, LiveStatistics
 
 STEPS = '''
@@ -23,6 +24,7 @@ def play(config, ctx):
     rng = random.Random(f"{ctx.treatment}-{ctx.seed}")
     ctx.metrics.add("score", rng.uniform(config["low"], 100.0))
     ctx.metrics.add("other", rng.uniform(config["low"], 100.0))
+    ctx.metrics.add("acc", rng.uniform(config["low"] / 100.0, 1.0))
 '''
 
 YAML = """\
@@ -34,6 +36,7 @@ treatments:
   up: {low: 30.0}
 hypotheses:
   - {metric: score, direction: greater, bounds: [0, 100]}
+  - {metric: acc, bounds: [0, 1], anytime: betting}
 """
 
 
@@ -44,6 +47,15 @@ def test_bad_bounds_are_one_error_naming_the_metric(bounds):
         Hypothesis("score", bounds=bounds)
     assert "hypothesis on 'score'" in str(info.value) and "bounds" in str(info.value)
     assert Hypothesis("score", bounds=[0, 100]).bounds == (0.0, 100.0)
+
+
+@pytest.mark.parametrize("anytime, bounds, fragment", [
+    ("bet", (0, 1), "anytime must be one of bounded, betting, got 'bet'"),
+    ("betting", None, "anytime 'betting' needs the metric's bounds"),
+])
+def test_the_anytime_choice_is_checked(anytime, bounds, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        Hypothesis("acc", bounds=bounds, anytime=anytime)
 
 
 def feed(stats: AnytimeStatistics, pairs, start: int = 0) -> None:
@@ -128,6 +140,7 @@ def test_a_run_keeps_its_bounds_for_json_the_store_charts_and_attach(tmp_path):
     rows = {r["metric"]: r for r in doc["comparison"]}
     assert rows["score"]["anytime_method"] == "bounded", rows["score"]
     assert rows["other"]["anytime_method"] == "asymptotic"
+    assert rows["acc"]["anytime_method"] == "betting"
     store = Store(tmp_path / ".crystallize" / "crystallize.db")
     run_id = doc["run_id"]
     result = store.load(run_id)
@@ -141,4 +154,26 @@ def test_a_run_keeps_its_bounds_for_json_the_store_charts_and_attach(tmp_path):
     live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]),
                           None, row["hypotheses"])
     live.add_stored(run_id, store.replicates(run_id))
-    assert {r.metric: r.method for r in live.anytime().rows}["score"] == "bounded"
+    methods = {r.metric: r.method for r in live.anytime().rows}
+    assert (methods["score"], methods["acc"], methods["other"]) == ("bounded", "betting", "asymptotic")
+
+
+def test_betting_rows_stream_as_the_batch_sequence_and_cover_under_monitoring():
+    rng = np.random.default_rng(7)
+    pairs = list(zip(rng.uniform(0, 1, 40).tolist(), rng.uniform(0.2, 1, 40).tolist(), strict=True))
+    stats = AnytimeStatistics(["baseline", "up"], bounds={"score": (0.0, 1.0, "betting")})
+    feed(stats, pairs)
+    (row,) = stats.rows()
+    assert row.method == "betting"
+    lo, hi = betting_sequence([t - b for b, t in pairs], -1.0, 1.0, 0.05)
+    assert (row.lower, row.upper) == pytest.approx((lo[-1], hi[-1]))
+    # 300 seeded runs of uniform scores (true difference 0.1) monitored after every replicate:
+    # covered at every look in >= 1 - a - 3 SE of them, and narrower than PrPl-EB at the end.
+    runs, n, alpha = 300, 100, 0.05
+    d = rng.uniform(0.2, 1, (runs, n)) - rng.uniform(0, 1, (runs, n))
+    blo, bhi, _ = betting_run((d + 1) / 2, alpha, 0.5, grid=200)
+    blo, bhi = 2 * blo - 1, 2 * bhi - 1
+    share = ((blo <= 0.1) & (0.1 <= bhi)).all(axis=1).mean()
+    assert share >= 1 - alpha - 3 * math.sqrt(alpha * (1 - alpha) / runs), share
+    elo, ehi = eb_sequence(d, -1.0, 1.0, alpha)
+    assert (bhi - blo)[:, -1].mean() < (ehi - elo)[:, -1].mean()

@@ -230,6 +230,8 @@ ERRORS = [
      ["hypotheses[0].bounds", "finite", "inf"]),
     ("pipeline: [game:play]\nhypotheses:\n  - metric: score\n    bounds: [zero, 1]\n", {}, "bounds:",
      ["hypotheses[0].bounds", "'zero'"]),
+    ("pipeline: [game:play]\nhypotheses:\n  - {metric: score, anytime: betting}\n", {}, "anytime",
+     ["hypotheses[0]", "anytime 'betting' needs the metric's bounds"]),
     ("pipeline: [game:play]\nhypotheses:\n  - {metric: score, direction: up}\n", {}, "direction: up",
      ["hypotheses[0]", "direction", "'up'"]),
     ("pipeline: [game:play]\ntreatments: {big: {k: 2}}\nhypotheses:\n  - {metric: score, treatments: [bgi]}\n", {},

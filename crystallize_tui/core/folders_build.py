@@ -29,7 +29,7 @@ TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
     "treatments", "hypotheses", "plugins", "run", "resources",
 )
-HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments", "bounds")
+HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments", "bounds", "anytime")
 SWAP_KEYS = ("datasource", "overrides")
 # datasource: {from: producer, artifact: model.pkl}: another experiment's run (core/chain.py).
 FROM_KEYS = ("from", "artifact", "run", "condition", "config")

@@ -12,6 +12,7 @@ from typing import Any
 from .errors import ConfigError
 
 DIRECTIONS = ("greater", "less", "two-sided")
+ANYTIME_METHODS = ("bounded", "betting")  # the sequences a metric with declared bounds may use
 # The names crystallize_tui.stats accepts (a test checks they agree); not imported from
 # there because importing scipy would slow every `import crystallize_tui`.
 TEST_CHOICES = (
@@ -33,6 +34,8 @@ class Hypothesis:
     ``bounds``: (low, high) every value of the metric lies in, when known (a score out of
     100, an accuracy): the anytime-valid rows then use the bounded sequence, exact at every
     n, for the difference in [low - high, high - low] (README "Honest answers while a run goes").
+    ``anytime``: with ``bounds``, "bounded" (default: the empirical-Bernstein sequence) or
+    "betting" (the betting sequence: tighter, at O(1,000) work per replicate and row).
     """
 
     metric: str
@@ -41,6 +44,7 @@ class Hypothesis:
     alpha: float = 0.05
     treatments: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None
+    anytime: str | None = None
 
     @property
     def phrase(self) -> str:
@@ -95,14 +99,22 @@ class Hypothesis:
         object.__setattr__(self, "treatments", tuple(self.treatments))
         if self.bounds is not None:
             object.__setattr__(self, "bounds", check_bounds(self.bounds, f"hypothesis on {self.metric!r}"))
+        if self.anytime is not None:
+            if self.anytime not in ANYTIME_METHODS:
+                raise ConfigError(f"hypothesis on {self.metric!r}: anytime must be one of "
+                                  f"{', '.join(ANYTIME_METHODS)}, got {self.anytime!r}")
+            if self.bounds is None:
+                raise ConfigError(f"hypothesis on {self.metric!r}: anytime {self.anytime!r} needs the "
+                                  "metric's bounds (bounds: [low, high])")
 
 
 def hypothesis_record(h: Hypothesis) -> dict[str, Any]:
     """The fields the store keeps (``runs.hypotheses``); ``bounds`` only when declared, so the
     record (and a confirmatory lock's fingerprint) of a hypothesis without bounds is unchanged."""
     record = dataclasses.asdict(h)
-    if record.get("bounds") is None:
-        record.pop("bounds", None)
+    for key in ("bounds", "anytime"):
+        if record.get(key) is None:
+            record.pop(key, None)
     return record
 
 

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import events as ev
 from ..core.result import FAILED, OK, ReplicateResult, Result
@@ -212,9 +212,17 @@ def _is_binary(value: Any) -> bool:
     return isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
 
 
-def declared_bounds(hypotheses: Any) -> dict[str, tuple[float, float]]:
-    """Metric -> (low, high) declared by a run's hypotheses: Hypothesis objects, their dicts,
-    or the JSON the store keeps (``runs.hypotheses``); the first declaration of a metric wins."""
+class Declared(NamedTuple):
+    """A metric's declared bounds (low, high) and the bounded sequence its rows use."""
+
+    low: float
+    high: float
+    method: str = "bounded"  # or "betting"
+
+
+def declared_bounds(hypotheses: Any) -> dict[str, Declared]:
+    """Metric -> declared bounds (and sequence) of a run's hypotheses: Hypothesis objects, their
+    dicts, or the JSON the store keeps (``runs.hypotheses``); a metric's first declaration wins."""
     import json
 
     if isinstance(hypotheses, str):
@@ -222,12 +230,14 @@ def declared_bounds(hypotheses: Any) -> dict[str, tuple[float, float]]:
             hypotheses = json.loads(hypotheses)
         except ValueError:
             return {}
-    out: dict[str, tuple[float, float]] = {}
+    out: dict[str, Declared] = {}
     for h in hypotheses or ():
-        metric = h.get("metric") if isinstance(h, dict) else getattr(h, "metric", None)
-        bounds = h.get("bounds") if isinstance(h, dict) else getattr(h, "bounds", None)
+        def field(key: str, h: Any = h) -> Any:
+            return h.get(key) if isinstance(h, dict) else getattr(h, key, None)
+
+        metric, bounds, method = field("metric"), field("bounds"), field("anytime")
         if isinstance(metric, str) and bounds is not None and len(bounds) == 2:
-            out.setdefault(metric, (float(bounds[0]), float(bounds[1])))
+            out.setdefault(metric, Declared(float(bounds[0]), float(bounds[1]), method or "bounded"))
     return out
 
 
@@ -257,12 +267,13 @@ class _Row:
     running intersection of its interval at the level last shown; a new level replays the
     history once (the level changes only when the family's decisions do)."""
 
-    def __init__(self, alpha: float, metric: str = "", declared: tuple[float, float] | None = None) -> None:
+    def __init__(self, alpha: float, metric: str = "", declared: tuple[Any, ...] | None = None) -> None:
         from ..stats.family import Hulls
 
         self.alpha = alpha
         self.metric = metric
-        self.declared = declared  # (low, high) of the metric's values, when declared
+        # (low, high[, method]) of the metric's values, when declared
+        self.declared = Declared(*declared) if declared is not None else None
         self.fallback = ""  # why the declared bounds are not used (a value outside them)
         self.hulls = Hulls()
         self.seq: Any = None
@@ -277,13 +288,13 @@ class _Row:
 
         if not bounded:
             return SequentialDifference(alpha=self.alpha)
-        low, high = self.declared or (0.0, 1.0)
-        return SequentialDifference("bounded", low=low - high, high=high - low, alpha=self.alpha)
+        low, high, method = self.declared or Declared(0.0, 1.0)
+        return SequentialDifference(method, low=low - high, high=high - low, alpha=self.alpha)
 
     def _outside(self, base: float, treat: float) -> float | None:
         if self.declared is None:
             return None
-        low, high = self.declared
+        low, high, _ = self.declared
         return next((v for v in (treat, base) if not low <= v <= high), None)
 
     def add(self, base: Any, treat: Any) -> None:
@@ -298,11 +309,11 @@ class _Row:
             bounded = _is_binary(base) and _is_binary(treat)
         if self.seq is None:
             self.seq = self._fresh(bounded)
-        elif self.seq.method == "bounded" and not bounded:
+        elif self.seq.method in ("bounded", "betting") and not bounded:
             # Outside the declared bounds, or not a 0/1 metric after all: the default method
             # over the whole history.
             if outside is not None:
-                low, high = self.declared  # type: ignore[misc]
+                low, high, _ = self.declared  # type: ignore[misc]
                 self.fallback = (f"{self.metric}={outside:g} outside declared [{low:g}, {high:g}]: "
                                  f"{self._fresh(False).method} sequence used")
             self.seq = self._fresh(False)
@@ -348,10 +359,10 @@ class AnytimeStatistics:
     def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
                  directions: dict[str, str] | None = None, rows: int | None = None,
                  correction: str | None = None, trajectory: bool = False,
-                 bounds: dict[str, tuple[float, float]] | None = None) -> None:
+                 bounds: dict[str, tuple[Any, ...]] | None = None) -> None:
         from ..stats.family import check_correction
 
-        self.bounds = dict(bounds or {})  # metric -> declared (low, high) of its values
+        self.bounds = dict(bounds or {})  # metric -> declared (low, high[, method]) of its values
         self.correction = check_correction(correction)
         self.conditions = list(conditions)
         self.keep_trajectory = trajectory  # each row's interval after every round (for charts)
