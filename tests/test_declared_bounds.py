@@ -177,3 +177,41 @@ def test_betting_rows_stream_as_the_batch_sequence_and_cover_under_monitoring():
     assert share >= 1 - alpha - 3 * math.sqrt(alpha * (1 - alpha) / runs), share
     elo, ehi = eb_sequence(d, -1.0, 1.0, alpha)
     assert (bhi - blo)[:, -1].mean() < (ehi - elo)[:, -1].mean()
+
+
+PILOT_STEP = '''
+import random
+import time
+
+def play(config, ctx):
+    time.sleep(0.01)
+    rng = random.Random(f"{ctx.treatment}-{ctx.seed}")
+    value = rng.uniform(config["low"], 100.0)
+    ctx.metrics.add("score", 130.0 if ctx.replicate == 3 and ctx.treatment == "up" else value)
+'''
+
+
+async def test_the_run_screen_says_why_the_declared_bounds_are_not_used(tmp_path):
+    from textual.widgets import Static
+    from tui_support import app_for, cancel_after, start_run, text_of, until, write
+
+    yaml_text = YAML.replace("replicates: 40", "replicates: 2000")
+    write(tmp_path / "experiments" / "game", {"experiment.yaml": yaml_text, "steps.py": PILOT_STEP})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(180, 48)) as pilot:
+        screen = await start_run(app, pilot, "game")
+        stats = screen.query_one("#stats")
+
+        def said() -> bool:
+            rows = [[str(c) for c in stats.get_row_at(i)] for i in range(stats.row_count)]
+            return screen.running and any("score=130 outside declared [0, 100]" in cell
+                                          for row in rows for cell in row)
+
+        await until(pilot, said)  # live, while the run goes
+        await cancel_after(pilot, screen, 0)
+        # The run's own rows at its end (the final table's anytime column) use the same.
+        from crystallize_tui.watch.live_stats import anytime_rows
+
+        assert "cancelled" in text_of(screen.query_one("#verdicts", Static))
+        (row,) = anytime_rows(screen.result)
+        assert row.method == "asymptotic" and "score=130 outside declared" in row.note
