@@ -95,6 +95,19 @@ def test_a_value_outside_the_bounds_falls_back_over_the_whole_history_and_says_w
     assert declared.rows()[0].method == "asymptotic"
 
 
+def test_a_nan_or_inf_value_is_left_out_of_the_rows_and_said_not_a_crash():
+    rng = np.random.default_rng(8)
+    pairs = list(zip(rng.uniform(0, 100, 40).tolist(), rng.uniform(0, 100, 40).tolist(), strict=True))
+    for bounds in ({"score": (0.0, 100.0)}, None):
+        stats = AnytimeStatistics(["baseline", "up"], bounds=bounds)
+        feed(stats, pairs[:20] + [(math.nan, 50.0), (50.0, math.inf)] + pairs[20:])
+        clean = AnytimeStatistics(["baseline", "up"], bounds=bounds)
+        feed(clean, pairs)
+        (row,), (ref,) = stats.rows(), clean.rows()
+        assert (row.n, row.lower, row.upper, row.method) == (40, ref.lower, ref.upper, ref.method)
+        assert "2 pair(s) with nan/inf left out" in row.note
+
+
 def test_monitored_every_replicate_the_declared_rows_cover_the_true_difference():
     """300 seeded runs of uniform scores in [0, 100] (true difference 10), each row's interval
     after every round as the charts record it: covered at every look in >= 1 - a - 3 SE."""

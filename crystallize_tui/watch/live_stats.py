@@ -275,6 +275,7 @@ class _Row:
         # (low, high[, method]) of the metric's values, when declared
         self.declared = Declared(*declared) if declared is not None else None
         self.fallback = ""  # why the declared bounds are not used (a value outside them)
+        self.non_finite = 0  # pairs left out for a nan or inf on either side
         self.hulls = Hulls()
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
@@ -302,6 +303,9 @@ class _Row:
 
         if not all(isinstance(v, (int, float)) for v in (base, treat)):
             return  # text or missing values have no difference
+        if not (math.isfinite(base) and math.isfinite(treat)):
+            self.non_finite += 1  # a diverged loss: left out as a missing value, and said
+            return
         outside = None if self.fallback else self._outside(float(base), float(treat))
         if self.declared is not None:
             bounded = not self.fallback and outside is None
@@ -493,7 +497,8 @@ class AnytimeStatistics:
             why = look.split(":")[0]
             look = (f"decided at replicate {at}, kept (anytime-valid: a later look cannot undo it);"
                     f" this look alone: {why}") if at is not None else look
-        return " · ".join(part for part in (row.fallback, look) if part)
+        left_out = f"{row.non_finite} pair(s) with nan/inf left out" if row.non_finite else ""
+        return " · ".join(part for part in (row.fallback, left_out, look) if part)
 
     def _decision(self, bounds: tuple[float, float], estimate: float, metric: str) -> str:
         """A decided row's side: "better"/"worse" where a hypothesis says which way is good
