@@ -58,6 +58,16 @@ def test_the_anytime_choice_is_checked(anytime, bounds, fragment):
         Hypothesis("acc", bounds=bounds, anytime=anytime)
 
 
+def test_one_metric_declared_with_two_bounds_is_refused():
+    from crystallize_tui import Experiment
+
+    with pytest.raises(ConfigError, match=r"hypotheses\[1\]: hypothesis on 'score': bounds"):
+        Experiment("x", pipeline=[lambda c, ctx: None],
+                   hypotheses=[Hypothesis("score", bounds=(0, 1)), Hypothesis("score", "greater", bounds=(0, 2))])
+    Experiment("x", pipeline=[lambda c, ctx: None],  # the same bounds twice are fine
+               hypotheses=[Hypothesis("score", bounds=(0, 1)), Hypothesis("score", "greater", bounds=(0, 1))])
+
+
 def feed(stats: AnytimeStatistics, pairs, start: int = 0) -> None:
     for i, (b, t) in enumerate(pairs, start):
         stats.add("baseline", i, {"score": b})

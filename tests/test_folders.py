@@ -232,6 +232,8 @@ ERRORS = [
      ["hypotheses[0].bounds", "'zero'"]),
     ("pipeline: [game:play]\nhypotheses:\n  - {metric: score, anytime: betting}\n", {}, "anytime",
      ["hypotheses[0]", "anytime 'betting' needs the metric's bounds"]),
+    ("pipeline: [game:play]\nhypotheses:\n  - {metric: score, bounds: [0, 1]}\n  - {metric: score, bounds: [0, 100]}\n",
+     {}, "[0, 100]", ["hypotheses[1]", "bounds [0.0, 100.0] (bounded) differ from", "[0.0, 1.0]"]),
     ("pipeline: [game:play]\nhypotheses:\n  - {metric: score, direction: up}\n", {}, "direction: up",
      ["hypotheses[0]", "direction", "'up'"]),
     ("pipeline: [game:play]\ntreatments: {big: {k: 2}}\nhypotheses:\n  - {metric: score, treatments: [bgi]}\n", {},

@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_steps import pipeline_entry
 from .folders_yaml import Document
-from .hypothesis import Hypothesis, check_bounds
+from .hypothesis import Hypothesis, check_bounds, conflicting_bounds
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
@@ -359,7 +359,11 @@ def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str]) 
             f"hypotheses: expected a list of {{metric: ..., direction: ...}}, got {_kind(value)}",
             doc.data, "hypotheses",
         )
-    return [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
+    hypotheses = [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
+    clash = conflicting_bounds(hypotheses)
+    if clash is not None:
+        raise doc.error(f"hypotheses[{clash[0]}]: {clash[1]}", value, clash[0])
+    return hypotheses
 
 
 def _hypothesis(doc: Document, folder: Path, items: list[Any], i: int, treatments: list[str]) -> Hypothesis:

@@ -118,6 +118,21 @@ def hypothesis_record(h: Hypothesis) -> dict[str, Any]:
     return record
 
 
+def conflicting_bounds(hypotheses: list[Hypothesis]) -> tuple[int, str] | None:
+    """The first hypothesis (index, message) whose metric was declared with other bounds (or
+    another anytime method) by an earlier one, else None: a metric's rows use one of them."""
+    seen: dict[str, tuple[Any, Any]] = {}
+    for i, h in enumerate(hypotheses):
+        if h.bounds is None:
+            continue
+        first = seen.setdefault(h.metric, (h.bounds, h.anytime or "bounded"))
+        if first != (h.bounds, h.anytime or "bounded"):
+            return i, (f"hypothesis on {h.metric!r}: bounds {list(h.bounds)} ({h.anytime or 'bounded'}) "
+                       f"differ from an earlier hypothesis's {list(first[0])} ({first[1]}) on the "
+                       "same metric; declare them once, the same")
+    return None
+
+
 def check_bounds(value: Any, where: str) -> tuple[float, float]:
     """``[low, high]`` as two finite floats with low < high; a ConfigError naming ``where`` else."""
     shape = f"{where}: bounds must be [low, high], two finite numbers with low < high, got {value!r}"
