@@ -47,6 +47,8 @@ def test_bad_bounds_are_one_error_naming_the_metric(bounds):
         Hypothesis("score", bounds=bounds)
     assert "hypothesis on 'score'" in str(info.value) and "bounds" in str(info.value)
     assert Hypothesis("score", bounds=[0, 100]).bounds == (0.0, 100.0)
+    assert Hypothesis("score", bounds=[0, 100], anytime="betting").describe().endswith(
+        "(test auto, alpha 0.05, bounds [0, 100] betting)")
 
 
 @pytest.mark.parametrize("anytime, bounds, fragment", [

@@ -57,7 +57,10 @@ class Hypothesis:
         claim = "differs from baseline" if self.direction == "two-sided" else (
             f"{self.direction} than baseline")
         which = ", ".join(self.treatments) if self.treatments else "every treatment"
-        return f"{self.metric} {claim} in {which} (test {self.test_name}, alpha {self.alpha:g})"
+        bounds = (f", bounds [{self.bounds[0]:g}, {self.bounds[1]:g}]"
+                  f"{'' if self.anytime in (None, 'bounded') else ' ' + self.anytime}"
+                  if self.bounds is not None else "")
+        return f"{self.metric} {claim} in {which} (test {self.test_name}, alpha {self.alpha:g}{bounds})"
 
     @property
     def custom(self) -> bool:
