@@ -242,7 +242,8 @@ def declared_bounds(hypotheses: Any) -> dict[str, Declared]:
 
 
 def declared_directions(hypotheses: Any) -> dict[str, str]:
-    """Metric -> direction of a run's hypotheses (objects, dicts or the stored JSON)."""
+    """Metric -> direction of a run's hypotheses (objects, dicts or the stored JSON); the last
+    hypothesis on a metric gives it, as it always did."""
     import json
 
     if isinstance(hypotheses, str):
@@ -255,7 +256,7 @@ def declared_directions(hypotheses: Any) -> dict[str, str]:
         metric = h.get("metric") if isinstance(h, dict) else getattr(h, "metric", None)
         direction = h.get("direction") if isinstance(h, dict) else getattr(h, "direction", None)
         if isinstance(metric, str) and isinstance(direction, str):
-            out.setdefault(metric, direction)
+            out[metric] = direction
     return out
 
 
