@@ -153,7 +153,7 @@ def test_a_kept_decision_says_where_it_was_made_not_that_none_can_be_made():
     assert 2 <= k <= 60
 
 
-def test_a_run_keeps_its_bounds_for_json_the_store_charts_and_attach(tmp_path):
+def test_a_run_keeps_its_bounds_for_json_the_store_charts_and_attach(tmp_path, capsys):
     from crystallize_tui.charts.data import anytime_trajectories
     from crystallize_tui.core.store import Store
     from crystallize_tui.watch.live_stats import anytime_rows
@@ -181,6 +181,12 @@ def test_a_run_keeps_its_bounds_for_json_the_store_charts_and_attach(tmp_path):
     live.add_stored(run_id, store.replicates(run_id))
     methods = {r.metric: r.method for r in live.anytime().rows}
     assert (methods["score"], methods["acc"], methods["other"]) == ("bounded", "betting", "asymptotic")
+    from crystallize_tui.commands.live import _print_live_statistics
+
+    capsys.readouterr()
+    _print_live_statistics(store, run_id)  # what `attach` prints of a live run
+    printed = capsys.readouterr().out
+    assert "up score:" in printed and "(bounded: differences within [-100, 100]" in printed
 
 
 def test_betting_rows_stream_as_the_batch_sequence_and_cover_under_monitoring():
