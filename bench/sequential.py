@@ -10,7 +10,10 @@ floor measured in the same run. Then the family of rows (``family``, or ``--only
 three treatments against one baseline monitored after every replicate, decided with Bonferroni
 and with Holm's step-down on the anytime p-values (family-wise error, under the global null and
 with one true effect), and e-BH's false discovery rate with true effects among the rows, at a
-look chosen by the data. Figures go to bench/RESULTS.md ("Anytime-valid statistics").
+look chosen by the data. Declared bounds (``--only bounds``): scores in [0, 100] monitored
+after every replicate with the bounded (PrPl-EB) and betting sequences a declared metric uses,
+against the asymptotic default, and the cost of one live row per round for each. Figures go to
+bench/RESULTS.md ("Anytime-valid statistics").
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crystallize_tui.stats.betting import betting_run  # noqa: E402
 from crystallize_tui.stats.family import (  # noqa: E402
     ebh_batch,
     grid_p_batch,
@@ -242,19 +246,73 @@ def family(runs: int, looks: int, seed: int) -> None:
           f"FDR {fdp_end.mean():.3f}; true effects decided at the stop {at[~null].mean():.3f}")
 
 
+def declared(runs: int, looks: int, seed: int) -> None:
+    """Scores uniform in [0, 100] (baseline) and [0, 100] or [20, 100] (treatment: true
+    difference 0 or 10), the metric declared in [0, 100]: the rows' difference in [-100, 100]."""
+    se = math.sqrt(ALPHA * (1 - ALPHA) / runs)
+    print(f"\nDeclared bounds [0, 100], {runs} runs x {looks} looks, limit alpha + 3 SE = "
+          f"{ALPHA + 3 * se:.3f}")
+    checkpoints = [n for n in (50, 200, 500) if n <= looks]
+    for label, floor, truth in (("null (difference 0)", 0.0, 0.0), ("difference 10", 20.0, 10.0)):
+        rng = np.random.default_rng(seed)
+        d = rng.uniform(floor, 100, (runs, looks)) - rng.uniform(0, 100, (runs, looks))
+        named: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        began = time.perf_counter()
+        named["bounded (PrPl-EB)"] = eb_sequence(d, -100.0, 100.0, ALPHA)
+        cost = {"bounded (PrPl-EB)": time.perf_counter() - began}
+        for grid in (200, 1000):
+            began = time.perf_counter()
+            lo, hi, _ = betting_run((d + 100.0) / 200.0, ALPHA, 0.5, grid=grid)
+            named[f"betting, grid {grid}"] = (200.0 * lo - 100.0, 200.0 * hi - 100.0)
+            cost[f"betting, grid {grid}"] = time.perf_counter() - began
+        began = time.perf_counter()
+        named["asymptotic (default)"] = asymptotic_sequence(d, ALPHA)
+        cost["asymptotic (default)"] = time.perf_counter() - began
+        print(f"\n{label}:")
+        for name, (lo, hi) in named.items():
+            miss = ((lo > truth) | (hi < truth)).any(axis=1).mean()
+            widths = ", ".join(f"n={n}: {np.median(hi[:, n - 1] - lo[:, n - 1]):.1f}" for n in checkpoints)
+            line = f"  {name:22s} miss {miss:.3f}{'  <-- INVALID' if miss > ALPHA + 3 * se else ''}"
+            line += f"   median width {widths}"
+            if truth != 0:
+                decided = (lo > 0).any(axis=1)
+                first = np.where(decided, np.argmax(lo > 0, axis=1) + 1, looks + 1)
+                line += f"   decided {decided.mean():.3f}, median first look {np.median(first):.0f}"
+            print(line + f"   ({cost[name]:.1f} s for all runs)")
+    # One live row (watch/live_stats.AnytimeStatistics) per round: add both sides, read rows().
+    from crystallize_tui.watch.live_stats import AnytimeStatistics
+
+    rng = np.random.default_rng(seed)
+    base, treat = rng.uniform(0, 100, looks).tolist(), rng.uniform(20, 100, looks).tolist()
+    print(f"\nOne live row per round (add both sides + rows()), {looks} rounds:")
+    for name, bounds in (("bounded", {"score": (0.0, 100.0)}),
+                         ("betting", {"score": (0.0, 100.0, "betting")}), ("asymptotic", None)):
+        stats = AnytimeStatistics(["baseline", "up"], bounds=bounds)
+        began = time.perf_counter()
+        for i in range(looks):
+            stats.add("baseline", i, {"score": base[i]})
+            stats.add("up", i, {"score": treat[i]})
+            stats.rows()
+        per = (time.perf_counter() - began) / looks * 1e6
+        print(f"  {name:10s} {per:7.0f} us per round")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--looks", type=int, default=500)
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--only", choices=("family",), help="run only this part")
+    parser.add_argument("--only", choices=("family", "bounds"), help="run only this part")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.only is None:
         validity(args.runs, args.looks, args.seed)
         power(args.runs // 4, args.looks, args.seed)
         speed()
-    family(args.runs, args.looks, args.seed)
+    if args.only in (None, "bounds"):
+        declared(args.runs, args.looks, args.seed)
+    if args.only in (None, "family"):
+        family(args.runs, args.looks, args.seed)
     print(f"\n({time.perf_counter() - start:.1f} s)")
 
 

@@ -271,12 +271,13 @@ class Trajectories:
     (Holm unless the run's stop rule chose another) are those of the live rows. ``add`` costs O(rows) per completed round."""
 
     def __init__(self, conditions: Sequence[str], alpha: float = 0.05,
-                 directions: dict[str, str] | None = None, correction: str | None = None) -> None:
+                 directions: dict[str, str] | None = None, correction: str | None = None,
+                 bounds: dict[str, tuple[float, float]] | None = None) -> None:
         from ..watch.live_stats import AnytimeStatistics
 
         self.conditions = list(conditions)
         self.stats = AnytimeStatistics(self.conditions, alpha=alpha, directions=directions,
-                                       correction=correction)
+                                       correction=correction, bounds=bounds)
         self.points: dict[tuple[str, str], Trajectory] = {}  # (treatment, metric) -> points
 
     def add(self, condition: str, replicate: int, metrics: dict[str, Any] | None) -> bool:
@@ -299,11 +300,12 @@ def anytime_trajectories(result: Any, metric: str, alpha: float = 0.05
     """Per treatment, the anytime-valid interval of treatment - baseline for ``metric``
     after each complete round of replicates, recomputed as the run's live rows were
     (watch/live_stats.AnytimeStatistics: same methods, same correction across the rows)."""
-    from ..watch.live_stats import stored_correction
+    from ..watch.live_stats import declared_bounds, stored_correction
 
-    traj = Trajectories(result.conditions, alpha,
-                        {h.metric: h.direction for h in getattr(result, "declared_hypotheses", [])},
-                        stored_correction(getattr(result, "stop", None)))
+    hypotheses = getattr(result, "declared_hypotheses", [])
+    traj = Trajectories(result.conditions, alpha, {h.metric: h.direction for h in hypotheses},
+                        stored_correction(getattr(result, "stop", None)),
+                        declared_bounds(hypotheses))
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         traj.add(outcome.treatment, outcome.replicate,
                  dict(outcome.metrics) if outcome.ok else None)

@@ -72,6 +72,9 @@ def result_document(result: Result) -> dict[str, Any]:
         row["anytime_interval"] = [found["lower"], found["upper"]] if found else None
         # The interval's level: the Holm step (or e-BH level) its decision was made at.
         row["anytime_level"] = found.get("level") if found else None
+        # Which sequence (bounded in declared bounds, or not) and why, e.g. a value outside them.
+        row["anytime_method"] = found.get("method") if found else None
+        row["anytime_note"] = found.get("note", "") if found else ""
     doc["anytime_correction"] = anytime_family(result, rows)
     if stop:
         stop = {**stop, "summary": stop_head(stop)}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .fingerprint import _digest, canonical_json, describe_changes, fingerprint_parts
-from .hypothesis import Hypothesis
+from .hypothesis import Hypothesis, hypothesis_record
 from .plan import Seeds
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def check_confirmable(experiment: Experiment, options: Mapping[str, Any]) -> Non
 
 def hypotheses_json(hypotheses: Iterable[Hypothesis]) -> list[dict[str, Any]]:
     """Hypotheses as stored in runs.hypotheses (what the lock fingerprints)."""
-    return json.loads(json.dumps([dataclasses.asdict(h) for h in hypotheses]))
+    return json.loads(json.dumps([hypothesis_record(h) for h in hypotheses]))
 
 
 def lock_fingerprint(parts: Mapping[str, str], hypotheses: list[dict[str, Any]]) -> str:

@@ -24,6 +24,7 @@ from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .handle import RunHandle
+from .hypothesis import conflicting_bounds
 from .names import check_name
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
@@ -103,6 +104,9 @@ class Experiment:
         self.fail_fast = fail_fast
         self.description = description
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
+        clash = conflicting_bounds(self.hypotheses)  # a metric's anytime rows use one pair of bounds
+        if clash is not None:
+            raise ConfigError(f"hypotheses[{clash[0]}]: {clash[1]}")
         self._name = None if name is None else check_name(name, "experiment name")
         self._subscribers: list[Callable[[ev.Event], None]] = []
         self._runs: set[Run] = set()  # in progress: cancel() and stop() reach them

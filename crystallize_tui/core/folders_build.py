@@ -17,7 +17,7 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_steps import pipeline_entry
 from .folders_yaml import Document
-from .hypothesis import Hypothesis
+from .hypothesis import Hypothesis, check_bounds, conflicting_bounds
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
@@ -30,7 +30,7 @@ TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
     "treatments", "hypotheses", "plugins", "run", "resources",
 )
-HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments")
+HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments", "bounds", "anytime")
 SWAP_KEYS = ("datasource", "overrides")
 # datasource: {from: producer, artifact: model.pkl}: another experiment's run (core/chain.py).
 FROM_KEYS = ("from", "artifact", "run", "condition", "config")
@@ -372,7 +372,11 @@ def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str]) 
             f"hypotheses: expected a list of {{metric: ..., direction: ...}}, got {_kind(value)}",
             doc.data, "hypotheses",
         )
-    return [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
+    hypotheses = [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
+    clash = conflicting_bounds(hypotheses)
+    if clash is not None:
+        raise doc.error(f"hypotheses[{clash[0]}]: {clash[1]}", value, clash[0])
+    return hypotheses
 
 
 def _hypothesis(doc: Document, folder: Path, items: list[Any], i: int, treatments: list[str]) -> Hypothesis:
@@ -393,6 +397,11 @@ def _hypothesis(doc: Document, folder: Path, items: list[Any], i: int, treatment
                 f"treatments: {', '.join(treatments) or 'none'}",
                 item, "treatments",
             )
+    if item.get("bounds") is not None:  # pointed at its own line: [low, high] of the metric's values
+        try:
+            check_bounds(item["bounds"], f"{where}.bounds")
+        except ConfigError as exc:
+            raise doc.error(str(exc), item, "bounds") from None
     test = item.get("test", "auto")
     if isinstance(test, str) and ":" in test:  # your own test: "module:function" of the folder or lib/
         test = _test_function(doc, folder, test, f"{where}.test", item)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from .errors import ConfigError
 
 DIRECTIONS = ("greater", "less", "two-sided")
+ANYTIME_METHODS = ("bounded", "betting")  # the sequences a metric with declared bounds may use
 # The names crystallize_tui.stats accepts (a test checks they agree); not imported from
 # there because importing scipy would slow every `import crystallize_tui`.
 TEST_CHOICES = (
@@ -28,6 +31,11 @@ class Hypothesis:
     mapping/tuple with the p-value and optionally an effect and an interval (README "Your
     own test"). It is kept as "module:qualname", so a stored run names it and reloads it.
     ``treatments``: which treatments it is about (all when empty).
+    ``bounds``: (low, high) every value of the metric lies in, when known (a score out of
+    100, an accuracy): the anytime-valid rows then use the bounded sequence, exact at every
+    n, for the difference in [low - high, high - low] (README "Honest answers while a run goes").
+    ``anytime``: with ``bounds``, "bounded" (default: the empirical-Bernstein sequence) or
+    "betting" (the betting sequence: tighter, at O(1,000) work per replicate and row).
     """
 
     metric: str
@@ -35,6 +43,8 @@ class Hypothesis:
     test: Any = "auto"
     alpha: float = 0.05
     treatments: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
+    anytime: str | None = None
 
     @property
     def phrase(self) -> str:
@@ -47,7 +57,10 @@ class Hypothesis:
         claim = "differs from baseline" if self.direction == "two-sided" else (
             f"{self.direction} than baseline")
         which = ", ".join(self.treatments) if self.treatments else "every treatment"
-        return f"{self.metric} {claim} in {which} (test {self.test_name}, alpha {self.alpha:g})"
+        bounds = (f", bounds [{self.bounds[0]:g}, {self.bounds[1]:g}]"
+                  f"{'' if self.anytime in (None, 'bounded') else ' ' + self.anytime}"
+                  if self.bounds is not None else "")
+        return f"{self.metric} {claim} in {which} (test {self.test_name}, alpha {self.alpha:g}{bounds})"
 
     @property
     def custom(self) -> bool:
@@ -87,6 +100,53 @@ class Hypothesis:
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
             raise ConfigError(f"hypothesis on {self.metric!r}: alpha must be between 0 and 1, got {self.alpha!r}")
         object.__setattr__(self, "treatments", tuple(self.treatments))
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", check_bounds(self.bounds, f"hypothesis on {self.metric!r}"))
+        if self.anytime is not None:
+            if self.anytime not in ANYTIME_METHODS:
+                raise ConfigError(f"hypothesis on {self.metric!r}: anytime must be one of "
+                                  f"{', '.join(ANYTIME_METHODS)}, got {self.anytime!r}")
+            if self.bounds is None:
+                raise ConfigError(f"hypothesis on {self.metric!r}: anytime {self.anytime!r} needs the "
+                                  "metric's bounds (bounds: [low, high])")
+
+
+def hypothesis_record(h: Hypothesis) -> dict[str, Any]:
+    """The fields the store keeps (``runs.hypotheses``); ``bounds`` only when declared, so the
+    record (and a confirmatory lock's fingerprint) of a hypothesis without bounds is unchanged."""
+    record = dataclasses.asdict(h)
+    for key in ("bounds", "anytime"):
+        if record.get(key) is None:
+            record.pop(key, None)
+    return record
+
+
+def conflicting_bounds(hypotheses: list[Hypothesis]) -> tuple[int, str] | None:
+    """The first hypothesis (index, message) whose metric was declared with other bounds (or
+    another anytime method) by an earlier one, else None: a metric's rows use one of them."""
+    seen: dict[str, tuple[Any, Any]] = {}
+    for i, h in enumerate(hypotheses):
+        if h.bounds is None:
+            continue
+        first = seen.setdefault(h.metric, (h.bounds, h.anytime or "bounded"))
+        if first != (h.bounds, h.anytime or "bounded"):
+            return i, (f"hypothesis on {h.metric!r}: bounds {list(h.bounds)} ({h.anytime or 'bounded'}) "
+                       f"differ from an earlier hypothesis's {list(first[0])} ({first[1]}) on the "
+                       "same metric; declare them once, the same")
+    return None
+
+
+def check_bounds(value: Any, where: str) -> tuple[float, float]:
+    """``[low, high]`` as two finite floats with low < high; a ConfigError naming ``where`` else."""
+    shape = f"{where}: bounds must be [low, high], two finite numbers with low < high, got {value!r}"
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ConfigError(shape)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ConfigError(shape)
+    low, high = (float(v) for v in value)
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise ConfigError(shape)
+    return low, high
 
 
 def is_custom_test(test: Any) -> bool:

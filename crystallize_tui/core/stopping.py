@@ -112,14 +112,15 @@ class StopMonitor:
 
     def __init__(self, rule: StopRule, conditions: list[str], hypotheses: list[Any] = (),
                  alpha: float = 0.05) -> None:
-        from ..watch.live_stats import AnytimeStatistics
+        from ..watch.live_stats import AnytimeStatistics, declared_bounds
 
         self.rule = rule
         directions = {h.metric: h.direction for h in hypotheses}
         self.hypotheses = list(hypotheses)
         self.treatments = [c for c in conditions[1:]]
         self.stats = AnytimeStatistics(conditions, alpha=alpha, directions=directions,
-                                       correction=rule.correction)
+                                       correction=rule.correction,
+                                       bounds=declared_bounds(self.hypotheses))
         self.reason: str | None = None
         self.stopped_at: int | None = None  # complete rounds at the stop
         self.at_stop: list[dict[str, Any]] | None = None  # the rows at the stopping look

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import events as ev
 from ..core.result import FAILED, OK, ReplicateResult, Result
@@ -98,7 +98,7 @@ class LiveStatistics:
     ask it from one thread, or hand ``snapshot()`` to a worker for ``compute``."""
 
     def __init__(self, experiment: str, conditions: Iterable[str], seed: int,
-                 correction: str | None = None) -> None:
+                 correction: str | None = None, hypotheses: Any = None) -> None:
         self.experiment = experiment
         self.conditions = list(conditions)
         self.seed = seed
@@ -108,9 +108,10 @@ class LiveStatistics:
         self._last_cost = 0.0
         # ``correction``: the run's stop rule's (``stored_correction``), so a view decides the
         # rows as the run's own monitor does; Holm without one. Views chart the interval over
-        # replicates: keep its trajectory (4 floats a round).
+        # replicates: keep its trajectory (4 floats a round). ``hypotheses`` (objects, or the
+        # store's JSON) give the rows their declared bounds.
         self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction,
-                                               trajectory=True)
+                                               trajectory=True, bounds=declared_bounds(hypotheses))
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
@@ -211,42 +212,130 @@ def _is_binary(value: Any) -> bool:
     return isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
 
 
+class Declared(NamedTuple):
+    """A metric's declared bounds (low, high) and the bounded sequence its rows use."""
+
+    low: float
+    high: float
+    method: str = "bounded"  # or "betting"
+
+
+def declared_bounds(hypotheses: Any) -> dict[str, Declared]:
+    """Metric -> declared bounds (and sequence) of a run's hypotheses: Hypothesis objects, their
+    dicts, or the JSON the store keeps (``runs.hypotheses``); a metric's first declaration wins."""
+    import json
+
+    if isinstance(hypotheses, str):
+        try:
+            hypotheses = json.loads(hypotheses)
+        except ValueError:
+            return {}
+    out: dict[str, Declared] = {}
+    for h in hypotheses or ():
+        def field(key: str, h: Any = h) -> Any:
+            return h.get(key) if isinstance(h, dict) else getattr(h, key, None)
+
+        metric, bounds, method = field("metric"), field("bounds"), field("anytime")
+        if isinstance(metric, str) and bounds is not None and len(bounds) == 2:
+            out.setdefault(metric, Declared(float(bounds[0]), float(bounds[1]), method or "bounded"))
+    return out
+
+
+def declared_directions(hypotheses: Any) -> dict[str, str]:
+    """Metric -> direction of a run's hypotheses (objects, dicts or the stored JSON); the last
+    hypothesis on a metric gives it, as it always did."""
+    import json
+
+    if isinstance(hypotheses, str):
+        try:
+            hypotheses = json.loads(hypotheses)
+        except ValueError:
+            return {}
+    out: dict[str, str] = {}
+    for h in hypotheses or ():
+        metric = h.get("metric") if isinstance(h, dict) else getattr(h, "metric", None)
+        direction = h.get("direction") if isinstance(h, dict) else getattr(h, "direction", None)
+        if isinstance(metric, str) and isinstance(direction, str):
+            out[metric] = direction
+    return out
+
+
 class _Row:
-    """The updater of one treatment x metric; bounded while every value is 0/1. It keeps the
+    """The updater of one treatment x metric: bounded in the declared bounds (a hypothesis's
+    ``bounds``), or while every value is 0/1, else the unbounded default. A value outside its
+    declared bounds switches the row to the default over its whole history (a bounded interval
+    over such data would be silently invalid) and the row's ``fallback`` says why. It keeps the
     running intersection of its interval at the level last shown; a new level replays the
     history once (the level changes only when the family's decisions do)."""
 
-    def __init__(self, alpha: float) -> None:
+    def __init__(self, alpha: float, metric: str = "", declared: tuple[Any, ...] | None = None) -> None:
         from ..stats.family import Hulls
 
         self.alpha = alpha
+        self.metric = metric
+        # (low, high[, method]) of the metric's values, when declared
+        self.declared = Declared(*declared) if declared is not None else None
+        self.fallback = ""  # why the declared bounds are not used (a value outside them)
+        self.non_finite = 0  # pairs left out for a nan or inf on either side
         self.hulls = Hulls()
         self.seq: Any = None
         self.pairs: list[tuple[float, float]] = []
         self.total = 0.0  # sum of the differences: the estimate without a pass over them
         self.trajectory: list[tuple[int, float, float, float]] = []  # (n, estimate, low, high)
         self.level: float | None = None  # the alpha its row was last shown at
+        self.p_path: list[float] = []  # level_p after each pair: when a decision was first made
+
+    def _fresh(self, bounded: bool) -> Any:
+        from ..stats.sequential import SequentialDifference
+
+        if not bounded:
+            return SequentialDifference(alpha=self.alpha)
+        low, high, method = self.declared or Declared(0.0, 1.0)
+        return SequentialDifference(method, low=low - high, high=high - low, alpha=self.alpha)
+
+    def _outside(self, base: float, treat: float) -> float | None:
+        if self.declared is None:
+            return None
+        low, high, _ = self.declared
+        return next((v for v in (treat, base) if not low <= v <= high), None)
 
     def add(self, base: Any, treat: Any) -> None:
         from ..stats.family import Hulls
-        from ..stats.sequential import SequentialDifference
 
         if not all(isinstance(v, (int, float)) for v in (base, treat)):
             return  # text or missing values have no difference
-        binary = _is_binary(base) and _is_binary(treat)
+        if not (math.isfinite(base) and math.isfinite(treat)):
+            self.non_finite += 1  # a diverged loss: left out as a missing value, and said
+            return
+        outside = None if self.fallback else self._outside(float(base), float(treat))
+        if self.declared is not None:
+            bounded = not self.fallback and outside is None
+        else:
+            bounded = _is_binary(base) and _is_binary(treat)
         if self.seq is None:
-            self.seq = (SequentialDifference("bounded", low=-1.0, high=1.0, alpha=self.alpha) if binary
-                        else SequentialDifference(alpha=self.alpha))
-        elif self.seq.method == "bounded" and not binary:
-            # Not a 0/1 metric after all: the default method over the whole history.
-            self.seq = SequentialDifference(alpha=self.alpha)
+            self.seq = self._fresh(bounded)
+        elif self.seq.method in ("bounded", "betting") and not bounded:
+            # Outside the declared bounds, or not a 0/1 metric after all: the default method
+            # over the whole history.
+            if outside is not None:
+                low, high, _ = self.declared  # type: ignore[misc]
+                self.fallback = (f"{self.metric}={outside:g} outside declared [{low:g}, {high:g}]: "
+                                 f"{self._fresh(False).method} sequence used")
+            self.seq = self._fresh(False)
             self.hulls = Hulls()
+            self.p_path = []
             for b, t in self.pairs:
                 self.seq.update_pair(b, t)
+                self.p_path.append(self.seq.level_p())
         self.pairs.append((float(base), float(treat)))
         self.total += float(treat) - float(base)
         self.seq.update_pair(float(base), float(treat))
+        self.p_path.append(self.seq.level_p())
         self.hulls.update(self.seq, list(self.hulls.bounds))
+
+    def decided_at(self, level: float) -> int | None:
+        """The replicate (1-based pair count) at which the row first reached ``level``."""
+        return next((i + 1 for i, p in enumerate(self.p_path) if p <= level), None)
 
     def hull(self, level: float) -> tuple[float, float]:
         """The running intersection at ``level`` (from now on the one kept up to date)."""
@@ -274,9 +363,11 @@ class AnytimeStatistics:
 
     def __init__(self, conditions: Iterable[str], alpha: float = 0.05,
                  directions: dict[str, str] | None = None, rows: int | None = None,
-                 correction: str | None = None, trajectory: bool = False) -> None:
+                 correction: str | None = None, trajectory: bool = False,
+                 bounds: dict[str, tuple[Any, ...]] | None = None) -> None:
         from ..stats.family import check_correction
 
+        self.bounds = dict(bounds or {})  # metric -> declared (low, high[, method]) of its values
         self.correction = check_correction(correction)
         self.conditions = list(conditions)
         self.keep_trajectory = trajectory  # each row's interval after every round (for charts)
@@ -331,7 +422,8 @@ class AnytimeStatistics:
                 if metric in base:
                     row = self._rows.get((treatment, metric))
                     if row is None:
-                        row = self._rows[(treatment, metric)] = _Row(self.row_alpha())
+                        row = self._rows[(treatment, metric)] = _Row(self.row_alpha(), metric,
+                                                                     self.bounds.get(metric))
                     row.add(base[metric], value)
                     if self.keep_trajectory and row.seq is not None:
                         row.trajectory.append((row.seq.n, row.total / row.seq.n,
@@ -392,8 +484,22 @@ class AnytimeStatistics:
             decision = self._decision(bounds, estimate, metric) if rejected else "undecided"
             out.append(AnytimeRow(treatment, metric, seq.n, estimate, bounds[0], bounds[1],
                                   seq.p_value(), decision, seq.method, seq.assumes,
-                                  current.note, level, self.correction))
+                                  self._note(row, current.note, level if rejected else None),
+                                  level, self.correction))
         return out
+
+    @staticmethod
+    def _note(row: _Row, look: str, decided_level: float | None) -> str:
+        """The row's note: why its declared bounds are not used, and the current look's
+        (burn-in, skewness). A decided row keeps its decision from an earlier look, so a look
+        that could not decide on its own is told as that, not as "no decision before N"."""
+        if look and decided_level is not None:
+            at = row.decided_at(decided_level)
+            why = look.split(":")[0]
+            look = (f"decided at replicate {at}, kept (anytime-valid: a later look cannot undo it);"
+                    f" this look alone: {why}") if at is not None else look
+        left_out = f"{row.non_finite} pair(s) with nan/inf left out" if row.non_finite else ""
+        return " · ".join(part for part in (row.fallback, left_out, look) if part)
 
     def _decision(self, bounds: tuple[float, float], estimate: float, metric: str) -> str:
         """A decided row's side: "better"/"worse" where a hypothesis says which way is good
@@ -430,10 +536,9 @@ def anytime_family(result: Any, rows: list[Any]) -> str:
 
 def anytime_rows(result: Any, correction: str | None = None) -> list[AnytimeRow]:
     """The anytime-valid rows over a whole Result's replicates, in replicate order."""
-    stats = AnytimeStatistics(result.conditions,
-                              directions={h.metric: h.direction
-                                          for h in getattr(result, "declared_hypotheses", [])},
-                              correction=correction)
+    hypotheses = getattr(result, "declared_hypotheses", [])
+    stats = AnytimeStatistics(result.conditions, directions=declared_directions(hypotheses),
+                              correction=correction, bounds=declared_bounds(hypotheses))
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         stats.add(outcome.treatment, outcome.replicate,
                   dict(outcome.metrics) if outcome.status == OK else None)

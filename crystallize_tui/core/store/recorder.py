@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import StoreError, StoreLostError
 from ..fingerprint import canonical_json
+from ..hypothesis import hypothesis_record
 from ..result import OK, ReplicateResult, Result
 from .store import Store
 
@@ -197,7 +197,7 @@ class RunRecorder:
             "configs": canonical_json(info.configs), "fingerprint": fingerprint,
             "fingerprint_parts": json.dumps(parts), "versions": json.dumps(package_versions()),
             "git_commit": git_commit(workspace),
-            "hypotheses": json.dumps([dataclasses.asdict(h) for h in
+            "hypotheses": json.dumps([hypothesis_record(h) for h in
                                       getattr(info.experiment, "hypotheses", [])]),
             **extra,
         })

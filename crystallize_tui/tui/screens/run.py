@@ -304,7 +304,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             if live is None or self._fed > len(finished):  # a new run (or one re-read) here
                 rule = getattr(self.experiment, "stop_rule", None)  # decide as the run's rule does
                 live = self._live = LiveStatistics(started.experiment, started.conditions,
-                                                   started.seed, getattr(rule, "correction", None))
+                                                   started.seed, getattr(rule, "correction", None),
+                                                   getattr(self.experiment, "hypotheses", None))
                 self._fed = 0
             live.add(finished[self._fed:])
             self._fed = len(finished)
