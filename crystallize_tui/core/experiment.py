@@ -417,6 +417,7 @@ class Experiment:
         if upstream is not None:  # a first step hands replicate k the producer's replicate k
             plan.steps = (reading_step(upstream), *plan.steps)
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
+        plan.look_every = len(names) if monitor is not None else 0
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,
