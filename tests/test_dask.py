@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 from cli_support import cli, write_experiment
 from dask_steps import dies, draw, stops_when_cancelled, wait_for_flag, waits_for_the_stop
+from textual.widgets import Static
+from tui_support import app_for, start_run, stored, text_of, until
 
 from crystallize_tui import ConfigError, Experiment, Treatment
 from crystallize_tui.core import events as ev
@@ -348,14 +351,31 @@ def test_yaml_plugins_dask_and_run_section_choose_the_cluster(cluster, tmp_path)
         assert "(completed)" in out.stdout
 
 
-def test_an_unreachable_scheduler_is_one_line_naming_the_address_and_timeout(tmp_path):
+def test_an_unreachable_scheduler_is_one_line_naming_the_address_and_no_run(tmp_path):
     pytest.importorskip("distributed")
-    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\nrun: {backend: dask, timeout: 1}\n",
+    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\n",
                      {"s.py": "def step(config, ctx):\n    pass\n"})
-    out = cli(tmp_path, "run", "far", "--dask", "tcp://127.0.0.1:1")
-    assert out.returncode != 0
+    out = cli(tmp_path, "run", "far", "--dask", "tcp://127.0.0.1:1")  # nothing listens on port 1
+    assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1] == (
-        "crystallize: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 1 s")
+        "crystallize: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1: connection "
+        "refused (no scheduler listens there)")
+    db = tmp_path / ".crystallize" / "crystallize.db"
+    assert not db.exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+
+
+async def test_the_ui_says_an_unreachable_scheduler_and_home_shows_no_failed_run(tmp_path):
+    pytest.importorskip("distributed")
+    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\n"
+                     "run: {backend: dask, address: 'tcp://127.0.0.1:1'}\n",
+                     {"s.py": "def step(config, ctx):\n    pass\n"})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(180, 48)) as pilot:
+        screen = await start_run(app, pilot, "far")
+        await until(pilot, lambda: screen.ended)
+        status = text_of(screen.query_one("#run-status", Static))
+        assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1: connection refused" in status
+    assert stored(tmp_path, "SELECT COUNT(*) FROM runs") == [(0,)]
 
 
 def test_without_the_extra_the_error_gives_the_pip_command(tmp_path):

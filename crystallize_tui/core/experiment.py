@@ -330,6 +330,7 @@ class Experiment:
         executor = build_backend(self._default_execution(plugins), backend,
                                  {"workers": workers, "grace": grace, "start_method": start_method,
                                   "concurrency": concurrency})
+        executor.connect()  # an unreachable scheduler fails here, before anything is stored
         steps = self.steps()
         store = self.store if record else None
         upstream, consumed = None, None
