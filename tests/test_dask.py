@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +187,25 @@ def test_a_stop_rule_lets_the_replicates_running_on_workers_finish_and_keeps_the
     assert result.stop["finished_after"] == len(kept) - 2
 
 
+def test_until_decided_on_dask_keeps_what_runs_past_the_look_small(cluster, tmp_path):
+    """Trivial replicates grow Dask chunks to thousands, and a chunk's results come back only
+    when it ends: with a stop rule chunks hold a few rounds, so few run past the look."""
+    address, _ = cluster
+    examples = Path(__file__).resolve().parent.parent / "experiments"
+    folder = shutil.copytree(examples / "ab_checkout", tmp_path / "experiments" / "ab_checkout")
+    yaml_path = folder / "experiment.yaml"  # a larger effect: decided in ~200 rounds, not ~1,700
+    yaml_path.write_text(yaml_path.read_text().replace("conversion_rate: 0.16", "conversion_rate: 0.3")
+                         .replace("conversion_rate: 0.11", "conversion_rate: 0.3"))
+    out = cli(tmp_path, "run", "ab_checkout", "--until", "decided", "--max-replicates", "20000",
+              "--dask", address, "--json")
+    assert out.returncode == 0, out.stderr
+    stop = json.loads(out.stdout)["stop"]
+    assert stop["reason"] == "decided" and stop["stopping_replicate"] < 20000
+    # At most 2 chunks per worker thread of 4 rounds of 3 replicates: 2 x 2 x 12 = 48, and
+    # the run read thousands here before the chunks were capped.
+    assert stop["finished_after"] <= 60, stop["finished_after"]
+
+
 def test_a_worker_that_dies_fails_only_its_replicate_after_one_retry(tmp_path):
     pytest.importorskip("distributed")
     markers = tmp_path / "markers"
@@ -248,6 +268,7 @@ treatments:
 
 STEPS = """
 import os
+import shutil
 from helper import bonus
 
 def step(config, ctx):
