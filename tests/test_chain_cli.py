@@ -57,6 +57,21 @@ def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tm
             "its configs, code or seed differ now (not run yet)") in shown
 
 
+def test_a_producer_that_does_not_exist_is_named_with_the_file_key_and_the_names_there(tmp_path):
+    root = chain_workspace(tmp_path)
+    yaml_path = root / "experiments" / "chain_summary" / "experiment.yaml"
+    text = yaml_path.read_text()
+    yaml_path.write_text(text.replace("from: chain_data", "from: chain_dta"))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "from: chain_data" in row)
+    expected = (f"crystallize: error: experiments/chain_summary/experiment.yaml:{line}: datasource.from: "
+                f"no experiment named 'chain_dta' in {root} (experiments: chain_data, chain_summary; "
+                "did you mean 'chain_data'?)")
+    for extra in ((), ("--with-upstream",)):  # never "run it first": there is nothing to run
+        out = cli(root, "run", "chain_summary", *extra)
+        assert out.returncode == 2
+        assert out.stderr.strip().splitlines() == [expected]
+
+
 async def test_the_tui_shows_what_a_chained_experiment_reads_and_which_run_each_run_consumed(tmp_path):
     root = chain_workspace(tmp_path)
     store = root / ".crystallize" / "crystallize.db"

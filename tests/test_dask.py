@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -17,6 +19,8 @@ from pathlib import Path
 import pytest
 from cli_support import cli, write, write_experiment
 from dask_steps import dies, draw, stops_when_cancelled, wait_for_flag, waits_for_the_stop
+from textual.widgets import Static
+from tui_support import app_for, start_run, stored, text_of, until
 
 from crystallize_tui import ConfigError, Experiment, Treatment
 from crystallize_tui.core import events as ev
@@ -183,6 +187,25 @@ def test_a_stop_rule_lets_the_replicates_running_on_workers_finish_and_keeps_the
     assert result.stop["finished_after"] == len(kept) - 2
 
 
+def test_until_decided_on_dask_keeps_what_runs_past_the_look_small(cluster, tmp_path):
+    """Trivial replicates grow Dask chunks to thousands, and a chunk's results come back only
+    when it ends: with a stop rule chunks hold a few rounds, so few run past the look."""
+    address, _ = cluster
+    examples = Path(__file__).resolve().parent.parent / "experiments"
+    folder = shutil.copytree(examples / "ab_checkout", tmp_path / "experiments" / "ab_checkout")
+    yaml_path = folder / "experiment.yaml"  # a larger effect: decided in ~200 rounds, not ~1,700
+    yaml_path.write_text(yaml_path.read_text().replace("conversion_rate: 0.16", "conversion_rate: 0.3")
+                         .replace("conversion_rate: 0.11", "conversion_rate: 0.3"))
+    out = cli(tmp_path, "run", "ab_checkout", "--until", "decided", "--max-replicates", "20000",
+              "--dask", address, "--json")
+    assert out.returncode == 0, out.stderr
+    stop = json.loads(out.stdout)["stop"]
+    assert stop["reason"] == "decided" and stop["stopping_replicate"] < 20000
+    # At most 2 chunks per worker thread of 4 rounds of 3 replicates: 2 x 2 x 12 = 48, and
+    # the run read thousands here before the chunks were capped.
+    assert stop["finished_after"] <= 60, stop["finished_after"]
+
+
 def test_a_worker_that_dies_fails_only_its_replicate_after_one_retry(tmp_path):
     pytest.importorskip("distributed")
     markers = tmp_path / "markers"
@@ -245,6 +268,7 @@ treatments:
 
 STEPS = """
 import os
+import shutil
 from helper import bonus
 
 def step(config, ctx):
@@ -348,14 +372,31 @@ def test_yaml_plugins_dask_and_run_section_choose_the_cluster(cluster, tmp_path)
         assert "(completed)" in out.stdout
 
 
-def test_an_unreachable_scheduler_is_one_line_naming_the_address_and_timeout(tmp_path):
+def test_an_unreachable_scheduler_is_one_line_naming_the_address_and_no_run(tmp_path):
     pytest.importorskip("distributed")
-    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\nrun: {backend: dask, timeout: 1}\n",
+    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\n",
                      {"s.py": "def step(config, ctx):\n    pass\n"})
-    out = cli(tmp_path, "run", "far", "--dask", "tcp://127.0.0.1:1")
-    assert out.returncode != 0
+    out = cli(tmp_path, "run", "far", "--dask", "tcp://127.0.0.1:1")  # nothing listens on port 1
+    assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1] == (
-        "crystallize: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 1 s")
+        "crystallize: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1: connection "
+        "refused (no scheduler listens there)")
+    db = tmp_path / ".crystallize" / "crystallize.db"
+    assert not db.exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+
+
+async def test_the_ui_says_an_unreachable_scheduler_and_home_shows_no_failed_run(tmp_path):
+    pytest.importorskip("distributed")
+    write_experiment(tmp_path, "far", "pipeline: [s:step]\nreplicates: 2\n"
+                     "run: {backend: dask, address: 'tcp://127.0.0.1:1'}\n",
+                     {"s.py": "def step(config, ctx):\n    pass\n"})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(180, 48)) as pilot:
+        screen = await start_run(app, pilot, "far")
+        await until(pilot, lambda: screen.ended)
+        status = text_of(screen.query_one("#run-status", Static))
+        assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1: connection refused" in status
+    assert stored(tmp_path, "SELECT COUNT(*) FROM runs") == [(0,)]
 
 
 def test_without_the_extra_the_error_gives_the_pip_command(tmp_path):

@@ -134,3 +134,49 @@ def test_a_stop_request_the_run_never_acted_on_is_not_a_stop_and_not_inherited(t
     assert resumed.run_id == failed.run_id and resumed.status == "completed"
     assert resumed.stop is None and len(resumed.replicate_results) == 6
     assert not store.stop_requested(failed.run_id)  # a run process's poller would not stop it
+
+
+ASYNC_STEP = '''
+import asyncio
+import random
+import time
+
+async def measure(config, ctx):
+    deadline = time.monotonic() + 30
+    while ctx.replicate >= 3 and not ctx.stopping and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    rng = random.Random(f"{ctx.treatment}-{ctx.seed}")
+    ctx.metrics.add("m", rng.gauss(config["mu"], 1))
+'''
+
+
+def test_a_stop_lets_the_async_backends_running_tasks_finish_and_keeps_them(tmp_path):
+    """The async backend, stopped at a look with two replicates awaiting: they finish and are
+    kept, as a pool's are (a cancel would end them at their await, lost)."""
+    import threading
+
+    from crystallize_tui import Experiment, Treatment
+    from crystallize_tui.core import events as ev
+
+    namespace: dict = {}
+    exec(ASYNC_STEP, namespace)
+    began: list[tuple[str, int]] = []
+    both = threading.Event()
+
+    def watch(event):
+        if isinstance(event, ev.ReplicateStarted) and event.replicate >= 3:
+            began.append((event.treatment, event.replicate))
+            if len(began) == 2:
+                both.set()
+
+    experiment = Experiment(name="wait", datasource={"mu": 0.0}, pipeline=[namespace["measure"]],
+                            treatments=[Treatment("shifted", {"mu": 1.0})], replicates=40,
+                            store=tmp_path / "s.db", execution={"backend": "async", "concurrency": 2})
+    handle = experiment.start(subscribers=[watch])
+    assert both.wait(60), "the tasks never reached replicate 3"
+    handle.stop()
+    result = handle.wait(60)
+    assert result.status == "stopped: at look" and not result.cancelled
+    kept = {(r.treatment, r.replicate) for r in result.replicate_results if r.ok}
+    assert set(began) <= kept and len(kept) == 8, (began, kept)
+    assert result.stop["stopping_replicate"] == 3 and result.stop["finished_after"] == 2

@@ -31,6 +31,9 @@ class FromRun:
     condition: str | Mapping[str, str] | None = None
     config: Mapping[str, Any] | None = None
     producer: Any = field(default=None, compare=False, repr=False)  # the Experiment, when given
+    # Where an experiment.yaml names the producer: (its file, "FILE:LINE: datasource.from"), so
+    # an error can point there and list the experiments of that file's workspace.
+    declared: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 def from_run(
@@ -224,6 +227,9 @@ def producer_run(source: FromRun, store: Any, consumer: str) -> dict[str, Any]:
         return row
     runs = store.runs(source.experiment)
     if not runs:
+        missing = unknown_producer(source)
+        if missing is not None:
+            raise ConfigError(missing)
         raise ConfigError(f"{where}: {source.experiment!r} has no run in {store.path}; run it first "
                           f"(crystallize run {source.experiment}, or add --with-upstream)")
     done = next((r for r in runs if completed(r.status)), None)
@@ -234,6 +240,28 @@ def producer_run(source: FromRun, store: Any, consumer: str) -> dict[str, Any]:
                           f"{runs[0].run_id}, {runs[0].status}); run it first (crystallize run "
                           f"{source.experiment}, or add --with-upstream){named}")
     return store.run_row(done.run_id)
+
+
+def unknown_producer(source: FromRun) -> str | None:
+    """For a producer named in an experiment.yaml: if its workspace has no experiment of that
+    name, the error to give (the file and key, the names there, the closest one), else None.
+    "Run it first" would send the user to a command that cannot work."""
+    if source.declared is None or source.producer is not None:
+        return None
+    import difflib
+
+    from .folders import discover
+    from .store.store import workspace_root
+
+    yaml_file, key = source.declared
+    root = workspace_root(Path(yaml_file).parent)
+    names = sorted({f.name for f in discover(root).experiments})
+    if source.experiment in names:
+        return None
+    close = difflib.get_close_matches(source.experiment, names, n=1)
+    listed = f"experiments: {', '.join(names)}" if names else "it has none"
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{key}: no experiment named {source.experiment!r} in {root} ({listed}{hint})"
 
 
 def producer_condition(source: FromRun, condition: str, available: list[str]) -> str:

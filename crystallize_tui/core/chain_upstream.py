@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .chain import attach, completed, is_chained, sources_of
+from .chain import attach, completed, is_chained, sources_of, unknown_producer
 from .errors import ConfigError
 from .fingerprint import fingerprint, fingerprint_parts
 
@@ -28,8 +28,9 @@ def producers(experiment: Any, find: Callable[[str], Any]) -> list[Any]:
                 continue
             try:
                 producer = source.producer if source.producer is not None else find(name)
-            except ConfigError as exc:  # say which experiment wanted it
-                raise ConfigError(f"experiment {path[-1]!r} reads from {name!r}: {exc}") from None
+            except ConfigError as exc:  # say which experiment wanted it, where
+                raise ConfigError(unknown_producer(source)
+                                  or f"experiment {path[-1]!r} reads from {name!r}: {exc}") from None
             visit(producer, (*path, name))
             seen[name] = producer
             ordered.append(producer)

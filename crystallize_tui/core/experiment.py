@@ -337,6 +337,7 @@ class Experiment:
         executor = build_backend(self._default_execution(plugins), backend,
                                  {"workers": workers, "grace": grace, "start_method": start_method,
                                   "concurrency": concurrency})
+        executor.connect()  # an unreachable scheduler fails here, before anything is stored
         steps = self.steps()
         store = self.store if record else None
         upstream, consumed = None, None
@@ -425,6 +426,7 @@ class Experiment:
         if upstream is not None:  # a first step hands replicate k the producer's replicate k
             plan.steps = (reading_step(upstream), *plan.steps)
         monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
+        plan.look_every = len(names) if monitor is not None else 0
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,
             fail_fast=self.fail_fast if fail_fast is None else fail_fast,

@@ -6,6 +6,7 @@ import inspect
 import multiprocessing
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -288,8 +289,7 @@ def _from_run(doc: Document, value: dict[str, Any]) -> Any:
     check_keys(doc, value, FROM_KEYS, "datasource: ")
     _check_types(doc, value, "datasource", {"config": (dict, None)})
     source = _one_source(doc, value, "datasource", "from")
-    return from_run(source.experiment, source.artifact, source.run_id, condition=source.condition,
-                    config=value.get("config"))
+    return replace(source, config=dict(value.get("config") or {}))
 
 
 def _check_types(doc: Document, mapping: dict[str, Any], where: str, kinds: dict[str, tuple[Any, ...]]) -> None:
@@ -313,7 +313,10 @@ def _one_source(doc: Document, entry: dict[str, Any], where: str, name_key: str)
         raise doc.error(f"{where}.condition: expected a mapping of consumer condition: producer "
                         f"condition, got {condition!r}", entry, "condition")
     try:
-        return from_run(entry[name_key], entry.get("artifact"), entry.get("run"), condition=condition)
+        source = from_run(entry[name_key], entry.get("artifact"), entry.get("run"), condition=condition)
+        line = doc.line(entry, name_key)
+        at = f"{doc.shown}:{line}" if line is not None else doc.shown
+        return replace(source, declared=(str(doc.path), f"{at}: {where}.{name_key}"))
     except ConfigError as exc:
         bad = next((k for k in ("artifact", "run") if k in entry and str(entry[k]) in str(exc)), name_key)
         raise doc.error(f"{where}.{bad}: {exc}", entry, bad) from None

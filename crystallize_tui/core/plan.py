@@ -99,6 +99,9 @@ class RunPlan:
     cache_dir: str | None = None  # where cached steps keep their outputs (core/cache.py)
     cache_limit: int | None = None  # the experiment's bound on that cache, in bytes (else the env's)
     resources: dict[str, Any] = field(default_factory=dict)  # name -> builder (core/resources.py)
+    # A stop rule looks after every round of this many replicates (one per condition; 0: no
+    # rule): a pool keeps its chunks within a round so that little runs past the stopping look.
+    look_every: int = 0
     # Conditions whose config is a dict of scalars only: a shallow copy isolates replicates.
     flat_configs: frozenset[str] = field(init=False)
 

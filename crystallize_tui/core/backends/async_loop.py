@@ -113,7 +113,7 @@ class AsyncBackend(Backend):
             loop.stop()
 
         fatal: str | None = None
-        told = False  # the running tasks were cancelled
+        told = False  # the running tasks were cancelled (a cancel, not a stop)
         captured = plan.capture
         if captured:
             capture_mod.install()
@@ -129,7 +129,9 @@ class AsyncBackend(Backend):
                     running.add(task)
                 if not running and not finished:
                     break
-                if token.cancelled and not told:
+                # A cancel ends the running tasks at their awaits; a stop (a rule that held, or
+                # a stop at a look: cancelled, not hard) lets them finish, kept as a pool's are.
+                if token.hard_cancelled and not told:
                     told = True
                     for t in running:
                         t.cancel()

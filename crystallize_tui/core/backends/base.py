@@ -55,6 +55,12 @@ class Backend(ABC):
     def run(self, plan: RunPlan, token: CancelToken, publish: Publish) -> Iterator[ReplicateResult]:
         """Run ``plan.tasks``, yielding each replicate's result as it finishes."""
 
+    def connect(self) -> None:
+        """Reach what the backend needs outside this process (a scheduler at an address)
+        before the run is recorded, raising ConfigError if it cannot: a run that could not
+        start leaves no record. Nothing by default."""
+        return None
+
     def describe(self) -> str:
         """How this backend is recorded with a run, e.g. "processes x4"."""
         return self.name if self.workers == 1 else f"{self.name} x{self.workers}"

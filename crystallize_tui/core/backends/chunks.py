@@ -10,6 +10,12 @@ left, so the last replicates still spread over every worker; and a worker gives 
 unstarted rest of a chunk that has run ``GIVE_BACK_SECONDS`` (replicates slower than
 measured). Cancel does not depend on the size: workers check it before every replicate.
 
+With a stop rule (``cap``: the replicates of one round, RunPlan.look_every) no chunk holds
+more than a round: the parent feeds a worker only once its chunks' results are consumed, so
+what a worker can run past the stopping look (finished, not yet read) is at most PREFETCH
+rounds, where 20 ms chunks would let it run hundreds. The parent, which feeds every result to
+the rule, is slower than the workers on such runs anyway, so the extra round trips cost little.
+
 Used by the local pool (backends/pool.py); the same sizer serves any backend that sends
 replicates in batches: ``sizer.size(remaining)`` before sending, ``sizer.observe(seconds,
 count)`` when a chunk's figures come back.
@@ -31,12 +37,13 @@ class ChunkSizer:
     towards the end, where the last replicates are spread over every worker."""
 
     def __init__(self, workers: int, *, target: float = TARGET_SECONDS, max_size: int = MAX_SIZE,
-                 share: int = 2, fixed: int | None = None) -> None:
+                 share: int = 2, fixed: int | None = None, cap: int | None = None) -> None:
         self.workers = max(1, workers)
         self.target = target
         self.max_size = max_size
         self.share = share
         self.fixed = fixed
+        self.cap = cap  # at most this many per chunk, whatever else says (a stop rule's round)
         self.per_replicate: float | None = None  # seconds, smoothed over the chunks seen
         self._last = 0  # the size handed out last
 
@@ -61,6 +68,8 @@ class ChunkSizer:
             want = int(self.target / max(self.per_replicate, 1e-9))
             want = min(want, 2 * self._last if self._last else 1, self.max_size)
         spread = math.ceil(remaining / (self.share * self.workers))
+        if self.cap:
+            want = min(want, self.cap)
         size = max(1, min(want, spread))
         self._last = size
         return size

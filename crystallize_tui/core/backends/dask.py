@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,13 @@ class DaskBackend(Backend):
         self.grace = _number(grace, "grace", 0)
         if not installed():
             raise ConfigError(MISSING)
+        self._client: Any = None  # opened by connect(), used by the next run
+
+    def connect(self) -> None:
+        """Open the Client of a scheduler at an address (a local cluster starts with the
+        run), so an unreachable one is a ConfigError before the run is recorded."""
+        if self.address and self._client is None:
+            self._client = self._reach()
 
     def describe(self) -> str:
         return f"dask {self.address}" if self.address else f"dask x{self.workers}"
@@ -99,11 +107,7 @@ class DaskBackend(Backend):
             raise ConfigError(MISSING) from None
         cluster = None
         if self.address:
-            try:
-                client = Client(self.address, timeout=self.timeout, set_as_default=False)
-            except (OSError, TimeoutError):
-                raise ConfigError(f"cannot reach the Dask scheduler at {self.address} within "
-                                  f"{self.timeout:g} s") from None
+            client, self._client = self._client or self._reach(), None
         else:
             import logging
 
@@ -126,6 +130,38 @@ class DaskBackend(Backend):
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+    def _reach(self) -> Any:
+        """A Client of the scheduler at ``self.address``, or a one-line ConfigError."""
+        from distributed import Client
+
+        _refused(self.address or "", self.timeout)
+        try:
+            return Client(self.address, timeout=self.timeout, set_as_default=False)
+        except (OSError, TimeoutError):
+            raise ConfigError(f"cannot reach the Dask scheduler at {self.address} within "
+                              f"{self.timeout:g} s") from None
+        except Exception as exc:  # something answered, not as a scheduler (its reply misread)
+            raise ConfigError(f"cannot reach the Dask scheduler at {self.address}: what answers "
+                              f"there is not one ({type(exc).__name__})") from None
+
+
+def _refused(address: str, timeout: float) -> None:
+    """A ConfigError at once if nothing listens at a tcp:// address: Dask's Client would
+    retry a refused connection for the whole timeout before saying so."""
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if not port.isdigit():
+        return  # Dask's default port, or a form Dask reads: left to the Client
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address}: connection refused "
+                          f"(no scheduler listens there)") from None
+    except OSError:
+        pass  # a timeout or a name that does not resolve: the Client says so, with the timeout
 
 
 def chunk_size(mean_duration: float | None, remaining: int, slots: int,

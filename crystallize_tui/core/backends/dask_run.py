@@ -27,6 +27,10 @@ from .dask_worker import RunSetup, cancel_run, run_chunk, stop_run
 
 IN_FLIGHT = 2  # chunks per worker thread, so a worker starts its next chunk at once
 ATTEMPTS = 2  # a replicate whose worker died runs once more, alone, then counts as failed
+# With a stop rule, a chunk holds at most this many rounds (a replicate per condition): the
+# run sees a chunk's results only when it ends, so what runs past the stopping look is up to
+# IN_FLIGHT chunks per worker thread; a Dask round trip (milliseconds) is worth a few rounds.
+LOOK_ROUNDS = 4
 
 Task = tuple[str, int]
 
@@ -108,6 +112,8 @@ class DaskRun:
                 else:
                     mean = self.spent / self.measured if self.measured else None
                     n = chunk_size(mean, remaining, slots)
+                    if self.plan.look_every:  # a stop rule: little may run past its look
+                        n = min(n, LOOK_ROUNDS * self.plan.look_every)
                     chunk = list(islice(tasks, n))
                     remaining -= len(chunk)
                     attempt = 1

@@ -65,7 +65,7 @@ class PoolBackend(Backend):
         captured = self.captures and plan.capture
         if captured:
             capture_mod.install()
-        sizer = ChunkSizer(n, fixed=self.chunk)
+        sizer = ChunkSizer(n, fixed=self.chunk, cap=plan.look_every or None)
         workers = self._workers(plan, n, token)
         # assigned[wid]: what the worker was sent and has not reported, in its order;
         # outstanding[wid]: its chunks not reported; base[wid]: how many tasks it was sent
@@ -97,6 +97,14 @@ class PoolBackend(Backend):
                 for other in live:
                     workers.send(other, None)
 
+        def tell_stop() -> None:
+            # No new replicate (a stop rule, or a cancel): running ones finish.
+            nonlocal told_to_stop
+            told_to_stop = True
+            workers.stop_starting()
+            for wid in live:
+                workers.send(wid, None)
+
         def feed_all() -> None:
             for wid in sorted(live, key=outstanding.__getitem__):  # the least busy first
                 feed(wid)
@@ -105,11 +113,7 @@ class PoolBackend(Backend):
             feed_all()
             while live:
                 if token.cancelled and not told_to_stop:
-                    # No new replicate (a stop rule, or a cancel): running ones finish.
-                    told_to_stop = True
-                    workers.stop_starting()
-                    for wid in live:
-                        workers.send(wid, None)
+                    tell_stop()
                 if token.hard_cancelled and cancel_deadline is None:
                     cancel_deadline = time.monotonic() + self.grace
                     workers.cancel()
@@ -125,6 +129,10 @@ class PoolBackend(Backend):
                         base[wid] += 1
                         heard.discard((item[2].treatment, item[2].replicate))
                         yield item[2]
+                        if token.cancelled and not told_to_stop:
+                            # The consumer's rule held on this result: tell the workers now,
+                            # not after the rest of this batch (they run on meanwhile).
+                            tell_stop()
                     elif tag == "chunk":
                         _, _, seconds, ran, given_back = item
                         sizer.observe(seconds, ran)
