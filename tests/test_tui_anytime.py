@@ -154,3 +154,11 @@ async def test_s_on_an_attached_run_stops_it_and_the_screen_says_stopped_not_gon
 async def _discovered(app, pilot):
     await until(pilot, lambda: app.discovery is not None)
     return app.discovery.experiments
+
+
+def test_the_launch_dialog_offers_every_correction_the_statistics_know():
+    from crystallize_tui.stats.family import CORRECTIONS, DEFAULT_CORRECTION
+    from crystallize_tui.tui.screens import dialogs
+
+    assert set(dialogs.CORRECTION_NAMES) == set(CORRECTIONS)
+    assert dialogs.DEFAULT_CORRECTION == DEFAULT_CORRECTION == next(iter(dialogs.CORRECTION_NAMES))

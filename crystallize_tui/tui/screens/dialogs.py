@@ -19,7 +19,6 @@ from ...core.backends.dask import installed as dask_installed
 from ...core.errors import ConfigError
 from ...core.overrides import apply_overrides, parse_assignment
 from ...core.stopping import parse_stop
-from ...stats.family import CORRECTIONS, DEFAULT_CORRECTION
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -194,7 +193,7 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="field"):
                 yield Label("correct across rows")  # the stop rule's (stats/family.py)
                 fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
-                yield Select([(CORRECTION_NAMES[c], c) for c in CORRECTIONS], id="correction",
+                yield Select([(name, c) for c, name in CORRECTION_NAMES.items()], id="correction",
                              value=fix, allow_blank=False)
             with Horizontal(classes="field"):
                 yield Label("set in every config")
@@ -301,5 +300,9 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
 
 
 NUMBER_FIELDS = {"replicates": 1, "seed": 0, "workers": 1}  # field id -> smallest value
+# The choices of stats/family.py (CORRECTIONS, default first), named here rather than
+# imported: importing the stats package loads scipy, which the UI does in the background
+# (a dialog module imported at start-up must not wait for it; tests/test_tui_quit.py).
+DEFAULT_CORRECTION = "holm"
 CORRECTION_NAMES = {"holm": "Holm (family-wise)", "bonferroni": "Bonferroni (family-wise)",
                     "e-bh": "e-BH (false discovery rate)"}
