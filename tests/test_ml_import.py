@@ -77,7 +77,10 @@ def test_list_and_run_tell_how_to_convert_and_import_writes_experiment_yaml_with
     assert "hypotheses[0] h (verifier always_sig) not converted" in out
     assert "steps.py imports crystallize-ml: drop its decorators" in out
     assert "datasource numbers: became the first step datasources:numbers; make it numbers(config, ctx)" in out
-    assert "then: crystallize run-once adder" in out
+    # experiments are found by folder (old), not by the YAML's name (adder)
+    assert "then: crystallize run-once old " in out
+    hinted = cli(tmp_path, "run-once", "old")  # found, though its steps still import crystallize-ml
+    assert "no experiment named" not in hinted.stderr and "datasources" in hinted.stderr
     again = cli(tmp_path, "import", "experiments/old")
     assert again.returncode == 2 and "experiment.yaml already exists" in again.stderr
     # Finished by hand as the notes say, the converted experiment runs.

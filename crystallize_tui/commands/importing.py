@@ -20,8 +20,9 @@ def cmd_import(args: Any, ws: Workspace) -> int:
             print(f"  - {note}")
     base = ws.root / "experiments"
     if folder.parent == base:
-        print(f"then: crystallize run-once {conversion.name}  (one replicate, every event shown)")
+        # Experiments are found by their folder's name (the YAML's name is what history shows).
+        print(f"then: crystallize run-once {folder.name}  (one replicate, every event shown)")
     else:
         print(f"then move the folder to {shown_path(base / folder.name)} and run "
-              f"`crystallize run-once {conversion.name}`")
+              f"`crystallize run-once {folder.name}`")
     return EXIT_OK
