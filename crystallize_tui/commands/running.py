@@ -20,7 +20,7 @@ from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from ..core.stopping import check_correction, is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
-from ..watch.live_stats import anytime_family, anytime_rows, stop_head, stop_lines
+from ..watch.live_stats import anytime_family, anytime_line, anytime_rows, stop_head, stop_lines
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -119,6 +119,8 @@ def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = 
     if result.stop:
         for line in stop_lines(result.stop):
             con.print(line, markup=False)
+    elif len(result.conditions) > 1 and not compare:
+        anytime_report(result, con)
     from .caching import hits_line
 
     if cached := hits_line(result.run_id, store_path):
@@ -127,6 +129,29 @@ def report(result: Result, store_path: Any, out: Any = None, tracebacks: bool = 
     ended = result.complete or is_stopped(result.status)
     failed = bool(errors) or any(v.inconclusive for v in verdicts) or not ended
     return EXIT_FAILED if failed else EXIT_OK
+
+
+ANYTIME_SHOWN = 12  # rows printed at most; --json carries every one
+
+
+def anytime_report(result: Result, con: Any) -> None:
+    """Beside the fixed-n table, the anytime-valid rows (those of the declared hypotheses'
+    metrics, else every row): what still holds for someone who watched the run and would
+    have stopped it on a good-looking look."""
+    rows = anytime_rows(result)
+    named = {h.metric for h in getattr(result, "declared_hypotheses", [])}
+    shown = [r for r in rows if not named or r.metric in named]
+    if not shown:
+        return
+    which = (f"; the {len(shown)} of the hypotheses' metrics shown" if len(shown) < len(rows)
+             else "")
+    con.print(f"anytime-valid (holds at every look, also for a run watched live): "
+              f"{anytime_family(result, rows)}{which}", markup=False)
+    for row in shown[:ANYTIME_SHOWN]:
+        con.print("  " + anytime_line(row), markup=False)
+    if len(shown) > ANYTIME_SHOWN:
+        con.print(f"  ... and {len(shown) - ANYTIME_SHOWN} more: crystallize show "
+                  f"{result.run_id} --json", markup=False)
 
 
 def resume_command(args: Any) -> str:
