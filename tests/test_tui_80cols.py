@@ -106,7 +106,7 @@ async def test_the_anytime_decision_shows_at_80_columns_while_a_run_goes(tmp_pat
         assert fits(stats)
         assert str(stats.get_row_at(0)[1]).startswith("a_much_longer")  # whole or cut (…)
         assert " α " not in str(stats.get_row_at(0)[2])
-        assert str(stats.get_row_at(0)[3]) == "decided: higher"
+        assert str(stats.get_row_at(0)[3]).startswith("decided: higher")
         subtitle = screen.query_one("#stats-pane").border_subtitle
         assert subtitle.endswith(f"(+{len(stats.hidden_columns)} columns)") and "live: " in subtitle
         await cancel_after(pilot, screen, 0)
@@ -157,3 +157,21 @@ async def test_the_footer_keeps_back_help_and_quit_at_80_columns(tmp_path):
         await pilot.pause()
         assert_can_leave_and_find_help(app)
         assert screen.result is not None
+
+
+async def test_progress_keeps_its_counts_in_sight_beside_the_statistics(tmp_path):
+    # From 160 columns the progress pane is 60 wide, beside the statistics: a long name is
+    # cut so that done, failed, of, elapsed and ETA stay in sight; with room it is whole.
+    write(tmp_path / "experiments" / "game", {"experiment.yaml": YAML, "steps.py": STEP})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await run_to_end(app, pilot, "game")
+        progress = screen.query_one("#progress", DataTable)
+        await until(pilot, lambda: str(progress.get_row_at(1)[0]).endswith("…"))
+        assert fits(progress)
+        assert labels(progress) == ["condition", "done", "failed", "of", "elapsed", "ETA"]
+        assert [str(c) for c in progress.get_row_at(1)[1:]] == ["5", "0", "5", "0:00", "✓"]
+        await pilot.resize_terminal(120, 40)  # progress over the statistics, full width
+        await until(pilot, lambda: str(progress.get_row_at(1)[0])
+                    == "■ dolphin_spoilers_in_the_first_round")
+        assert fits(progress)

@@ -32,7 +32,8 @@ class ComparisonLine:
 
 class FittedComparisonTable(DataTable):
     """Comparisons one per row. The ESSENTIAL columns always show, without scrolling: in
-    full when they fit, else in their short cells (ComparisonLine.short, SHORT_LABELS), else
+    full when they fit, else with their short cells (ComparisonLine.short, SHORT_LABELS), one
+    column at a time in SHORTEN's order, else
     with the name columns (NAMES) cut; then each OPTIONAL one, in order, that still fits.
     Columns show in ORDER (default: essential, then optional). Enter on a row: every figure."""
 
@@ -40,6 +41,7 @@ class FittedComparisonTable(DataTable):
     OPTIONAL: ClassVar[tuple[tuple[str, str], ...]] = ()
     ORDER: ClassVar[tuple[str, ...]] = ()  # display order of the column keys; () = as chosen
     SHORT_LABELS: ClassVar[dict[str, str]] = {}  # column key -> header when cells are short
+    SHORTEN: ClassVar[tuple[str, ...]] = ()  # columns that may show short cells, first first
     NAMES: ClassVar[tuple[str, ...]] = ()  # columns of names, cut (…) when nothing else fits
     SIDES: ClassVar[tuple[str, str]] = ("baseline", "treatment")  # names in the dialog
 
@@ -49,7 +51,7 @@ class FittedComparisonTable(DataTable):
         self.visible_columns: tuple[str, ...] = ()
         self.labels = dict(self.ESSENTIAL + self.OPTIONAL)
         self.note = ""
-        self.short = False  # the essential columns show their short cells (a narrow table)
+        self.shortened: frozenset[str] = frozenset()  # columns showing short cells (narrow)
         self.name_width: int | None = None  # the name columns cut to this many characters
 
     @property
@@ -93,28 +95,32 @@ class FittedComparisonTable(DataTable):
             label = _cut(label, cut)
         return max([cell_len(label), *cells]) + PADDING
 
-    def _choose_columns(self) -> tuple[tuple[str, ...], bool, int | None]:
-        """The columns to show, whether the essential ones show short, and the width the
-        name columns are cut to (None: not cut)."""
+    def _choose_columns(self) -> tuple[tuple[str, ...], frozenset[str], int | None]:
+        """The columns to show, those of them showing short cells, and the width the name
+        columns are cut to (None: not cut)."""
         room = self.size.width - SCROLLBAR
         essential = [key for key, _ in self.ESSENTIAL]
-        short, cut = False, None
+        short: frozenset[str] = frozenset()
+        cut = None
         used = sum(self._width_of(key) for key in essential)
-        if used > room:  # the short cells ("not sig.") before anything is cut
-            short = True
-            used = sum(self._width_of(key, short) for key in essential)
+        for key in self.SHORTEN:  # the short cells ("not sig.") before anything is cut
+            if used <= room:
+                break
+            if key in essential:
+                short |= {key}
+                used = sum(self._width_of(k, k in short) for k in essential)
         if used > room and any(key in self.NAMES for key in essential):
             # Cut the names (enter shows them whole) down to what leaves room for the rest.
             names = [key for key in essential if key in self.NAMES]
-            left = room - sum(self._width_of(key, short) for key in essential if key not in names)
-            widths = sorted(self._width_of(key, short) for key in names)
+            left = room - sum(self._width_of(key, key in short) for key in essential if key not in names)
+            widths = sorted(self._width_of(key, key in short) for key in names)
             for i, width in enumerate(widths):  # a short name stays whole; longer ones share the rest
                 share = left // (len(widths) - i)
                 if width > share:
                     cut = max(NAME_MIN, share - PADDING)
                     break
                 left -= width
-            used = sum(self._width_of(key, short, cut) for key in essential)
+            used = sum(self._width_of(key, key in short, cut) for key in essential)
         chosen = list(essential)
         for key, _ in self.OPTIONAL:  # in order of use; a wide one that does not fit is skipped
             width = self._width_of(key)
@@ -127,14 +133,13 @@ class FittedComparisonTable(DataTable):
 
     def _lay_out(self, force: bool = False) -> None:
         columns, short, cut = self._choose_columns()
-        if (columns, short, cut) == (self.visible_columns, self.short, self.name_width) and not force:
+        if (columns, short, cut) == (self.visible_columns, self.shortened, self.name_width) and not force:
             return
         row = self.cursor_row
         super().clear(columns=True)
-        self.visible_columns, self.short, self.name_width = columns, short, cut
-        essential = {key for key, _ in self.ESSENTIAL}
+        self.visible_columns, self.shortened, self.name_width = columns, short, cut
         for key in columns:
-            brief = short and key in essential
+            brief = key in short
             label = self._label(key, brief)
             if cut is not None and key in self.NAMES:
                 label = _cut(label, cut)
@@ -142,7 +147,7 @@ class FittedComparisonTable(DataTable):
             # measuring (on idle) can lag, leaving new rows cut at the old widths.
             self.add_column(label, key=key, width=self._width_of(key, brief, cut) - PADDING)
         for line in self.lines:
-            self.add_row(*(self._cell(line, key, short and key in essential, cut) for key in columns))
+            self.add_row(*(self._cell(line, key, key in short, cut) for key in columns))
         if self.lines:
             self.move_cursor(row=min(row, len(self.lines) - 1))
         self._hint()
@@ -215,7 +220,8 @@ class StatsTable(FittedComparisonTable):
     # As wide tables always read: p adj beside the verdict it decides, the anytime result next.
     ORDER = ("metric", "treatment", "difference", "p_adjusted", "verdict", "anytime", "test",
              "n", "effect", "p", "baseline", "treatment_mean", "method", "assumes")
-    SHORT_LABELS = {"verdict": "verdict", "difference": "difference [CI]"}
+    SHORT_LABELS = {"verdict": "verdict"}  # "fixed-n verdict" when the anytime column is there
+    SHORTEN = ("verdict",)
     NAMES = ("metric", "treatment")
 
     # While a run goes: the anytime-valid rows (watch/live_stats.py), never a fixed-n verdict.
@@ -240,7 +246,8 @@ class StatsTable(FittedComparisonTable):
         from ...stats.cells import row_cells
 
         self._columns(live=False)
-        self.SHORT_LABELS, self.ORDER = type(self).SHORT_LABELS, type(self).ORDER
+        self.SHORT_LABELS, self.SHORTEN, self.ORDER = (type(self).SHORT_LABELS, type(self).SHORTEN,
+                                                       type(self).ORDER)
         pair = getattr(table, "pair", None)  # two chosen conditions: rows read "b − a"
         self.SIDES = pair or type(self).SIDES
         if anytime is not None:
@@ -282,7 +289,8 @@ class StatsTable(FittedComparisonTable):
         from ...stats.cells import format_number
 
         self._columns(live=True)
-        self.SHORT_LABELS = {"difference": "anytime CI"}
+        # The interval's α goes first, then the note beside a decision (enter shows both).
+        self.SHORT_LABELS, self.SHORTEN = {"difference": "anytime CI"}, ("difference", "anytime")
         lines = []
         for row in rows:
             interval = (f"{format_number(row.estimate, 3)} [{format_number(row.lower, 3)}, "
@@ -335,6 +343,7 @@ class RunsComparisonTable(FittedComparisonTable):
     OPTIONAL = (("p", "p"), ("test", "test"), ("n", "n"), ("baseline", "run A"), ("treatment", "run B"))
     ORDER = ("condition", "metric", "difference", "p", "verdict", "test", "n", "baseline", "treatment")
     NAMES = ("condition", "metric")
+    SHORTEN = ("verdict",)
     SIDES = ("run A", "run B")
 
     def show_runs(self, comparisons: list[tuple[str, str, Any]]) -> None:
