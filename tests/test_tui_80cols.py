@@ -1,7 +1,7 @@
 """The run screens at 80x24, as a person there sees them: the statistics' verdict without
 scrolling sideways, and the footer's keys to leave and find help (the Pilot, real runs)."""
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from tui_support import (
     app_for,
     cancel_after,
@@ -134,6 +134,11 @@ async def test_the_footer_keeps_back_help_and_quit_at_80_columns(tmp_path):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert ("D", "Diff") in app.screen.bindings  # ... and help still lists it
+        # One line per key at this size (whole names, not tooltips), all of them in sight.
+        assert ("p", "Compare two conditions") in app.screen.bindings
+        assert not any(" — " in words for _, words in app.screen.bindings)
+        listing = app.screen.query_one(Static)
+        assert listing.region.bottom <= 24 and listing.region.height >= listing.virtual_size.height
         await pilot.press("escape")
         # With room, every key is back in the footer.
         await pilot.resize_terminal(200, 40)
