@@ -215,7 +215,5 @@ async def open_debug(app, pilot, name: str, treatment: str, replicate: int = 0):
 def footer_keys(app) -> dict[str, tuple[str, int]]:
     """The footer's keys on the screen in front: key shown -> (its word, the last column it
     reaches, 1-based); a key cut by the terminal's edge reaches past its width."""
-    from textual.widgets._footer import FooterKey
-
     return {key.key_display: (key.description, key.region.right)
-            for key in app.screen.query(FooterKey)}
+            for key in app.screen.query("FooterKey")}

@@ -10,7 +10,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 # What a user at any width needs: the way back (escape), help (?) and quit. ctrl+p, the
 # palette, is docked on the right by the footer itself. The help screen and the palette list
@@ -18,9 +17,10 @@ from textual.widgets._footer import FooterKey
 ALWAYS = ("help", "quit")
 
 
-def always_shown(binding: Binding) -> bool:
-    """Whether ``binding`` stays in the footer however narrow the terminal."""
-    return "escape" in binding.key.split(",") or binding.action in ALWAYS
+def always_shown(action: str, bindings: Iterable[Binding]) -> bool:
+    """Whether the key of ``action`` stays in the footer however narrow the terminal: help,
+    quit, or an action escape does (back, cancel), whichever key the footer shows for it."""
+    return action in ALWAYS or any(b.action == action and b.key == "escape" for b in bindings)
 
 
 def key_width(key_display: str, description: str) -> int:
@@ -51,7 +51,8 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())
         self._laid_out_at = self.size.width
-        if not self.size.width or any(not isinstance(w, FooterKey) for w in widgets):
+        # Textual's FooterKey (not exported): a key widget has a key_display and an action.
+        if not self.size.width or any(not hasattr(w, "key_display") for w in widgets):
             # Not laid out yet (a resize follows), or key groups (none in this app).
             yield from widgets
             return
@@ -59,16 +60,11 @@ class KeyFooter(Footer):
         keys = [w for w in widgets if w not in palette]
         # The palette key: its own width, its border and padding.
         room = self.size.width - sum(key_width(w.key_display, w.description) + 2 for w in palette)
-        bindings = self._bindings_by_action()
-        shown = fitting([(w, key_width(w.key_display, w.description),
-                          always_shown(bindings.get(w.action, Binding(w.key, w.action))))
+        bindings = [binding for _, binding, _, _ in self.screen.active_bindings.values()]
+        shown = fitting([(w, key_width(w.key_display, w.description), always_shown(w.action, bindings))
                          for w in keys], room)
         yield from shown
         yield from palette
-
-    def _bindings_by_action(self) -> dict[str, Binding]:
-        found: Iterable[Any] = self.screen.active_bindings.values()
-        return {binding.action: binding for _, binding, _, _ in found}
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._laid_out_at and self._bindings_ready:
