@@ -51,7 +51,9 @@ async def test_the_live_panel_shows_anytime_rows_and_never_significant(tmp_path)
         assert "verdict" not in labels and "p adj" not in labels
         row = cells(stats)[0]
         assert row[:2] == ["m", "shifted"] and "asymptotic" in row
-        assert "not a verdict yet" in stats.parent.border_subtitle
+        # Said in the note; under the pane, the words that fit beside the hint for enter.
+        assert "not a verdict yet" in stats.note
+        assert stats.parent.border_subtitle.startswith("live: ")
         await cancel_after(pilot, screen, 0)
         # The final table: the fixed-n tests, labelled so, and the anytime result beside them.
         labels = [str(c.label) for c in stats.ordered_columns]

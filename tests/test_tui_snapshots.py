@@ -221,6 +221,19 @@ def test_run_completed(snap_compare: Any, workspace: Workspace) -> None:
     assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)
 
 
+def test_run_completed_80x24(snap_compare: Any, workspace: Workspace) -> None:
+    """The same at 80x24: panes stacked, the verdict in sight, esc, ? and q in the footer."""
+
+    async def run_before(pilot: Any) -> None:
+        await loaded(pilot)
+        screen = start_run(pilot.app, experiment_named(pilot.app, "checkout"),
+                           {"run_id": "run-0100"})
+        await wait_until(pilot, lambda: screen.result is not None, "the run to finish")
+        await settle(pilot)
+
+    assert snap_compare(workspace.app(), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_debug_failure(snap_compare: Any, workspace: Workspace) -> None:
     """Debugging the failing treatment: its events, then its highlighted traceback."""
 

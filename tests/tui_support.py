@@ -210,3 +210,10 @@ async def open_debug(app, pilot, name: str, treatment: str, replicate: int = 0):
     app.action_debug_condition(experiment, treatment, replicate)
     await until(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.query("#debug-log"))
     return app.screen
+
+
+def footer_keys(app) -> dict[str, tuple[str, int]]:
+    """The footer's keys on the screen in front: key shown -> (its word, the last column it
+    reaches, 1-based); a key cut by the terminal's edge reaches past its width."""
+    return {key.key_display: (key.description, key.region.right)
+            for key in app.screen.query("FooterKey")}

@@ -30,6 +30,7 @@ from .settings import settings_path
 from .theme import remember_theme
 
 SWITCH_INTERVAL_S = 0.001  # GIL hand-over between threads (default 0.005)
+HELP_TOOLTIPS_FROM = (100, 32)  # columns, rows: from this size the help gives each key's tooltip
 
 
 class CrystallizeApp(App[int]):
@@ -283,7 +284,12 @@ class CrystallizeApp(App[int]):
 
     def action_help(self) -> None:
         screen = self.screen
-        rows = [(b.key_display or b.key, b.description + (f" — {b.tooltip}" if b.tooltip else ""))
+        # A small terminal (80x24): a line per key, so that every key and Close stay in sight;
+        # the palette (ctrl+p) still gives each key's whole tooltip.
+        brief = self.size.width < HELP_TOOLTIPS_FROM[0] or self.size.height < HELP_TOOLTIPS_FROM[1]
+        titles = getattr(screen, "PALETTE_TITLES", {})  # whole names where the footer's are short
+        rows = [(b.key_display or b.key, titles.get(b.action, b.description) if brief
+                 else b.description + (f" — {b.tooltip}" if b.tooltip else ""))
                 for b in self._bindings_of(screen)]
         rows.append(("ctrl+p", "Command palette"))
         self.push_screen(HelpScreen(rows))

@@ -12,13 +12,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...charts import data
 from ...charts.canvas import Drawing
 from ...charts.model import Chart, Interval, Points
 from ...charts.runs import history_chart
 from ..widgets.chart import ChartView, drawn
+from ..widgets.footer import KeyFooter
 
 
 def compare_chart(a: Any, b: Any, metric: str) -> Chart:
@@ -103,7 +104,7 @@ class ChartScreen(Screen):
         with Vertical(classes="pane", id="chart-pane"):
             yield Static(id="chart-status")
             yield ChartView("reading the runs…", redraw_on_resize=False, id="chart")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         name = getattr(self.experiment, "name", "") or (self.results[0].experiment

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Log, OptionList, Static
+from textual.widgets import Header, Log, OptionList, Static
 
 from ...commands.debug_child import (
     DebugFailure,
@@ -33,6 +33,7 @@ from ...core import events as ev
 from ...core.child import ChildProcess, crash_site, describe_exit
 from ...core.experiment import describe
 from ..bridge import RunBridge
+from ..widgets.footer import KeyFooter
 
 
 class _DebugLines(RunBridge):
@@ -159,7 +160,7 @@ class DebugScreen(Screen):
             yield Log(id="debug-log", max_lines=10_000, classes="pane")
             with VerticalScroll(id="traceback-pane", classes="pane"):
                 yield Static(id="traceback")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"debug {self.experiment.name}"

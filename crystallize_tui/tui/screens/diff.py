@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Select, Static
+from textual.widgets import Header, Select, Static
 
 from ...commands.browsing import config_diff
+from ..widgets.footer import KeyFooter
 
 
 def diff_text(experiment: Any, a: str, b: str) -> Text:
@@ -49,7 +50,7 @@ class DiffScreen(Screen):
                              id="side-b")
             with VerticalScroll(classes="pane", id="diff-pane"):
                 yield Static(id="diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"diff {self.experiment.name}"

@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...core.chain import consumed_cells, is_chained
+from ..widgets.footer import KeyFooter
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
@@ -70,7 +71,7 @@ class HistoryScreen(Screen):
         with Vertical():
             yield Static(id="history-status")
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True, classes="pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"history {self.experiment.name}"
@@ -183,7 +184,7 @@ class CompareRunsScreen(Screen):
         with Vertical():
             yield Static(id="compare-status")
             yield RunsComparisonTable(id="compare", classes="pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"compare runs of {self.a.experiment}"

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from ...core.chain import describe_sources
 from ...core.fingerprint import config_changes
+from ..widgets.footer import KeyFooter
 
 STORE_POLL_INTERVAL = 1.0  # how often the visible list checks the store for runs made elsewhere
 
@@ -133,7 +134,7 @@ class HomeScreen(Screen):
             yield tree
             with VerticalScroll(id="details-pane"):
                 yield Static("loading experiments…", id="details")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Crystallize"

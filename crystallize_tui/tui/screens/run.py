@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...core import events as ev
 from ...core.result import Result
@@ -27,6 +27,7 @@ from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..upstream import UpstreamProgressed, UpstreamStale, question, run_producers, stale_upstream
 from ..widgets.chart_pane import ChartsPane
+from ..widgets.footer import KeyFooter
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
 from ..widgets.output import OutputLog
 from ..widgets.tables import ProgressTable, RateSparkline, ReplicateTable, StatsTable, clock
@@ -123,7 +124,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             yield OutputLog(id="output", classes="pane")
             yield ChartsPane(id="charts", classes="pane")
             yield ReplicateTable(id="replicates", classes="pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"{self.experiment.name}"

@@ -6,6 +6,7 @@ import time
 from bisect import bisect_left
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -16,6 +17,8 @@ from ...render.palette import condition_colour
 from ...watch.progress import ETA_NOTE, ProgressReducer, clock
 from .stats_table import StatsTable  # the run screen takes its tables from here
 
+PROGRESS_NAME_MIN = 12  # the condition column is never cut below this many cells
+
 
 class ProgressTable(DataTable):
     """Per condition: replicates done / failed / total, elapsed and ETA (counted by the
@@ -25,13 +28,44 @@ class ProgressTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.reducer = ProgressReducer()
         self._shown: dict[tuple[str, str], str] = {}
+        self._name_width: int | None = None  # the condition column's cut, when names are cut
+        self._now: float | None = None  # the clock of the cells shown last
         self.tooltip = ETA_NOTE
 
+    COLUMNS = (("done", "done", 5), ("failed", "failed", 6), ("total", "of", 5),
+               ("elapsed", "elapsed", 7), ("eta", "ETA", 6))
+
     def on_mount(self) -> None:
-        for key, label, width in (("condition", "condition", None), ("done", "done", 5),
-                                  ("failed", "failed", 6), ("total", "of", 5),
-                                  ("elapsed", "elapsed", 7), ("eta", "ETA", 6)):
+        self._add_columns(None)
+
+    def _add_columns(self, name_width: int | None) -> None:
+        self.add_column("condition", key="condition", width=name_width)
+        for key, label, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    def _name_room(self) -> int | None:
+        """Cells for the condition column so that the counts and ETA stay in sight (a
+        narrow pane, long names); None: the names fit whole."""
+        names = [cell_len(f"■ {c}") for c in self.reducer.conditions]
+        room = self.size.width - 2 - sum(width + 2 for _, _, width in self.COLUMNS) - 2
+        if not names or not self.size.width or max(names) <= room:
+            return None
+        return max(room, PROGRESS_NAME_MIN)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self._name_room()
+        if width == self._name_width:
+            return
+        self._name_width = width
+        self.clear(columns=True)
+        self._add_columns(width)
+        self._add_rows()
+        self._shown.clear()
+        if self._now is not None:  # the cells as they were (a stored run's clock is its own)
+            self.refresh_cells(self._now)
 
     @property
     def conditions(self) -> list[str]:
@@ -58,10 +92,17 @@ class ProgressTable(DataTable):
         self.reducer.start(conditions, per_condition, done_before, now)
         self._shown.clear()
         self.clear()
-        for i, c in enumerate(conditions):
-            # The mark in the condition's colour: the one its curves and points have in charts.
-            self.add_row(Text.assemble(("■ ", condition_colour(i)), c), "", "", "", "", "", key=c)
+        self._add_rows()
         self.refresh_cells(now)
+        self.call_after_refresh(self._fit)
+
+    def _add_rows(self) -> None:
+        for i, c in enumerate(self.reducer.conditions):
+            # The mark in the condition's colour: the one its curves and points have in charts.
+            name = Text.assemble(("■ ", condition_colour(i)), c)
+            if self._name_width is not None:  # cut (…) so the counts stay in sight
+                name.truncate(self._name_width, overflow="ellipsis")
+            self.add_row(name, "", "", "", "", "", key=c)
 
     def count(self, event: ev.ReplicateFinished | ev.ReplicateFailed) -> None:
         self.reducer.count(event.treatment or "", failed=isinstance(event, ev.ReplicateFailed))
@@ -84,6 +125,7 @@ class ProgressTable(DataTable):
     def refresh_cells(self, now: float) -> None:
         if self.reducer.started_at is None:
             return
+        self._now = now
         snapshot = self.reducer.snapshot(now)
         for c in snapshot.conditions:
             if c.condition not in self.rows:
