@@ -67,6 +67,11 @@ class ChartView(Widget):
             self._redraw()
         self.refresh()
 
+    def stale(self) -> bool:
+        """Shown, drawn, and laid out at another size since (its drawing no longer fits)."""
+        return (self.chart is not None and self.display and self._drawn_at is not None
+                and self._drawn_at[:2] != self._cells())
+
     def _cells(self) -> tuple[int, int]:
         return self.content_size.width, self.content_size.height
 

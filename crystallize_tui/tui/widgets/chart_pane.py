@@ -177,8 +177,7 @@ class ChartsPane(Vertical):
         if not self._dirty and self.display and self.is_attached:
             # Laid out again since drawn (the difference chart hidden after a build that
             # measured the old layout): draw anew at the size there is now.
-            self._dirty = any(v.chart is not None and v.display and v._drawn_at is not None
-                              and v._drawn_at[:2] != v._cells() for v in self.query(ChartView))
+            self._dirty = any(view.stale() for view in self.query(ChartView))
         if (not self._dirty or self._building or self.source is None or not self.display
                 or time.monotonic() < self._next_at or not self.is_attached):
             return
