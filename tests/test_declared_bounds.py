@@ -229,7 +229,9 @@ async def test_the_run_screen_says_why_the_declared_bounds_are_not_used(tmp_path
     yaml_text = YAML.replace("replicates: 40", "replicates: 2000")
     write(tmp_path / "experiments" / "game", {"experiment.yaml": yaml_text, "steps.py": PILOT_STEP})
     app = app_for(tmp_path)
-    async with app.run_test(size=(180, 48)) as pilot:
+    # Wide enough for the decision's note beside it (narrower, the cell ends in "…" and
+    # enter shows the note: tests/test_tui_80cols.py).
+    async with app.run_test(size=(240, 48)) as pilot:
         screen = await start_run(app, pilot, "game")
         stats = screen.query_one("#stats")
 

@@ -306,7 +306,9 @@ class StatsTable(FittedComparisonTable):
                 "assumes": row.assumes,
             }
             # Narrow: the interval without its level, the decision without why (enter: both).
-            short = {"difference": interval, "anytime": anytime_text(row.label)}
+            # ("…": there is a why, enter shows it.)
+            short = {"difference": interval,
+                     "anytime": anytime_text(row.label + (" …" if row.note else ""))}
             lines.append(ComparisonLine(cells, row, f"{row.metric}: {row.treatment} vs baseline (live)",
                                         short))
         self.set_lines(lines, note)
