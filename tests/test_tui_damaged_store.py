@@ -45,3 +45,15 @@ async def test_a_run_in_a_damaged_store_is_refused_not_shown_cut_short(workspace
         await until(pilot, lambda: any("damaged" in n.message for n in app._notifications))
         await pilot.pause()
         assert not isinstance(app.screen, RunScreen)
+
+
+async def test_home_lists_the_experiments_when_the_store_cannot_be_read(workspace):
+    db = workspace / ".crystallize" / "crystallize.db"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database" * 200)
+    app = app_for(workspace)
+    async with app.run_test(size=(120, 36)) as pilot:
+        home = await home_ready(app, pilot)  # timed out before: discovery died with the store
+        assert "coin" in [found.name for found in home.discovery.experiments]
+        await until(pilot, lambda: any("store unreadable" in (n.title or "")
+                                       for n in app._notifications))

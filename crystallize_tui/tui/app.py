@@ -71,11 +71,21 @@ class CrystallizeApp(App[int]):
     def load_experiments(self) -> None:
         discovery = discover(self.workspace.root, cache=self.cache)
         last: dict[str, Any] = {}
-        if self.workspace.store_path.exists():
-            for record in self.workspace.store.runs():
-                last.setdefault(record.experiment, record)
+        store = None
+        try:
+            store = self.workspace.store
+            if self.workspace.store_path.exists():
+                for record in store.runs():
+                    last.setdefault(record.experiment, record)
+        except Exception as exc:  # noqa: BLE001 - a damaged store: list the experiments anyway
+            # Without this the worker died and home stayed empty (which page of a damaged
+            # file the runs table sits on varies from run to run); a run then says why.
+            self.call_from_thread(
+                self.notify, str(exc), title="store unreadable",
+                severity="error", timeout=15)
         for found in discovery.experiments:
-            found.experiment.store = self.workspace.store
+            if store is not None:
+                found.experiment.store = store
         self.post_message(ExperimentsLoaded(discovery, last))
 
     def preload_statistics(self) -> None:
