@@ -79,15 +79,17 @@ def test_crystallize_stop_ends_a_detached_run_at_its_look_keeping_the_running_on
     assert again.returncode == 0 and "is not running (stopped: at look); nothing to stop" in again.stdout
 
 
-def test_handle_stop_in_python_lets_the_running_replicates_finish(tmp_path):
-    """``handle.stop()`` from the thread that started the run: the same graceful stop."""
+def _stop_with_two_running(tmp_path, step_source: str, execution: dict):
+    """Start a 40-replicate run of ``step_source``'s ``measure`` on ``execution``, stop it
+    once two replicates from replicate 3 on have begun; (the ones that began, the result,
+    the handle)."""
     import threading
 
     from crystallize_tui import Experiment, Treatment
     from crystallize_tui.core import events as ev
 
     namespace: dict = {}
-    exec(STEP, namespace)
+    exec(step_source, namespace)
     began: list[tuple[str, int]] = []
     both = threading.Event()
 
@@ -99,15 +101,25 @@ def test_handle_stop_in_python_lets_the_running_replicates_finish(tmp_path):
 
     experiment = Experiment(name="wait", datasource={"mu": 0.0}, pipeline=[namespace["measure"]],
                             treatments=[Treatment("shifted", {"mu": 1.0})], replicates=40,
-                            store=tmp_path / "s.db", execution={"backend": "threads", "workers": 2})
+                            store=tmp_path / "s.db", execution=execution)
     handle = experiment.start(subscribers=[watch])
-    assert both.wait(60), "the workers never reached replicate 3"
+    assert both.wait(60), "the run never reached replicate 3"
     handle.stop()
-    result = handle.wait(60)
-    assert result.status == "stopped: at look" and handle.status == "stopped: at look"
+    return began, handle.wait(60), handle
+
+
+def _kept_the_two(began, result) -> None:
     kept = {(r.treatment, r.replicate) for r in result.replicate_results if r.ok}
-    assert set(began) <= kept and len(kept) == 8
+    assert set(began) <= kept and len(kept) == 8, (began, kept)
     assert result.stop["stopping_replicate"] == 3 and result.stop["finished_after"] == 2
+
+
+def test_handle_stop_in_python_lets_the_running_replicates_finish(tmp_path):
+    """``handle.stop()`` from the thread that started the run: the same graceful stop."""
+    began, result, handle = _stop_with_two_running(
+        tmp_path, STEP, {"backend": "threads", "workers": 2})
+    assert result.status == "stopped: at look" and handle.status == "stopped: at look"
+    _kept_the_two(began, result)
 
 
 def test_a_stop_request_the_run_never_acted_on_is_not_a_stop_and_not_inherited(tmp_path):
@@ -153,30 +165,7 @@ async def measure(config, ctx):
 def test_a_stop_lets_the_async_backends_running_tasks_finish_and_keeps_them(tmp_path):
     """The async backend, stopped at a look with two replicates awaiting: they finish and are
     kept, as a pool's are (a cancel would end them at their await, lost)."""
-    import threading
-
-    from crystallize_tui import Experiment, Treatment
-    from crystallize_tui.core import events as ev
-
-    namespace: dict = {}
-    exec(ASYNC_STEP, namespace)
-    began: list[tuple[str, int]] = []
-    both = threading.Event()
-
-    def watch(event):
-        if isinstance(event, ev.ReplicateStarted) and event.replicate >= 3:
-            began.append((event.treatment, event.replicate))
-            if len(began) == 2:
-                both.set()
-
-    experiment = Experiment(name="wait", datasource={"mu": 0.0}, pipeline=[namespace["measure"]],
-                            treatments=[Treatment("shifted", {"mu": 1.0})], replicates=40,
-                            store=tmp_path / "s.db", execution={"backend": "async", "concurrency": 2})
-    handle = experiment.start(subscribers=[watch])
-    assert both.wait(60), "the tasks never reached replicate 3"
-    handle.stop()
-    result = handle.wait(60)
+    began, result, _ = _stop_with_two_running(
+        tmp_path, ASYNC_STEP, {"backend": "async", "concurrency": 2})
     assert result.status == "stopped: at look" and not result.cancelled
-    kept = {(r.treatment, r.replicate) for r in result.replicate_results if r.ok}
-    assert set(began) <= kept and len(kept) == 8, (began, kept)
-    assert result.stop["stopping_replicate"] == 3 and result.stop["finished_after"] == 2
+    _kept_the_two(began, result)
