@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -265,9 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _main(argv)
     except KeyboardInterrupt:
-        code = _interrupted()
+        code = 130
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while saying so
+            _interrupted()
     if main_thread:
-        _exit_at_next_ctrl_c(code)
+        try:
+            _exit_at_next_ctrl_c(code)
+        except KeyboardInterrupt:  # landed in the few instructions before its handler
+            _exit_at_next_ctrl_c(code)
     return code
 
 
@@ -275,12 +281,14 @@ def _exit_at_next_ctrl_c(code: int) -> None:
     """What is left is Python shutting down (joining threads, closing the store, ~0.1 s):
     a Ctrl-C then ends it with the exit code already decided, not a death by SIGINT after
     the last line was printed, nor a wait for a thread that hangs."""
+    # The handler first: a Ctrl-C during the flush below (a long report into a pipe) raised
+    # KeyboardInterrupt out of main() as a traceback (tests/test_interrupt_twice.py).
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(code))
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: its reader has gone anyway
             pass
-    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(code))
 
 
 def _ignore_late_ctrl_c() -> None:
