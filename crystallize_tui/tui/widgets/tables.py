@@ -48,9 +48,12 @@ class ProgressTable(DataTable):
         narrow pane, long names); None: the names fit whole."""
         names = [cell_len(f"■ {c}") for c in self.reducer.conditions]
         room = self.size.width - 2 - sum(width + 2 for _, _, width in self.COLUMNS) - 2
-        if not names or not self.size.width or max(names) <= room:
+        if not names or not self.size.width:
             return None
-        return max(room, PROGRESS_NAME_MIN)
+        # Always a set width once the pane is laid out: an automatic one grows with what
+        # the column held before a clear, so the same run drew it a cell wider at times.
+        need = max(*names, cell_len("condition"))
+        return need if need <= room else max(room, PROGRESS_NAME_MIN)
 
     def on_resize(self) -> None:
         self._fit()
@@ -91,7 +94,9 @@ class ProgressTable(DataTable):
               now: float) -> None:
         self.reducer.start(conditions, per_condition, done_before, now)
         self._shown.clear()
-        self.clear()
+        self._name_width = self._name_room()  # None until the pane is laid out (then _fit)
+        self.clear(columns=True)
+        self._add_columns(self._name_width)
         self._add_rows()
         self.refresh_cells(now)
         self.call_after_refresh(self._fit)
