@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run only this treatment (repeatable); the baseline always runs")
     confirm.add_argument("--workers", "-w", type=int, metavar="N", help="parallel workers (1: serial)")
     confirm.add_argument("--backend", "-b", metavar="NAME",
-                         help="where replicates run: serial, threads, processes or dask")
+                         help="where replicates run: serial, threads, processes, dask or async")
     confirm.add_argument("--verbose", "-v", action="store_true", help="show the steps' print output")
     confirm.add_argument("--json", action="store_true", help="print the result as JSON")
     confirm.add_argument("--detach", "-d", action="store_true",

@@ -120,8 +120,16 @@ async def wait_until(pilot: Any, condition: Callable[[], Any], what: str,
 async def settle(pilot: Any) -> None:
     """Every worker done, every message they posted handled, every table sized."""
     from textual.widgets import DataTable
+    from textual.worker import WorkerCancelled
 
-    await pilot.app.workers.wait_for_complete()
+    for _ in range(50):  # bounded: a cancelled worker the manager still lists ends it too
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            # An exclusive worker replaced by a newer one (the experiments loaded again):
+            # it is over; wait for the rest and for the one that replaced it.
+            await pilot.pause()
     await pilot.pause()
     # A DataTable sizes its columns to new rows only when it next goes idle: prompt every
     # table so a shot never shows fresh rows in columns still as wide as their headers.
