@@ -125,9 +125,9 @@ class DaskRun:
         stopping = False
         while self.chunks:
             if token.cancelled and not stopping:
-                # No new replicate (a stop rule, a stop at a look, or a cancel): chunks no
-                # worker has begun are dropped; begun ones end after their running replicate,
-                # which finishes and is kept unless this is a cancel (below).
+                # No new replicate (a stop rule, a stop at a look, or a cancel): a chunk
+                # ends after its running replicate, which finishes and is kept unless this is
+                # a cancel (below); one that begins now starts none.
                 stopping = True
                 if not token.hard_cancelled:
                     self._stop_workers(stop_run)
@@ -191,11 +191,16 @@ class DaskRun:
     def _stop_workers(self, flag: Any) -> None:
         """Set the run's flag on every worker (``cancel_run``: running replicates stop at
         their next cancellation point; ``stop_run``: they finish, and their chunk starts no
-        other) and drop the chunks no worker has begun (a worker that joins later has no
-        flag)."""
+        other). A cancel also drops the chunks no worker has begun (a worker that joins later
+        has no flag). A stop drops none: the scheduler's view of what runs lags the workers,
+        so a chunk it calls queued may have begun, even ended, and its results, which a stop
+        keeps, would go with it; a chunk that begins after the flag starts no replicate and
+        comes back empty at once."""
         client = self.client
         try:
             client.run(flag, self.key, on_error="ignore")
+            if flag is not cancel_run:
+                return
             running = {key for keys in client.processing().values() for key in keys}
             queued = [f for f, _, _ in self.chunks.values() if f.key not in running]
             if queued:
