@@ -104,7 +104,7 @@ def test_a_cancelled_run_compares_only_replicates_that_ran_in_every_condition(tm
     assert code == 130, err
     shown = cli(tmp_path, "show", _latest_run(tmp_path))
     flat = " ".join(shown.stdout.split())
-    assert "cancelled run: the" in flat and "replicate(s) that ran in every condition" in flat
+    assert "cancelled: over the" in flat and "replicate(s) that ran in every condition" in flat
     assert not re.search(r"pairs \(−\d+\)", shown.stdout), shown.stdout  # nothing dropped
     ran = int(re.search(r"the (\d+) replicate\(s\) that ran", flat).group(1))
     assert f"{ran} pairs" in flat and ran >= 4

@@ -209,7 +209,7 @@ def compare_result(
     partial = ""
     if not result.complete:  # cancelled or stopped: pair only what ran on both sides
         result = result.ran_in_every_condition()
-        partial = f", {result.status} run: the {result.replicates} replicate(s) that ran in every condition"
+        partial = f"; {result.status}: over the {result.replicates} replicate(s) that ran in every condition"
     reference = chosen_pair[0] if chosen_pair else BASELINE
     others = [chosen_pair[1]] if chosen_pair else [c for c in result.conditions if c != BASELINE]
     missing = [None] * result.replicates
