@@ -20,7 +20,15 @@ from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from ..core.stopping import check_correction, is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
-from ..watch.live_stats import anytime_family, anytime_line, anytime_rows, stop_head, stop_lines
+from ..watch.footnotes import anytime_footnotes
+from ..watch.live_stats import (
+    anytime_family,
+    anytime_line,
+    anytime_rows,
+    result_bounds,
+    stop_head,
+    stop_lines,
+)
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -147,11 +155,16 @@ def anytime_report(result: Result, con: Any) -> None:
              else "")
     con.print(f"anytime-valid (holds at every look, also for a run watched live): "
               f"{anytime_family(result, rows)}{which}", markup=False)
+    # Each row marked, what it assumes once below them (rows using one sequence share it).
+    marks, notes = anytime_footnotes(shown[:ANYTIME_SHOWN], result_bounds(result))
     for row in shown[:ANYTIME_SHOWN]:
-        con.print("  " + anytime_line(row), markup=False)
+        con.print(f"  {anytime_line(row, assumptions=False)} {marks[(row.treatment, row.metric)]}",
+                  markup=False)
     if len(shown) > ANYTIME_SHOWN:
         con.print(f"  ... and {len(shown) - ANYTIME_SHOWN} more: crystallize show "
                   f"{result.run_id} --json", markup=False)
+    for note in notes:
+        con.print(f"  {note}", markup=False)
 
 
 def resume_command(args: Any) -> str:
