@@ -153,9 +153,9 @@ treatments:
   up: {low: 0.4}
 metric_bounds: {accuracy: [0, 1], score: [0, 100]}
 """
-NOTES = ("empirical-Bernstein in declared bounds [0, 1] (differences within [-1, 1]; exact at every n)",
-         "asymptotic (finite variance;",
-         "score=150 outside declared [0, 100]: asymptotic sequence used")
+NOTES = ("empirical-Bernstein in declared bounds [0, 1]: exact at every n",
+         "asymptotic: finite variance;",
+         "score=150 outside declared [0, 100]: asymptotic over the whole history (finite variance;")
 
 
 def test_the_final_anytime_rows_are_marked_and_footnoted_with_what_they_assume(tmp_path):

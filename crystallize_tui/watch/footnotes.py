@@ -18,8 +18,9 @@ def mark(i: int) -> str:
 
 def assumption(row: Any, bounds: Mapping[str, Any] | None = None) -> str:
     """What one anytime row (an AnytimeRow or its dict) assumes, in words: "empirical-Bernstein
-    in declared bounds [0, 100] (differences within [-100, 100]; exact at every n)", then its
-    note (a value outside the bounds, burn-in) when it has one."""
+    in declared bounds [0, 100]: exact at every n", "asymptotic: finite variance; ...", then its
+    note (a value outside the bounds, burn-in) when it has one. Short, for 80 columns: the
+    difference's range follows from the bounds (JSON and the live panel give it)."""
     get = row.get if isinstance(row, dict) else (lambda key: getattr(row, key, None))
     method, assumes, note = get("method") or "", get("assumes") or "", get("note") or ""
     name = SEQUENCE_NAMES.get(method, method)
@@ -27,9 +28,13 @@ def assumption(row: Any, bounds: Mapping[str, Any] | None = None) -> str:
     if method in ("bounded", "betting"):
         where = (f"in declared bounds [{declared[0]:g}, {declared[1]:g}]" if declared is not None
                  else "for 0/1 outcomes")
-        text = f"{name} {where} ({assumes})"
+        text = f"{name} {where}: exact at every n"
+    elif " outside declared " in note:  # the row's first note part says which value (live_stats._Row)
+        value, _, note = note.partition(" · ")
+        return " · ".join(p for p in (f"{value.rpartition(': ')[0]}: {name} over the whole "
+                                      f"history ({assumes})", note) if p)
     else:
-        text = f"{name} ({assumes})" if assumes else name
+        text = f"{name}: {assumes}" if assumes else name
     return f"{text} · {note}" if note else text
 
 
