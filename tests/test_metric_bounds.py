@@ -81,7 +81,7 @@ def test_declared_metric_bounds_give_bounded_rows_that_decide_sooner(tmp_path):
     ("metric_bounds: [0, 1]", "metric_bounds: expected a mapping of metric: [low, high], got list"),
     ("metric_bounds: {accuracy: [0, 1]}\nhypotheses: [{metric: accuracy, bounds: [0, 2]}]",
      "differ from the experiment's metric_bounds [0.0, 1.0]"),
-])
+], ids=["low>high", "unknown-method", "huge-list", "not-a-mapping", "hypothesis-disagrees"])
 def test_bad_metric_bounds_are_one_line_naming_the_key(tmp_path, entry, fragment):
     write_experiment(tmp_path, "game", YAML.format(bounds=entry), {"steps.py": STEPS})
     out = cli(tmp_path, "run", "game")
