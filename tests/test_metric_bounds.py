@@ -187,3 +187,30 @@ async def test_the_tui_final_table_marks_its_anytime_cells_and_says_why_below(tm
         assert cells == {"accuracy": "undecided *", "loss": "undecided †", "score": "undecided ‡"}
         below = " ".join(text_of(screen.query_one("#verdicts", Static)).split())  # wrapped
         assert "* " + NOTES[0] in below and "† " + NOTES[1] in below and NOTES[2] in below
+
+
+def confirm_step(config, ctx):
+    ctx.metrics.add("score", min(1.0, max(0.0, ctx.rng.gauss(0.3, 0.1) + config["p"])))
+
+
+def test_a_confirmatory_run_uses_and_locks_its_metric_bounds(tmp_path):
+    from crystallize_tui import Treatment
+    from crystallize_tui.core.confirm import changes_since_lock
+    from crystallize_tui.watch.live_stats import anytime_rows
+
+    def experiment(bounds):
+        return Experiment("dice", datasource={"p": 0.0}, pipeline=[confirm_step], replicates=6,
+                          seed=11, treatments=[Treatment("better", {"p": 0.4})],
+                          hypotheses=[Hypothesis("score", "greater")], metric_bounds=bounds,
+                          store=tmp_path / "c.db")
+
+    result = experiment({"score": (0, 1)}).confirm()
+    assert result.kind == "confirmatory"
+    assert [r.method for r in anytime_rows(result)] == ["bounded"]
+    store = Store(tmp_path / "c.db")
+    row = store.run_row(result.run_id)
+    assert changes_since_lock(experiment({"score": (0, 1)}), row) == []
+    assert changes_since_lock(experiment({"score": (0, 2)}), row) == [
+        "metric_bounds of 'score' changed: [0, 1] bounded -> [0, 2] bounded"]
+    assert changes_since_lock(experiment(None), row) == [
+        "metric_bounds of 'score' changed: [0, 1] bounded -> none"]

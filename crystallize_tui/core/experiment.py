@@ -378,7 +378,8 @@ class Experiment:
         if confirmatory and previous is None and store is not None:
             from .confirm import lock_run
 
-            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses)
+            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses,
+                            self.metric_bounds)
             seed_stream = lock["seed_stream"]
         bus = EventBus()
         recorder = None
