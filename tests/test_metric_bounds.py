@@ -45,6 +45,7 @@ def test_declared_metric_bounds_give_bounded_rows_that_decide_sooner(tmp_path):
     bounded = run_json(tmp_path)
     (row,) = bounded["comparison"]
     assert (row["anytime"], row["anytime_method"]) == ("decided: higher", "betting")
+    assert bounded["metric_bounds"] == {"accuracy": {"bounds": [0.0, 1.0], "anytime": "betting"}}
     (folder / "experiment.yaml").write_text(YAML.format(bounds=""))
     plain = run_json(tmp_path)
     assert plain["comparison"][0]["anytime_method"] == "asymptotic"
@@ -214,3 +215,21 @@ def test_a_confirmatory_run_uses_and_locks_its_metric_bounds(tmp_path):
         "metric_bounds of 'score' changed: [0, 1] bounded -> [0, 2] bounded"]
     assert changes_since_lock(experiment(None), row) == [
         "metric_bounds of 'score' changed: [0, 1] bounded -> none"]
+
+
+def test_the_home_screen_details_name_the_metric_bounds():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from crystallize_tui.tui.screens.home import describe_experiment
+
+    def step(config, ctx):
+        return None
+
+    exp = Experiment("x", pipeline=[step], store=None,
+                     metric_bounds={"score": (0, 100), "acc": {"bounds": (0, 1), "anytime": "betting"}})
+    console = Console(width=80, record=True)
+    console.print(describe_experiment(SimpleNamespace(experiment=exp, path="experiments/x"), None))
+    text = console.export_text()
+    assert "metric bounds" in text and "score in [0, 100]" in text and "acc in [0, 1] (betting)" in text

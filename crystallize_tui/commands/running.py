@@ -15,6 +15,7 @@ from ..core.backends.options import resolve
 from ..core.cancel import CancelToken
 from ..core.errors import ConfigError
 from ..core.experiment import describe
+from ..core.hypothesis import metric_bounds_record
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
@@ -84,6 +85,8 @@ def result_document(result: Result) -> dict[str, Any]:
         row["anytime_method"] = found.get("method") if found else None
         row["anytime_note"] = found.get("note", "") if found else ""
     doc["anytime_correction"] = anytime_family(result, rows)
+    # The experiment's declared bounds the rows used (a hypothesis's are under "hypotheses").
+    doc["metric_bounds"] = metric_bounds_record(result.metric_bounds)
     if stop:
         stop = {**stop, "summary": stop_head(stop)}
     doc["stop"] = stop
