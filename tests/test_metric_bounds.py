@@ -105,6 +105,11 @@ def test_experiment_metric_bounds_are_checked_in_python():
                    hypotheses=[Hypothesis("score", bounds=(0, 1))])
     with pytest.raises(ConfigError, match="metric_bounds.score: bounds must be"):
         Experiment("x", pipeline=[step], metric_bounds={"score": (0, float("nan"))}, store=None)
+    with pytest.raises(ConfigError, match=r"metric_bounds.score: bounds .* too far apart"):
+        Experiment("x", pipeline=[step], metric_bounds={"score": (-1e308, 1e308)}, store=None)
+    with pytest.raises(ConfigError, match="metric_bounds: 1001 metrics, at most 1000"):
+        Experiment("x", pipeline=[step], metric_bounds={f"m{i}": (0, 1) for i in range(1001)},
+                   store=None)
 
 
 def test_a_schema_5_store_opens_and_its_runs_read_the_same(tmp_path):
@@ -233,3 +238,16 @@ def test_the_home_screen_details_name_the_metric_bounds():
     console.print(describe_experiment(SimpleNamespace(experiment=exp, path="experiments/x"), None))
     text = console.export_text()
     assert "metric bounds" in text and "score in [0, 100]" in text and "acc in [0, 1] (betting)" in text
+
+
+def test_quick_experiment_stores_its_metric_bounds(tmp_path):
+    from crystallize_tui import quick_experiment
+
+    def fn(config):
+        return {"acc": config["p"]}
+
+    quick_experiment(fn, {"baseline": {"p": 0.2}, "up": {"p": 0.6}}, replicates=2,
+                     store=tmp_path / "q.db", metric_bounds={"acc": (0, 1)})
+    store = Store(tmp_path / "q.db")
+    (record,) = store.runs(fn.__name__)
+    assert store.load(record.run_id).metric_bounds == {"acc": (0.0, 1.0, "bounded")}

@@ -215,6 +215,9 @@ def check_bounds(value: Any, where: str) -> tuple[float, float]:
     low, high = (float(v) for v in value)
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
         raise ConfigError(shape)
+    if not math.isfinite(high - low):  # the difference's range [low - high, high - low] overflows
+        raise ConfigError(f"{where}: bounds {_short(value)} are too far apart: high - low must be a "
+                          "finite number")
     return low, high
 
 
