@@ -6,6 +6,7 @@ import json
 import math
 import shlex
 import sys
+import textwrap
 from typing import Any
 
 from ..core import events as ev
@@ -166,8 +167,10 @@ def anytime_report(result: Result, con: Any) -> None:
     if len(shown) > ANYTIME_SHOWN:
         con.print(f"  ... and {len(shown) - ANYTIME_SHOWN} more: crystallize show "
                   f"{result.run_id} --json", markup=False)
-    for note in notes:
-        con.print(f"  {note}", markup=False)
+    width = max(40, getattr(con, "width", 80) or 80)
+    for note in notes:  # wrapped under its mark, so the mark stands out at 80 columns
+        con.print(textwrap.fill(note, width, initial_indent="  ", subsequent_indent="    ",
+                                break_on_hyphens=False), markup=False, soft_wrap=True)
 
 
 def resume_command(args: Any) -> str:
