@@ -47,7 +47,7 @@ def test_the_watch_layer_never_imports_textual_or_rich():
             assert f"import {banned}" not in text and f"from {banned}" not in text, path
         assert "crystallize_tui.tui" not in text and "from ..tui" not in text, path
     script = ("import sys, crystallize_tui.watch.format, crystallize_tui.watch.progress, "
-              "crystallize_tui.watch.live_stats, crystallize_tui.core.child, "
+              "crystallize_tui.watch.live_stats, crystallize_tui.watch.footnotes, crystallize_tui.core.child, "
               "crystallize_tui.core.handle, crystallize_tui.core.backends.async_loop, "
               "crystallize_tui.core.resources; "
               "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "

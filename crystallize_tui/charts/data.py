@@ -300,12 +300,12 @@ def anytime_trajectories(result: Any, metric: str, alpha: float = 0.05
     """Per treatment, the anytime-valid interval of treatment - baseline for ``metric``
     after each complete round of replicates, recomputed as the run's live rows were
     (watch/live_stats.AnytimeStatistics: same methods, same correction across the rows)."""
-    from ..watch.live_stats import declared_bounds, stored_correction
+    from ..watch.live_stats import result_bounds, stored_correction
 
     hypotheses = getattr(result, "declared_hypotheses", [])
     traj = Trajectories(result.conditions, alpha, {h.metric: h.direction for h in hypotheses},
                         stored_correction(getattr(result, "stop", None)),
-                        declared_bounds(hypotheses))
+                        result_bounds(result))
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         traj.add(outcome.treatment, outcome.replicate,
                  dict(outcome.metrics) if outcome.ok else None)

@@ -253,7 +253,8 @@ def _print_live_statistics(store: Any, run_id: str) -> None:
     row = store.run_row(run_id)
     live = LiveStatistics(row["experiment"], json.loads(row["conditions"]), int(row["base_seed"]),
                           stored_correction(row.get("stop")),  # the run's own rule decides
-                          row.get("hypotheses"))  # and its declared bounds
+                          row.get("hypotheses"),  # and its declared bounds
+                          row.get("metric_bounds"))
     if not live.comparable:
         return
     live.add_stored(run_id, store.replicates(run_id))

@@ -6,6 +6,7 @@ import json
 import math
 import shlex
 import sys
+import textwrap
 from typing import Any
 
 from ..core import events as ev
@@ -15,12 +16,21 @@ from ..core.backends.options import resolve
 from ..core.cancel import CancelToken
 from ..core.errors import ConfigError
 from ..core.experiment import describe
+from ..core.hypothesis import metric_bounds_record
 from ..core.overrides import apply_overrides, parse_assignment
 from ..core.replicate import user_traceback
 from ..core.result import ReplicateFailure, Result
 from ..core.stopping import check_correction, is_stopped, parse_stop
 from ..core.store.follow import cancel_requests
-from ..watch.live_stats import anytime_family, anytime_line, anytime_rows, stop_head, stop_lines
+from ..watch.footnotes import anytime_footnotes
+from ..watch.live_stats import (
+    anytime_family,
+    anytime_line,
+    anytime_rows,
+    result_bounds,
+    stop_head,
+    stop_lines,
+)
 from . import pipes
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Workspace, console, is_tty
 from .preload import StatisticsPreload
@@ -76,6 +86,8 @@ def result_document(result: Result) -> dict[str, Any]:
         row["anytime_method"] = found.get("method") if found else None
         row["anytime_note"] = found.get("note", "") if found else ""
     doc["anytime_correction"] = anytime_family(result, rows)
+    # The experiment's declared bounds the rows used (a hypothesis's are under "hypotheses").
+    doc["metric_bounds"] = metric_bounds_record(result.metric_bounds)
     if stop:
         stop = {**stop, "summary": stop_head(stop)}
     doc["stop"] = stop
@@ -147,11 +159,18 @@ def anytime_report(result: Result, con: Any) -> None:
              else "")
     con.print(f"anytime-valid (holds at every look, also for a run watched live): "
               f"{anytime_family(result, rows)}{which}", markup=False)
+    # Each row marked, what it assumes once below them (rows using one sequence share it).
+    marks, notes = anytime_footnotes(shown[:ANYTIME_SHOWN], result_bounds(result))
     for row in shown[:ANYTIME_SHOWN]:
-        con.print("  " + anytime_line(row), markup=False)
+        con.print(f"  {anytime_line(row, assumptions=False)} {marks[(row.treatment, row.metric)]}",
+                  markup=False)
     if len(shown) > ANYTIME_SHOWN:
         con.print(f"  ... and {len(shown) - ANYTIME_SHOWN} more: crystallize show "
                   f"{result.run_id} --json", markup=False)
+    width = max(40, getattr(con, "width", 80) or 80)
+    for note in notes:  # wrapped under its mark, so the mark stands out at 80 columns
+        con.print(textwrap.fill(note, width, initial_indent="  ", subsequent_indent="    ",
+                                break_on_hyphens=False), markup=False, soft_wrap=True)
 
 
 def resume_command(args: Any) -> str:

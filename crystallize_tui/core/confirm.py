@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .fingerprint import _digest, canonical_json, describe_changes, fingerprint_parts
-from .hypothesis import Hypothesis, hypothesis_record
+from .hypothesis import Hypothesis, hypothesis_record, metric_bounds_record, stored_metric_bounds
 from .plan import Seeds
 
 if TYPE_CHECKING:
@@ -49,10 +49,16 @@ def hypotheses_json(hypotheses: Iterable[Hypothesis]) -> list[dict[str, Any]]:
     return json.loads(json.dumps([hypothesis_record(h) for h in hypotheses]))
 
 
-def lock_fingerprint(parts: Mapping[str, str], hypotheses: list[dict[str, Any]]) -> str:
+def lock_fingerprint(parts: Mapping[str, str], hypotheses: list[dict[str, Any]],
+                     metric_bounds: Mapping[str, Any] | None = None) -> str:
     """One hash over the run's fingerprint parts (configs, step and module code, base
-    seed) and its hypotheses: what a confirmatory run locks before its first replicate."""
-    return _digest(canonical_json({"parts": dict(parts), "hypotheses": hypotheses}))
+    seed), its hypotheses and its metric bounds (stored record; they decide what its anytime
+    rows assume): what a confirmatory run locks before its first replicate. Without metric
+    bounds the hash is the one runs locked before they existed."""
+    locked: dict[str, Any] = {"parts": dict(parts), "hypotheses": hypotheses}
+    if metric_bounds:
+        locked["metric_bounds"] = dict(metric_bounds)
+    return _digest(canonical_json(locked))
 
 
 def used_seeds(store: Store, experiment: str) -> set[int]:
@@ -78,11 +84,18 @@ def fresh_stream(store: Store, experiment: str, base_seed: int, replicates: int)
 
 
 def lock_run(store: Store, experiment: str, base_seed: int, replicates: int,
-             parts: Mapping[str, str], hypotheses: Iterable[Hypothesis]) -> dict[str, Any]:
+             parts: Mapping[str, str], hypotheses: Iterable[Hypothesis],
+             metric_bounds: Mapping[str, tuple[float, float, str]] | None = None) -> dict[str, Any]:
     """The row columns of a new confirmatory run: its kind, fresh seed stream and lock."""
     stream = fresh_stream(store, experiment, base_seed, replicates)
     return {"kind": CONFIRMATORY, "seed_stream": stream,
-            "lock_fingerprint": lock_fingerprint(parts, hypotheses_json(hypotheses))}
+            "lock_fingerprint": lock_fingerprint(parts, hypotheses_json(hypotheses),
+                                                 bounds_json(metric_bounds))}
+
+
+def bounds_json(metric_bounds: Mapping[str, tuple[float, float, str]] | None) -> dict[str, Any]:
+    """Metric bounds as stored in runs.metric_bounds (what the lock fingerprints)."""
+    return json.loads(json.dumps(metric_bounds_record(metric_bounds or {})))
 
 
 def changes_since_lock(experiment: Experiment, row: Mapping[str, Any]) -> list[str]:
@@ -90,8 +103,9 @@ def changes_since_lock(experiment: Experiment, row: Mapping[str, Any]) -> list[s
     ``experiment`` now: configs, step and module code, hypotheses; one line each."""
     stored_parts = json.loads(row["fingerprint_parts"])
     stored_hypotheses = json.loads(row["hypotheses"])
+    stored_bounds = bounds_json(stored_metric_bounds(row.get("metric_bounds")))
     changes: list[str] = []
-    if lock_fingerprint(stored_parts, stored_hypotheses) != row.get("lock_fingerprint"):
+    if lock_fingerprint(stored_parts, stored_hypotheses, stored_bounds) != row.get("lock_fingerprint"):
         changes.append("the run's stored record no longer matches its lock (edited in the store)")
     names = [c for c in json.loads(row["conditions"]) if c in experiment.conditions]
     configs = experiment.resolve_configs(names)
@@ -104,7 +118,19 @@ def changes_since_lock(experiment: Experiment, row: Mapping[str, Any]) -> list[s
     for h in now:
         if h not in stored_hypotheses:
             changes.append(f"hypothesis added or changed: {_describe(h)}")
+    bounds_now = bounds_json(experiment.metric_bounds)
+    for metric in sorted(set(stored_bounds) | set(bounds_now)):
+        if stored_bounds.get(metric) != bounds_now.get(metric):
+            was, now_is = (_bounds_words(b.get(metric)) for b in (stored_bounds, bounds_now))
+            changes.append(f"metric_bounds of {metric!r} changed: {was} -> {now_is}")
     return changes
+
+
+def _bounds_words(spec: dict[str, Any] | None) -> str:
+    if spec is None:
+        return "none"
+    low, high = spec["bounds"]
+    return f"[{low:g}, {high:g}] {spec['anytime']}"
 
 
 def _describe(h: dict[str, Any]) -> str:

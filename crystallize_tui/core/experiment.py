@@ -24,7 +24,7 @@ from .compare import as_hypothesis
 from .errors import ConfigError, ResumeRefused
 from .fingerprint import describe_changes, fingerprint, fingerprint_parts
 from .handle import RunHandle
-from .hypothesis import conflicting_bounds
+from .hypothesis import check_metric_bounds, conflicting_bounds
 from .names import check_name
 from .overrides import apply_overrides
 from .pipeline import StepSpec, to_step
@@ -80,6 +80,7 @@ class Experiment:
         correction: str | None = None,
         resources: Any = None,
         cache_limit: int | str | None = None,
+        metric_bounds: Mapping[str, Any] | None = None,
     ) -> None:
         self.datasource = datasource
         # Shared objects steps reach as ctx.resources[name] (core/resources.py); with those
@@ -104,7 +105,10 @@ class Experiment:
         self.fail_fast = fail_fast
         self.description = description
         self.hypotheses = [as_hypothesis(h) for h in hypotheses]
-        clash = conflicting_bounds(self.hypotheses)  # a metric's anytime rows use one pair of bounds
+        # Bounds of metrics with or without a hypothesis: their anytime rows use the bounded
+        # sequence (metric -> (low, high, method)); a hypothesis's own must agree.
+        self.metric_bounds = check_metric_bounds(metric_bounds)
+        clash = conflicting_bounds(self.hypotheses, self.metric_bounds)  # a metric's anytime rows use one pair of bounds
         if clash is not None:
             raise ConfigError(f"hypotheses[{clash[0]}]: {clash[1]}")
         self._name = None if name is None else check_name(name, "experiment name")
@@ -374,7 +378,8 @@ class Experiment:
         if confirmatory and previous is None and store is not None:
             from .confirm import lock_run
 
-            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses)
+            lock = lock_run(store, self.name, base_seed, n, parts, self.hypotheses,
+                            self.metric_bounds)
             seed_stream = lock["seed_stream"]
         bus = EventBus()
         recorder = None
@@ -425,7 +430,7 @@ class Experiment:
                 recorder.consumed.extend(consumed)
         if upstream is not None:  # a first step hands replicate k the producer's replicate k
             plan.steps = (reading_step(upstream), *plan.steps)
-        monitor = StopMonitor(rule, list(names), self.hypotheses) if rule is not None and len(names) > 1 else None
+        monitor = StopMonitor(rule, list(names), self.hypotheses, metric_bounds=self.metric_bounds) if rule is not None and len(names) > 1 else None
         plan.look_every = len(names) if monitor is not None else 0
         return Run(
             info=info, plan=plan, plugins=plugins, bus=bus, token=CancelToken(), backend=executor,

@@ -18,7 +18,13 @@ from .errors import ConfigError
 from .folders_refs import did_you_mean, required_parameters, resolve
 from .folders_steps import pipeline_entry
 from .folders_yaml import Document
-from .hypothesis import Hypothesis, check_bounds, conflicting_bounds
+from .hypothesis import (
+    MAX_METRIC_BOUNDS,
+    Hypothesis,
+    check_bounds,
+    check_metric_bounds,
+    conflicting_bounds,
+)
 from .names import check_name
 from .plan import check_replicates
 from .plugins import ArtifactPlugin, LoggingPlugin, ParallelExecution, Plugin, SeedPlugin
@@ -29,7 +35,7 @@ from .treatment import Treatment
 
 TOP_KEYS = (
     "name", "description", "pipeline", "datasource", "replicates", "seed",
-    "treatments", "hypotheses", "plugins", "run", "resources",
+    "treatments", "hypotheses", "plugins", "run", "resources", "metric_bounds",
 )
 HYPOTHESIS_KEYS = ("metric", "direction", "test", "alpha", "treatments", "bounds", "anytime")
 SWAP_KEYS = ("datasource", "overrides")
@@ -87,6 +93,7 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
     check_keys(doc, data, TOP_KEYS, "")
     seed = _seed(doc, data)
     treatments = _treatments(doc, folder, data.get("treatments"))
+    metric_bounds = _metric_bounds(doc, data)
     return {
         "name": _name(doc, data, folder),
         "description": _text(doc, data, "description"),
@@ -95,7 +102,9 @@ def experiment_arguments(doc: Document, folder: Path) -> dict[str, Any]:
         "replicates": _replicates(doc, data),
         "seed": seed,
         "treatments": treatments,
-        "hypotheses": _hypotheses(doc, folder, data.get("hypotheses"), [t.name for t in treatments]),
+        "hypotheses": _hypotheses(doc, folder, data.get("hypotheses"), [t.name for t in treatments],
+                                  metric_bounds),
+        "metric_bounds": metric_bounds,
         "plugins": _plugins(doc, folder, data.get("plugins"), seed),
         "execution": _run_section(doc, data),
         "resources": _resources(doc, folder, data),
@@ -367,7 +376,29 @@ def _test_function(doc: Document, folder: Path, ref: str, where: str, item: dict
     return fn
 
 
-def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str]) -> list[Hypothesis]:
+def _metric_bounds(doc: Document, data: dict[str, Any]) -> dict[str, tuple[float, float, str]]:
+    """``metric_bounds: {score: [0, 100]}`` (or ``{score: {bounds: [0, 100], anytime: betting}}``):
+    bounds of metrics with or without a hypothesis, each error pointed at its entry's line."""
+    value = data.get("metric_bounds")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise doc.error(f"metric_bounds: expected a mapping of metric: [low, high], got {_kind(value)}",
+                        data, "metric_bounds")
+    if len(value) > MAX_METRIC_BOUNDS:
+        raise doc.error(f"metric_bounds: {len(value)} metrics, at most {MAX_METRIC_BOUNDS}",
+                        data, "metric_bounds")
+    out = {}
+    for metric, spec in value.items():
+        try:
+            out.update(check_metric_bounds({metric: spec}))
+        except ConfigError as exc:
+            raise doc.error(str(exc), value, metric) from None
+    return out
+
+
+def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str],
+                metric_bounds: dict[str, tuple[float, float, str]] | None = None) -> list[Hypothesis]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -376,7 +407,7 @@ def _hypotheses(doc: Document, folder: Path, value: Any, treatments: list[str]) 
             doc.data, "hypotheses",
         )
     hypotheses = [_hypothesis(doc, folder, value, i, treatments) for i in range(len(value))]
-    clash = conflicting_bounds(hypotheses)
+    clash = conflicting_bounds(hypotheses, metric_bounds)
     if clash is not None:
         raise doc.error(f"hypotheses[{clash[0]}]: {clash[1]}", value, clash[0])
     return hypotheses

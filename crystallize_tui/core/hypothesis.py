@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,24 +121,93 @@ def hypothesis_record(h: Hypothesis) -> dict[str, Any]:
     return record
 
 
-def conflicting_bounds(hypotheses: list[Hypothesis]) -> tuple[int, str] | None:
+def conflicting_bounds(hypotheses: list[Hypothesis],
+                       metric_bounds: Mapping[str, tuple[float, float, str]] | None = None,
+                       ) -> tuple[int, str] | None:
     """The first hypothesis (index, message) whose metric was declared with other bounds (or
-    another anytime method) by an earlier one, else None: a metric's rows use one of them."""
-    seen: dict[str, tuple[Any, Any]] = {}
+    another anytime method) by an earlier one, or by the experiment's ``metric_bounds``
+    (``check_metric_bounds``), else None: a metric's rows use one of them."""
+    seen: dict[str, tuple[Any, Any, str]] = {
+        metric: ((low, high), method, "the experiment's metric_bounds")
+        for metric, (low, high, method) in (metric_bounds or {}).items()}
     for i, h in enumerate(hypotheses):
         if h.bounds is None:
             continue
-        first = seen.setdefault(h.metric, (h.bounds, h.anytime or "bounded"))
-        if first != (h.bounds, h.anytime or "bounded"):
+        first = seen.setdefault(h.metric, (h.bounds, h.anytime or "bounded", "an earlier hypothesis's"))
+        if first[:2] != (h.bounds, h.anytime or "bounded"):
             return i, (f"hypothesis on {h.metric!r}: bounds {list(h.bounds)} ({h.anytime or 'bounded'}) "
-                       f"differ from an earlier hypothesis's {list(first[0])} ({first[1]}) on the "
+                       f"differ from {first[2]} {list(first[0])} ({first[1]}) on the "
                        "same metric; declare them once, the same")
     return None
 
 
+MAX_METRIC_BOUNDS = 1000  # metrics a run declares bounds for: more is a mistake (or a bomb)
+
+
+def check_metric_bounds(value: Any, where: str = "metric_bounds") -> dict[str, tuple[float, float, str]]:
+    """An experiment's ``metric_bounds`` (``{"score": (0, 100)}``, or ``{"score": {"bounds":
+    (0, 100), "anytime": "betting"}}``) as metric -> (low, high, method); a one-line
+    ConfigError naming the key and value at fault else. None or {} is no bounds."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of metric: [low, high], got "
+                          f"{type(value).__name__} {_short(value)}")
+    if len(value) > MAX_METRIC_BOUNDS:
+        raise ConfigError(f"{where}: {len(value)} metrics, at most {MAX_METRIC_BOUNDS}")
+    out: dict[str, tuple[float, float, str]] = {}
+    for metric, spec in value.items():
+        if not isinstance(metric, str) or not metric:
+            raise ConfigError(f"{where}: a key must be a metric name, got {_short(metric)}")
+        here = f"{where}.{metric}"
+        method = "bounded"
+        if isinstance(spec, Mapping):
+            unknown = [k for k in spec if k not in ("bounds", "anytime")]
+            if unknown:
+                raise ConfigError(f"{here}: unknown key {_short(unknown[0])}; allowed keys: bounds, anytime")
+            if "bounds" not in spec:
+                raise ConfigError(f"{here}: missing key 'bounds' ([low, high])")
+            method = spec.get("anytime") or "bounded"
+            if method not in ANYTIME_METHODS:
+                raise ConfigError(f"{here}.anytime: must be one of {', '.join(ANYTIME_METHODS)}, "
+                                  f"got {_short(method)}")
+            spec, here = spec["bounds"], f"{here}.bounds"
+        elif isinstance(spec, tuple) and len(spec) == 3 and spec[2] in ANYTIME_METHODS:
+            spec, method = spec[:2], spec[2]  # this function's own output, checked again
+        if isinstance(spec, (list, tuple)) and len(spec) > 2:  # never echo a huge list whole
+            raise ConfigError(f"{here}: bounds must be [low, high], two numbers, got a list of {len(spec)}")
+        low, high = check_bounds(spec, here)
+        out[metric] = (low, high, method)
+    return out
+
+
+def metric_bounds_record(bounds: Mapping[str, tuple[float, float, str]]) -> dict[str, Any]:
+    """What the store keeps (``runs.metric_bounds``): metric -> {"bounds": [low, high], "anytime"}."""
+    return {m: {"bounds": [low, high], "anytime": method} for m, (low, high, method) in bounds.items()}
+
+
+def stored_metric_bounds(value: Any) -> dict[str, tuple[float, float, str]]:
+    """Metric bounds from the store's JSON (``runs.metric_bounds``), its parsed record, or
+    ``check_metric_bounds``'s own output; {} for none, and for a record it cannot read (a
+    hand-edited store): the rows then use the unbounded sequence, as without bounds."""
+    import json
+
+    if not value:
+        return {}
+    try:
+        return check_metric_bounds(json.loads(value) if isinstance(value, str) else value)
+    except (ValueError, ConfigError, AttributeError, TypeError):
+        return {}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def check_bounds(value: Any, where: str) -> tuple[float, float]:
     """``[low, high]`` as two finite floats with low < high; a ConfigError naming ``where`` else."""
-    shape = f"{where}: bounds must be [low, high], two finite numbers with low < high, got {value!r}"
+    shape = f"{where}: bounds must be [low, high], two finite numbers with low < high, got {_short(value)}"
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 2:
         raise ConfigError(shape)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
@@ -146,6 +215,9 @@ def check_bounds(value: Any, where: str) -> tuple[float, float]:
     low, high = (float(v) for v in value)
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
         raise ConfigError(shape)
+    if not math.isfinite(high - low):  # the difference's range [low - high, high - low] overflows
+        raise ConfigError(f"{where}: bounds {_short(value)} are too far apart: high - low must be a "
+                          "finite number")
     return low, high
 
 

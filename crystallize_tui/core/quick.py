@@ -69,6 +69,7 @@ def quick_experiment(
     plugins: list[Plugin] | None = None,
     name: str | None = None,
     store: Any = None,
+    metric_bounds: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     """Run ``fn`` on each config ``replicates`` times; return name -> metric -> values.
 
@@ -81,6 +82,8 @@ def quick_experiment(
 
     Results stay in memory: a quick look writes nothing to disk. Pass ``store`` (a path
     or a Store) to record the run like ``Experiment.run`` does, e.g. to open it in the UI.
+    ``metric_bounds`` (``{"score": (0, 100)}``): what the stored run's anytime rows assume,
+    as ``Experiment(metric_bounds=...)``.
     """
     if not isinstance(configs, Mapping) or not configs:
         raise ConfigError("quick_experiment: configs must be a non-empty dict of name -> config")
@@ -102,6 +105,7 @@ def quick_experiment(
         plugins=list(plugins or []),
         treatments=[Treatment(n, datasource=configs[n]) for n in others],
         store=store,
+        metric_bounds=metric_bounds,
     )
     result = experiment.run()
     errors = result.errors if result.status != "completed" else []  # completed: none failed

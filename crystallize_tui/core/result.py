@@ -155,6 +155,7 @@ class Result:
         duration: float = 0.0,
         complete: bool = True,
         hypotheses: list[Any] | None = None,
+        metric_bounds: dict[str, tuple[float, float, str]] | None = None,
     ) -> None:
         self.run_id = run_id
         self.experiment = experiment
@@ -166,6 +167,9 @@ class Result:
         self.duration = duration
         self.complete = complete  # every planned replicate ran (none cancelled or skipped)
         self.declared_hypotheses = list(hypotheses or [])
+        # The experiment's metric_bounds (metric -> (low, high, method)): with the hypotheses'
+        # bounds, what the anytime rows assume (watch/live_stats.declared_bounds).
+        self.metric_bounds = dict(metric_bounds or {})
         # A run with a stop rule (core/stopping.py): the rule, why it ended, the anytime rows.
         self.stop: dict[str, Any] | None = None
         self.kind = "exploratory"  # or "confirmatory" (core/confirm.py): set by load and confirm()
@@ -213,7 +217,8 @@ class Result:
         return Result(run_id=self.run_id, experiment=self.experiment, seed=self.seed,
                       replicates=len(common), conditions=self.conditions, configs=self.configs,
                       outcomes=outcomes, status=self.status, duration=self.duration,
-                      complete=False, hypotheses=self.declared_hypotheses)
+                      complete=False, hypotheses=self.declared_hypotheses,
+                      metric_bounds=self.metric_bounds)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat record per recorded value: treatment, replicate, seed, metric,

@@ -316,6 +316,7 @@ class Run:
             replicates=self.info.replicates, conditions=list(self.info.conditions),
             configs=self.info.configs, outcomes=self.outcomes, status=status, duration=duration,
             complete=complete, hypotheses=getattr(self.info.experiment, "hypotheses", []),
+            metric_bounds=getattr(self.info.experiment, "metric_bounds", None),
         )
         self.result.kind = self.kind
         if self.monitor is not None or self.stop_reason == "at look":
@@ -324,7 +325,8 @@ class Run:
                                      outcomes=self.outcomes)
                 if self.monitor is not None else
                 summary_at_look(list(self.info.conditions), self.outcomes[:self._look],
-                                self.result.declared_hypotheses, kept=self.outcomes))
+                                self.result.declared_hypotheses, kept=self.outcomes,
+                                metric_bounds=self.result.metric_bounds))
             if self.recorder is not None and unsaved is None:
                 try:
                     self.recorder.store.set_stop(self.info.run_id, self.result.stop)

@@ -96,11 +96,11 @@ def parse_stop(value: Any, max_replicates: int | None = None,
 
 
 def summary_at_look(conditions: list[str], outcomes: list[Any], hypotheses: list[Any] = (),
-                    kept: list[Any] = ()) -> dict[str, Any]:
+                    kept: list[Any] = (), metric_bounds: Any = None) -> dict[str, Any]:
     """Where a run without a stop rule stood when it was stopped at a look: its anytime rows
     over ``outcomes`` (those finished at the stop); ``finished_after`` counts the replicates
     of ``kept`` (all the run kept) outside that look's rounds (a pool's running ones)."""
-    monitor = StopMonitor(StopRule("look"), conditions, list(hypotheses))
+    monitor = StopMonitor(StopRule("look"), conditions, list(hypotheses), metric_bounds=metric_bounds)
     for outcome in sorted(outcomes, key=lambda o: o.replicate):
         monitor.stats.add(outcome.treatment, outcome.replicate,
                           dict(outcome.metrics) if outcome.status == "ok" else None)
@@ -111,7 +111,7 @@ class StopMonitor:
     """Fed each finished replicate; says why to stop once the rule holds at a complete round."""
 
     def __init__(self, rule: StopRule, conditions: list[str], hypotheses: list[Any] = (),
-                 alpha: float = 0.05) -> None:
+                 alpha: float = 0.05, metric_bounds: Any = None) -> None:
         from ..watch.live_stats import AnytimeStatistics, declared_bounds
 
         self.rule = rule
@@ -120,7 +120,7 @@ class StopMonitor:
         self.treatments = [c for c in conditions[1:]]
         self.stats = AnytimeStatistics(conditions, alpha=alpha, directions=directions,
                                        correction=rule.correction,
-                                       bounds=declared_bounds(self.hypotheses))
+                                       bounds=declared_bounds(self.hypotheses, metric_bounds))
         self.reason: str | None = None
         self.stopped_at: int | None = None  # complete rounds at the stop
         self.at_stop: list[dict[str, Any]] | None = None  # the rows at the stopping look

@@ -98,7 +98,8 @@ class LiveStatistics:
     ask it from one thread, or hand ``snapshot()`` to a worker for ``compute``."""
 
     def __init__(self, experiment: str, conditions: Iterable[str], seed: int,
-                 correction: str | None = None, hypotheses: Any = None) -> None:
+                 correction: str | None = None, hypotheses: Any = None,
+                 metric_bounds: Any = None) -> None:
         self.experiment = experiment
         self.conditions = list(conditions)
         self.seed = seed
@@ -109,9 +110,11 @@ class LiveStatistics:
         # ``correction``: the run's stop rule's (``stored_correction``), so a view decides the
         # rows as the run's own monitor does; Holm without one. Views chart the interval over
         # replicates: keep its trajectory (4 floats a round). ``hypotheses`` (objects, or the
-        # store's JSON) give the rows their declared bounds.
-        self.anytime_stats = AnytimeStatistics(self.conditions, correction=correction,
-                                               trajectory=True, bounds=declared_bounds(hypotheses))
+        # store's JSON) and ``metric_bounds`` (the experiment's, or the store's JSON) give the
+        # rows their declared bounds.
+        self.anytime_stats = AnytimeStatistics(
+            self.conditions, correction=correction, trajectory=True,
+            bounds=declared_bounds(hypotheses, metric_bounds))
 
     def add(self, events: Iterable[Any]) -> None:
         """Replicates that finished or failed (events; other events are ignored)."""
@@ -220,17 +223,22 @@ class Declared(NamedTuple):
     method: str = "bounded"  # or "betting"
 
 
-def declared_bounds(hypotheses: Any) -> dict[str, Declared]:
-    """Metric -> declared bounds (and sequence) of a run's hypotheses: Hypothesis objects, their
-    dicts, or the JSON the store keeps (``runs.hypotheses``); a metric's first declaration wins."""
+def declared_bounds(hypotheses: Any, metric_bounds: Any = None) -> dict[str, Declared]:
+    """Metric -> declared bounds (and sequence) of a run: the experiment's ``metric_bounds``
+    (metric -> (low, high, method), or the JSON the store keeps in ``runs.metric_bounds``), then
+    its hypotheses' (Hypothesis objects, their dicts, or the stored JSON of ``runs.hypotheses``);
+    a metric's first declaration wins (an experiment refuses ones that disagree). Every place
+    that makes anytime rows takes its bounds from here."""
     import json
+
+    from ..core.hypothesis import stored_metric_bounds
 
     if isinstance(hypotheses, str):
         try:
             hypotheses = json.loads(hypotheses)
         except ValueError:
-            return {}
-    out: dict[str, Declared] = {}
+            hypotheses = []
+    out = {m: Declared(*spec) for m, spec in stored_metric_bounds(metric_bounds).items()}
     for h in hypotheses or ():
         def field(key: str, h: Any = h) -> Any:
             return h.get(key) if isinstance(h, dict) else getattr(h, key, None)
@@ -534,11 +542,17 @@ def anytime_family(result: Any, rows: list[Any]) -> str:
     return AnytimeStatistics(result.conditions, rows=len(rows) or None).family()
 
 
+def result_bounds(result: Any) -> dict[str, Declared]:
+    """A Result's declared bounds: its experiment's ``metric_bounds`` and its hypotheses'."""
+    return declared_bounds(getattr(result, "declared_hypotheses", []),
+                           getattr(result, "metric_bounds", None))
+
+
 def anytime_rows(result: Any, correction: str | None = None) -> list[AnytimeRow]:
     """The anytime-valid rows over a whole Result's replicates, in replicate order."""
     hypotheses = getattr(result, "declared_hypotheses", [])
     stats = AnytimeStatistics(result.conditions, directions=declared_directions(hypotheses),
-                              correction=correction, bounds=declared_bounds(hypotheses))
+                              correction=correction, bounds=result_bounds(result))
     for outcome in sorted(result.replicate_results, key=lambda o: o.replicate):
         stats.add(outcome.treatment, outcome.replicate,
                   dict(outcome.metrics) if outcome.status == OK else None)
@@ -549,14 +563,15 @@ def _figure(x: float) -> str:
     return "inf" if x == math.inf else ("-inf" if x == -math.inf else f"{x:.4g}")
 
 
-def anytime_line(row: AnytimeRow | dict[str, Any]) -> str:
-    """One row as text: "fast x: +1.02 [0.81, 1.23] at alpha 0.025 n=40 decided: better (...)"."""
+def anytime_line(row: AnytimeRow | dict[str, Any], assumptions: bool = True) -> str:
+    """One row as text: "fast x: +1.02 [0.81, 1.23] at alpha 0.025 n=40 decided: better (...)";
+    without ``assumptions`` the method, what it assumes and the note are left to a footnote."""
     r = row.as_dict() if isinstance(row, AnytimeRow) else row
     note = f" · {r['note']}" if r.get("note") else ""
     level = f" at alpha {r['level']:.3g}" if isinstance(r.get("level"), (int, float)) else ""
-    return (f"{r['treatment']} {r['metric']}: {_figure(r['estimate'])} "
-            f"[{_figure(r['lower'])}, {_figure(r['upper'])}]{level} n={r['n']} {r['anytime']}"
-            f" ({r['method']}: {r['assumes']}){note}")
+    head = (f"{r['treatment']} {r['metric']}: {_figure(r['estimate'])} "
+            f"[{_figure(r['lower'])}, {_figure(r['upper'])}]{level} n={r['n']} {r['anytime']}")
+    return f"{head} ({r['method']}: {r['assumes']}){note}" if assumptions else head
 
 
 def stop_head(stop: dict[str, Any]) -> str:

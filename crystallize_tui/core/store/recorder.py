@@ -17,7 +17,7 @@ from typing import Any
 from .. import events as ev
 from ..errors import StoreError, StoreLostError
 from ..fingerprint import canonical_json
-from ..hypothesis import hypothesis_record
+from ..hypothesis import hypothesis_record, metric_bounds_record
 from ..result import OK, ReplicateResult, Result
 from .store import Store
 
@@ -199,6 +199,8 @@ class RunRecorder:
             "git_commit": git_commit(workspace),
             "hypotheses": json.dumps([hypothesis_record(h) for h in
                                       getattr(info.experiment, "hypotheses", [])]),
+            "metric_bounds": (json.dumps(metric_bounds_record(info.experiment.metric_bounds))
+                              if getattr(info.experiment, "metric_bounds", None) else None),
             **extra,
         })
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 APP_ID = "crystallize"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # MIGRATIONS[v] takes a store from version v-1 to v. Never edit a released entry: add one.
 MIGRATIONS: dict[int, list[str]] = {
@@ -110,6 +110,13 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (run_id, upstream_run)
         ) WITHOUT ROWID""",
         "CREATE INDEX lineage_by_upstream ON lineage (upstream_run)",
+    ],
+    # Bounds declared for metrics by the experiment (``metric_bounds``), with or without a
+    # hypothesis: JSON metric -> {"bounds": [low, high], "anytime": method}; NULL: none. A
+    # column of its own: ``hypotheses`` is a list of hypothesis records (a confirmatory lock
+    # fingerprints it) and ``stop`` is NULL for a run without a stop rule.
+    6: [
+        "ALTER TABLE runs ADD COLUMN metric_bounds TEXT",
     ],
 }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError, StoreLostError
-from ..hypothesis import Hypothesis
+from ..hypothesis import Hypothesis, stored_metric_bounds
 from ..result import ReplicateResult, Result
 from . import opening, schema
 from .opening import BUSY_TIMEOUT_S
@@ -336,11 +336,13 @@ class Store:
             conn.execute(
                 """INSERT INTO runs (run_id, experiment, status, started_at, base_seed, replicates,
                    conditions, configs, fingerprint, fingerprint_parts, versions, git_commit,
-                   hypotheses, host, pid, kind, seed_stream, lock_fingerprint, stop)
+                   hypotheses, host, pid, kind, seed_stream, lock_fingerprint, stop, metric_bounds)
                    VALUES (:run_id, :experiment, 'running', :started_at, :base_seed, :replicates,
                    :conditions, :configs, :fingerprint, :fingerprint_parts, :versions, :git_commit,
-                   :hypotheses, :host, :pid, :kind, :seed_stream, :lock_fingerprint, :stop)""",
+                   :hypotheses, :host, :pid, :kind, :seed_stream, :lock_fingerprint, :stop,
+                   :metric_bounds)""",
                 {"kind": "exploratory", "seed_stream": 0, "lock_fingerprint": None, "stop": None,
+                 "metric_bounds": None,
                  **row,
                  "host": socket.gethostname(), "pid": os.getpid()},
             )
@@ -614,6 +616,7 @@ class Store:
             complete=complete,
             hypotheses=[Hypothesis(**{**h, "treatments": tuple(h.get("treatments", ()))})
                         for h in json.loads(row["hypotheses"])],
+            metric_bounds=stored_metric_bounds(row.get("metric_bounds")),
         )
         stop = json.loads(row["stop"]) if row.get("stop") else None
         # A stop request the run never acted on (it ended first) is not where it stopped.

@@ -138,7 +138,8 @@ class AttachedRunScreen(RunScreen):
         # The live anytime rows are fed here, from the replicates of each read (incremental,
         # O(new)), so each read's message carries the rows of exactly what it counts.
         live = (LiveStatistics(self.experiment.name, conditions, int(row["base_seed"]),
-                               stored_correction(row.get("stop")), row.get("hypotheses"))
+                               stored_correction(row.get("stop")), row.get("hypotheses"),
+                               row.get("metric_bounds"))
                 if len(conditions) > 1 else None)
         # Reading every row competes with the UI thread for the GIL: let it show the state first.
         self._state_shown.wait(1.0)

@@ -98,6 +98,7 @@ class RunCharts:
             return None
         return ChartSource(started.run_id, list(started.conditions),
                            store=getattr(self.experiment, "store", None), hypotheses=hypotheses,
+                           metric_bounds=getattr(self.experiment, "metric_bounds", None),
                            trajectories=self._chart_trajectories)
 
     def _chart_trajectories(self, metric: str) -> dict[str, list[tuple[int, float, float, float]]]:

@@ -93,6 +93,11 @@ def describe_experiment(found: Any, record: Any) -> Group:
         parts.append(Text("\nhypotheses", style="bold underline"))
         for h in exp.hypotheses:
             parts.append(Text(f"  {h.describe()}"))
+    if getattr(exp, "metric_bounds", None):  # what the anytime rows of these metrics assume
+        parts.append(Text("\nmetric bounds", style="bold underline"))
+        for metric, (low, high, method) in exp.metric_bounds.items():
+            parts.append(Text(f"  {metric} in [{low:g}, {high:g}]"
+                              + ("" if method == "bounded" else f" ({method})")))
     return Group(*parts)
 
 

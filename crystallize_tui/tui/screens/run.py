@@ -22,7 +22,14 @@ from ...core import events as ev
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
 from ...core.stopping import is_stopped
-from ...watch.live_stats import LiveStatistics, anytime_family, anytime_rows, stop_lines
+from ...watch.footnotes import anytime_footnotes
+from ...watch.live_stats import (
+    LiveStatistics,
+    anytime_family,
+    anytime_rows,
+    result_bounds,
+    stop_lines,
+)
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..upstream import UpstreamProgressed, UpstreamStale, question, run_producers, stale_upstream
@@ -306,7 +313,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                 rule = getattr(self.experiment, "stop_rule", None)  # decide as the run's rule does
                 live = self._live = LiveStatistics(started.experiment, started.conditions,
                                                    started.seed, getattr(rule, "correction", None),
-                                                   getattr(self.experiment, "hypotheses", None))
+                                                   getattr(self.experiment, "hypotheses", None),
+                                                   getattr(self.experiment, "metric_bounds", None))
                 self._fed = 0
             live.add(finished[self._fed:])
             self._fed = len(finished)
@@ -455,11 +463,15 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             # The fixed-n tests beside the anytime result (at the stopping point of a run
             # that had a stop rule).
             anytime = stop["rows"] if stop else anytime_rows(result)
-            self.query_one("#stats", StatsTable).show(table, anytime=anytime)
+            # Each anytime cell marked, what it assumes in a footnote under the table.
+            marks, footnotes = anytime_footnotes(anytime, result_bounds(result))
+            self.query_one("#stats", StatsTable).show(table, anytime=anytime, marks=marks)
         if stop:
             lines += stop_lines(stop)  # they name the rule's correction
         elif table is not None:
             lines.append(f"anytime column: {anytime_family(result, anytime)}")
+        if table is not None:
+            lines += footnotes
         lines += [f"hypothesis: {h}" for h in result.hypotheses]
         # What pairing by seed means, one-sided tests, unadjusted intervals (issue 9.37).
         lines += table.footnotes(compact=True) if table is not None else []

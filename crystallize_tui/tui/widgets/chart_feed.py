@@ -12,6 +12,7 @@ from typing import Any
 
 from ...charts import data
 from ...charts.model import Chart
+from ...core.hypothesis import stored_metric_bounds
 from ...core.result import ReplicateResult, Result
 
 Trajectories = dict[str, list[tuple[int, float, float, float]]]
@@ -36,9 +37,11 @@ class ChartFeed:
 
     Not thread-safe: one worker feeds and asks it at a time (the view's workers are exclusive)."""
 
-    def __init__(self, conditions: Iterable[str], hypotheses: Iterable[Any] = ()) -> None:
+    def __init__(self, conditions: Iterable[str], hypotheses: Iterable[Any] = (),
+                 metric_bounds: Any = None) -> None:
         self.conditions = list(conditions)
         self.hypotheses = list(hypotheses)
+        self.metric_bounds = metric_bounds  # the experiment's, for the anytime trajectories
         self.records: dict[tuple[str, int], ReplicateResult] = {}
         # Each finished replicate's numeric values per metric, read once when it comes in.
         self.numbers: dict[tuple[str, int], dict[str, list[float]]] = {}
@@ -50,7 +53,8 @@ class ChartFeed:
 
     @classmethod
     def of_result(cls, result: Result) -> ChartFeed:
-        feed = cls(result.conditions, getattr(result, "declared_hypotheses", []))
+        feed = cls(result.conditions, getattr(result, "declared_hypotheses", []),
+                   getattr(result, "metric_bounds", None))
         feed.add(result.replicate_results)
         return feed
 
@@ -130,7 +134,8 @@ class ChartFeed:
         done = {r.replicate for r in outcomes}
         result = Result(run_id="charts", experiment="", seed=0, replicates=len(done),
                         conditions=list(self.conditions), configs={}, outcomes=outcomes,
-                        status="running", complete=False, hypotheses=self.hypotheses)
+                        status="running", complete=False, hypotheses=self.hypotheses,
+                        metric_bounds=stored_metric_bounds(self.metric_bounds))
         return result
 
     def charts(self, metric: str, replicates: bool = False,

@@ -45,6 +45,7 @@ class ChartSource:
     result: Result | None = None
     store: Any = None
     hypotheses: list[Any] = field(default_factory=list)
+    metric_bounds: Any = None  # the experiment's (core/hypothesis.check_metric_bounds)
     trajectories: Callable[[str], Trajectories] | None = None
 
     @property
@@ -222,7 +223,7 @@ class ChartsPane(Vertical):
             if source.result is not None:
                 self._feed = ChartFeed.of_result(source.result)
             else:
-                self._feed = ChartFeed(source.conditions, source.hypotheses)
+                self._feed = ChartFeed(source.conditions, source.hypotheses, source.metric_bounds)
             self._feed_key = source.key
             self._since = None
         if source.result is None and source.store is not None:

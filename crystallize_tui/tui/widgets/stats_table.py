@@ -240,9 +240,11 @@ class StatsTable(FittedComparisonTable):
         self.OPTIONAL = self.LIVE_OPTIONAL if live else type(self).OPTIONAL
         self.labels = dict(self.ESSENTIAL + self.OPTIONAL)
 
-    def show(self, table: Any, note: str = "", anytime: list[Any] | None = None) -> None:
+    def show(self, table: Any, note: str = "", anytime: list[Any] | None = None,
+             marks: dict[tuple[str, str], str] | None = None) -> None:
         """Show a ComparisonTable (rows of metric, treatment, comparison): the fixed-n tests,
-        with ``anytime`` (AnytimeRows, or their dicts) beside them when given."""
+        with ``anytime`` (AnytimeRows, or their dicts) beside them when given, each cell with
+        its footnote's mark from ``marks`` (watch/footnotes.py: what the number assumes)."""
         from ...stats.cells import row_cells
 
         self._columns(live=False)
@@ -276,7 +278,9 @@ class StatsTable(FittedComparisonTable):
             label = f"{row.treatment} − {row.reference}" if pair is not None else row.treatment
             cells["metric"], cells["treatment"] = row.metric, label
             other = found.get((row.treatment, row.metric))
-            cells["anytime"] = anytime_text(_label(other) if other is not None else "undecided")
+            mark = (marks or {}).get((row.treatment, row.metric))
+            cells["anytime"] = anytime_text((_label(other) if other is not None else "undecided")
+                                            + (f" {mark}" if mark else ""))
             title = f"{row.metric}: {label}" if pair is not None else f"{row.metric}: {row.treatment} vs baseline"
             lines.append(ComparisonLine(cells, row.comparison, title,
                                         short={"verdict": verdict_text(verdict, short=True)}))
