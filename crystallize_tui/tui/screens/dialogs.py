@@ -21,6 +21,11 @@ from ...core.overrides import apply_overrides, parse_assignment
 from ...core.stopping import parse_stop
 
 
+class DialogBody(VerticalScroll, can_focus=False):
+    """A dialog's text between its heading and its buttons: it scrolls when the terminal is
+    short (app.tcss docks the buttons), and takes no focus, so the buttons keep it."""
+
+
 class ErrorScreen(ModalScreen[None]):
     """A failed replicate's (or any) error, with its traceback highlighted."""
 
@@ -65,7 +70,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
+            with DialogBody(classes="dialog-body"):  # many stale producers: it scrolls
+                yield Static(self.question)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -110,7 +116,12 @@ class QuitScreen(ModalScreen[str | None]):
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen below and of the app, with what it does."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close"),
+                # The list scrolls at 80x24 while Close keeps the focus (enter closes).
+                Binding("up,k", "scroll('up')", show=False),
+                Binding("down,j", "scroll('down')", show=False),
+                Binding("pageup", "scroll('page_up')", show=False),
+                Binding("pagedown", "scroll('page_down')", show=False)]
 
     def __init__(self, bindings: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -127,9 +138,14 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(key, description)
         note = Text("\nctrl+p opens the command palette: every action, searchable. "
                     "The mouse works too.", style="dim")
+        # The run screen's keys make it taller than 24 rows: the list scrolls, Close stays.
         with Vertical(classes="dialog"):
-            yield Static(Group(Text("Keys\n", style="bold"), table, note))
-            yield Button("Close", id="close")
+            with DialogBody(classes="dialog-body"):
+                yield Static(Group(Text("Keys\n", style="bold"), table, note))
+            yield Button("Close", id="close", classes="dialog-close")
+
+    def action_scroll(self, how: str) -> None:
+        getattr(self.query_one(DialogBody), f"scroll_{how}")(animate=False)
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
