@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from ...core.chain import consumed_cells, is_chained
+from ...watch.headline import RUNNING, headline
 from ..widgets.footer import KeyFooter
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
@@ -205,20 +206,17 @@ class HistoryScreen(Screen):
     def find_headlines(self, runs: list[Any]) -> None:
         """Each run's verdict, newest first, off the UI thread (a run is loaded and tested
         with scipy); posted a few at a time so the first rows fill soon."""
-        from ...watch.headline import headline
-
         store = self.experiment.store
         found: dict[str, str] = {}
         for r in runs:
             key = (str(store.path), r.run_id, r.status, r.ok, r.failed)
-            text = _HEADLINES.get(key)
+            text = RUNNING if r.status == "running" else _HEADLINES.get(key)
             if text is None:
                 try:
                     text = headline(store.load(r.run_id))
                 except Exception as exc:  # noqa: BLE001 - a damaged run: say so in its row
                     text = f"unreadable: {type(exc).__name__}"
-                if r.status != "running":
-                    _HEADLINES[key] = text
+                _HEADLINES[key] = text
             found[r.run_id] = text
             if len(found) >= 8:
                 self.post_message(HeadlinesFound(found))
