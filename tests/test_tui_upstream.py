@@ -47,18 +47,16 @@ async def test_the_producer_runs_on_its_own_screen_then_the_consumer_on_its_own(
     chain_workspace(tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
+        shown: list = []  # each screen put in front, in order (the producer's is brief)
+        app.screen_change_signal.subscribe(app, shown.append, immediate=True)
         consumer = await offer_accepted(app, pilot)
-        on_top: list[str] = []  # the title of each screen shown, in order
-
-        def done() -> bool:
-            title = getattr(app.screen, "title", None)
-            if title and (not on_top or on_top[-1] != title):
-                on_top.append(title)
-            return app.screen is consumer and consumer.result is not None
-
-        await until(pilot, done, timeout=120)
-        assert on_top == ["chain_data · upstream of chain_summary", "chain_summary"], on_top
-        producer = next(s for s in app.run_screens if s.upstream_for is consumer)
+        await until(pilot, lambda: app.screen is consumer and consumer.result is not None,
+                    timeout=120)
+        producers = [s for s in shown if isinstance(s, RunScreen) and s is not consumer]
+        assert len(producers) == 1 and producers[0].upstream_for is consumer
+        assert producers[0].title == "chain_data · upstream of chain_summary"
+        assert consumer.title == "chain_summary"
+        producer = producers[0]
         assert producer.result.status == "completed"
         assert "[baseline #0] saved 20 values (spread 1.0) as data.csv" in output_of(producer)
         assert "[wide #4] saved 20 values (spread 3.0) as data.csv" in output_of(producer)

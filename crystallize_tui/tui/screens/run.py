@@ -241,6 +241,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         producer = self.waiting_on = RunScreen(message.producer, upstream_for=self)
         self._set_status(f"running upstream {name} first ({message.why}) on its own run screen "
                          f"· then {self.experiment.name}", "cyan")
+        self.refresh_bindings()
         self.app.open_run_screen(producer)
 
     def upstream_ended(self, producer: RunScreen, result: Result | None, error: str = "") -> None:
@@ -253,11 +254,14 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             self._chain_stopped(name, why or f"run {result.run_id} completed, then cancelled")
             producer.say_chain_stopped(self.experiment.name)
             return
+        self.refresh_bindings()
         self._upstream_runs.append(f"{name} run {result.run_id}")
         self._set_status(f"upstream {name} run {result.run_id} completed · starting "
                          f"{self.experiment.name}", "cyan")
         if self.app.screen is producer:  # the consumer's turn: show its screen
             self.app.pop_screen()
+        else:  # the user looks elsewhere: the producer's screen says where the chain went
+            producer.say_chain_went_on(self.experiment.name)
         self.execute(self._upstream_options, upstream=True)
 
     def _chain_stopped(self, producer: str, why: str) -> None:
@@ -267,6 +271,11 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         text = f"upstream {producer} {why}: {self.experiment.name} did not start"
         self._set_status(text, "yellow")
         self.app.notify(text, title="chain stopped", severity="warning", timeout=8)
+
+    def say_chain_went_on(self, consumer: str) -> None:
+        """A producer's screen, once its run completed: the consumer's run has started."""
+        said = str(self.query_one("#run-status", Static).content)
+        self._set_status(f"{said} · {consumer} started on its own screen", "green")
 
     def say_chain_stopped(self, consumer: str) -> None:
         """A producer's screen, once its run ended short: the consumer will not start."""
@@ -649,6 +658,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             return self.pair_action_allowed(action)
         if action in CHART_ACTIONS:
             return self.charts_check(action)
+        if action == "stop_at_look" and self.waiting_on is not None:
+            return False  # a producer runs first: c cancels the chain, nothing to stop here
         if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":
