@@ -16,8 +16,10 @@ from tui_support import (
 )
 
 from crystallize_tui.core.folders import load_experiment
-from crystallize_tui.tui.screens.dialogs import HelpScreen
+from crystallize_tui.tui.screens.dialogs import ConfirmScreen, HelpScreen
+from crystallize_tui.tui.screens.figures import FiguresScreen
 from crystallize_tui.tui.screens.history import HistoryScreen
+from crystallize_tui.tui.upstream import question
 
 STEP = '''
 def play(config, ctx):
@@ -61,6 +63,17 @@ async def test_help_and_launch_keep_their_buttons_in_sight_at_80x24(tmp_path):
         dialog = await open_launch(app, pilot, "game")
         for button in dialog.query(Button):
             assert in_sight(app, button), (button.id, button.region)
+        await pilot.press("escape")
+        # The offer to run a dozen stale producers first; every figure of a wide row.
+        stale = [(f"producer_{i}", "no completed run") for i in range(12)]
+        for tall in (ConfirmScreen(question("consumer", stale)),
+                     FiguresScreen("a row", [(f"figure {i}", str(i)) for i in range(30)])):
+            app.push_screen(tall)
+            await pilot.pause()
+            for button in tall.query(Button):
+                assert in_sight(app, button), (type(tall).__name__, button.id, button.region)
+            tall.dismiss(False if isinstance(tall, ConfirmScreen) else None)
+            await pilot.pause()
 
 
 def labels(table: DataTable) -> list[str]:
