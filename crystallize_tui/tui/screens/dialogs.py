@@ -185,39 +185,41 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         exp = self.experiment
         workers = exp.execution.get("workers", exp.execution.get("concurrency", 1))  # async: in flight
-        with VerticalScroll(classes="dialog launch"):
-            yield Label(Text(f"Run {exp.name}", style="bold"))
-            with Horizontal(classes="field"):
-                yield Label("replicates per condition")
-                yield Input(str(exp.replicates), id="replicates", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("base seed")
-                yield Input(str(exp.seed), id="seed", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("workers (1 = serial)")
-                yield Input(str(workers), id="workers", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("runs on")
-                names = [n for n in backend_names() if n != "dask" or dask_installed()]
-                current = exp.execution["backend"]
-                yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
-                             value=current, allow_blank=False)
-            with Horizontal(classes="field"):
-                yield Label("stop when")
-                rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
-                yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
-            with Horizontal(classes="field"):
-                yield Label("correct across rows")  # the stop rule's (stats/family.py)
-                fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
-                yield Select([(name, c) for c, name in CORRECTION_NAMES.items()], id="correction",
-                             value=fix, allow_blank=False)
-            with Horizontal(classes="field"):
-                yield Label("set in every config")
-                yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
-            yield Label("treatments (space toggles; the baseline always runs)")
-            yield TreatmentList(*[(t.name, t.name, True) for t in exp.treatments],
-                                id="treatments")
-            yield Static(id="launch-error")
+        # The fields scroll between the title and the buttons (80x24: they do not all fit).
+        with Vertical(classes="dialog launch"):
+            yield Label(Text(f"Run {exp.name}", style="bold"), classes="dialog-head")
+            with DialogBody(classes="dialog-body"):
+                with Horizontal(classes="field"):
+                    yield Label("replicates per condition")
+                    yield Input(str(exp.replicates), id="replicates", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("base seed")
+                    yield Input(str(exp.seed), id="seed", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("workers (1 = serial)")
+                    yield Input(str(workers), id="workers", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("runs on")
+                    names = [n for n in backend_names() if n != "dask" or dask_installed()]
+                    current = exp.execution["backend"]
+                    yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
+                                 value=current, allow_blank=False)
+                with Horizontal(classes="field"):
+                    yield Label("stop when")
+                    rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
+                    yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
+                with Horizontal(classes="field"):
+                    yield Label("correct across rows")  # the stop rule's (stats/family.py)
+                    fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
+                    yield Select([(name, c) for c, name in CORRECTION_NAMES.items()], id="correction",
+                                 value=fix, allow_blank=False)
+                with Horizontal(classes="field"):
+                    yield Label("set in every config")
+                    yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
+                yield Label("treatments (space toggles; the baseline always runs)")
+                yield TreatmentList(*[(t.name, t.name, True) for t in exp.treatments],
+                                    id="treatments")
+                yield Static(id="launch-error")
             with Horizontal(classes="buttons"):
                 yield Button("Run (enter)", id="run", variant="success")
                 yield Button("Cancel (esc)", id="cancel")
