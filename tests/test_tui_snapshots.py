@@ -364,3 +364,31 @@ def test_help(snap_compare: Any, workspace: Workspace) -> None:
         assert isinstance(pilot.app.screen, HelpScreen)
 
     assert snap_compare(workspace.app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_history_80x24(snap_compare: Any, workspace: Workspace) -> None:
+    """History at 80x24: run, when, status, done and verdict; the highlighted run's rest below."""
+
+    async def run_before(pilot: Any) -> None:
+        await loaded(pilot)
+        pilot.app.action_open_history(experiment_named(pilot.app, "checkout"))
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HistoryScreen)
+
+    assert snap_compare(workspace.app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help_80x24(snap_compare: Any, workspace: Workspace) -> None:
+    """? on a finished run at 80x24: the keys scroll, Close stays in sight."""
+
+    async def run_before(pilot: Any) -> None:
+        await loaded(pilot)
+        screen = start_run(pilot.app, experiment_named(pilot.app, "checkout"),
+                           {"run_id": "run-0100"})
+        await wait_until(pilot, lambda: screen.result is not None, "the run to finish")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HelpScreen)
+
+    assert snap_compare(workspace.app(), terminal_size=(80, 24), run_before=run_before)

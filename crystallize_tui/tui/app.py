@@ -180,9 +180,10 @@ class CrystallizeApp(App[int]):
         for key in ("until", "max_replicates", "correction", "confirm"):
             if key in choices:
                 options[key] = choices[key]
-        self._open_run_screen(RunScreen(experiment, options=options, choices=choices))
+        self.open_run_screen(RunScreen(experiment, options=options, choices=choices))
 
-    def _open_run_screen(self, screen: RunScreen) -> None:
+    def open_run_screen(self, screen: RunScreen) -> None:
+        """Show ``screen`` and keep it (its run goes on when you leave it)."""
         self.run_screens = [s for s in self.run_screens if s.running] + [screen]
         name = f"run-{id(screen)}"
         self.install_screen(screen, name=name)  # installed: it lives on when you leave it
@@ -202,7 +203,7 @@ class CrystallizeApp(App[int]):
                                   f"{experiment.name} ({latest} is): only the latest resumes",
                                   title="cannot resume", severity="warning", timeout=8)
             return
-        self.call_from_thread(self._open_run_screen, RunScreen(experiment, resume=True))
+        self.call_from_thread(self.open_run_screen, RunScreen(experiment, resume=True))
 
     def run_again(self, experiment: Any, run: Any) -> None:
         """A new run with the options run ``run`` (a Result or a run id) ran with."""

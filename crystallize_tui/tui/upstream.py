@@ -1,5 +1,6 @@
-"""A chained experiment's stale producers, offered before its run: the question, and the
-producers run first as run processes (core/run_process.py) while the run screen says so."""
+"""A chained experiment's stale producers, offered before its run: the question, and which
+producer runs next (each then runs on a run screen of its own, titled as upstream of the
+consumer, before the consumer starts)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ from typing import Any
 
 from textual.message import Message
 
-from ..core import events as ev
 from ..core.chain import is_chained
-from ..core.chain_upstream import run_upstream, stale_producers
-from ..core.errors import ConfigError
-from ..core.run_process import RunDied, RunEnded, RunErrored, RunProcess
+from ..core.chain_upstream import producers, stale_producers, stale_reason
 
 
 @dataclass
@@ -24,12 +22,13 @@ class UpstreamStale(Message):
 
 
 @dataclass
-class UpstreamProgressed(Message):
-    """A producer run before the experiment advanced: ``done`` of ``total`` replicates."""
+class UpstreamNeeded(Message):
+    """``producer`` must run before the consumer (``why``): the consumer's run screen opens
+    one for it; ``options`` are the consumer's, kept for when its turn comes."""
 
-    name: str
-    done: int
-    total: int
+    producer: Any
+    why: str
+    options: dict[str, Any]
 
 
 def stale_upstream(workspace: Any, experiment: Any) -> list[tuple[str, str]]:
@@ -38,6 +37,20 @@ def stale_upstream(workspace: Any, experiment: Any) -> list[tuple[str, str]]:
     if not is_chained(experiment.datasource):
         return []
     return stale_producers(experiment, workspace.experiment, workspace.store)
+
+
+def next_stale(workspace: Any, experiment: Any) -> tuple[Any, str] | None:
+    """The first producer of ``experiment`` (producers first) that is stale now, with why; None
+    when all are up to date. Asked again after each producer run, as ``run_upstream`` does: a
+    producer reading a stale one is found stale once that one has run. Off the UI thread."""
+    if not is_chained(experiment.datasource):
+        return None
+    for producer in producers(experiment, workspace.experiment):
+        producer.store = workspace.store
+        why = stale_reason(producer, workspace.store)
+        if why is not None:
+            return producer, why
+    return None
 
 
 def question(consumer: str, stale: list[tuple[str, str]]) -> str:
@@ -49,31 +62,12 @@ def question(consumer: str, stale: list[tuple[str, str]]) -> str:
     return f"{consumer} reads experiments that are not up to date:\n{listed}\nRun them first, then {consumer}?"
 
 
-def run_producers(screen: Any, experiment: Any) -> None:
-    """Run the stale producers of ``experiment`` one after the other, each as a run process
-    that ``screen`` can cancel; a ConfigError when one does not complete."""
-    workspace = screen.app.workspace
-
-    def run(producer: Any) -> Any:
-        process = RunProcess.launch(workspace.root, workspace.store, producer.name, {})
-        screen.process = process  # c cancels the producer's run
-        if screen.cancelling:
-            process.cancel()
-        total = done = 0
-        for batch in process.batches():
-            for message in batch:
-                if isinstance(message, ev.RunStarted):
-                    total = message.replicates * len(message.conditions)
-                elif isinstance(message, ev.ReplicateFinished):
-                    done += 1
-                elif isinstance(message, RunEnded):
-                    screen.post_message(UpstreamProgressed(producer.name, done, total))
-                    return message.result
-                elif isinstance(message, RunErrored):
-                    raise ConfigError(f"upstream {producer.name}: {message.error}")
-                elif isinstance(message, RunDied):
-                    raise ConfigError(f"upstream {producer.name}: {message.describe()}")
-            screen.post_message(UpstreamProgressed(producer.name, done, total))
-        raise ConfigError(f"upstream {producer.name}: its run process ended without a result")
-
-    run_upstream(experiment, workspace.experiment, workspace.store, say=lambda line: None, run=run)
+def upstream_failure(result: Any) -> str | None:
+    """Why a producer's run does not let its consumer start (as ``run_upstream`` decides),
+    or None when it completed without a failed replicate."""
+    if result.status == "completed" and not result.errors:
+        return None
+    if result.status == "cancelled":
+        return f"run {result.run_id} was cancelled"
+    return (f"run {result.run_id} ended {result.status} with {len(result.errors)} failed "
+            "replicate(s)")

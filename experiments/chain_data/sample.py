@@ -12,4 +12,5 @@ def draw(config, ctx):
     writer.writerows([v] for v in values)
     ctx.artifacts.save("data.csv", out.getvalue())
     ctx.metrics.add("rows", len(values))
+    print(f"saved {len(values)} values (spread {config['spread']}) as data.csv")
     return values

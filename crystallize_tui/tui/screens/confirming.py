@@ -9,13 +9,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ...core.confirm import CONFIRMATORY, describe_run, fresh_stream, verdicts_hold
 from ...core.plan import MAX_REPLICATES
+from .dialogs import DialogBody
 
 
 @dataclass
@@ -46,17 +47,20 @@ class ConfirmRunScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         exp = self.experiment
-        with VerticalScroll(classes="dialog launch", id="confirm-dialog"):
-            yield Label(Text(f"Confirm {exp.name} on fresh seeds", style="bold"))
-            yield Static("The declared hypotheses again, on seeds no earlier run of this "
-                         "experiment used; locked before the first replicate:")
-            yield Static("\n".join(locked_lines(exp)), id="locked")
-            yield Static(f"seed stream: base seed {exp.seed}, looking for the next fresh stream…",
-                         id="stream")
-            with Horizontal(classes="field"):
-                yield Label("replicates per condition")
-                yield Input(str(exp.replicates), id="confirm-replicates", type="integer")
-            yield Static(id="confirm-error")
+        # What is locked scrolls between the title and the buttons (80x24).
+        with Vertical(classes="dialog launch", id="confirm-dialog"):
+            yield Label(Text(f"Confirm {exp.name} on fresh seeds", style="bold"),
+                        classes="dialog-head")
+            with DialogBody(classes="dialog-body"):
+                yield Static("The declared hypotheses again, on seeds no earlier run of this "
+                             "experiment used; locked before the first replicate:")
+                yield Static("\n".join(locked_lines(exp)), id="locked")
+                yield Static(f"seed stream: base seed {exp.seed}, looking for the next fresh "
+                             "stream…", id="stream")
+                with Horizontal(classes="field"):
+                    yield Label("replicates per condition")
+                    yield Input(str(exp.replicates), id="confirm-replicates", type="integer")
+                yield Static(id="confirm-error")
             with Horizontal(classes="buttons"):
                 yield Button("Confirm (enter)", id="go", variant="success")
                 yield Button("Cancel (esc)", id="cancel")

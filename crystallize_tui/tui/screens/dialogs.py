@@ -21,6 +21,11 @@ from ...core.overrides import apply_overrides, parse_assignment
 from ...core.stopping import parse_stop
 
 
+class DialogBody(VerticalScroll, can_focus=False):
+    """A dialog's text between its heading and its buttons: it scrolls when the terminal is
+    short (app.tcss docks the buttons), and takes no focus, so the buttons keep it."""
+
+
 class ErrorScreen(ModalScreen[None]):
     """A failed replicate's (or any) error, with its traceback highlighted."""
 
@@ -65,7 +70,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
+            with DialogBody(classes="dialog-body"):  # many stale producers: it scrolls
+                yield Static(self.question)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -110,7 +116,12 @@ class QuitScreen(ModalScreen[str | None]):
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen below and of the app, with what it does."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close"),
+                # The list scrolls at 80x24 while Close keeps the focus (enter closes).
+                Binding("up,k", "scroll('up')", show=False),
+                Binding("down,j", "scroll('down')", show=False),
+                Binding("pageup", "scroll('page_up')", show=False),
+                Binding("pagedown", "scroll('page_down')", show=False)]
 
     def __init__(self, bindings: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -127,9 +138,14 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(key, description)
         note = Text("\nctrl+p opens the command palette: every action, searchable. "
                     "The mouse works too.", style="dim")
+        # The run screen's keys make it taller than 24 rows: the list scrolls, Close stays.
         with Vertical(classes="dialog"):
-            yield Static(Group(Text("Keys\n", style="bold"), table, note))
-            yield Button("Close", id="close")
+            with DialogBody(classes="dialog-body"):
+                yield Static(Group(Text("Keys\n", style="bold"), table, note))
+            yield Button("Close", id="close", classes="dialog-close")
+
+    def action_scroll(self, how: str) -> None:
+        getattr(self.query_one(DialogBody), f"scroll_{how}")(animate=False)
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
@@ -169,39 +185,41 @@ class LaunchScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         exp = self.experiment
         workers = exp.execution.get("workers", exp.execution.get("concurrency", 1))  # async: in flight
-        with VerticalScroll(classes="dialog launch"):
-            yield Label(Text(f"Run {exp.name}", style="bold"))
-            with Horizontal(classes="field"):
-                yield Label("replicates per condition")
-                yield Input(str(exp.replicates), id="replicates", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("base seed")
-                yield Input(str(exp.seed), id="seed", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("workers (1 = serial)")
-                yield Input(str(workers), id="workers", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("runs on")
-                names = [n for n in backend_names() if n != "dask" or dask_installed()]
-                current = exp.execution["backend"]
-                yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
-                             value=current, allow_blank=False)
-            with Horizontal(classes="field"):
-                yield Label("stop when")
-                rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
-                yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
-            with Horizontal(classes="field"):
-                yield Label("correct across rows")  # the stop rule's (stats/family.py)
-                fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
-                yield Select([(name, c) for c, name in CORRECTION_NAMES.items()], id="correction",
-                             value=fix, allow_blank=False)
-            with Horizontal(classes="field"):
-                yield Label("set in every config")
-                yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
-            yield Label("treatments (space toggles; the baseline always runs)")
-            yield TreatmentList(*[(t.name, t.name, True) for t in exp.treatments],
-                                id="treatments")
-            yield Static(id="launch-error")
+        # The fields scroll between the title and the buttons (80x24: they do not all fit).
+        with Vertical(classes="dialog launch"):
+            yield Label(Text(f"Run {exp.name}", style="bold"), classes="dialog-head")
+            with DialogBody(classes="dialog-body"):
+                with Horizontal(classes="field"):
+                    yield Label("replicates per condition")
+                    yield Input(str(exp.replicates), id="replicates", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("base seed")
+                    yield Input(str(exp.seed), id="seed", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("workers (1 = serial)")
+                    yield Input(str(workers), id="workers", type="integer")
+                with Horizontal(classes="field"):
+                    yield Label("runs on")
+                    names = [n for n in backend_names() if n != "dask" or dask_installed()]
+                    current = exp.execution["backend"]
+                    yield Select([(n, n) for n in dict.fromkeys([*names, current])], id="backend",
+                                 value=current, allow_blank=False)
+                with Horizontal(classes="field"):
+                    yield Label("stop when")
+                    rule = exp.stop_rule.describe() if getattr(exp, "stop_rule", None) else ""
+                    yield Input(rule, id="until", placeholder="decided, or width=0.02 (replicates: the cap)")
+                with Horizontal(classes="field"):
+                    yield Label("correct across rows")  # the stop rule's (stats/family.py)
+                    fix = exp.stop_rule.correction if getattr(exp, "stop_rule", None) else DEFAULT_CORRECTION
+                    yield Select([(name, c) for c, name in CORRECTION_NAMES.items()], id="correction",
+                                 value=fix, allow_blank=False)
+                with Horizontal(classes="field"):
+                    yield Label("set in every config")
+                    yield Input("", id="overrides", placeholder="e.g. turn_delay=0.3 players=8")
+                yield Label("treatments (space toggles; the baseline always runs)")
+                yield TreatmentList(*[(t.name, t.name, True) for t in exp.treatments],
+                                    id="treatments")
+                yield Static(id="launch-error")
             with Horizontal(classes="buttons"):
                 yield Button("Run (enter)", id="run", variant="success")
                 yield Button("Cancel (esc)", id="cancel")

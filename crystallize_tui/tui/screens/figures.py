@@ -20,7 +20,6 @@ class FiguresScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
     DEFAULT_CSS = """
     #figures-dialog { width: 90; max-width: 100%; }
-    #figures-dialog VerticalScroll { height: auto; max-height: 30; }
     """
 
     def __init__(self, title: str, figures: Sequence[tuple[str, str]]) -> None:
@@ -35,10 +34,10 @@ class FiguresScreen(ModalScreen[None]):
         for label, value in self.figures:
             grid.add_row(label, value)
         with Vertical(classes="dialog", id="figures-dialog"):
-            yield Label(Text(self.heading, style="bold"))
-            with VerticalScroll():
+            yield Label(Text(self.heading, style="bold"), classes="dialog-head")
+            with VerticalScroll(classes="dialog-body"):  # scrolls; the heading and Close stay
                 yield Static(grid, id="figures")
-            yield Button("Close", id="close")
+            yield Button("Close", id="close", classes="dialog-close")
 
     def text(self) -> str:
         """The figures as plain lines (what the dialog shows)."""

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from ...core.chain import consumed_cells, is_chained
+from ...watch.headline import RUNNING, headline
 from ..widgets.footer import KeyFooter
 from ..widgets.stats_table import RunsComparisonTable
 from ..widgets.tables import clock
 
 
-def _when(timestamp: float | None) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S") if timestamp else "—"
+def _when(timestamp: float | None, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime(layout) if timestamp else "—"
 
 
 def compare_runs(a: Any, b: Any) -> list[tuple[str, str, Any]]:
@@ -43,9 +47,48 @@ def compare_runs(a: Any, b: Any) -> list[tuple[str, str, Any]]:
     return rows
 
 
+VERDICT_ROOM = 18  # columns kept for a verdict not read yet ("supported: spread")
+# (label, key) of each layout's columns. Narrow: what a person scans for, in 80 columns; the
+# rest of the highlighted run (whole id, seed, took, what it consumed) on a line below.
+WIDE_COLUMNS = [("mark", "mark"), ("run id", "run id"), ("started", "started"),
+                ("status", "status"), ("ok", "ok"), ("failed", "failed"), ("of", "of"),
+                ("seed", "seed"), ("took", "took"), ("verdict", "verdict")]
+NARROW_COLUMNS = [(" ", "mark"), ("run", "run id"), ("when", "started"), ("status", "status"),
+                  ("done", "of"), ("verdict", "verdict")]
+STATUS_STYLES = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}
+# Verdicts of runs already read, by (store, run, status, ok, failed): a run that changes
+# (resumed, say) is read again; an ended one never is.
+_HEADLINES: dict[tuple[str, str, str, int, int], str] = {}
+
+
+def short_id(run_id: str) -> str:
+    """The random tail of a run id ("a5458a" of 20261130-113952-a5458a: the date and time
+    are in the when column); other ids whole, up to 12 characters."""
+    head, _, tail = run_id.rpartition("-")
+    if head and len(run_id) > 12 and tail:
+        return tail
+    return run_id if len(run_id) <= 12 else run_id[:11] + "…"
+
+
+def _all_supported(headline: str) -> bool:
+    """"supported: spread", or "3 of 3 supported": every hypothesis held."""
+    if headline.startswith("supported"):
+        return True
+    held, of, total, *rest = (headline.split() + ["", "", ""])[:4]
+    return of == "of" and rest == ["supported"] and held == total and held != "0"
+
+
+@dataclass
+class HeadlinesFound(Message):
+    """Verdicts (watch/headline.py) of some runs of the table, by run id."""
+
+    headlines: dict[str, str]
+
+
 class HistoryScreen(Screen):
     """The runs table. enter: open a run; space: mark it; c: compare the marked run with
-    the highlighted one."""
+    the highlighted one. Where its columns do not all fit (80x24) the table keeps run, when,
+    status, done and verdict; the highlighted run's other figures are on the line under it."""
 
     BINDINGS = [
         Binding("enter", "open", "Open run"),
@@ -64,6 +107,9 @@ class HistoryScreen(Screen):
         self.experiment = experiment
         self.marked: str | None = None
         self.records: dict[str, Any] = {}
+        self.headlines: dict[str, str] = {}  # run id -> its verdict, once read
+        self.consumed: dict[str, str] = {}
+        self.narrow: bool | None = None  # the layout the table has now
         self.chained = is_chained(getattr(experiment, "datasource", None))
 
     def compose(self) -> ComposeResult:
@@ -71,38 +117,44 @@ class HistoryScreen(Screen):
         with Vertical():
             yield Static(id="history-status")
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True, classes="pane")
+            yield Static(id="history-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"history {self.experiment.name}"
         self.app.preload_statistics()  # opening or comparing runs shows their statistics
-        table = self.query_one("#runs", DataTable)
-        table.border_title = "runs, newest first"
-        for key in ("mark", "run id", "started", "status", "ok", "failed", "of", "seed", "took"):
-            table.add_column(key, key=key)
-        if self.chained:  # which producer run each run read (core/chain.py)
-            table.add_column("consumed", key="consumed")
+        self.query_one("#runs", DataTable).border_title = "runs, newest first"
         self.reload()
 
+    def on_resize(self) -> None:
+        if self.narrow is not None and self._narrow() != self.narrow:  # once laid out
+            self._fill()
+
+    def _narrow(self) -> bool:
+        """Whether every column of the wide layout would not fit the screen's width (a
+        chained experiment's consumed column, long seeds): then the narrow one."""
+        widths = [len(label) for label, _ in self._wide_columns()]
+        for r in self.records.values():
+            cells = self._cells(r, narrow=False)
+            widths = [max(w, cell_len(str(c))) for w, c in zip(widths, cells, strict=True)]
+        verdict = [key for _, key in self._wide_columns()].index("verdict")
+        widths[verdict] = max(widths[verdict], VERDICT_ROOM)
+        # Each cell has a space either side; the pane's border and scrollbar take 4.
+        return sum(w + 2 for w in widths) + 4 > self.app.size.width
+
+    def _wide_columns(self) -> list[tuple[str, str]]:
+        # which producer run each run read (core/chain.py)
+        return [*WIDE_COLUMNS, *([("consumed", "consumed")] if self.chained else [])]
+
     def reload(self) -> None:
-        table = self.query_one("#runs", DataTable)
-        table.clear()
         store = self.experiment.store
         runs = store.runs(self.experiment.name) if store is not None else []
         self.records = {r.run_id: r for r in runs}
         self.refresh_bindings()
-        consumed = consumed_cells(store, self.records) if self.chained else {}
-        for r in runs:
-            # As the run screen shows elapsed, so that the two agree.
-            took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
-            style = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(r.status, "")
-            status = Text(r.status, style=style)
-            if r.kind == "confirmatory":  # run on fresh seeds, locked (crystallize confirm)
-                status.append(" · confirmatory", style="bold cyan")
-            table.add_row("●" if r.run_id == self.marked else "", r.run_id, _when(r.started_at),
-                          status, str(r.ok), str(r.failed), str(r.total),
-                          str(r.base_seed), took,
-                          *([consumed[r.run_id] or "—"] if self.chained else []), key=r.run_id)
+        self.consumed = consumed_cells(store, self.records) if self.chained else {}
+        self._fill()
+        if runs:
+            self.find_headlines(runs)
         status = self.query_one("#history-status", Static)
         if not runs:
             status.update(Text(f"no runs of {self.experiment.name} yet in "
@@ -111,6 +163,101 @@ class HistoryScreen(Screen):
             status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
                                "c compares the marked run with the highlighted one · r runs the "
                                "highlighted one again with its options", style="dim"))
+
+    def _fill(self) -> None:
+        """(Re)build the table in the layout the width calls for, keeping the cursor's run."""
+        table = self.query_one("#runs", DataTable)
+        keep = self.highlighted()
+        narrow = self.narrow = self._narrow()
+        table.clear(columns=True)
+        for label, key in NARROW_COLUMNS if narrow else self._wide_columns():
+            table.add_column(label, key=key)
+        for r in self.records.values():
+            table.add_row(*self._cells(r, narrow), key=r.run_id)
+        if keep in self.records:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#history-detail", Static).display = narrow
+        self._show_detail()
+
+    def _cells(self, r: Any, narrow: bool) -> list[Any]:
+        mark = "●" if r.run_id == self.marked else ""
+        status = Text(r.status, style=STATUS_STYLES.get(r.status, ""))
+        if narrow:
+            if r.kind == "confirmatory":
+                status.append(" conf.", style="bold cyan")
+            done = f"{r.ok}/{r.total}" + (f" {r.failed}✗" if r.failed else "")
+            return [mark, short_id(r.run_id), _when(r.started_at, "%m-%d %H:%M"), status, done,
+                    self._verdict(r.run_id)]
+        # As the run screen shows elapsed, so that the two agree.
+        took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
+        if r.kind == "confirmatory":  # run on fresh seeds, locked (crystallize confirm)
+            status.append(" · confirmatory", style="bold cyan")
+        return [mark, r.run_id, _when(r.started_at), status, str(r.ok), str(r.failed),
+                str(r.total), str(r.base_seed), took, self._verdict(r.run_id),
+                *([self.consumed.get(r.run_id) or "—"] if self.chained else [])]
+
+    def _verdict(self, run_id: str) -> Text:
+        text = self.headlines.get(run_id)
+        if text is None:
+            return Text("…", style="dim")  # being read (find_headlines)
+        return Text(text, style="green" if _all_supported(text) else "")
+
+    @work(thread=True, exclusive=True, group="history-headlines", exit_on_error=False)
+    def find_headlines(self, runs: list[Any]) -> None:
+        """Each run's verdict, newest first, off the UI thread (a run is loaded and tested
+        with scipy); posted a few at a time so the first rows fill soon."""
+        store = self.experiment.store
+        found: dict[str, str] = {}
+        for r in runs:
+            key = (str(store.path), r.run_id, r.status, r.ok, r.failed)
+            text = RUNNING if r.status == "running" else _HEADLINES.get(key)
+            if text is None:
+                try:
+                    text = headline(store.load(r.run_id))
+                except Exception as exc:  # noqa: BLE001 - a damaged run: say so in its row
+                    text = f"unreadable: {type(exc).__name__}"
+                _HEADLINES[key] = text
+            found[r.run_id] = text
+            if len(found) >= 8:
+                self.post_message(HeadlinesFound(found))
+                found = {}
+        if found:
+            self.post_message(HeadlinesFound(found))
+
+    @on(HeadlinesFound)
+    def _headlines_found(self, message: HeadlinesFound) -> None:
+        self.headlines.update(message.headlines)
+        if self._narrow() != self.narrow:  # a verdict longer than the room kept for it
+            self._fill()
+            return
+        table = self.query_one("#runs", DataTable)
+        for run_id in message.headlines:
+            if run_id in self.records:
+                table.update_cell(run_id, "verdict", self._verdict(run_id), update_width=True)
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted run's figures the narrow table leaves out."""
+        detail = self.query_one("#history-detail", Static)
+        run_id = self.highlighted()
+        r = self.records.get(run_id) if run_id is not None else None
+        if not self.narrow or r is None:
+            detail.update("")
+            return
+        took = clock(r.finished_at - r.started_at) if r.finished_at else "—"
+        parts = [f"run {r.run_id}", f"seed {r.base_seed}", f"took {took}",
+                 f"{r.ok} ok, {r.failed} failed of {r.total}"]
+        if r.kind == "confirmatory":
+            parts.append("confirmatory (fresh seeds)")
+        if self.headlines.get(r.run_id):
+            parts.append(self.headlines[r.run_id])
+        if self.consumed.get(r.run_id):
+            parts.append(f"consumed {self.consumed[r.run_id]}")
+        detail.update(Text(" · ".join(parts), style="dim"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open", "mark", "run_again", "chart"):

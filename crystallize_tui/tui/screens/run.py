@@ -32,7 +32,14 @@ from ...watch.live_stats import (
 )
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
-from ..upstream import UpstreamProgressed, UpstreamStale, question, run_producers, stale_upstream
+from ..upstream import (
+    UpstreamNeeded,
+    UpstreamStale,
+    next_stale,
+    question,
+    stale_upstream,
+    upstream_failure,
+)
 from ..widgets.chart_pane import ChartsPane
 from ..widgets.footer import KeyFooter
 from ..widgets.output import MAX_LINES as OUTPUT_LINES
@@ -86,8 +93,15 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
-                 choices: dict[str, Any] | None = None, resume: bool = False) -> None:
+                 choices: dict[str, Any] | None = None, resume: bool = False,
+                 upstream_for: RunScreen | None = None) -> None:
         super().__init__(name=name)
+        # A producer run before a chained experiment: the consumer's screen, told when it ends.
+        self.upstream_for = upstream_for
+        self._tell_consumer = upstream_for is not None  # once: a run again here is its own
+        self.waiting_on: RunScreen | None = None  # a consumer's: the producer running first
+        self._upstream_options: dict[str, Any] = {}
+        self._upstream_runs: list[str] = []  # "chain_data run ID" each producer run first
         self._resume_first = resume  # the first run on this screen resumes the latest one
         self.experiment = experiment
         self.options = dict(options or {})
@@ -137,6 +151,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.title = f"{self.experiment.name}"
         if self.options.get("confirm"):  # launched from the confirm dialog
             self.title += " · confirmatory"
+        if self.upstream_for is not None:  # which run is which, while the chain goes
+            self.title += f" · upstream of {self.upstream_for.experiment.name}"
         self.query_one("#progress-pane").border_title = "progress"
         self.query_one("#stats-pane").border_title = BASELINE_TITLE
         self.query_one("#output", OutputLog).border_title = "output · all conditions"
@@ -157,6 +173,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.refused = None
         self.died = None
         self.process = None
+        self._upstream_runs = []
         if self.pair_shown is not None:  # a new run on this screen: its table is vs baseline
             self.pair_shown = None
             self.query_one("#stats-pane").border_title = BASELINE_TITLE
@@ -173,16 +190,21 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     def execute(self, options: dict[str, Any], upstream: bool | None = None) -> None:
         """Start the run process and supervise it: its events go to the bridge, its end
         (or its death) to the screen as a message. A chained experiment's stale producers
-        are offered first (``upstream`` None: ask; True: run them first, as run processes)."""
+        are offered first (``upstream`` None: ask; True: run the next stale one first, on a run
+        screen of its own; this is called again when it completed). A producer's own screen
+        does not ask: its consumer runs every stale producer, producers first."""
         workspace = self.app.workspace
         try:
-            if upstream is None and not options.get("resume"):
+            if upstream is None and not options.get("resume") and self.upstream_for is None:
                 stale = stale_upstream(workspace, self.experiment)
                 if stale:
                     self.post_message(UpstreamStale(stale, options))
                     return
             if upstream:
-                run_producers(self, self.experiment)
+                needed = next_stale(workspace, self.experiment)
+                if needed is not None:
+                    self.post_message(UpstreamNeeded(*needed, options))
+                    return
             process = RunProcess.launch(workspace.root, workspace.store, self.experiment.name,
                                         options)
         except Exception as exc:  # no store, bad options, no fork: say so, keep the app
@@ -216,10 +238,56 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
         self.app.push_screen(ConfirmScreen(question(self.experiment.name, message.stale)), answered)
 
-    @on(UpstreamProgressed)
-    def _upstream_progressed(self, message: UpstreamProgressed) -> None:
-        self._set_status(f"running upstream {message.name} · {message.done} of {message.total} "
-                         f"replicates · then {self.experiment.name}")
+    @on(UpstreamNeeded)
+    def _upstream_needed(self, message: UpstreamNeeded) -> None:
+        name = message.producer.name
+        if self.cancelling:  # c while the last producer ended: the chain stops here
+            self._chain_stopped(name, "was not started: cancelled")
+            return
+        self._upstream_options = message.options
+        producer = self.waiting_on = RunScreen(message.producer, upstream_for=self)
+        self._set_status(f"running upstream {name} first ({message.why}) on its own run screen "
+                         f"· then {self.experiment.name}", "cyan")
+        self.refresh_bindings()
+        self.app.open_run_screen(producer)
+
+    def upstream_ended(self, producer: RunScreen, result: Result | None, error: str = "") -> None:
+        """The producer run on ``producer``'s screen ended: with ``result``, or dead with
+        ``error``. Completed: the next stale producer, or this run; else the chain stops."""
+        self.waiting_on = None
+        name = producer.experiment.name
+        why = error if result is None else upstream_failure(result)
+        if why is not None or self.cancelling:
+            self._chain_stopped(name, why or f"run {result.run_id} completed, then cancelled")
+            producer.say_chain_stopped(self.experiment.name)
+            return
+        self.refresh_bindings()
+        self._upstream_runs.append(f"{name} run {result.run_id}")
+        self._set_status(f"upstream {name} run {result.run_id} completed · starting "
+                         f"{self.experiment.name}", "cyan")
+        if self.app.screen is producer:  # the consumer's turn: show its screen
+            self.app.pop_screen()
+        else:  # the user looks elsewhere: the producer's screen says where the chain went
+            producer.say_chain_went_on(self.experiment.name)
+        self.execute(self._upstream_options, upstream=True)
+
+    def _chain_stopped(self, producer: str, why: str) -> None:
+        self.running = False
+        self.ended = True
+        self.refresh_bindings()
+        text = f"upstream {producer} {why}: {self.experiment.name} did not start"
+        self._set_status(text, "yellow")
+        self.app.notify(text, title="chain stopped", severity="warning", timeout=8)
+
+    def say_chain_went_on(self, consumer: str) -> None:
+        """A producer's screen, once its run completed: the consumer's run has started."""
+        said = str(self.query_one("#run-status", Static).content)
+        self._set_status(f"{said} · {consumer} started on its own screen", "green")
+
+    def say_chain_stopped(self, consumer: str) -> None:
+        """A producer's screen, once its run ended short: the consumer will not start."""
+        said = str(self.query_one("#run-status", Static).content)
+        self._set_status(f"{said} · {consumer} did not start", "yellow")
 
     def drain(self) -> None:
         if not self.is_attached or not self.query("#progress"):
@@ -379,7 +447,16 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                              f"{clock(duration)} · enter on a failed row shows its error",
                              "red")
         else:
-            self._set_status(f"completed in {clock(duration)} · run {result.run_id}", "green")
+            after = "".join(f" · after upstream {made}" for made in self._upstream_runs)
+            self._set_status(f"completed in {clock(duration)} · run {result.run_id}{after}",
+                             "green")
+        self._upstream_done(result)
+
+    def _upstream_done(self, result: Result | None, error: str = "") -> None:
+        """A producer run before its consumer: tell the consumer's screen it ended."""
+        if self._tell_consumer and self.upstream_for is not None:
+            self._tell_consumer = False
+            self.upstream_for.upstream_ended(self, result, error)
 
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
@@ -395,6 +472,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             self.refresh_bindings()
             self._set_status(f"stopped: {message.error}", "bold red")
             self.app.notify(message.error, title="run failed", severity="error", timeout=10)
+            self._upstream_done(None, f"did not run: {message.error}")
             return
         # The process's own last words (faulthandler's traceback names the step's line).
         output.add([("", f"── {died.describe()}; its last output ──"),
@@ -405,6 +483,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self._set_status(f"{died.describe()}; {kept} finished replicates kept · r resumes",
                          "bold red")
         self.app.notify(died.describe(), title="run process died", severity="error", timeout=10)
+        self._upstream_done(None, f"stopped: {died.describe()}")
         if self.started is not None and len(self.started.conditions) > 1 and self.finished:
             self.compute_stats(self.started, list(self.finished), died=True)
         self.app.refresh_home()  # it reads interrupted now
@@ -533,6 +612,13 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             self.app.notify("no run in progress on this screen", timeout=3)
             return
         self.cancelling = True
+        producer = self.waiting_on
+        if producer is not None:  # a producer runs first: cancelling it stops the chain
+            if not producer.cancelling:
+                producer.action_cancel_run()
+            self._set_status(f"cancelling upstream {producer.experiment.name}… "
+                             f"{self.experiment.name} will not start", "yellow")
+            return
         self._request_cancel()
         self._set_status("cancelling… no new replicate starts; finished ones are kept", "yellow")
 
@@ -584,6 +670,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             return self.pair_action_allowed(action)
         if action in CHART_ACTIONS:
             return self.charts_check(action)
+        if action == "stop_at_look" and self.waiting_on is not None:
+            return False  # a producer runs first: c cancels the chain, nothing to stop here
         if action in ("cancel_run", "stop_at_look"):
             return self.live and self.running
         if action == "resume":
