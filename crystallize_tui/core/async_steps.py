@@ -30,6 +30,7 @@ class AsyncSteps:
             # loop cannot run on top of it, so the coroutine runs on a helper thread
             # that writes its print output to the same replicate.
             return _run_on_helper_thread(self.loop, coro)
+        capture_mod.share_with_tasks()
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
@@ -68,6 +69,7 @@ def _run_on_helper_thread(loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
     def main() -> None:
         if capture is not None:
             capture_mod.begin(capture)
+            capture_mod.share_with_tasks()
         try:
             outcome["value"] = loop.run_until_complete(coro)
         except BaseException as exc:  # handed back to the replicate's own thread

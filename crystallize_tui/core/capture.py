@@ -147,10 +147,19 @@ def uninstall() -> None:
 
 
 def begin(capture: ReplicateCapture) -> None:
-    """Route this thread's output to ``capture`` until :func:`end` (and that of the tasks and
-    ``asyncio.to_thread`` calls its async steps start: they copy the context)."""
+    """Route this thread's output to ``capture`` until :func:`end` (and, once
+    :func:`share_with_tasks` is called, that of the tasks and ``asyncio.to_thread`` calls its
+    async steps start)."""
     _local.capture = capture
-    _local.reset = _task_capture.set(capture)
+
+
+def share_with_tasks() -> None:
+    """Route the output of the tasks and ``asyncio.to_thread`` calls started from here on to
+    this thread's capture (they copy the context, not the thread's state). Called before a
+    replicate's first async step, so a synchronous replicate pays nothing for it."""
+    capture = getattr(_local, "capture", None)
+    if capture is not None and getattr(_local, "reset", None) is None:
+        _local.reset = _task_capture.set(capture)
 
 
 def current() -> ReplicateCapture | None:

@@ -68,7 +68,9 @@ class Replicates:
         self.plan, self.token, self.hooks, self.on_loop = plan, token, hooks, on_loop
         # Steps without retries, step hooks or listeners take the short way: the same
         # cancellation point and call, none of the bookkeeping that nobody would see.
-        plain = emit is None and not plan.capture and not hooks.before_step and not hooks.after_step
+        # Captured output needs no step events: only its unfinished line is published at
+        # each step's end (flush_current below), as the long way does.
+        plain = self.step_emit is None and not hooks.before_step and not hooks.after_step
         self.step_plan = [(step, plain and not step.retries and not step.cache) for step in plan.steps]
         self.step_cache = opener(plan.cache_dir, plan.cache_limit)
         # Replicate k has the same seed in every condition, and the conditions of a replicate
@@ -130,12 +132,14 @@ class Replicates:
                 check()  # step boundaries are cancellation points
                 if on_loop:
                     data = yield step, data, ctx
-                    continue
-                data = _call_step(step, data, ctx)
-                if type(data) is CoroutineType:
-                    if coroutines is None:
-                        coroutines = AsyncSteps()
-                    data = coroutines.run(data)
+                else:
+                    data = _call_step(step, data, ctx)
+                    if type(data) is CoroutineType:
+                        if coroutines is None:
+                            coroutines = AsyncSteps()
+                        data = coroutines.run(data)
+                if capture is not None and capture._partial:
+                    capture.flush_partial()
         except (Cancelled, asyncio.CancelledError):
             status = CANCELLED
         except PluginError:
