@@ -462,6 +462,8 @@ class AnytimeStatistics:
     def rows(self) -> list[AnytimeRow]:
         """Each row at the current look, decided (or not) by the family's correction, its
         interval at the level of that decision."""
+        if not self._rows:  # no metric yet: no scipy import for nothing
+            return []
         from ..stats import family
 
         live = [(key, row) for key, row in self._rows.items() if row.seq is not None]
