@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cli_support import cli
+from cli_support import cli, on_a_terminal
 from textual.widgets import DataTable, Static
 from tui_support import app_for, on_home, text_of, until
 
@@ -44,9 +44,14 @@ def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tm
     newest_producer, older_producer = (r.run_id for r in Store(root / ".crystallize" / "crystallize.db")
                                        .runs("chain_data"))
     history = cli(root, "history", "chain_summary").stdout.splitlines()
-    assert history[0].split()[-1] == "consumed"
-    assert history[1].endswith(f"chain_data {newest_producer}")
-    assert history[2].endswith(f"chain_data {older_producer} (producer changed since)")
+    assert history[0].split()[-2:] == ["verdict", "consumed"]  # the TUI History's verdict
+    assert history[1].endswith(f"supported: spread  chain_data {newest_producer}")
+    assert history[2].endswith(f"supported: spread  chain_data {older_producer} (producer changed since)")
+    narrow = on_a_terminal(root, "history", "chain_summary", columns=80).splitlines()
+    assert max(map(len, narrow)) <= 80  # nothing cut or wrapped by the terminal
+    assert narrow[1].split() == ["run", "id", "started", "status", "ok/of", "verdict"]
+    assert narrow[2].split()[3:] == ["completed", "10/10", "supported:", "spread"]
+    assert narrow[3] == f"  ↳ consumed chain_data {newest_producer}"
     oldest = history[2].split()[0]
     shown = cli(root, "show", oldest).stdout
     assert (f"consumed chain_data run {older_producer} (artifact data.csv); producer changed since: "
