@@ -72,12 +72,12 @@ def stale_producers(experiment: Any, find: Callable[[str], Any], store: Any) -> 
 
 
 def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, store: Any = None,
-                 say: Callable[[str], None] = print, run: Callable[[Any], Any] | None = None) -> list[str]:
+                 say: Callable[[str], None] = print, run: Callable[[Any, str], Any] | None = None) -> list[str]:
     """Run each stale producer of ``experiment`` (producers first) in ``store`` (default: the
     experiment's); the run ids it made. ``find(name)`` gives a producer named by a string
     (the CLI finds them in the workspace); producers given to from_run as Experiments need
-    none. ``run(producer)`` runs one and returns its Result (default: in this process; the
-    UI runs it as a run process). A producer run that does not complete stops here with a
+    none. ``run(producer, why)`` runs one and returns its Result (default: in this process;
+    core/chain_process.py announces it to the window that launched the chain). A producer run that does not complete stops here with a
     ConfigError naming it."""
     store = experiment.store if store is None else store
     made: list[str] = []
@@ -88,7 +88,7 @@ def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, stor
             say(f"upstream {producer.name}: up to date")
             continue
         say(f"upstream {producer.name}: {reason}; running it first")
-        result = producer.run(echo=False) if run is None else run(producer)
+        result = producer.run(echo=False) if run is None else run(producer, reason)
         if result.status != "completed" or result.errors:
             raise ConfigError(f"upstream {producer.name} run {result.run_id} ended {result.status} "
                               f"with {len(result.errors)} failed replicate(s); not running "
