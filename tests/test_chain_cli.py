@@ -4,6 +4,7 @@ chain_summary, --with-upstream, and the chain in history and show."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from cli_support import cli, on_a_terminal
@@ -17,11 +18,37 @@ from crystallize_tui.tui.screens.history import HistoryScreen
 EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
 
 
-def chain_workspace(root: Path) -> Path:
+def chain_workspace(root: Path, delay: float = 0.0) -> Path:
     for name in ("chain_data", "chain_summary"):
         shutil.copytree(EXAMPLES / name, root / "experiments" / name,
                         ignore=shutil.ignore_patterns("artifacts", "__pycache__"))
+    if delay:  # a producer slow enough to cancel while it runs
+        step = root / "experiments" / "chain_data" / "sample.py"
+        step.write_text(step.read_text().replace(
+            "def draw(config, ctx):\n", f"def draw(config, ctx):\n    __import__('time').sleep({delay})\n"))
     return root
+
+
+def test_a_detached_chain_names_its_producer_run_and_cancelling_that_stops_the_chain(tmp_path):
+    root = chain_workspace(tmp_path, delay=0.5)
+    started = cli(root, "run", "chain_summary", "--with-upstream", "--detach")
+    assert started.returncode == 0, started.stderr
+    consumer_id = started.stdout.strip()
+    store = Store(root / ".crystallize" / "crystallize.db")
+    [producer] = store.runs("chain_data")  # recorded: the command returned without waiting for it
+    assert producer.status == "running"
+    assert (f"upstream chain_data runs first as run {producer.run_id} in process "
+            f"{store.run_row(producer.run_id)['pid']}") in started.stderr
+    assert f"then chain_summary as run {consumer_id}" in started.stderr
+    cancelled = cli(root, "cancel", producer.run_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert store.runs("chain_data")[0].status == "cancelled"
+    log = (root / ".crystallize" / "logs" / f"{consumer_id}.log")
+    deadline = time.monotonic() + 30
+    while "not running chain_summary" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the chain's process says why it stops, then exits
+    assert "not running chain_summary" in log.read_text()
+    assert store.runs("chain_summary") == []  # the consumer never started
 
 
 def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tmp_path):
