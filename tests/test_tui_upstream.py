@@ -59,6 +59,8 @@ async def test_the_producer_runs_on_its_own_screen_then_the_consumer_on_its_own(
         assert producers[0].title == "chain_data · upstream of chain_summary"
         assert consumer.title == "chain_summary"
         producer = producers[0]
+        # Its screen shows the end the consumer's heard of first (each screen at its own pace).
+        await until(pilot, lambda: producer.result is not None)
         assert producer.result.status == "completed"
         assert "[baseline #0] saved 20 values (spread 1.0) as data.csv" in output_of(producer)
         assert "[wide #4] saved 20 values (spread 3.0) as data.csv" in output_of(producer)

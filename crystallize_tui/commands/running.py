@@ -308,6 +308,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         experiment.config_for(name)  # unknown names fail here, before any output
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
+    _keep_fork(experiment)  # before the cancel poller's (or a chain's) thread starts
     chain = None
     if getattr(args, "with_upstream", False):  # once the options are checked: stale producers first
         from ..core.chain_process import Chain
@@ -325,7 +326,6 @@ def cmd_run(args: Any, ws: Workspace) -> int:
     per_condition = args.replicates or experiment.replicates
     if rule is not None and rule.max_replicates is not None:
         per_condition = rule.max_replicates
-    _keep_fork(experiment)  # before the cancel poller's thread starts
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
