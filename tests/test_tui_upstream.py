@@ -1,8 +1,8 @@
 """A consumer whose producer is stale: the run screen offers to run the producer first; one
 process runs the chain (``run --with-upstream``): the producer's run shows on a run screen of
 its own (titled as upstream of the consumer, its output and progress live), then the
-consumer's run on its screen. Cancelling the producer stops the chain; quitting the app
-("leave running") leaves the whole chain going."""
+consumer's run on its screen. Cancelling the producer stops the chain, and r there resumes
+it; quitting the app ("leave running") leaves the whole chain going."""
 
 from __future__ import annotations
 
@@ -104,8 +104,21 @@ async def test_cancelling_the_producer_stops_the_chain_and_says_so(tmp_path):
         assert str(producer.query_one("#run-status").content).endswith("· chain_summary did not start")
         assert not consumer.running
         assert consumer.process.wait(30) is not None  # the chain's process ended, not the consumer
-    runs = stored(tmp_path, "SELECT experiment, status FROM runs")
-    assert runs == [("chain_data", "cancelled")]
+        runs = stored(tmp_path, "SELECT experiment, status FROM runs")
+        assert runs == [("chain_data", "cancelled")]
+
+        # r on the producer's screen resumes the chain: that run goes on, then the consumer.
+        cancelled = producer.result.run_id
+        assert app.screen is producer and producer.check_action("resume", ())
+        await pilot.press("r")
+        await until(pilot, lambda: consumer.result is not None and producer.result is not None,
+                    timeout=120)
+        assert (producer.result.run_id, producer.result.status) == (cancelled, "completed")
+        assert consumer.result.status == "completed"
+        assert str(consumer.query_one("#run-status").content).endswith(
+            f"· after upstream chain_data run {cancelled}")
+    runs = stored(tmp_path, "SELECT experiment, status FROM runs ORDER BY started_at")
+    assert runs == [("chain_data", "completed"), ("chain_summary", "completed")]
 
 
 async def producer_shown(app, pilot, consumer: RunScreen) -> RunScreen:

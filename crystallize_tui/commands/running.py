@@ -271,7 +271,8 @@ def reporting_to_window(command: Any) -> Any:
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
             for key in ("replicates", "seed", "workers", "backend", "resume", "force", "until",
-                        "max_replicates", "correction", "confirm", "with_upstream"):
+                        "max_replicates", "correction", "confirm", "with_upstream",
+                        "resume_upstream"):
                 setattr(args, key, options.get(key, getattr(args, key, None)))
             return command(args, ws)
         except BaseException as exc:
@@ -317,7 +318,8 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         with chain.watching():
             try:
                 chain.run_upstream(experiment, ws.experiment,
-                                   lambda line: print(line, file=sys.stderr))
+                                   lambda line: print(line, file=sys.stderr),
+                                   resume=bool(getattr(args, "resume_upstream", False)))
             except ConfigError as exc:
                 if not args.window:
                     raise

@@ -63,9 +63,11 @@ class Chain:
         self.last: tuple[str, str | None] = ("", None)  # the last producer run: (name, run id)
         self.last_result: Any = None
 
-    def run_producer(self, producer: Any, why: str) -> Any:
-        """Run one stale producer (``run_upstream`` calls it): its events to the window."""
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"  # the engine's format
+    def run_producer(self, producer: Any, why: str, resume: bool = False) -> Any:
+        """Run one stale producer (``run_upstream`` calls it), or continue its latest run
+        (``resume``): its events to the window."""
+        run_id = (self.store.runs(producer.name)[0].run_id if resume  # the one the engine resumes
+                  else f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")  # the engine's format
         self.last = (producer.name, run_id)
         if self.cancelled.is_set():  # cancelled since the last run ended: this one does not start
             raise ChainCancelled(producer.name, run_id)
@@ -73,15 +75,16 @@ class Chain:
         self.current = producer
         self._send(UpstreamStarting(producer.name, why))
         subscribers = self.window.subscribers() if self.window is not None else []
-        result = self.last_result = producer.run(run_id=run_id, echo=False,
-                                                 subscribers=subscribers)
+        result = self.last_result = producer.run(run_id=None if resume else run_id, echo=False,
+                                                 subscribers=subscribers, resume=resume)
         self._send(UpstreamEnded(result))
         return result
 
-    def run_upstream(self, consumer: Any, find: Any, say: Any) -> None:
-        """Every stale producer of ``consumer``, producers first; raises ChainCancelled or
-        ConfigError (a producer run that did not complete) when the consumer must not start."""
-        run_upstream(consumer, find, self.store, say, run=self.run_producer)
+    def run_upstream(self, consumer: Any, find: Any, say: Any, resume: bool = False) -> None:
+        """Every stale producer of ``consumer``, producers first (``resume``: continuing one
+        whose latest run stopped short); raises ChainCancelled or ConfigError (a producer run
+        that did not complete) when the consumer must not start."""
+        run_upstream(consumer, find, self.store, say, run=self.run_producer, resume=resume)
         if self.cancelled.is_set():  # asked while the last producer was finishing
             raise ChainCancelled(*self.last)
         self.current = consumer

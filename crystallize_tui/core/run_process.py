@@ -31,7 +31,8 @@ CANCEL_GRACE_S = 5.0  # after a cancel request, a run process that has not stopp
 LOG_LINES = 80  # faulthandler dumps every thread: enough for its header and the step's frames
 POLL_S = 0.1  # how often the reader looks whether the window detached meanwhile
 OPTION_KEYS = ("replicates", "seed", "treatments", "overrides", "workers", "backend", "resume",
-               "force", "until", "max_replicates", "correction", "confirm", "with_upstream")
+               "force", "until", "max_replicates", "correction", "confirm", "with_upstream",
+               "resume_upstream")
 
 
 @dataclass(frozen=True)

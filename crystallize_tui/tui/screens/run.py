@@ -110,6 +110,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         # bridge, and this screen starts no process (a resume or run again here does).
         self.chain_fed = fed is not None
         self._chain_note: tuple[str, str] | None = None  # said once its run's end is shown
+        self.chain_stopped = False  # a consumer's: its chain stopped before it started
+        self._resume_into: RunScreen | None = None  # a producer's screen r resumed the chain on
         self._resume_first = resume  # the first run on this screen resumes the latest one
         self.experiment = experiment
         self.options = dict(options or {})
@@ -179,7 +181,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.start_run(**({"resume": True} if self._resume_first else {}))
 
     # -- the run ------------------------------------------------------------------
-    def start_run(self, **extra: Any) -> None:
+    def start_run(self, upstream: bool | None = None, **extra: Any) -> None:
         if self.chain_fed:  # a resume or run again on a producer's screen: a run process of its own
             self.chain_fed = False
             self.bridge = RunBridge()
@@ -200,7 +202,24 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         if self.stored is None:
             # A resume or a run again here runs today's files, as the home screen would.
             self.experiment = self.app.current_experiment(self.experiment)
-        self.execute(dict(self.options, **extra))
+        self.chain_stopped = False
+        self.execute(dict(self.options, **extra), upstream=upstream)
+
+    def resume_chain(self, producer: RunScreen) -> None:
+        """``r`` on the screen of a producer whose run stopped this chain: one chain process
+        again, continuing that producer's run (finished replicates kept), then this run."""
+        self._resume_into = producer
+        self.start_run(upstream=True, resume_upstream=True)
+
+    def feed(self, bridge: RunBridge) -> None:
+        """This producer's screen shows its run again, resumed in the consumer's chain process."""
+        self.bridge, self.chain_fed = bridge, True
+        self.running, self.ended, self.cancelling = True, False, False
+        self.result = self.died = None
+        self._clear_on_start = True  # the resumed run's tables, from its RunStarted on
+        self._tell_consumer = False
+        self.refresh_bindings()
+        self._set_status(f"resuming in the chain's process · then {self.upstream_for.experiment.name}")
 
     @work(thread=True, exit_on_error=False, group="runs")
     def execute(self, options: dict[str, Any], upstream: bool | None = None) -> None:
@@ -272,13 +291,24 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     @on(UpstreamNeeded)
     def _upstream_needed(self, message: UpstreamNeeded) -> None:
         name = message.producer.name
-        producer = self.waiting_on = RunScreen(message.producer, upstream_for=self,
-                                               fed=message.bridge)
+        reused, self._resume_into = self._resume_into, None
+        if reused is not None and reused.experiment.name == name:  # r there: it shows the resume
+            producer = self.waiting_on = reused
+            reused.feed(message.bridge)
+        else:
+            producer = self.waiting_on = RunScreen(message.producer, upstream_for=self,
+                                                   fed=message.bridge)
         producer.process = self.process  # c there asks the chain's process
         producer.cancelling = self.cancelling
         self._set_status(f"running upstream {name} first ({message.why}) on its own run screen "
                          f"· then {self.experiment.name}", "cyan")
         self.refresh_bindings()
+        if producer is reused:
+            if producer not in self.app.run_screens:
+                self.app.run_screens.append(producer)
+            if self.app.screen is not producer:
+                self.app.push_screen(producer)
+            return
         self.app.open_run_screen(producer)
 
     @on(UpstreamRunEnded)
@@ -329,6 +359,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.waiting_on = None
         if self.ended:
             return
+        self.chain_stopped = True
         self.running = False
         self.ended = True
         self.refresh_bindings()
@@ -759,6 +790,10 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                      and self.result.status in ("cancelled", "failed")))
 
     def action_resume(self) -> None:
+        consumer = self.upstream_for
+        if consumer is not None and consumer.chain_stopped and not consumer.running:
+            consumer.resume_chain(self)  # the chain this run stopped goes on from here
+            return
         self._clear_on_start = True
         self.start_run(resume=True)
 
