@@ -142,3 +142,30 @@ def damage_middle_page(db: Path) -> None:
     db.write_bytes(bytes(data))
     with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:  # the premise
         assert conn.execute("PRAGMA quick_check").fetchone() != ("ok",)
+
+
+def on_a_terminal(root: Path, *words: str, columns: int = 200) -> str:
+    """What ``crystallize WORDS`` shows on a terminal ``columns`` wide (a pseudo-terminal)."""
+    import fcntl
+    import pty
+    import re
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in cli_env(TERM="xterm", NO_COLOR="1").items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen([*COMMAND, *words], cwd=root, env=env, stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode()).replace("\r", "")

@@ -4,9 +4,10 @@ chain_summary, --with-upstream, and the chain in history and show."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
-from cli_support import cli
+from cli_support import cli, on_a_terminal
 from textual.widgets import DataTable, Static
 from tui_support import app_for, on_home, text_of, until
 
@@ -17,11 +18,37 @@ from crystallize_tui.tui.screens.history import HistoryScreen
 EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
 
 
-def chain_workspace(root: Path) -> Path:
+def chain_workspace(root: Path, delay: float = 0.0) -> Path:
     for name in ("chain_data", "chain_summary"):
         shutil.copytree(EXAMPLES / name, root / "experiments" / name,
                         ignore=shutil.ignore_patterns("artifacts", "__pycache__"))
+    if delay:  # a producer slow enough to cancel while it runs
+        step = root / "experiments" / "chain_data" / "sample.py"
+        step.write_text(step.read_text().replace(
+            "def draw(config, ctx):\n", f"def draw(config, ctx):\n    __import__('time').sleep({delay})\n"))
     return root
+
+
+def test_a_detached_chain_names_its_producer_run_and_cancelling_that_stops_the_chain(tmp_path):
+    root = chain_workspace(tmp_path, delay=0.5)
+    started = cli(root, "run", "chain_summary", "--with-upstream", "--detach")
+    assert started.returncode == 0, started.stderr
+    consumer_id = started.stdout.strip()
+    store = Store(root / ".crystallize" / "crystallize.db")
+    [producer] = store.runs("chain_data")  # recorded: the command returned without waiting for it
+    assert producer.status == "running"
+    assert (f"upstream chain_data runs first as run {producer.run_id} in process "
+            f"{store.run_row(producer.run_id)['pid']}") in started.stderr
+    assert f"then chain_summary as run {consumer_id}" in started.stderr
+    cancelled = cli(root, "cancel", producer.run_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert store.runs("chain_data")[0].status == "cancelled"
+    log = (root / ".crystallize" / "logs" / f"{consumer_id}.log")
+    deadline = time.monotonic() + 30
+    while "not running chain_summary" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the chain's process says why it stops, then exits
+    assert "not running chain_summary" in log.read_text()
+    assert store.runs("chain_summary") == []  # the consumer never started
 
 
 def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tmp_path):
@@ -44,9 +71,14 @@ def test_with_upstream_runs_stale_producers_first_and_history_shows_the_chain(tm
     newest_producer, older_producer = (r.run_id for r in Store(root / ".crystallize" / "crystallize.db")
                                        .runs("chain_data"))
     history = cli(root, "history", "chain_summary").stdout.splitlines()
-    assert history[0].split()[-1] == "consumed"
-    assert history[1].endswith(f"chain_data {newest_producer}")
-    assert history[2].endswith(f"chain_data {older_producer} (producer changed since)")
+    assert history[0].split()[-2:] == ["verdict", "consumed"]  # the TUI History's verdict
+    assert history[1].endswith(f"supported: spread  chain_data {newest_producer}")
+    assert history[2].endswith(f"supported: spread  chain_data {older_producer} (producer changed since)")
+    narrow = on_a_terminal(root, "history", "chain_summary", columns=80).splitlines()
+    assert max(map(len, narrow)) <= 80  # nothing cut or wrapped by the terminal
+    assert narrow[1].split() == ["run", "id", "started", "status", "ok/of", "verdict"]
+    assert narrow[2].split()[3:] == ["completed", "10/10", "supported:", "spread"]
+    assert narrow[3] == f"  ↳ consumed chain_data {newest_producer}"
     oldest = history[2].split()[0]
     shown = cli(root, "show", oldest).stdout
     assert (f"consumed chain_data run {older_producer} (artifact data.csv); producer changed since: "

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import COMMAND, cli_env
+from cli_support import COMMAND, cli_env, on_a_terminal
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -135,32 +135,6 @@ def test_the_first_experiment_runs_as_written(workspace, tmp_path: Path) -> None
     assert proc.stdout.count("game over") == 30
     comment = re.search(r'metrics\["win"\]\s+# (\[[0-9, ]+\])', code).group(1)
     assert proc.stdout.splitlines()[-1] == comment  # the values the README's comment shows
-
-
-def on_a_terminal(root: Path, *words: str, columns: int = 200) -> str:
-    """What ``crystallize WORDS`` shows on a terminal ``columns`` wide (a pseudo-terminal)."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = {k: v for k, v in cli_env(TERM="xterm", NO_COLOR="1").items() if k not in ("COLUMNS", "LINES")}
-    proc = subprocess.Popen([*COMMAND, *words], cwd=root, env=env, stdout=slave, stderr=subprocess.DEVNULL)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the command ended and closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert proc.wait(timeout=60) == 0
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode()).replace("\r", "")
 
 
 def test_ps_aligns_its_columns_on_a_terminal_and_tabs_them_in_a_pipe(workspace, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""A consumer whose producer is stale: the run screen offers to run the producer first; the
-producer's run shows on a run screen of its own (titled as upstream of the consumer, its
-output and progress live), then the consumer's run starts on its screen. Cancelling the
-producer stops the chain."""
+"""A consumer whose producer is stale: the run screen offers to run the producer first; one
+process runs the chain (``run --with-upstream``): the producer's run shows on a run screen of
+its own (titled as upstream of the consumer, its output and progress live), then the
+consumer's run on its screen. Cancelling the producer stops the chain, and r there resumes
+it; quitting the app ("leave running") leaves the whole chain going."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from tui_support import app_for, on_home, stored, until
 
-from crystallize_tui.tui.screens.dialogs import ConfirmScreen
+from crystallize_tui import Store
+from crystallize_tui.tui.screens.dialogs import ConfirmScreen, QuitScreen
 from crystallize_tui.tui.screens.run import RunScreen
 from crystallize_tui.tui.widgets.output import OutputLog
 
@@ -57,6 +59,8 @@ async def test_the_producer_runs_on_its_own_screen_then_the_consumer_on_its_own(
         assert producers[0].title == "chain_data · upstream of chain_summary"
         assert consumer.title == "chain_summary"
         producer = producers[0]
+        # Its screen shows the end the consumer's heard of first (each screen at its own pace).
+        await until(pilot, lambda: producer.result is not None)
         assert producer.result.status == "completed"
         assert "[baseline #0] saved 20 values (spread 1.0) as data.csv" in output_of(producer)
         assert "[wide #4] saved 20 values (spread 3.0) as data.csv" in output_of(producer)
@@ -89,8 +93,7 @@ async def test_cancelling_the_producer_stops_the_chain_and_says_so(tmp_path):
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         consumer = await offer_accepted(app, pilot)
-        await until(pilot, lambda: consumer.waiting_on is not None and app.screen is consumer.waiting_on)
-        producer = app.screen
+        producer = await producer_shown(app, pilot, consumer)
         await until(pilot, lambda: "saved 20 values" in output_of(producer))
         await pilot.press("c")  # on the producer's screen
         await until(pilot, lambda: consumer.ended and producer.result is not None)
@@ -99,6 +102,53 @@ async def test_cancelling_the_producer_stops_the_chain_and_says_so(tmp_path):
         assert said == (f"upstream chain_data run {producer.result.run_id} was cancelled: "
                         "chain_summary did not start")
         assert str(producer.query_one("#run-status").content).endswith("· chain_summary did not start")
-        assert not consumer.running and consumer.process is None
-    runs = stored(tmp_path, "SELECT experiment, status FROM runs")
-    assert runs == [("chain_data", "cancelled")]
+        assert not consumer.running
+        assert consumer.process.wait(30) is not None  # the chain's process ended, not the consumer
+        runs = stored(tmp_path, "SELECT experiment, status FROM runs")
+        assert runs == [("chain_data", "cancelled")]
+
+        # r on the producer's screen resumes the chain: that run goes on, then the consumer.
+        cancelled = producer.result.run_id
+        assert app.screen is producer and producer.check_action("resume", ())
+        await pilot.press("r")
+        await until(pilot, lambda: consumer.result is not None and producer.result is not None,
+                    timeout=120)
+        assert (producer.result.run_id, producer.result.status) == (cancelled, "completed")
+        assert consumer.result.status == "completed"
+        assert str(consumer.query_one("#run-status").content).endswith(
+            f"· after upstream chain_data run {cancelled}")
+    runs = stored(tmp_path, "SELECT experiment, status FROM runs ORDER BY started_at")
+    assert runs == [("chain_data", "completed"), ("chain_summary", "completed")]
+
+
+async def producer_shown(app, pilot, consumer: RunScreen) -> RunScreen:
+    """The producer's run screen, in front and composed."""
+    await until(pilot, lambda: consumer.waiting_on is not None and app.screen is consumer.waiting_on
+                and bool(app.screen.query("#output")))
+    return app.screen
+
+
+async def test_quitting_while_the_producer_runs_leaves_the_chain_going(tmp_path):
+    chain_workspace(tmp_path, delay=0.3)
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        consumer = await offer_accepted(app, pilot)
+        producer = await producer_shown(app, pilot, consumer)
+        await until(pilot, lambda: "saved 20 values" in output_of(producer))
+        await pilot.press("q")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("l")  # leave running
+        await until(pilot, lambda: not app.is_running)
+    process = consumer.process
+    assert process.alive and consumer.result is None  # the producer still runs, with no window
+    store = Store(tmp_path / ".crystallize" / "crystallize.db")
+    [running] = store.runs("chain_data")
+    assert running.status == "running" and store.runs("chain_summary") == []
+    assert store.run_row(running.run_id)["pid"] == process.pid  # the chain's process (ps lists it)
+    assert process.wait(120) == 0
+    [made] = store.runs("chain_data")
+    [summary] = store.runs("chain_summary")  # the consumer started after it, with no window
+    assert (made.status, summary.status) == ("completed", "completed")
+    assert summary.run_id == process.run_id and summary.started_at >= made.finished_at
+    assert [(item["experiment"], item["run_id"]) for item in store.lineage(summary.run_id)] == [
+        ("chain_data", made.run_id)]

@@ -1,4 +1,4 @@
-"""``crystallize list``, ``diff``, ``history``, ``show`` and ``export``: reading, not running."""
+"""``crystallize list``, ``diff``, ``show`` and ``export``: reading, not running (``history``: history_table.py)."""
 
 from __future__ import annotations
 
@@ -105,32 +105,6 @@ def cmd_diff(args: Any, ws: Workspace) -> int:
         if color and line[:1] in "+-" and line[:3] not in ("---", "+++"):
             line = f"\033[{'32' if line[0] == '+' else '31'}m{line}\033[0m"
         print(line)
-    return EXIT_OK
-
-
-def cmd_history(args: Any, ws: Workspace) -> int:
-    from rich.table import Table
-
-    ws.experiment(args.name, with_store=False)  # a clear error for a name that does not exist
-    runs = ws.store.runs(args.name) if ws.store_path.exists() else []
-    if not runs:
-        print(f"no runs of {args.name} in {ws.store_path}")
-        return EXIT_OK
-    table = Table(title=f"runs of {args.name} in {ws.store_path}" if is_tty() else None,
-                  box=None, pad_edge=False)
-    from ..core.chain import consumed_cells
-
-    consumed = consumed_cells(ws.store, [r.run_id for r in runs])
-    chained = any(consumed.values())  # a chained experiment: which producer run each read
-    for header in ("run id", "started", "status", "kind", "ok", "failed", "of", "seed", "took",
-                   *(["consumed"] if chained else [])):
-        table.add_column(header)
-    for r in runs:
-        took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "—"
-        table.add_row(r.run_id, _when(r.started_at), r.status, r.kind, str(r.ok), str(r.failed),
-                      str(r.total), str(r.base_seed), took,
-                      *([consumed[r.run_id] or "—"] if chained else []))
-    console().print(table)
     return EXIT_OK
 
 

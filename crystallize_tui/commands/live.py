@@ -50,6 +50,8 @@ def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
         check_resume(args, ws)
     resume = getattr(args, "resume", False)
     run_id = ws.store.runs(args.name)[0].run_id if resume else new_run_id()
+    chain = getattr(args, "with_upstream", False)
+    launched = time.time()
     log = log_path(ws, run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
@@ -61,9 +63,16 @@ def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
             start_new_session=True, close_fds=True,
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not _recorded_by(ws, run_id, proc.pid):
+    # A chain (--with-upstream) records its stale producers' runs first: any run of the
+    # process will do (the consumer's may be hours away).
+    def recorded() -> str | None:
+        if chain:
+            return _first_run_of(ws, proc.pid, launched)
+        return run_id if _recorded_by(ws, run_id, proc.pid) else None
+
+    while (first := recorded()) is None:
         code = proc.poll()
-        if code is not None and not _recorded_by(ws, run_id, proc.pid):
+        if code is not None and recorded() is None:
             sys.stderr.write(_tail(log))
             print(f"crystallize: the run process exited ({code}) before recording run "
                   f"{run_id}; its output is in {log}", file=sys.stderr)
@@ -74,10 +83,27 @@ def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
             return EXIT_FAILED
         time.sleep(0.02)
     print(run_id, flush=True)
+    if first != run_id:  # the chain's first producer run: say which to attach to now
+        producer = ws.store.run_row(first)["experiment"]
+        print(f"upstream {producer} runs first as run {first} in process {proc.pid} "
+              f"(crystallize attach {first}; crystallize cancel {first} stops the chain); then "
+              f"{args.name} as run {run_id}", file=sys.stderr)
     print(f"run {run_id} of {args.name} goes on in process {proc.pid}: crystallize attach "
           f"{run_id} · crystallize cancel {run_id} · output of the process in {log}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _first_run_of(ws: Workspace, pid: int, since: float) -> str | None:
+    """The first run process ``pid`` recorded (started at ``since`` or later), or None yet."""
+    if not ws.store_path.exists():
+        return None
+    try:
+        fresh = [r for r in ws.store.runs() if r.started_at >= since - 1]
+        mine = [r for r in fresh if ws.store.run_row(r.run_id)["pid"] == pid]
+    except StoreError:
+        return None
+    return mine[-1].run_id if mine else None  # runs() is newest first
 
 
 def _recorded_by(ws: Workspace, run_id: str, pid: int) -> bool:

@@ -93,7 +93,7 @@ def cmd_plot(args: Any, ws: Workspace) -> int:
 def cmd_history(args: Any, ws: Workspace) -> int:
     """``history`` as before; with ``--plot METRIC`` the metric's mean and interval per run."""
     if args.plot is None:
-        from .browsing import cmd_history as history_table
+        from .history_table import cmd_history as history_table
 
         return history_table(args, ws)
     from ..charts.runs import history_chart

@@ -271,7 +271,8 @@ def reporting_to_window(command: Any) -> Any:
             args.treatment = options.get("treatments")
             args.window_overrides = options.get("overrides") or {}
             for key in ("replicates", "seed", "workers", "backend", "resume", "force", "until",
-                        "max_replicates", "correction", "confirm"):
+                        "max_replicates", "correction", "confirm", "with_upstream",
+                        "resume_upstream"):
                 setattr(args, key, options.get(key, getattr(args, key, None)))
             return command(args, ws)
         except BaseException as exc:
@@ -308,14 +309,25 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         experiment.config_for(name)  # unknown names fail here, before any output
     if overrides:
         apply_overrides(experiment.resolve_configs(conditions), overrides)
+    _keep_fork(experiment)  # before the cancel poller's (or a chain's) thread starts
+    chain = None
     if getattr(args, "with_upstream", False):  # once the options are checked: stale producers first
-        from ..core.chain_upstream import run_upstream
+        from ..core.chain_process import Chain
 
-        run_upstream(experiment, ws.experiment, ws.store, lambda line: print(line, file=sys.stderr))
+        chain = Chain(ws.store, args.window)
+        with chain.watching():
+            try:
+                chain.run_upstream(experiment, ws.experiment,
+                                   lambda line: print(line, file=sys.stderr),
+                                   resume=bool(getattr(args, "resume_upstream", False)))
+            except ConfigError as exc:
+                if not args.window:
+                    raise
+                chain.stopped(exc)  # the window says it; the consumer does not start
+                return EXIT_INTERRUPTED if chain.cancelled.is_set() else EXIT_FAILED
     per_condition = args.replicates or experiment.replicates
     if rule is not None and rule.max_replicates is not None:
         per_condition = rule.max_replicates
-    _keep_fork(experiment)  # before the cancel poller's thread starts
     show_bar = is_tty() and not args.json
     reporter = (BarProgress if show_bar else PlainProgress)(conditions, per_condition)
     subscribers: list[Any] = [StatisticsPreload()] + ([] if args.json else [reporter])
@@ -323,6 +335,7 @@ def cmd_run(args: Any, ws: Workspace) -> int:
         subscribers = [reporter, *args.window.subscribers()]
     try:
         with (reporter if not args.json else _Nothing(), pipes.when_closed(experiment.cancel),
+              chain.watching() if chain is not None else _Nothing(),  # a cancel of a producer's run
               cancel_requests(ws.store, experiment.cancel,  # `crystallize cancel RUN_ID`
                               stop=experiment.stop)):  # `crystallize stop RUN_ID`
             # A confirmatory run from the UI (its confirm dialog): fresh seeds, locked first,

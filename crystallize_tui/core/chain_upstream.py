@@ -72,13 +72,16 @@ def stale_producers(experiment: Any, find: Callable[[str], Any], store: Any) -> 
 
 
 def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, store: Any = None,
-                 say: Callable[[str], None] = print, run: Callable[[Any], Any] | None = None) -> list[str]:
+                 say: Callable[[str], None] = print, run: Callable[[Any, str, bool], Any] | None = None,
+                 resume: bool = False) -> list[str]:
     """Run each stale producer of ``experiment`` (producers first) in ``store`` (default: the
     experiment's); the run ids it made. ``find(name)`` gives a producer named by a string
     (the CLI finds them in the workspace); producers given to from_run as Experiments need
-    none. ``run(producer)`` runs one and returns its Result (default: in this process; the
-    UI runs it as a run process). A producer run that does not complete stops here with a
-    ConfigError naming it."""
+    none. ``run(producer, why, resume)`` runs one and returns its Result (default: in this
+    process; core/chain_process.py announces it to the window that launched the chain). With
+    ``resume``, a stale producer whose latest run was cancelled or interrupted, unchanged
+    since, continues that run (its finished replicates kept). A producer run that does not
+    complete stops here with a ConfigError naming it."""
     store = experiment.store if store is None else store
     made: list[str] = []
     for producer in producers(experiment, find or _unknown(experiment)):
@@ -87,8 +90,12 @@ def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, stor
         if reason is None:
             say(f"upstream {producer.name}: up to date")
             continue
+        again = resume and resumable(producer, store)
+        if again:
+            reason += f"; resuming its run {store.runs(producer.name)[0].run_id}"
         say(f"upstream {producer.name}: {reason}; running it first")
-        result = producer.run(echo=False) if run is None else run(producer)
+        result = (producer.run(echo=False, resume=again) if run is None
+                  else run(producer, reason, again))
         if result.status != "completed" or result.errors:
             raise ConfigError(f"upstream {producer.name} run {result.run_id} ended {result.status} "
                               f"with {len(result.errors)} failed replicate(s); not running "
@@ -96,6 +103,15 @@ def run_upstream(experiment: Any, find: Callable[[str], Any] | None = None, stor
         say(f"upstream {producer.name}: run {result.run_id} completed")
         made.append(result.run_id)
     return made
+
+
+def resumable(producer: Any, store: Any) -> bool:
+    """Whether the producer's latest run stopped short (cancelled, interrupted) and the
+    producer is unchanged since: a resume continues it rather than starting afresh."""
+    runs = store.runs(producer.name)
+    if not runs or runs[0].status not in ("cancelled", "interrupted"):
+        return False
+    return current_fingerprint(producer, store) == runs[0].fingerprint
 
 
 def _unknown(consumer: Any) -> Callable[[str], Any]:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from . import events as ev
+from .chain_process import ChainStopped
 from .child import ChildProcess, crash_site, describe_exit, parent_channel
 from .errors import ResumeRefused
 
@@ -30,7 +31,8 @@ CANCEL_GRACE_S = 5.0  # after a cancel request, a run process that has not stopp
 LOG_LINES = 80  # faulthandler dumps every thread: enough for its header and the step's frames
 POLL_S = 0.1  # how often the reader looks whether the window detached meanwhile
 OPTION_KEYS = ("replicates", "seed", "treatments", "overrides", "workers", "backend", "resume",
-               "force", "until", "max_replicates", "correction", "confirm")
+               "force", "until", "max_replicates", "correction", "confirm", "with_upstream",
+               "resume_upstream")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class RunProcess:
         self.running: dict[tuple[str, int], None] = {}  # started, not finished (in order)
         self.finished = 0
         self.cancel_requested = False
+        # The run going now: a chain (--with-upstream) runs its producers' first, each with
+        # an id of its own; a cancel is asked of it (core/chain_process.py stops the chain).
+        self.current_run_id: str | None = None
         self.terminated = False
         self._detached = threading.Event()
         self._lock = threading.Lock()
@@ -191,7 +196,7 @@ class RunProcess:
                     break
                 batch = pickle.loads(data)
                 self._track(batch)
-                final = final or any(isinstance(m, (RunEnded, RunRefused, RunErrored))
+                final = final or any(isinstance(m, (RunEnded, RunRefused, RunErrored, ChainStopped))
                                      for m in batch)
                 yield batch
         finally:
@@ -213,7 +218,10 @@ class RunProcess:
     def _track(self, batch: list[Any]) -> None:
         with self._lock:
             for m in batch:
-                if isinstance(m, ev.ReplicateStarted):
+                if isinstance(m, ev.RunStarted):
+                    self.current_run_id = m.run_id
+                    self.running.clear()  # a chain's next run: none of this one is running
+                elif isinstance(m, ev.ReplicateStarted):
                     self.running[(m.treatment or "", m.replicate or 0)] = None
                 elif isinstance(m, (ev.ReplicateFinished, ev.ReplicateFailed)):
                     self.running.pop((m.treatment or "", m.replicate or 0), None)
@@ -234,7 +242,7 @@ class RunProcess:
         ``grace`` seconds (a step that hangs), terminate its process group."""
         self.cancel_requested = True
         try:
-            self.store.request_cancel(self.run_id)
+            self.store.request_cancel(self.current_run_id or self.run_id)
         except Exception:  # noqa: S110 - not recorded yet, or the store is gone: the timer ends it
             pass
         timer = threading.Timer(grace, self._terminate_if_alive)

@@ -2,12 +2,16 @@
 
 A run launched here runs in a process of its own (core/run_process.py): this screen's worker
 thread starts it and feeds its events into the RunBridge, so a step that segfaults, exits or
-hangs takes down only that process, and leaving the screen or the app leaves it going."""
+hangs takes down only that process, and leaving the screen or the app leaves it going. A
+chained experiment whose producers are stale runs as one chain process (``run --with-upstream``,
+core/chain_process.py): each producer's run shows on a screen of its own that the consumer's
+reader feeds, and quitting the app leaves the whole chain going."""
 
 from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -19,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from ...core import events as ev
+from ...core.chain_process import ChainStopped, UpstreamEnded, UpstreamStarting, upstream_failure
 from ...core.result import Result
 from ...core.run_process import RunDied, RunEnded, RunErrored, RunProcess, RunRefused
 from ...core.stopping import is_stopped
@@ -33,12 +38,12 @@ from ...watch.live_stats import (
 from ..bridge import RunBridge
 from ..messages import ResumeWasRefused, RunCompleted, RunCrashed, StatsComputed
 from ..upstream import (
+    ChainWasStopped,
     UpstreamNeeded,
+    UpstreamRunEnded,
     UpstreamStale,
-    next_stale,
     question,
     stale_upstream,
-    upstream_failure,
 )
 from ..widgets.chart_pane import ChartsPane
 from ..widgets.footer import KeyFooter
@@ -94,14 +99,19 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     def __init__(self, experiment: Any, *, options: dict[str, Any] | None = None,
                  stored: Result | None = None, name: str | None = None,
                  choices: dict[str, Any] | None = None, resume: bool = False,
-                 upstream_for: RunScreen | None = None) -> None:
+                 upstream_for: RunScreen | None = None, fed: RunBridge | None = None) -> None:
         super().__init__(name=name)
         # A producer run before a chained experiment: the consumer's screen, told when it ends.
         self.upstream_for = upstream_for
         self._tell_consumer = upstream_for is not None  # once: a run again here is its own
         self.waiting_on: RunScreen | None = None  # a consumer's: the producer running first
-        self._upstream_options: dict[str, Any] = {}
         self._upstream_runs: list[str] = []  # "chain_data run ID" each producer run first
+        # A producer's run in its consumer's chain process: the consumer's reader feeds this
+        # bridge, and this screen starts no process (a resume or run again here does).
+        self.chain_fed = fed is not None
+        self._chain_note: tuple[str, str] | None = None  # said once its run's end is shown
+        self.chain_stopped = False  # a consumer's: its chain stopped before it started
+        self._resume_into: RunScreen | None = None  # a producer's screen r resumed the chain on
         self._resume_first = resume  # the first run on this screen resumes the latest one
         self.experiment = experiment
         self.options = dict(options or {})
@@ -110,9 +120,9 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.ended = False  # the last run on this screen ended (completed, crashed or refused)
         self._clear_on_start = False
         self.stored = stored
-        self.bridge = RunBridge()
+        self.bridge = fed if fed is not None else RunBridge()
         self.live = stored is None
-        self.running = False
+        self.running = self.chain_fed
         self.cancelling = False
         self.process: RunProcess | None = None  # the run process of the last run started here
         self.died: RunDied | None = None  # how it died, when it did (r resumes)
@@ -163,10 +173,18 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.set_interval(DRAIN_INTERVAL, self.drain)
         self.set_interval(ROWS_INTERVAL, self.flush_rows)
         self.set_interval(STATS_INTERVAL, self.refresh_stats)
+        if self.chain_fed:  # the chain's process runs it: this screen only shows it
+            self._set_status(f"starting in the chain's process · then "
+                             f"{self.upstream_for.experiment.name}")
+            self.app.preload_statistics()
+            return
         self.start_run(**({"resume": True} if self._resume_first else {}))
 
     # -- the run ------------------------------------------------------------------
-    def start_run(self, **extra: Any) -> None:
+    def start_run(self, upstream: bool | None = None, **extra: Any) -> None:
+        if self.chain_fed:  # a resume or run again on a producer's screen: a run process of its own
+            self.chain_fed = False
+            self.bridge = RunBridge()
         self.running = True
         self.cancelling = False
         self.ended = False
@@ -184,15 +202,32 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         if self.stored is None:
             # A resume or a run again here runs today's files, as the home screen would.
             self.experiment = self.app.current_experiment(self.experiment)
-        self.execute(dict(self.options, **extra))
+        self.chain_stopped = False
+        self.execute(dict(self.options, **extra), upstream=upstream)
+
+    def resume_chain(self, producer: RunScreen) -> None:
+        """``r`` on the screen of a producer whose run stopped this chain: one chain process
+        again, continuing that producer's run (finished replicates kept), then this run."""
+        self._resume_into = producer
+        self.start_run(upstream=True, resume_upstream=True)
+
+    def feed(self, bridge: RunBridge) -> None:
+        """This producer's screen shows its run again, resumed in the consumer's chain process."""
+        self.bridge, self.chain_fed = bridge, True
+        self.running, self.ended, self.cancelling = True, False, False
+        self.result = self.died = None
+        self._clear_on_start = True  # the resumed run's tables, from its RunStarted on
+        self._tell_consumer = False
+        self.refresh_bindings()
+        self._set_status(f"resuming in the chain's process · then {self.upstream_for.experiment.name}")
 
     @work(thread=True, exit_on_error=False, group="runs")
     def execute(self, options: dict[str, Any], upstream: bool | None = None) -> None:
         """Start the run process and supervise it: its events go to the bridge, its end
         (or its death) to the screen as a message. A chained experiment's stale producers
-        are offered first (``upstream`` None: ask; True: run the next stale one first, on a run
-        screen of its own; this is called again when it completed). A producer's own screen
-        does not ask: its consumer runs every stale producer, producers first."""
+        are offered first (``upstream`` None: ask; True: one chain process runs them,
+        producers first, then this run; each producer's events go to a run screen of its
+        own). A producer's own screen does not ask."""
         workspace = self.app.workspace
         try:
             if upstream is None and not options.get("resume") and self.upstream_for is None:
@@ -201,10 +236,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                     self.post_message(UpstreamStale(stale, options))
                     return
             if upstream:
-                needed = next_stale(workspace, self.experiment)
-                if needed is not None:
-                    self.post_message(UpstreamNeeded(*needed, options))
-                    return
+                options = dict(options, with_upstream=True)
             process = RunProcess.launch(workspace.root, workspace.store, self.experiment.name,
                                         options)
         except Exception as exc:  # no store, bad options, no fork: say so, keep the app
@@ -216,14 +248,32 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         if self._detached:  # the app quit while it started: its reader must not hold the exit
             process.detach()
         bridge = self.bridge
+        producer: RunBridge | None = None  # a chain's producer run going: its screen's bridge
         for batch in process.batches():
             for message in batch:
                 if isinstance(message, ev.Event):
-                    bridge(message)
+                    (producer or bridge)(message)
+                elif isinstance(message, UpstreamStarting):
+                    try:
+                        found = workspace.experiment(message.experiment)
+                    except Exception:  # noqa: BLE001 - changed since the chain's process loaded it
+                        found = SimpleNamespace(name=message.experiment, store=workspace.store)
+                    producer = RunBridge()
+                    self.post_message(UpstreamNeeded(found, message.why, producer))
+                elif isinstance(message, UpstreamEnded):
+                    producer = None
+                    self.post_message(UpstreamRunEnded(message.result))
+                elif isinstance(message, ChainStopped):
+                    self.post_message(ChainWasStopped(message.producer, message.run_id, message.why))
                 elif isinstance(message, RunEnded):
                     self.post_message(RunCompleted(message.result))
                 elif isinstance(message, RunRefused):  # say what changed, offer the ways on
                     self.post_message(ResumeWasRefused(message.error()))
+                elif producer is not None and isinstance(message, (RunErrored, RunDied)):
+                    # The chain's process failed in a producer's run: its screen says how.
+                    error = (message.describe() if isinstance(message, RunDied)
+                             else message.error)
+                    self.post_message(UpstreamRunEnded(None, error))
                 elif isinstance(message, RunErrored):  # a plugin or the store failed
                     self.post_message(RunCrashed(message.error))
                 elif isinstance(message, RunDied):
@@ -241,37 +291,75 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
     @on(UpstreamNeeded)
     def _upstream_needed(self, message: UpstreamNeeded) -> None:
         name = message.producer.name
-        if self.cancelling:  # c while the last producer ended: the chain stops here
-            self._chain_stopped(name, "was not started: cancelled")
-            return
-        self._upstream_options = message.options
-        producer = self.waiting_on = RunScreen(message.producer, upstream_for=self)
+        reused, self._resume_into = self._resume_into, None
+        if reused is not None and reused.experiment.name == name:  # r there: it shows the resume
+            producer = self.waiting_on = reused
+            reused.feed(message.bridge)
+        else:
+            producer = self.waiting_on = RunScreen(message.producer, upstream_for=self,
+                                                   fed=message.bridge)
+        producer.process = self.process  # c there asks the chain's process
+        producer.cancelling = self.cancelling
         self._set_status(f"running upstream {name} first ({message.why}) on its own run screen "
                          f"· then {self.experiment.name}", "cyan")
         self.refresh_bindings()
+        if producer is reused:
+            if producer not in self.app.run_screens:
+                self.app.run_screens.append(producer)
+            if self.app.screen is not producer:
+                self.app.push_screen(producer)
+            return
         self.app.open_run_screen(producer)
+
+    @on(UpstreamRunEnded)
+    def _upstream_run_ended(self, message: UpstreamRunEnded) -> None:
+        producer = self.waiting_on
+        if producer is None:
+            return
+        # The producer's screen shows its end as its own run's; this screen goes on at once
+        # (the consumer's run may end before that screen has taken its message).
+        producer._tell_consumer = False
+        if message.result is not None:
+            producer.post_message(RunCompleted(message.result))
+        else:
+            producer.post_message(RunCrashed(message.error))
+        self.upstream_ended(producer, message.result, message.error)
+
+    @on(ChainWasStopped)
+    def _chain_was_stopped(self, message: ChainWasStopped) -> None:
+        self._chain_stopped(message.producer, message.why)
 
     def upstream_ended(self, producer: RunScreen, result: Result | None, error: str = "") -> None:
         """The producer run on ``producer``'s screen ended: with ``result``, or dead with
-        ``error``. Completed: the next stale producer, or this run; else the chain stops."""
+        ``error``. Completed: the chain's process goes on (the next producer, or this run);
+        else the chain stops."""
         self.waiting_on = None
         name = producer.experiment.name
         why = error if result is None else upstream_failure(result)
-        if why is not None or self.cancelling:
-            self._chain_stopped(name, why or f"run {result.run_id} completed, then cancelled")
+        if why is not None:
+            self._chain_stopped(name, why)
             producer.say_chain_stopped(self.experiment.name)
             return
         self.refresh_bindings()
         self._upstream_runs.append(f"{name} run {result.run_id}")
+        if self.cancelling:  # asked between two runs: the chain's process says it stopped
+            self._set_status(f"upstream {name} run {result.run_id} completed · cancelling the "
+                             f"chain: {self.experiment.name} will not start", "yellow")
+            return
         self._set_status(f"upstream {name} run {result.run_id} completed · starting "
                          f"{self.experiment.name}", "cyan")
         if self.app.screen is producer:  # the consumer's turn: show its screen
             self.app.pop_screen()
         else:  # the user looks elsewhere: the producer's screen says where the chain went
             producer.say_chain_went_on(self.experiment.name)
-        self.execute(self._upstream_options, upstream=True)
 
     def _chain_stopped(self, producer: str, why: str) -> None:
+        """Say once that the consumer did not start (the producer's end and the chain's
+        process's last message may both say so)."""
+        self.waiting_on = None
+        if self.ended:
+            return
+        self.chain_stopped = True
         self.running = False
         self.ended = True
         self.refresh_bindings()
@@ -281,13 +369,22 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
     def say_chain_went_on(self, consumer: str) -> None:
         """A producer's screen, once its run completed: the consumer's run has started."""
-        said = str(self.query_one("#run-status", Static).content)
-        self._set_status(f"{said} · {consumer} started on its own screen", "green")
+        self._say_after_end((f"{consumer} started on its own screen", "green"))
 
     def say_chain_stopped(self, consumer: str) -> None:
         """A producer's screen, once its run ended short: the consumer will not start."""
+        self._say_after_end((f"{consumer} did not start", "yellow"))
+
+    def _say_after_end(self, note: tuple[str, str] | None = None) -> None:
+        """Add ``note`` to the status line once this screen has shown its run's end: the
+        consumer hears of a chain's producer run before its screen does."""
+        if note is not None:
+            self._chain_note = note
+        if self._chain_note is None or not self.ended or not self.is_mounted:
+            return
+        (text, style), self._chain_note = self._chain_note, None
         said = str(self.query_one("#run-status", Static).content)
-        self._set_status(f"{said} · {consumer} did not start", "yellow")
+        self._set_status(f"{said} · {text}", style)
 
     def drain(self) -> None:
         if not self.is_attached or not self.query("#progress"):
@@ -453,7 +550,9 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self._upstream_done(result)
 
     def _upstream_done(self, result: Result | None, error: str = "") -> None:
-        """A producer run before its consumer: tell the consumer's screen it ended."""
+        """A producer run before its consumer: tell the consumer's screen it ended (a
+        chain's consumer knows already: then only what it said is added here)."""
+        self._say_after_end()
         if self._tell_consumer and self.upstream_for is not None:
             self._tell_consumer = False
             self.upstream_for.upstream_ended(self, result, error)
@@ -627,7 +726,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             self.app.notify("no run in progress on this screen", timeout=3)
             return
         started, process = self.started, self.process
-        if started is None or (process is not None and started.run_id != process.run_id):
+        if started is None or (process is not None
+                               and started.run_id not in (process.run_id, process.current_run_id)):
             # The stop is asked through the run's row in the store, there once it started.
             self.app.notify("the run is still starting: s again once it runs", timeout=3)
             return
@@ -690,6 +790,10 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
                      and self.result.status in ("cancelled", "failed")))
 
     def action_resume(self) -> None:
+        consumer = self.upstream_for
+        if consumer is not None and consumer.chain_stopped and not consumer.running:
+            consumer.resume_chain(self)  # the chain this run stopped goes on from here
+            return
         self._clear_on_start = True
         self.start_run(resume=True)
 
