@@ -305,6 +305,18 @@ class ReplicateTable(DataTable):
             self._add_row(event)
         if shown:
             drop_stale_renders(self)
+            if self._settle_follow and len(self.rows_by_key) <= MAX_ROWS:
+                self._follow_now()
+
+    def _follow_now(self) -> None:
+        """Put the cursor (and the view) on the newest row in this frame. Left to the table,
+        the scroll waits for a refresh (new rows are measured when idle), so each batch was
+        drawn twice: first on the rows about to scroll away (~25 lines at ~1 ms each)."""
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = self.virtual_size.with_height(header + self.row_count)  # rows of 1
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.move_cursor(row=self.row_count - 1, animate=False, scroll=False)
+        self._settle_cursor = self.cursor_row  # moved for the reader, not by them
 
     def _settle(self) -> None:
         """Keep at most MAX_ROWS rows (the oldest successful ones leave the view) and, if
