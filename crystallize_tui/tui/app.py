@@ -3,6 +3,7 @@ and the actions every screen shares."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Iterable
@@ -61,6 +62,7 @@ class CrystallizeApp(App[int]):
         # handled, showed as 58 ms key p99 with short replicates (bench/tui.py). 1 ms slices
         # keep keys prompt; the workers lose nothing measurable.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+        freeze_imports()
         remember_theme(self, settings_path(self.workspace.root))
         self.push_screen(HomeScreen())
         self.load_experiments()
@@ -366,6 +368,18 @@ def _import_statistics() -> None:
         import crystallize_tui.stats  # noqa: F401
     except Exception:  # noqa: S110 - the live statistics import it again and report the error
         pass
+
+
+def freeze_imports() -> None:
+    """Move what exists at the first app's start (modules, classes, functions: ~55,000
+    objects, ~93,000 once scipy is in) out of the garbage collector's reach, once per process.
+
+    A full collection scans every tracked object: with a run streaming short replicates it
+    came every second or so and took 70-200 ms of the UI thread (bench/RESULTS.md, "Key
+    latency with short replicates"), most of it rescanning imports that never die. Once:
+    a later freeze would also pin live screens, and their runs with them."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def make_app(root: str | Path, store: str | Path | None = None, *, watch: bool = True) -> CrystallizeApp:

@@ -58,6 +58,7 @@ from .pair_view import BASELINE_TITLE, PAIR_ACTIONS, PairView
 DRAIN_INTERVAL = 1 / 15  # how often the UI takes what the run produced
 STATS_INTERVAL = 1.0  # live statistics are recomputed at most this often
 ROWS_INTERVAL = 0.5  # replicate rows are added in batches this often (rows cost the UI most)
+PROGRESS_INTERVAL = 0.25  # counts shown at most this often while replicates keep finishing
 
 
 class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
@@ -135,6 +136,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self._pending_rows: list[Any] = []
         self._stats_at = 0.0
         self._stats_cost = 0.0
+        self._progress_at = 0.0  # when the counts were last shown
+        self._counts_shown = True  # False: replicates finished since (held back a moment)
         # The live anytime-valid feed: fed the replicates not yet in it (O(new) per refresh).
         self._live: LiveStatistics | None = None
         self._fed = 0
@@ -386,16 +389,21 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         said = str(self.query_one("#run-status", Static).content)
         self._set_status(f"{said} · {text}", style)
 
-    def drain(self) -> None:
+    def drain(self, final: bool = False) -> None:
+        """Take what the run produced since the last look. The output panel takes every
+        drain's lines; the counts (progress table, status line) are shown at most every
+        PROGRESS_INTERVAL while replicates keep finishing, and always at the end (``final``)."""
         if not self.is_attached or not self.query("#progress"):
             return  # the timer can fire once more while the app shuts the screen down
         batch = self.bridge.drain()
+        now = time.monotonic()
         if not batch:
-            self.query_one("#progress", ProgressTable).refresh_cells(time.monotonic())
+            self._show_counts(now)  # the clock, and counts held back by the last drain
             return
         progress = self.query_one("#progress", ProgressTable)
         if batch.started is not None:
             self._on_started(batch.started)
+            self._counts_shown = False  # "starting…" gives way to the counts
         if batch.lines:
             self.query_one("#output", OutputLog).add(batch.lines)
         if batch.ended is not None:
@@ -406,7 +414,21 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             self._pending_rows.extend(batch.finished)
             self.finished.extend(batch.finished)
             self._stats_dirty = True
-        progress.refresh_cells(time.monotonic())
+            self._counts_shown = False
+        # A changed count redraws the whole progress table (Textual re-renders every cell
+        # of a DataTable on any change) and the status line lays the screen out again: at
+        # 15 Hz with short replicates that was a quarter of the UI thread's frames.
+        if (final or batch.started or batch.ended
+                or now - self._progress_at >= PROGRESS_INTERVAL):
+            self._show_counts(now)
+
+    def _show_counts(self, now: float) -> None:
+        progress = self.query_one("#progress", ProgressTable)
+        progress.refresh_cells(now)  # only cells whose text changed (the clock: once a second)
+        if self._counts_shown:
+            return
+        self._counts_shown = True
+        self._progress_at = now
         if self.running and not self.cancelling:
             self._set_status(f"running · {progress.finished_count} of "
                              f"{progress.total * len(progress.conditions)} replicates")
@@ -468,7 +490,10 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         if len(s.conditions) > 1:
             self.update_anytime(s, list(self.finished))
 
-    @work(thread=True, exclusive=True, group="anytime", exit_on_error=False)
+    # A fixed description: by default Textual describes a worker by repr() of its arguments,
+    # on the UI thread: every finished replicate of the run, each refresh (20 ms at 6,000).
+    @work(thread=True, exclusive=True, group="anytime", exit_on_error=False,
+          description="live statistics")
     def update_anytime(self, started: ev.RunStarted, finished: list[Any]) -> None:
         """The anytime-valid rows: the feed takes only the replicates new since the last look."""
         began = time.perf_counter()
@@ -487,7 +512,8 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self._stats_cost = time.perf_counter() - began
         self.post_message(StatsComputed(now.rows, now.replicates, now.note, anytime=True))
 
-    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False,
+          description="statistics of an interrupted run")
     def compute_stats(self, started: ev.RunStarted, finished: list[Any], died: bool = False) -> None:
         """scipy off the UI thread: a large run's comparison takes a while. ``died``: the
         last table of a run whose process died (it stands, with a note saying so)."""
@@ -518,7 +544,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
     @on(RunCompleted)
     def _completed(self, message: RunCompleted) -> None:
-        self.drain()
+        self.drain(final=True)
         self.flush_rows(final=True)
         self.running = False
         self.query_one("#output", OutputLog).mark_ended()
@@ -559,7 +585,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
     @on(RunCrashed)
     def _crashed(self, message: RunCrashed) -> None:
-        self.drain()
+        self.drain(final=True)
         self.flush_rows(final=True)
         self.running = False
         output = self.query_one("#output", OutputLog)
@@ -589,7 +615,7 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
 
     @on(ResumeWasRefused)
     def _refused(self, message: ResumeWasRefused) -> None:
-        self.drain()
+        self.drain(final=True)
         self.running = False
         self.ended = True
         self._clear_on_start = False  # nothing ran: the last run's tables stay

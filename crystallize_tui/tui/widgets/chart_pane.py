@@ -192,7 +192,8 @@ class ChartsPane(Vertical):
         self._building = True
         self._build(self.source, self.metric, self.replicates, sizes, dark)
 
-    @work(thread=True, exclusive=True, group="charts", exit_on_error=False)
+    # A fixed description: the default repr()s the arguments (the source) on the UI thread.
+    @work(thread=True, exclusive=True, group="charts", exit_on_error=False, description="charts")
     def _build(self, source: ChartSource, metric: str | None, replicates: bool,
                sizes: dict[str, tuple[int, int]], dark: bool) -> None:
         began = time.perf_counter()

@@ -20,6 +20,17 @@ from .stats_table import StatsTable  # the run screen takes its tables from here
 PROGRESS_NAME_MIN = 12  # the condition column is never cut below this many cells
 
 
+def drop_stale_renders(table: DataTable) -> None:
+    """Call after changing ``table``. Textual keys a DataTable's render caches (cells, rows,
+    lines) by a count of its changes, so after one every entry drawn before is dead, yet
+    it stays in the LRU until 10,000 (cells) or 1,000 (lines) newer ones push it out:
+    tens of thousands of objects that every full garbage collection scans (70-200 ms of
+    the UI thread with short replicates, bench/RESULTS.md). Dropped here, they go at once."""
+    clear = getattr(table, "_clear_caches", None)  # Textual's own reset (clear() calls it)
+    if clear is not None:
+        clear()
+
+
 class ProgressTable(DataTable):
     """Per condition: replicates done / failed / total, elapsed and ETA (counted by the
     shared progress reducer in watch/progress.py; this widget only shows it)."""
@@ -120,27 +131,33 @@ class ProgressTable(DataTable):
             for _ in range(failed):
                 self.reducer.count(condition, failed=True)
 
-    def _set(self, row: str, column: str, value: Any) -> None:
+    def _set(self, row: str, column: str, value: Any) -> bool:
         # update_cell re-renders (and caches) the table; skip cells that did not change.
         key = (row, column)
-        if self._shown.get(key) != str(value):
-            self._shown[key] = str(value)
-            self.update_cell(row, column, value)
+        if self._shown.get(key) == str(value):
+            return False
+        self._shown[key] = str(value)
+        self.update_cell(row, column, value)
+        return True
 
     def refresh_cells(self, now: float) -> None:
         if self.reducer.started_at is None:
             return
         self._now = now
         snapshot = self.reducer.snapshot(now)
+        changed = False
         for c in snapshot.conditions:
             if c.condition not in self.rows:
                 continue
             eta = "✓" if c.remaining == 0 else "—" if c.eta is None else clock(c.eta)
-            self._set(c.condition, "done", str(c.done))
-            self._set(c.condition, "failed", Text(str(c.failed), style="bold red" if c.failed else "dim"))
-            self._set(c.condition, "total", str(c.total))
-            self._set(c.condition, "elapsed", clock(snapshot.elapsed))
-            self._set(c.condition, "eta", eta)
+            changed |= self._set(c.condition, "done", str(c.done))
+            changed |= self._set(c.condition, "failed",
+                                 Text(str(c.failed), style="bold red" if c.failed else "dim"))
+            changed |= self._set(c.condition, "total", str(c.total))
+            changed |= self._set(c.condition, "elapsed", clock(snapshot.elapsed))
+            changed |= self._set(c.condition, "eta", eta)
+        if changed:
+            drop_stale_renders(self)
 
     @property
     def finished_count(self) -> int:
@@ -286,6 +303,20 @@ class ReplicateTable(DataTable):
             self.sparse = True
         for event in shown:
             self._add_row(event)
+        if shown:
+            drop_stale_renders(self)
+            if self._settle_follow and len(self.rows_by_key) <= MAX_ROWS:
+                self._follow_now()
+
+    def _follow_now(self) -> None:
+        """Put the cursor (and the view) on the newest row in this frame. Left to the table,
+        the scroll waits for a refresh (new rows are measured when idle), so each batch was
+        drawn twice: first on the rows about to scroll away (~25 lines at ~1 ms each)."""
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = self.virtual_size.with_height(header + self.row_count)  # rows of 1
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.move_cursor(row=self.row_count - 1, animate=False, scroll=False)
+        self._settle_cursor = self.cursor_row  # moved for the reader, not by them
 
     def _settle(self) -> None:
         """Keep at most MAX_ROWS rows (the oldest successful ones leave the view) and, if
@@ -301,6 +332,7 @@ class ReplicateTable(DataTable):
             for key in [k for k in self.rows_by_key if k not in self.errors][:excess]:
                 self.remove_row(key)
                 del self.rows_by_key[key]
+            drop_stale_renders(self)
             if not at_end:  # keep the cursor on the row it was on
                 self.move_cursor(row=max(0, cursor - excess), animate=False)
         if at_end and self.row_count:
