@@ -261,3 +261,42 @@ async def test_compare_runs_shows_difference_p_and_verdict_at_80_columns(tmp_pat
         figures = dict(app.screen.figures)
         assert figures["values used"] == "6 pairs"  # same seed: replicate k against replicate k
         assert "run A mean (sd)" in figures and "run B mean (sd)" in figures
+
+
+async def test_a_long_fast_run_trims_the_replicate_view_in_rebuilds_and_ends_on_the_newest():
+    """Past MAX_ROWS the view is trimmed by one rebuild per TRIM_SLACK rows (a DataTable
+    removes a row in time proportional to its rows): it never holds more than the slack
+    over, a reader's cursor stays on the row they read, and the end shows the newest
+    MAX_ROWS with every replicate reachable."""
+    from textual.app import App
+
+    from crystallize_tui.core import events as ev
+    from crystallize_tui.tui.widgets.tables import MAX_ROWS, TRIM_SLACK, ReplicateTable
+
+    class Host(App):
+        def compose(self):
+            yield ReplicateTable(id="replicates")
+
+    def finished(k: int) -> ev.ReplicateFinished:
+        return ev.ReplicateFinished("run", "baseline", k, 0.0, k, 0.001, {"score": float(k)})
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(ReplicateTable)
+        most = 0
+        for start in range(0, 1600, 40):
+            table.add_replicates([finished(k) for k in range(start, start + 40)], throttle=True)
+            await pilot.pause()
+            most = max(most, table.row_count)
+            if start == 1200:  # a reader moves up a few rows while the run goes on
+                table.move_cursor(row=table.row_count - 5, animate=False)
+                reading = table.get_row_at(table.cursor_row)[1]
+        assert MAX_ROWS < most <= MAX_ROWS + TRIM_SLACK + 40
+        assert table.get_row_at(table.cursor_row)[1] == reading  # not dragged to the newest
+        table.move_cursor(row=table.row_count - 1, animate=False)
+        table.catch_up()  # the run's end
+        await pilot.pause()
+        assert table.row_count == MAX_ROWS
+        assert [table.get_row_at(i)[1] for i in (0, MAX_ROWS - 1)] == ["600", "1599"]
+        assert table.cursor_row == MAX_ROWS - 1
+        assert "newest of 1,600" in table.border_subtitle
