@@ -40,6 +40,8 @@ def test_a_detached_chain_names_its_producer_run_and_cancelling_that_stops_the_c
     assert (f"upstream chain_data runs first as run {producer.run_id} in process "
             f"{store.run_row(producer.run_id)['pid']}") in started.stderr
     assert f"then chain_summary as run {consumer_id}" in started.stderr
+    # Not yet recorded: no hint to attach to the consumer's run now (it would say "no run").
+    assert f"crystallize attach {consumer_id}" not in started.stderr
     cancelled = cli(root, "cancel", producer.run_id)
     assert cancelled.returncode == 0, cancelled.stderr
     assert store.runs("chain_data")[0].status == "cancelled"

@@ -87,7 +87,9 @@ def start_detached(args: Any, ws: Workspace, words: list[str]) -> int:
         producer = ws.store.run_row(first)["experiment"]
         print(f"upstream {producer} runs first as run {first} in process {proc.pid} "
               f"(crystallize attach {first}; crystallize cancel {first} stops the chain); then "
-              f"{args.name} as run {run_id}", file=sys.stderr)
+              f"{args.name} as run {run_id} (attach to it once it has started: it is not "
+              f"recorded before); output of the chain's process in {log}", file=sys.stderr)
+        return EXIT_OK
     print(f"run {run_id} of {args.name} goes on in process {proc.pid}: crystallize attach "
           f"{run_id} · crystallize cancel {run_id} · output of the process in {log}",
           file=sys.stderr)
