@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from ...core.chain import consumed_cells, is_chained
+from ...core.errors import StoreError
 from ...watch.headline import RUNNING, headline
 from ..widgets.footer import KeyFooter
 from ..widgets.stats_table import RunsComparisonTable
@@ -148,18 +149,26 @@ class HistoryScreen(Screen):
 
     def reload(self) -> None:
         store = self.experiment.store
-        runs = store.runs(self.experiment.name) if store is not None else []
-        self.records = {r.run_id: r for r in runs}
-        self.refresh_bindings()
-        self.consumed = consumed_cells(store, self.records) if self.chained else {}
-        self._fill()
-        if runs:
-            self.find_headlines(runs)
         status = self.query_one("#history-status", Static)
+        failed = False
+        try:
+            runs = store.runs(self.experiment.name) if store is not None else []
+            records = {r.run_id: r for r in runs}
+            consumed = consumed_cells(store, records) if self.chained else {}
+        except StoreError as exc:  # a damaged file: say so here, the app stays up
+            runs, records, consumed, failed = [], {}, {}, True
+            status.update(Text(str(exc), style="bold red"))
+            self.app.notify(str(exc), title="store unreadable", severity="error", timeout=10)
+        self.records, self.consumed = records, consumed
+        self.refresh_bindings()
+        self._fill()
+        if failed:  # the error stays on screen
+            return
         if not runs:
             status.update(Text(f"no runs of {self.experiment.name} yet in "
                                f"{getattr(store, 'path', 'memory')}", style="dim"))
         else:
+            self.find_headlines(runs)
             status.update(Text(f"{len(runs)} run(s) in {store.path} · enter opens · space marks · "
                                "c compares the marked run with the highlighted one · r runs the "
                                "highlighted one again with its options", style="dim"))

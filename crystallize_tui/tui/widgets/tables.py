@@ -353,7 +353,9 @@ class ReplicateTable(DataTable):
     def catch_up(self) -> None:
         """Show the newest MAX_ROWS replicates without gaps (and older failed ones); a
         cursor left on an older row stays on it."""
-        if not self.following or not (self.sparse or self.untrimmed):  # the view is the tail already
+        # (untrimmed may not be set yet: the batch that crossed MAX_ROWS settles after this)
+        over = self.untrimmed or len(self.rows_by_key) > MAX_ROWS
+        if not self.following or not (self.sparse or over):  # the view is the tail already
             return
         if self._settle_follow is not None and self.cursor_row == self._settle_cursor:
             at_end = self._settle_follow  # rows came after the cursor was last placed
