@@ -137,6 +137,7 @@ async def test_quitting_while_the_producer_runs_leaves_the_chain_going(tmp_path)
         await until(pilot, lambda: "saved 20 values" in output_of(producer))
         await pilot.press("q")
         assert isinstance(app.screen, QuitScreen)
+        assert app.screen.names == "chain_data, then chain_summary"  # the consumer waits for it
         await pilot.press("l")  # leave running
         await until(pilot, lambda: not app.is_running)
     process = consumer.process

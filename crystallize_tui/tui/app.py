@@ -340,7 +340,12 @@ class CrystallizeApp(App[int]):
                 self.set_interval(0.1, lambda: None if any(s.running for s in live)
                                   else self._quit_now())
 
-        names = ", ".join(s.experiment.name for s in live)
+        # A chain's consumer waits for its producer: named after it ("chain_data, then
+        # chain_summary"), not as if it ran already.
+        waiting = {id(s.upstream_for) for s in live if s.upstream_for is not None}
+        names = ", ".join(
+            f"{s.experiment.name}, then {s.upstream_for.experiment.name}" if s.upstream_for is not None
+            else s.experiment.name for s in live if id(s) not in waiting)
         self.push_screen(QuitScreen(names), answer)
 
     def _quit_now(self) -> None:
