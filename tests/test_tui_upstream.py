@@ -92,9 +92,7 @@ async def test_cancelling_the_producer_stops_the_chain_and_says_so(tmp_path):
     chain_workspace(tmp_path, delay=0.3)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        consumer = await offer_accepted(app, pilot)
-        producer = await producer_shown(app, pilot, consumer)
-        await until(pilot, lambda: "saved 20 values" in output_of(producer))
+        consumer, producer = await producer_running(app, pilot)
         await pilot.press("c")  # on the producer's screen
         await until(pilot, lambda: consumer.ended and producer.result is not None)
         assert producer.result.status == "cancelled"
@@ -121,6 +119,15 @@ async def test_cancelling_the_producer_stops_the_chain_and_says_so(tmp_path):
     assert runs == [("chain_data", "completed"), ("chain_summary", "completed")]
 
 
+async def producer_running(app, pilot) -> tuple[RunScreen, RunScreen]:
+    """The offer accepted and the (slow) producer's first replicate shown on its screen:
+    the consumer's screen and the producer's."""
+    consumer = await offer_accepted(app, pilot)
+    producer = await producer_shown(app, pilot, consumer)
+    await until(pilot, lambda: "saved 20 values" in output_of(producer))
+    return consumer, producer
+
+
 async def producer_shown(app, pilot, consumer: RunScreen) -> RunScreen:
     """The producer's run screen, in front and composed."""
     await until(pilot, lambda: consumer.waiting_on is not None and app.screen is consumer.waiting_on
@@ -132,9 +139,7 @@ async def test_quitting_while_the_producer_runs_leaves_the_chain_going(tmp_path)
     chain_workspace(tmp_path, delay=0.3)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        consumer = await offer_accepted(app, pilot)
-        producer = await producer_shown(app, pilot, consumer)
-        await until(pilot, lambda: "saved 20 values" in output_of(producer))
+        consumer, producer = await producer_running(app, pilot)
         await pilot.press("q")
         assert isinstance(app.screen, QuitScreen)
         assert app.screen.names == "chain_data, then chain_summary"  # the consumer waits for it

@@ -22,6 +22,7 @@ from typing import Any
 
 from .chain_upstream import run_upstream
 from .errors import ConfigError
+from .polling import polling
 
 CANCEL_POLL_S = 0.25  # as core/store/follow.py polls a single run
 
@@ -120,22 +121,15 @@ class Chain:
         """While inside, a thread cancels the run going (the consumer's too) once a cancel
         was asked of any run of the chain; asked again at each poll, since a run asked
         before it registered its token would miss one call."""
-        done = threading.Event()
+        def tick() -> bool:
+            if not self.cancelled.is_set() and self._asked():
+                self.cancelled.set()
+            if self.cancelled.is_set() and self.current is not None:
+                self.current.cancel()
+            return False
 
-        def watch() -> None:
-            while not done.wait(CANCEL_POLL_S):
-                if not self.cancelled.is_set() and self._asked():
-                    self.cancelled.set()
-                if self.cancelled.is_set() and self.current is not None:
-                    self.current.cancel()
-
-        thread = threading.Thread(target=watch, name="crystallize-chain-cancel", daemon=True)
-        thread.start()
-        try:
+        with polling(tick, CANCEL_POLL_S, "crystallize-chain-cancel"):
             yield
-        finally:
-            done.set()
-            thread.join(timeout=1)
 
 
 class ChainCancelled(ConfigError):

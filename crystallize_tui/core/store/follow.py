@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..polling import polling
 from .store import Store
 
 # How often a watcher re-reads the store, and how often the run process looks for a cancel
@@ -86,27 +87,21 @@ def cancel_requests(store: Store, cancel: Callable[[], None],
     run stops at its next cancellation point, finished replicates are kept). With ``stop``,
     a stop request (``Store.request_stop``) calls it until it says it reached a run: no new
     replicate starts and the running ones finish (a cancel may still follow it)."""
-    done = threading.Event()
+    stopped = stop is None
 
-    def watch() -> None:
-        stopped = stop is None
-        while not done.wait(every):
-            try:
-                asked = store.cancel_requested_here()
-                halt = not stopped and store.stop_requested_here()
-            except Exception:  # noqa: BLE001 - a busy or vanished store: the run reports it
-                continue
-            if halt:
-                # The request may come before the run is under way: asked again until it is.
-                stopped = bool(stop())  # type: ignore[misc]
-            if asked:
-                cancel()
-                return
+    def tick() -> bool:
+        nonlocal stopped
+        try:
+            asked = store.cancel_requested_here()
+            halt = not stopped and store.stop_requested_here()
+        except Exception:  # noqa: BLE001 - a busy or vanished store: the run reports it
+            return False
+        if halt:
+            # The request may come before the run is under way: asked again until it is.
+            stopped = bool(stop())  # type: ignore[misc]
+        if asked:
+            cancel()
+        return bool(asked)
 
-    thread = threading.Thread(target=watch, name="crystallize-cancel-poll", daemon=True)
-    thread.start()
-    try:
+    with polling(tick, every, "crystallize-cancel-poll"):
         yield
-    finally:
-        done.set()
-        thread.join(timeout=1)
