@@ -117,6 +117,9 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
         self.experiment = experiment
         self.options = dict(options or {})
         self.choices = dict(choices or {})  # as launched (workers, not plugins): to run again
+        # Titled from the start, not at mount: a fast chain's producer screen may give way to
+        # its consumer's before it has mounted, and what it names must already be right.
+        self.title = self._own_title()
         self.refused: Any = None  # the ResumeRefused of the last resume, until acted upon
         self.ended = False  # the last run on this screen ended (completed, crashed or refused)
         self._clear_on_start = False
@@ -160,12 +163,16 @@ class RunScreen(PairView, ConfirmationReport, RunCharts, Screen):
             yield ReplicateTable(id="replicates", classes="pane")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
-        self.title = f"{self.experiment.name}"
+    def _own_title(self) -> str:
+        title = self.experiment.name
         if self.options.get("confirm"):  # launched from the confirm dialog
-            self.title += " · confirmatory"
+            title += " · confirmatory"
         if self.upstream_for is not None:  # which run is which, while the chain goes
-            self.title += f" · upstream of {self.upstream_for.experiment.name}"
+            title += f" · upstream of {self.upstream_for.experiment.name}"
+        return title
+
+    def on_mount(self) -> None:
+        self.title = self._own_title()
         self.query_one("#progress-pane").border_title = "progress"
         self.query_one("#stats-pane").border_title = BASELINE_TITLE
         self.query_one("#output", OutputLog).border_title = "output · all conditions"
